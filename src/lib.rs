@@ -1,0 +1,9 @@
+//! commentguard — a self-hosted comment moderation service for news sites.
+//!
+//! # Layout
+//! - [`classifier`]: the text pipeline and the two naive Bayes models (spam, abuse):
+//!   tokenize, vectorize, train, evaluate, score and explain. No HTTP, no SQL.
+//! - [`cli`]: the command line (`serve`, `train`, `evaluate`, `score`, ...); thin, the
+//!   library does the work.
+pub mod classifier;
+pub mod cli;
