@@ -1,7 +1,57 @@
-//! Command line interface.
+//! Command line interface: `serve`, `train`, `evaluate`, `score`.
+//!
+//! Every subcommand is documented with `///` so `commentguard help <cmd>` is the manual.
+//! The library does the work; this module parses arguments, prints and picks exit codes.
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Self-hosted comment moderation for news sites.
+#[derive(Debug, Parser)]
+#[command(name = "commentguard", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the moderation service (HTTP API on 127.0.0.1:8080 by default).
+    Serve(ServeArgs),
+    /// Train the spam and abuse models on labelled CSV files and write them to `--out`.
+    Train(crate::commands::train::TrainArgs),
+    /// Score a labelled CSV with the models and report precision, recall, F1, ROC AUC.
+    Evaluate(crate::commands::evaluate::EvaluateArgs),
+    /// Score one comment (argument, or standard input) and explain the scores.
+    Score(crate::commands::score::ScoreArgs),
+}
+
+/// Arguments of `commentguard serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML configuration file (see deploy/commentguard.toml); defaults apply without one.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080 (overrides the config's `bind`).
+    #[arg(long)]
+    pub bind: Option<String>,
+}
 
 /// Entry point of the `commentguard` binary.
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => crate::startup::serve(args),
+        Command::Train(args) => crate::commands::train::run(args),
+        Command::Evaluate(args) => crate::commands::evaluate::run(args),
+        Command::Score(args) => crate::commands::score::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -3,7 +3,10 @@
 //! # Layout
 //! - [`classifier`]: the text pipeline and the two naive Bayes models (spam, abuse):
 //!   tokenize, vectorize, train, evaluate, score and explain. No HTTP, no SQL.
+//! - [`commands`]: the classifier subcommands (`train`, `evaluate`, `score`).
 //! - [`cli`]: the command line (`serve`, `train`, `evaluate`, `score`, ...); thin, the
 //!   library does the work.
 pub mod classifier;
 pub mod cli;
+pub mod commands;
+pub mod startup;

@@ -1,0 +1,416 @@
+//! Trained models: the saved file format, loading, scoring and explaining.
+//!
+//! A model file (`models/spam.json`, `models/abuse.json`) holds everything needed to score
+//! without the training data: the format version, the feature configuration, the
+//! vocabulary (column order), the class log-priors and per-class feature log-probabilities
+//! learned by `linfa_bayes::MultinomialNb`, the decision thresholds chosen in training, and
+//! the training metadata (data files with hashes, row counts, hyper-parameters, metrics).
+//!
+//! Scoring applies the learned log-probabilities sparsely: the joint log-likelihood of a
+//! class is `ln prior + Σ x_j · ln P(feature j | class)` over the comment's features only,
+//! which is what `MultinomialNb::joint_log_likelihood` computes with a dense row (a test
+//! checks the two agree). The posterior is computed stably from the two joint
+//! log-likelihoods (log-sum-exp, i.e. a logistic of their difference), so a 5,000-character
+//! comment gets a probability in [0, 1] where linfa's own `predict_proba` overflows.
+use std::cell::RefCell;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::data::Task;
+use super::tokenize::{tokenize_into, Tokens};
+use super::vectorize::{index_vocabulary, vectorize, FeatureConfig, KeyIndex};
+
+/// Bumped whenever the model file layout changes; older files are refused at load.
+pub const FORMAT_VERSION: u32 = 1;
+/// The `format` field every model file carries, to recognise a wrong file early.
+pub const FORMAT_NAME: &str = "commentguard-multinomial-nb";
+/// How many tokens an explanation lists.
+pub const EXPLANATION_TOKENS: usize = 5;
+
+/// Decision thresholds on a task's probability, chosen in training for precision.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    /// At or above: hold the comment for review (the service's default review threshold).
+    pub hold: f64,
+    /// At or above: reject the comment outright.
+    pub reject: f64,
+}
+
+/// The saved form of one task's model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFile {
+    pub format: String,
+    pub format_version: u32,
+    pub task: Task,
+    pub features: FeatureConfig,
+    pub thresholds: Thresholds,
+    /// `ln P(class)` for [negative, positive], as linfa computed it.
+    pub class_log_prior: [f64; 2],
+    /// Feature strings; index = column.
+    pub vocabulary: Vec<String>,
+    /// `ln P(feature | class)` for [negative, positive], one entry per column.
+    pub feature_log_prob: [Vec<f64>; 2],
+    /// How the model was made and how it scored; free-form but deterministic.
+    pub training: serde_json::Value,
+}
+
+/// Why a model could not be loaded or saved. Never a panic: a service keeps its old model.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{path}: cannot read model: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot write model: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a valid model file (truncated or corrupt?): {source}")]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{path}: model format version {found} is not supported (this build reads version {expected}); retrain with `commentguard train`")]
+    Version {
+        path: PathBuf,
+        found: u32,
+        expected: u32,
+    },
+    #[error("{path}: inconsistent model: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+}
+
+/// A loaded model for one task, ready to score.
+#[derive(Debug, Clone)]
+pub struct TaskModel {
+    file: ModelFile,
+    index: KeyIndex,
+    /// `[ln P(f|neg), ln P(f|pos)]` per column, interleaved for cache locality.
+    weights: Vec<[f64; 2]>,
+}
+
+/// One task's score of one comment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskScore {
+    /// Posterior probability of the positive class (spam, or abusive), in [0, 1].
+    pub probability: f64,
+    /// `ln P(pos | x) − ln P(neg | x)`: the same ranking as `probability`, without its
+    /// saturation at 0 and 1 for long comments.
+    pub log_odds: f64,
+    /// The features that pushed the score up most, strongest first.
+    pub top_tokens: Vec<String>,
+}
+
+impl TaskScore {
+    /// Whether the score is at or above a probability threshold. Compared on log-odds,
+    /// so that comments whose probability rounds to exactly 1.0 are still ordered.
+    pub fn reaches(&self, threshold: f64) -> bool {
+        self.log_odds >= logit(threshold)
+    }
+}
+
+/// Both scores of one comment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scores {
+    pub spam: TaskScore,
+    pub abuse: TaskScore,
+}
+
+impl Scores {
+    pub fn get(&self, task: Task) -> &TaskScore {
+        match task {
+            Task::Spam => &self.spam,
+            Task::Abuse => &self.abuse,
+        }
+    }
+}
+
+/// A feature's part in a score: `value × (ln P(f|pos) − ln P(f|neg))`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Contribution {
+    pub token: String,
+    pub weight: f64,
+}
+
+/// The logistic function, computed without overflow for any input: this is the two-class
+/// log-sum-exp `exp(a − logsumexp(a, b))` with `d = a − b`.
+pub fn logistic(d: f64) -> f64 {
+    if d >= 0.0 {
+        1.0 / (1.0 + (-d).exp())
+    } else {
+        let e = d.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// The inverse of [`logistic`]: the log-odds of a probability (±∞ at 1 and 0).
+pub fn logit(p: f64) -> f64 {
+    (p / (1.0 - p)).ln()
+}
+
+/// Per-thread scratch buffers so scoring allocates nothing in the steady state.
+#[derive(Default)]
+struct Scratch {
+    tokens: Tokens,
+    features: Vec<(u32, f64)>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+impl TaskModel {
+    /// Builds the scoring structures from a model file, checking it is consistent.
+    pub fn from_file(file: ModelFile, path: &Path) -> Result<Self, ModelError> {
+        let invalid = |reason: String| ModelError::Invalid {
+            path: path.to_path_buf(),
+            reason,
+        };
+        if file.format != FORMAT_NAME {
+            return Err(invalid(format!("format is {:?}, expected {FORMAT_NAME:?}", file.format)));
+        }
+        if file.format_version != FORMAT_VERSION {
+            return Err(ModelError::Version {
+                path: path.to_path_buf(),
+                found: file.format_version,
+                expected: FORMAT_VERSION,
+            });
+        }
+        let columns = file.vocabulary.len();
+        if file.feature_log_prob.iter().any(|v| v.len() != columns) {
+            return Err(invalid(format!(
+                "{columns} vocabulary entries but {} and {} log-probabilities",
+                file.feature_log_prob[0].len(),
+                file.feature_log_prob[1].len()
+            )));
+        }
+        let all_finite = file.class_log_prior.iter().all(|v| v.is_finite())
+            && file.feature_log_prob.iter().flatten().all(|v| v.is_finite());
+        if !all_finite {
+            return Err(invalid("non-finite log-probability".into()));
+        }
+        let t = file.thresholds;
+        if !(0.0..=1.0).contains(&t.hold) || !(0.0..=1.0).contains(&t.reject) {
+            return Err(invalid("thresholds must be within [0, 1]".into()));
+        }
+        let index = index_vocabulary(&file.vocabulary)
+            .map_err(|(a, b)| invalid(format!("features {a:?} and {b:?} share a hash key")))?;
+        let weights = file.feature_log_prob[0]
+            .iter()
+            .zip(&file.feature_log_prob[1])
+            .map(|(&n, &p)| [n, p])
+            .collect();
+        Ok(TaskModel {
+            file,
+            index,
+            weights,
+        })
+    }
+
+    /// Reads and checks a model file.
+    pub fn load(path: &Path) -> Result<Self, ModelError> {
+        let bytes = fs::read(path).map_err(|source| ModelError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        // Check the version before the full parse, so an old file gets the version error
+        // rather than a confusing field error.
+        #[derive(Deserialize)]
+        struct Header {
+            format_version: u32,
+        }
+        if let Ok(header) = serde_json::from_slice::<Header>(&bytes) {
+            if header.format_version != FORMAT_VERSION {
+                return Err(ModelError::Version {
+                    path: path.to_path_buf(),
+                    found: header.format_version,
+                    expected: FORMAT_VERSION,
+                });
+            }
+        }
+        let file: ModelFile = serde_json::from_slice(&bytes).map_err(|source| ModelError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_file(file, path)
+    }
+
+    pub fn file(&self) -> &ModelFile {
+        &self.file
+    }
+
+    pub fn task(&self) -> Task {
+        self.file.task
+    }
+
+    pub fn thresholds(&self) -> Thresholds {
+        self.file.thresholds
+    }
+
+    pub fn features(&self) -> &FeatureConfig {
+        &self.file.features
+    }
+
+    /// Joint log-likelihoods `[neg, pos]` of a vectorized comment.
+    pub fn joint_log_likelihood(&self, features: &[(u32, f64)]) -> [f64; 2] {
+        let mut jll = self.file.class_log_prior;
+        for &(column, value) in features {
+            let w = self.weights[column as usize];
+            jll[0] += value * w[0];
+            jll[1] += value * w[1];
+        }
+        jll
+    }
+
+    /// Scores an already tokenized comment; `features` is scratch space.
+    fn score_tokens(&self, tokens: &Tokens, features: &mut Vec<(u32, f64)>) -> TaskScore {
+        vectorize(tokens, &self.file.features, &self.index, features);
+        let jll = self.joint_log_likelihood(features);
+        let log_odds = jll[1] - jll[0];
+        TaskScore {
+            probability: logistic(log_odds),
+            log_odds,
+            top_tokens: self
+                .contributions(features, EXPLANATION_TOKENS)
+                .into_iter()
+                .map(|c| c.token)
+                .collect(),
+        }
+    }
+
+    /// The `n` features with the largest positive contribution to the log-odds.
+    fn contributions(&self, features: &[(u32, f64)], n: usize) -> Vec<Contribution> {
+        let mut parts: Vec<(f64, u32)> = features
+            .iter()
+            .map(|&(column, value)| {
+                let w = self.weights[column as usize];
+                (value * (w[1] - w[0]), column)
+            })
+            .filter(|&(weight, _)| weight > 0.0)
+            .collect();
+        // Strongest first; ties broken by column so explanations are deterministic.
+        parts.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        parts
+            .into_iter()
+            .take(n)
+            .map(|(weight, column)| Contribution {
+                token: self.file.vocabulary[column as usize].clone(),
+                weight,
+            })
+            .collect()
+    }
+
+    /// Scores one comment.
+    pub fn score(&self, text: &str) -> TaskScore {
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let Scratch { tokens, features } = &mut *s;
+            tokenize_into(text, tokens);
+            self.score_tokens(tokens, features)
+        })
+    }
+
+    /// The `n` features that pushed this comment's score up most, with their weights.
+    pub fn explain(&self, text: &str, n: usize) -> Vec<Contribution> {
+        let mut tokens = Tokens::new();
+        tokenize_into(text, &mut tokens);
+        let mut features = Vec::new();
+        vectorize(&tokens, &self.file.features, &self.index, &mut features);
+        self.contributions(&features, n)
+    }
+
+    /// Writes the model as JSON, atomically: a temporary file in the same directory, then
+    /// a rename, so a crash or error never leaves a partial model behind.
+    pub fn save(file: &ModelFile, path: &Path) -> Result<(), ModelError> {
+        let write_err = |source| ModelError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut json = serde_json::to_vec(file).map_err(|e| write_err(std::io::Error::other(e)))?;
+        json.push(b'\n');
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        fs::create_dir_all(dir).map_err(write_err)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
+        tmp.write_all(&json).map_err(write_err)?;
+        tmp.as_file().sync_all().map_err(write_err)?;
+        tmp.persist(path).map_err(|e| write_err(e.error))?;
+        Ok(())
+    }
+}
+
+/// The two models the service scores every comment with.
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    spam: TaskModel,
+    abuse: TaskModel,
+}
+
+/// The file a task's model lives in, inside a models directory.
+pub fn model_path(dir: &Path, task: Task) -> PathBuf {
+    dir.join(format!("{}.json", task.name()))
+}
+
+impl Classifier {
+    pub fn new(spam: TaskModel, abuse: TaskModel) -> Result<Self, ModelError> {
+        for (model, task) in [(&spam, Task::Spam), (&abuse, Task::Abuse)] {
+            if model.task() != task {
+                return Err(ModelError::Invalid {
+                    path: PathBuf::from(task.name()),
+                    reason: format!("expected a {task} model, found a {} model", model.task()),
+                });
+            }
+        }
+        Ok(Classifier { spam, abuse })
+    }
+
+    /// Loads `spam.json` and `abuse.json` from a models directory.
+    pub fn load(dir: &Path) -> Result<Self, ModelError> {
+        let spam = TaskModel::load(&model_path(dir, Task::Spam))?;
+        let abuse = TaskModel::load(&model_path(dir, Task::Abuse))?;
+        Self::new(spam, abuse)
+    }
+
+    pub fn model(&self, task: Task) -> &TaskModel {
+        match task {
+            Task::Spam => &self.spam,
+            Task::Abuse => &self.abuse,
+        }
+    }
+
+    pub fn thresholds(&self, task: Task) -> Thresholds {
+        self.model(task).thresholds()
+    }
+
+    /// Scores a comment for spam and abuse (tokenized once for both).
+    pub fn score(&self, text: &str) -> Scores {
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let Scratch { tokens, features } = &mut *s;
+            tokenize_into(text, tokens);
+            Scores {
+                spam: self.spam.score_tokens(tokens, features),
+                abuse: self.abuse.score_tokens(tokens, features),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The logistic never overflows and is symmetric.
+    #[test]
+    fn logistic_is_stable() {
+        assert_eq!(logistic(0.0), 0.5);
+        assert_eq!(logistic(1e6), 1.0);
+        assert_eq!(logistic(-1e6), 0.0);
+        assert!((logistic(3.0) + logistic(-3.0) - 1.0).abs() < 1e-15);
+        assert!(logistic(f64::MAX).is_finite() && logistic(f64::MIN).is_finite());
+    }
+}

@@ -1,0 +1,607 @@
+//! Training: corpus → de-duplicated, split rows → vocabulary → `MultinomialNb` fitted in
+//! batches → thresholds chosen on cross-source validation → a [`ModelFile`].
+//!
+//! # Validation, and why two kinds
+//! Every labelled row is assigned to the training or the validation split by a seeded hash
+//! of its normalised text (so duplicates always fall on the same side, and the split never
+//! changes when rows are added elsewhere). The validation split is never trained on and
+//! never used to pick anything: its figures are honest.
+//!
+//! A random split flatters a model: its rows come from the same videos, threads and sites
+//! as the training rows. Real traffic does not. So, inside the training split, each
+//! *source* (or, when only one source has both classes, each *group* of it: a video, a
+//! thread) is held out in turn, the model is trained on the rest and scores the held-out
+//! rows. The decision thresholds are picked on these pooled out-of-source scores, for
+//! precision: a held good comment costs a moderator's time and a reader's trust.
+//!
+//! # Memory
+//! linfa's `MultinomialNb` takes dense rows, so rows are fed through `fit_with` in
+//! batches sized to a fixed memory budget: memory stays flat as the corpus grows, and the
+//! vocabulary is bounded by `max_features`.
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use linfa::dataset::DatasetBase;
+use linfa::traits::FitWith;
+use linfa_bayes::{MultinomialNb, MultinomialNbValidParams};
+use linfa::ParamGuard;
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+
+use super::data::{Corpus, Task};
+use super::metrics::{threshold_for_precision, Report};
+use super::model::{logistic, logit, ModelFile, TaskModel, Thresholds, FORMAT_NAME, FORMAT_VERSION};
+use super::tokenize::{tokenize_into, Tokens};
+use super::vectorize::{for_each_feature_key, for_each_feature_string, unigram_key, FeatureConfig};
+
+/// Bytes of dense rows handed to linfa at once.
+const BATCH_BYTES: usize = 64 << 20;
+/// A threshold is not chosen on fewer true positives than this.
+const MIN_THRESHOLD_POSITIVES: u64 = 10;
+
+/// Everything that shapes a model. Recorded in the model's metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainOptions {
+    pub features: FeatureConfig,
+    /// Additive (Laplace/Lidstone) smoothing of linfa's `MultinomialNb`.
+    pub alpha: f64,
+    /// Seed of the validation split.
+    pub seed: u64,
+    /// Share of rows (in percent) kept out of training for validation.
+    pub validation_percent: u32,
+    /// Precision the hold threshold must reach on cross-source validation.
+    pub hold_precision: f64,
+    /// Precision the reject threshold must reach on cross-source validation.
+    pub reject_precision: f64,
+    /// Multiplies the feature counts of every row of a source (default 1).
+    pub source_weights: BTreeMap<String, f64>,
+    /// Run cross-source validation (needed to choose thresholds; off only for quick runs,
+    /// which then keep `fallback_thresholds`).
+    pub cross_validate: bool,
+    pub fallback_thresholds: Thresholds,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            features: FeatureConfig::default(),
+            alpha: 1.0,
+            seed: 20_261_125,
+            validation_percent: 20,
+            hold_precision: 0.90,
+            reject_precision: 0.98,
+            source_weights: BTreeMap::new(),
+            cross_validate: true,
+            fallback_thresholds: Thresholds {
+                hold: 0.5,
+                reject: 0.99,
+            },
+        }
+    }
+}
+
+/// Why training could not produce a model. Nothing is written when this happens.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("no {task}-labelled rows in the training data")]
+    NoRows { task: Task },
+    #[error("the {task}-labelled training rows hold one class only ({count} rows, all {label}); both are needed")]
+    OneClass {
+        task: Task,
+        count: usize,
+        label: u8,
+    },
+    #[error("invalid option: {0}")]
+    Option(String),
+    #[error("linfa-bayes failed: {0}")]
+    Linfa(String),
+}
+
+/// Progress of a long run, for a progress bar.
+pub trait Progress {
+    /// A new phase with `total` steps starts.
+    fn start(&self, phase: &str, total: u64);
+    /// `n` more steps of the current phase are done.
+    fn advance(&self, n: u64);
+    /// A line worth showing (e.g. a fold's result).
+    fn note(&self, line: &str);
+}
+
+/// Progress that goes nowhere (library callers, tests).
+pub struct Silent;
+
+impl Progress for Silent {
+    fn start(&self, _: &str, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn note(&self, _: &str) {}
+}
+
+/// A labelled, tokenized, de-duplicated row.
+struct Row {
+    /// Feature keys in order (unigrams and, if configured, bigrams).
+    keys: Vec<u64>,
+    label: bool,
+    weight: f64,
+    source: String,
+    group: String,
+    validation: bool,
+}
+
+/// The rows of one task with the strings of every feature key they use.
+struct Prepared {
+    rows: Vec<Row>,
+    strings: HashMap<u64, String>,
+    duplicates: usize,
+    empty: usize,
+}
+
+/// The result for one held-out unit of cross-source validation.
+#[derive(Debug, Clone, Serialize)]
+pub struct FoldReport {
+    /// The held-out source or group.
+    pub held_out: String,
+    pub report: Report,
+    /// Share of the held-out good comments that would be held.
+    pub held_good_share: f64,
+}
+
+/// What training one task produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskOutcome {
+    #[serde(skip)]
+    pub model: ModelFile,
+    pub thresholds: Thresholds,
+    pub train_rows: usize,
+    pub validation_rows: usize,
+    /// Random validation split, at the hold threshold.
+    pub validation: Report,
+    /// Each held-out source/group, at the hold threshold.
+    pub cross_source: Vec<FoldReport>,
+    /// All held-out rows pooled, at the hold threshold.
+    pub cross_source_pooled: Option<Report>,
+    /// Whether the hold threshold reached the target precision on cross-source validation.
+    pub hold_target_met: bool,
+}
+
+/// Tokenizes, de-duplicates and splits the rows labelled for `task`.
+fn prepare(corpus: &Corpus, task: Task, options: &TrainOptions) -> Prepared {
+    let mut tokens = Tokens::new();
+    let mut seen = BTreeSet::new();
+    let mut strings = HashMap::new();
+    let (mut rows, mut duplicates, mut empty) = (Vec::new(), 0, 0);
+    for example in &corpus.examples {
+        let Some(label) = example.label(task) else {
+            continue;
+        };
+        tokenize_into(&example.text, &mut tokens);
+        if tokens.is_empty() {
+            empty += 1;
+            continue;
+        }
+        // The normalised text's identity: the hash of its tokens joined by spaces.
+        let mut joined = String::new();
+        for (i, t) in tokens.iter().enumerate() {
+            if i > 0 {
+                joined.push(' ');
+            }
+            joined.push_str(t);
+        }
+        let identity = unigram_key(&joined);
+        if !seen.insert(identity) {
+            duplicates += 1;
+            continue;
+        }
+        let bucket = (identity ^ options.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)).wrapping_mul(0xff51_afd7_ed55_8ccd) >> 33;
+        let validation = bucket % 100 < u64::from(options.validation_percent);
+        let mut keys = Vec::new();
+        for_each_feature_key(&tokens, options.features.bigrams, |k| keys.push(k));
+        for_each_feature_string(&tokens, options.features.bigrams, |s| {
+            let key = unigram_key(s);
+            strings.entry(key).or_insert_with(|| s.to_string());
+        });
+        rows.push(Row {
+            keys,
+            label,
+            weight: options.source_weights.get(&example.source).copied().unwrap_or(1.0),
+            source: example.source.clone(),
+            group: example.group.clone(),
+            validation,
+        });
+    }
+    Prepared {
+        rows,
+        strings,
+        duplicates,
+        empty,
+    }
+}
+
+/// Chooses the vocabulary from the given rows: features in at least `min_df` rows, the
+/// `max_features` most frequent (by document frequency, ties by string), in string order.
+fn choose_vocabulary(rows: &[&Row], strings: &HashMap<u64, String>, config: &FeatureConfig) -> Vec<String> {
+    let mut df: HashMap<u64, u32> = HashMap::new();
+    let mut seen = Vec::new();
+    for row in rows {
+        seen.clear();
+        seen.extend_from_slice(&row.keys);
+        seen.sort_unstable();
+        seen.dedup();
+        for &key in &seen {
+            *df.entry(key).or_insert(0) += 1;
+        }
+    }
+    let mut candidates: Vec<(u32, &str)> = df
+        .into_iter()
+        .filter(|&(_, n)| n >= config.min_df)
+        .filter_map(|(key, n)| strings.get(&key).map(|s| (n, s.as_str())))
+        .collect();
+    candidates.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    candidates.truncate(config.max_features);
+    let mut vocabulary: Vec<String> = candidates.into_iter().map(|(_, s)| s.to_string()).collect();
+    vocabulary.sort_unstable();
+    vocabulary
+}
+
+/// Fits linfa's `MultinomialNb` on the rows, in dense batches, and returns the learned
+/// `[neg, pos]` log-priors and feature log-probabilities over `vocabulary`.
+fn fit(rows: &[&Row], vocabulary: &[String], options: &TrainOptions, progress: &dyn Progress) -> Result<([f64; 2], [Vec<f64>; 2]), TrainError> {
+    let columns = vocabulary.len().max(1);
+    let index: HashMap<u64, usize> = vocabulary.iter().enumerate().map(|(i, s)| (unigram_key(s), i)).collect();
+    let params: MultinomialNbValidParams<f64, usize> = MultinomialNb::params()
+        .alpha(options.alpha)
+        .check()
+        .map_err(|e| TrainError::Option(e.to_string()))?;
+    let batch_rows = (BATCH_BYTES / (columns * std::mem::size_of::<f64>())).clamp(1, 4096);
+    let mut model: Option<MultinomialNb<f64, usize>> = None;
+    for batch in rows.chunks(batch_rows) {
+        let mut x = Array2::<f64>::zeros((batch.len(), columns));
+        let mut y = Array1::<usize>::zeros(batch.len());
+        for (i, row) in batch.iter().enumerate() {
+            for key in &row.keys {
+                if let Some(&column) = index.get(key) {
+                    let cell = &mut x[[i, column]];
+                    *cell = if options.features.binary { row.weight } else { *cell + row.weight };
+                }
+            }
+            y[i] = usize::from(row.label);
+        }
+        let dataset = DatasetBase::new(x, y);
+        // linfa-bayes 0.8.1 leaves a `dbg!` in `fit_with` that prints every class
+        // histogram on every batch; silence stderr around the call (when another thread
+        // already holds the redirect, e.g. parallel tests, the output just goes through).
+        let gag = gag::Gag::stderr().ok();
+        let fitted = params.fit_with(model.take(), &dataset);
+        drop(gag);
+        model = Some(fitted.map_err(|e| TrainError::Linfa(e.to_string()))?);
+        progress.advance(batch.len() as u64);
+    }
+    let model = model.ok_or_else(|| TrainError::Linfa("no rows to fit".into()))?;
+    extract(&model, vocabulary.len())
+}
+
+/// Reads the learned parameters out of a fitted linfa model. linfa keeps them private but
+/// serialises them (feature `serde`), so they are taken from its serde form exactly, bit
+/// for bit; `tests::sparse_scores_match_linfa` checks the result against linfa's own
+/// `joint_log_likelihood`.
+fn extract(model: &MultinomialNb<f64, usize>, columns: usize) -> Result<([f64; 2], [Vec<f64>; 2]), TrainError> {
+    #[derive(Deserialize)]
+    struct Linfa {
+        class_info: HashMap<String, Histogram>,
+    }
+    #[derive(Deserialize)]
+    struct Histogram {
+        prior: f64,
+        feature_log_prob: Array1<f64>,
+    }
+    let value = serde_json::to_value(model).map_err(|e| TrainError::Linfa(e.to_string()))?;
+    let linfa: Linfa = serde_json::from_value(value).map_err(|e| TrainError::Linfa(format!("unexpected model layout: {e}")))?;
+    let class = |label: &str| {
+        linfa
+            .class_info
+            .get(label)
+            .ok_or_else(|| TrainError::Linfa(format!("class {label} missing from the fitted model")))
+    };
+    let (neg, pos) = (class("0")?, class("1")?);
+    let mut log_prob = [neg.feature_log_prob.to_vec(), pos.feature_log_prob.to_vec()];
+    // An empty vocabulary was fitted with one dummy column; drop it.
+    for v in &mut log_prob {
+        v.truncate(columns);
+    }
+    Ok(([neg.prior.ln(), pos.prior.ln()], log_prob))
+}
+
+/// Trains one model on `rows` and returns it with the thresholds given.
+fn train_model(task: Task, rows: &[&Row], strings: &HashMap<u64, String>, options: &TrainOptions, thresholds: Thresholds, progress: &dyn Progress) -> Result<TaskModel, TrainError> {
+    check_classes(task, rows)?;
+    let vocabulary = choose_vocabulary(rows, strings, &options.features);
+    let (class_log_prior, feature_log_prob) = fit(rows, &vocabulary, options, progress)?;
+    let file = ModelFile {
+        format: FORMAT_NAME.to_string(),
+        format_version: FORMAT_VERSION,
+        task,
+        features: options.features,
+        thresholds,
+        class_log_prior,
+        vocabulary,
+        feature_log_prob,
+        training: serde_json::Value::Null,
+    };
+    TaskModel::from_file(file, std::path::Path::new(task.name())).map_err(|e| TrainError::Linfa(e.to_string()))
+}
+
+fn check_classes(task: Task, rows: &[&Row]) -> Result<(), TrainError> {
+    if rows.is_empty() {
+        return Err(TrainError::NoRows { task });
+    }
+    let positives = rows.iter().filter(|r| r.label).count();
+    if positives == 0 || positives == rows.len() {
+        return Err(TrainError::OneClass {
+            task,
+            count: rows.len(),
+            label: u8::from(positives > 0),
+        });
+    }
+    Ok(())
+}
+
+/// Scores rows with a trained model: `(log_odds, truth)`.
+fn score_rows(model: &TaskModel, rows: &[&Row]) -> Vec<(f64, bool)> {
+    let index: HashMap<u64, u32> = model.file().vocabulary.iter().enumerate().map(|(i, s)| (unigram_key(s), i as u32)).collect();
+    let binary = model.features().binary;
+    let mut features: Vec<(u32, f64)> = Vec::new();
+    rows.iter()
+        .map(|row| {
+            features.clear();
+            for key in &row.keys {
+                if let Some(&c) = index.get(key) {
+                    features.push((c, 1.0));
+                }
+            }
+            features.sort_unstable_by_key(|f| f.0);
+            let mut merged: Vec<(u32, f64)> = Vec::with_capacity(features.len());
+            for &(c, v) in &features {
+                match merged.last_mut() {
+                    Some(last) if last.0 == c => {
+                        if !binary {
+                            last.1 += v
+                        }
+                    }
+                    _ => merged.push((c, v)),
+                }
+            }
+            let jll = model.joint_log_likelihood(&merged);
+            (jll[1] - jll[0], row.label)
+        })
+        .collect()
+}
+
+/// The units held out in turn: sources with both classes, or, when only one source has
+/// both, its groups. Fewer than two units means there is nothing to validate across.
+fn cross_source_units(rows: &[&Row]) -> (bool, Vec<String>) {
+    let mut by_source: BTreeMap<&str, [bool; 2]> = BTreeMap::new();
+    let mut by_group: BTreeMap<&str, [bool; 2]> = BTreeMap::new();
+    for r in rows {
+        by_source.entry(&r.source).or_default()[usize::from(r.label)] = true;
+        by_group.entry(&r.group).or_default()[usize::from(r.label)] = true;
+    }
+    let both = |m: &BTreeMap<&str, [bool; 2]>| m.iter().filter(|(_, c)| c[0] && c[1]).map(|(k, _)| k.to_string()).collect::<Vec<_>>();
+    let sources = both(&by_source);
+    if sources.len() >= 2 {
+        (false, sources)
+    } else {
+        (true, both(&by_group))
+    }
+}
+
+fn log_odds_to_probability(d: f64) -> f64 {
+    logistic(d)
+}
+
+/// Trains the model for one task, with validation and threshold selection.
+pub fn train_task(corpus: &Corpus, task: Task, options: &TrainOptions, progress: &dyn Progress) -> Result<TaskOutcome, TrainError> {
+    let prepared = prepare(corpus, task, options);
+    let train_rows: Vec<&Row> = prepared.rows.iter().filter(|r| !r.validation).collect();
+    let validation_rows: Vec<&Row> = prepared.rows.iter().filter(|r| r.validation).collect();
+    check_classes(task, &train_rows)?;
+
+    // Cross-source validation inside the training split.
+    let mut cross_source = Vec::new();
+    let mut pooled: Vec<(f64, bool)> = Vec::new();
+    let mut fold_scores: Vec<(String, Vec<(f64, bool)>)> = Vec::new();
+    if options.cross_validate {
+        let (by_group, units) = cross_source_units(&train_rows);
+        for unit in &units {
+            let unit_of = |r: &Row| if by_group { r.group == *unit } else { r.source == *unit };
+            let fit_rows: Vec<&Row> = train_rows.iter().copied().filter(|r| !unit_of(r)).collect();
+            let test_rows: Vec<&Row> = train_rows.iter().copied().filter(|r| unit_of(r)).collect();
+            if check_classes(task, &fit_rows).is_err() {
+                continue;
+            }
+            progress.start(&format!("{task}: cross-source fold, holding out {unit}"), fit_rows.len() as u64);
+            let model = train_model(task, &fit_rows, &prepared.strings, options, options.fallback_thresholds, progress)?;
+            let scored = score_rows(&model, &test_rows);
+            pooled.extend_from_slice(&scored);
+            fold_scores.push((unit.clone(), scored));
+        }
+    }
+    let thresholds_from_pool = (!pooled.is_empty()).then(|| {
+        let hold = threshold_for_precision(&pooled, options.hold_precision, MIN_THRESHOLD_POSITIVES);
+        let reject = threshold_for_precision(&pooled, options.reject_precision, MIN_THRESHOLD_POSITIVES);
+        (hold, reject)
+    });
+    let (hold_log_odds, hold_target_met, thresholds) = match thresholds_from_pool {
+        Some((hold, reject)) => {
+            // When a target is out of reach, fall back to the highest score seen: only
+            // comments scoring above everything in validation are flagged.
+            let top = pooled.iter().map(|s| s.0).fold(f64::MIN, f64::max);
+            let hold_d = hold.unwrap_or(top);
+            let reject_d = reject.unwrap_or(top).max(hold_d);
+            (
+                hold_d,
+                hold.is_some(),
+                Thresholds {
+                    hold: log_odds_to_probability(hold_d),
+                    reject: log_odds_to_probability(reject_d),
+                },
+            )
+        }
+        None => {
+            let t = options.fallback_thresholds;
+            (logit(t.hold), false, t)
+        }
+    };
+    for (unit, scored) in &fold_scores {
+        let report = Report::new(scored, hold_log_odds);
+        let c = report.confusion;
+        cross_source.push(FoldReport {
+            held_out: unit.clone(),
+            report,
+            held_good_share: c.false_positive_rate(),
+        });
+    }
+    let cross_source_pooled = (!pooled.is_empty()).then(|| Report::new(&pooled, hold_log_odds));
+
+    // The model that ships: all of the training split.
+    progress.start(&format!("{task}: final model"), train_rows.len() as u64);
+    let model = train_model(task, &train_rows, &prepared.strings, options, thresholds, progress)?;
+    let validation_scored = score_rows(&model, &validation_rows);
+    let validation = Report::new(&validation_scored, hold_log_odds);
+
+    let mut outcome = TaskOutcome {
+        model: model.file().clone(),
+        thresholds,
+        train_rows: train_rows.len(),
+        validation_rows: validation_rows.len(),
+        validation,
+        cross_source,
+        cross_source_pooled,
+        hold_target_met,
+    };
+    outcome.model.training = serde_json::json!({
+        "files": corpus.files,
+        "rows": {
+            "labelled": prepared.rows.len() + prepared.duplicates + prepared.empty,
+            "duplicates_dropped": prepared.duplicates,
+            "empty_dropped": prepared.empty,
+            "train": outcome.train_rows,
+            "validation": outcome.validation_rows,
+            "train_positive": train_rows.iter().filter(|r| r.label).count(),
+        },
+        "options": options,
+        "linfa_bayes": "0.8.1 MultinomialNb, fitted with fit_with in batches",
+        "validation": outcome.validation,
+        "cross_source": outcome.cross_source,
+        "cross_source_pooled": outcome.cross_source_pooled,
+        "hold_target_met": outcome.hold_target_met,
+    });
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classifier::data::Example;
+    use crate::classifier::vectorize::{index_vocabulary, vectorize};
+    use linfa_bayes::NaiveBayes;
+
+    fn example(text: &str, spam: bool) -> Example {
+        Example {
+            text: text.to_string(),
+            spam: Some(spam),
+            abuse: None,
+            source: "t".into(),
+            group: "t".into(),
+        }
+    }
+
+    fn small_corpus() -> Corpus {
+        // Real TubeSpam comments (training-data/tubespam.csv), a few of each class.
+        let rows = [
+            ("Check out this video on YouTube:", true),
+            ("subscribe to my channel please", true),
+            ("Huh, anyway check out this you[tube] channel: kobyoshi02", true),
+            ("Please check out my channel and subscribe", true),
+            ("i love this song so much", false),
+            ("This song is amazing", false),
+            ("2 billion views wow", false),
+            ("this song never gets old", false),
+        ];
+        Corpus {
+            examples: rows.iter().map(|(t, s)| example(t, *s)).collect(),
+            files: vec![],
+        }
+    }
+
+    /// Sparse scoring with the extracted log-probabilities gives linfa's own joint
+    /// log-likelihood, and our stable posterior equals linfa's `predict_proba` where the
+    /// latter is finite.
+    #[test]
+    fn sparse_scores_match_linfa() {
+        let corpus = small_corpus();
+        let options = TrainOptions {
+            validation_percent: 0,
+            cross_validate: false,
+            features: FeatureConfig {
+                min_df: 1,
+                binary: false,
+                ..FeatureConfig::default()
+            },
+            ..TrainOptions::default()
+        };
+        let prepared = prepare(&corpus, Task::Spam, &options);
+        let rows: Vec<&Row> = prepared.rows.iter().collect();
+        let vocabulary = choose_vocabulary(&rows, &prepared.strings, &options.features);
+        // Fit linfa directly on the same dense matrix.
+        let index = index_vocabulary(&vocabulary).unwrap();
+        let mut x = Array2::<f64>::zeros((rows.len(), vocabulary.len()));
+        let mut y = Array1::<usize>::zeros(rows.len());
+        for (i, r) in rows.iter().enumerate() {
+            for k in &r.keys {
+                if let Some(&c) = index.get(k) {
+                    x[[i, c as usize]] += 1.0;
+                }
+            }
+            y[i] = usize::from(r.label);
+        }
+        let params: MultinomialNbValidParams<f64, usize> = MultinomialNb::params().check().unwrap();
+        let linfa_model = params.fit_with(None, &DatasetBase::new(x.clone(), y)).unwrap();
+        let ours = train_model(Task::Spam, &rows, &prepared.strings, &options, options.fallback_thresholds, &Silent).unwrap();
+
+        let probe = ["check out my channel", "love this song", "subscribe subscribe"];
+        let mut tokens = Tokens::new();
+        let mut features = Vec::new();
+        for text in probe {
+            tokenize_into(text, &mut tokens);
+            vectorize(&tokens, &options.features, &index, &mut features);
+            let mut dense = Array2::<f64>::zeros((1, vocabulary.len()));
+            for &(c, v) in &features {
+                dense[[0, c as usize]] = v;
+            }
+            let jll = linfa_model.joint_log_likelihood(dense.view());
+            let ours_jll = ours.joint_log_likelihood(&features);
+            assert!((jll[&0][0] - ours_jll[0]).abs() < 1e-9, "{text}");
+            assert!((jll[&1][0] - ours_jll[1]).abs() < 1e-9, "{text}");
+            let (proba, classes) = linfa_model.predict_proba(dense.view());
+            assert_eq!(classes, vec![&0, &1]);
+            let p = ours.score(text).probability;
+            assert!(proba[[0, 1]].is_finite());
+            assert!((proba[[0, 1]] - p).abs() < 1e-9, "{text}: linfa {} ours {p}", proba[[0, 1]]);
+        }
+    }
+
+    /// A task whose rows hold one class only cannot be trained.
+    #[test]
+    fn one_class_is_an_error() {
+        let corpus = Corpus {
+            examples: vec![example("a b c", true), example("d e f", true)],
+            files: vec![],
+        };
+        let options = TrainOptions {
+            validation_percent: 0,
+            ..TrainOptions::default()
+        };
+        let err = train_task(&corpus, Task::Spam, &options, &Silent).unwrap_err();
+        assert!(matches!(err, TrainError::OneClass { .. }), "{err}");
+        let err = train_task(&corpus, Task::Abuse, &options, &Silent).unwrap_err();
+        assert!(matches!(err, TrainError::NoRows { .. }), "{err}");
+    }
+}

@@ -1,0 +1,172 @@
+//! `commentguard train`: trains both models, prints validation figures, writes the files.
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::classifier::data::{self, Task};
+use crate::classifier::model::{model_path, TaskModel};
+use crate::classifier::train::{train_task, Progress, TaskOutcome, TrainOptions};
+use crate::classifier::metrics::Report;
+
+/// Arguments of `commentguard train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// A canonical CSV file, or a directory whose *.csv files are all read.
+    #[arg(long, default_value = "training-data")]
+    pub data: Vec<PathBuf>,
+    /// Directory the models are written to (spam.json, abuse.json).
+    #[arg(long, default_value = "models")]
+    pub out: PathBuf,
+    /// Largest vocabulary per model.
+    #[arg(long)]
+    pub max_features: Option<usize>,
+    /// Features must occur in at least this many training comments.
+    #[arg(long)]
+    pub min_df: Option<u32>,
+    /// Unigrams only (no bigrams).
+    #[arg(long)]
+    pub no_bigrams: bool,
+    /// Count every occurrence of a feature instead of presence per comment.
+    #[arg(long)]
+    pub counts: bool,
+    /// Smoothing (alpha) of the multinomial naive Bayes.
+    #[arg(long)]
+    pub alpha: Option<f64>,
+    /// Seed of the validation split.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Weight of a source's rows, e.g. `--weight fox_news=5` (repeatable).
+    #[arg(long = "weight", value_name = "SOURCE=WEIGHT")]
+    pub weights: Vec<String>,
+    /// Skip cross-source validation (faster; thresholds fall back to 0.5 hold, 0.99 reject).
+    #[arg(long)]
+    pub no_cross_validation: bool,
+    /// Print the training report as JSON on standard output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A progress bar on standard error (hidden when it is not a terminal).
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, phase: &str, total: u64) {
+        self.0.set_length(total);
+        self.0.set_position(0);
+        self.0.set_message(phase.to_string());
+    }
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
+    fn note(&self, line: &str) {
+        self.0.println(line);
+    }
+}
+
+fn options(args: &TrainArgs) -> anyhow::Result<TrainOptions> {
+    let mut o = TrainOptions::default();
+    if let Some(n) = args.max_features {
+        o.features.max_features = n;
+    }
+    if let Some(n) = args.min_df {
+        o.features.min_df = n;
+    }
+    o.features.bigrams = !args.no_bigrams;
+    o.features.binary = !args.counts;
+    if let Some(a) = args.alpha {
+        if !(a > 0.0 && a.is_finite()) {
+            bail!("--alpha must be a positive number, got {a}");
+        }
+        o.alpha = a;
+    }
+    if let Some(s) = args.seed {
+        o.seed = s;
+    }
+    let mut weights = BTreeMap::new();
+    for w in &args.weights {
+        let (source, weight) = w
+            .split_once('=')
+            .with_context(|| format!("--weight {w:?}: expected SOURCE=WEIGHT"))?;
+        let weight: f64 = weight
+            .parse()
+            .ok()
+            .filter(|x: &f64| *x > 0.0 && x.is_finite())
+            .with_context(|| format!("--weight {w:?}: the weight must be a positive number"))?;
+        weights.insert(source.to_string(), weight);
+    }
+    o.source_weights = weights;
+    o.cross_validate = !args.no_cross_validation;
+    Ok(o)
+}
+
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    let options = options(&args)?;
+    let mut corpus = data::Corpus::default();
+    for path in &args.data {
+        corpus.extend(data::load(path)?);
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:50} [{bar:30}] {pos}/{len} rows ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let progress = Bar(bar);
+    // Train both before writing either: a failure leaves the old models in place.
+    let mut outcomes = Vec::new();
+    for task in Task::ALL {
+        let outcome = train_task(&corpus, task, &options, &progress)
+            .with_context(|| format!("training the {task} model"))?;
+        outcomes.push((task, outcome));
+    }
+    progress.0.finish_and_clear();
+    for (task, outcome) in &outcomes {
+        let path = model_path(&args.out, *task);
+        TaskModel::save(&outcome.model, &path)?;
+    }
+    if args.json {
+        let report: BTreeMap<&str, &TaskOutcome> = outcomes.iter().map(|(t, o)| (t.name(), o)).collect();
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for (task, outcome) in &outcomes {
+            print_outcome(*task, outcome);
+        }
+        println!("models written to {}", args.out.display());
+    }
+    Ok(())
+}
+
+fn row(name: &str, r: &Report, held_good: Option<f64>) {
+    let auc = r.roc_auc.map_or("-".to_string(), |a| format!("{a:.3}"));
+    let held = held_good.map_or("-".to_string(), |h| format!("{:.1}%", h * 100.0));
+    println!(
+        "  {name:<28} {:>6} {:>9.3} {:>7.3} {:>6.3} {:>7} {:>10}",
+        r.support, r.precision, r.recall, r.f1, auc, held
+    );
+}
+
+fn print_outcome(task: Task, o: &TaskOutcome) {
+    println!(
+        "{task}: {} training rows, {} validation rows; hold threshold {:.6} (reject {:.6}){}",
+        o.train_rows,
+        o.validation_rows,
+        o.thresholds.hold,
+        o.thresholds.reject,
+        if o.hold_target_met { "" } else { "  [precision target NOT reached on cross-source validation]" }
+    );
+    println!(
+        "  {:<28} {:>6} {:>9} {:>7} {:>6} {:>7} {:>10}",
+        "at the hold threshold", "rows", "precision", "recall", "F1", "ROC AUC", "good held"
+    );
+    row("random validation split", &o.validation, Some(o.validation.confusion.false_positive_rate()));
+    for fold in &o.cross_source {
+        row(&format!("held out: {}", fold.held_out), &fold.report, Some(fold.held_good_share));
+    }
+    if let Some(p) = &o.cross_source_pooled {
+        row("cross-source, pooled", p, Some(p.confusion.false_positive_rate()));
+    }
+    println!();
+}

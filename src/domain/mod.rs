@@ -1,0 +1,77 @@
+//! Domain types: parse, don't validate.
+//!
+//! Every value that arrives from outside (a request field, a config value) is turned into
+//! one of these types at the boundary; their fields are private and the only way in is a
+//! `parse` that checks the rules, so code past the boundary never re-checks. A failed
+//! parse is a [`ValidationError`] naming the field, which the HTTP layer maps to a 422.
+//!
+//! # Layout
+//! - [`text`]: [`CommentBody`], [`AuthorName`] (trimmed, NFC, length-checked).
+//! - [`email`]: [`AuthorEmail`] (syntax checked, lower-cased for matching).
+//! - [`article`]: [`ArticleId`].
+//! - [`web`]: [`WebUrl`] (http/https only) and [`Origin`].
+//! - [`net`]: [`IpNet`], an address or CIDR range.
+//! - [`reason`]: [`Reason`] (why a comment got its status) and [`ModelScore`].
+//! - [`site`]: [`SiteId`], [`KeyHash`] and the runtime [`Site`] built from its config.
+//! - [`comment`]: [`CommentId`], [`Status`] and the validated [`NewComment`].
+pub mod article;
+pub mod comment;
+pub mod email;
+pub mod net;
+pub mod reason;
+pub mod site;
+pub mod text;
+pub mod web;
+
+pub use article::ArticleId;
+pub use comment::{CommentId, NewComment, Status};
+pub use email::AuthorEmail;
+pub use net::IpNet;
+pub use reason::{ModelScore, Outcome, Reason, ReasonCode};
+pub use site::{BlockAction, KeyHash, Site, SiteId, Sites};
+pub use text::{AuthorName, CommentBody};
+pub use web::{Origin, WebUrl};
+
+/// Names of the fields a comment submission may carry; a honeypot must not reuse one.
+pub const KNOWN_FIELDS: &[&str] = &[
+    "site",
+    "article_id",
+    "article_url",
+    "author_name",
+    "author_email",
+    "author_url",
+    "body",
+    "parent_id",
+    "nudge",
+    "redirect_to",
+    "form_token",
+    "client_ip",
+    "user_agent",
+];
+
+/// A value from outside that breaks a rule; names the field so the caller can show it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ValidationError {
+    /// The request field at fault, as the client spelled it.
+    pub field: &'static str,
+    /// Stable machine-readable code, `UPPER_SNAKE`.
+    pub code: &'static str,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
+        ValidationError {
+            field,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// `true` for characters that have no place in a single line of text.
+pub(crate) fn is_control(c: char) -> bool {
+    c.is_control()
+}

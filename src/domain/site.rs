@@ -1,0 +1,382 @@
+//! Sites: the news sites one instance serves, built once from the configuration.
+//!
+//! A [`Site`] is the runtime form of a `[sites.ID]` section: origins as a set, the API-key
+//! hash ready for comparison, block lists compiled for matching. [`Sites`] looks them up
+//! by id and resolves the site of a submission that names none (allowed only when the
+//! instance serves exactly one site).
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{AuthorEmail, CommentBody, IpNet, Origin, ValidationError};
+use crate::config::{RateLimitConfig, SiteConfig, ThresholdConfig};
+
+/// Longest site id.
+const MAX_SITE_ID_CHARS: usize = 64;
+
+/// A site id: 1–64 of `a-z 0-9 - _` (lower case, so it survives environment overrides).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SiteId(Arc<str>);
+
+impl SiteId {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let ok = !raw.is_empty()
+            && raw.len() <= MAX_SITE_ID_CHARS
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !ok {
+            return Err(ValidationError::new(
+                "site",
+                "INVALID_SITE",
+                "a site id is 1-64 characters of a-z, 0-9, '-' and '_'",
+            ));
+        }
+        Ok(SiteId(raw.into()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SiteId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", &*self.0)
+    }
+}
+
+impl fmt::Display for SiteId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// SHA-256 of an API key, as 64 hex digits in the config. The key itself is never stored.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct KeyHash([u8; 32]);
+
+impl KeyHash {
+    /// The hash of a presented key.
+    pub fn of(key: &str) -> Self {
+        KeyHash(Sha256::digest(key.as_bytes()).into())
+    }
+
+    pub fn parse(hex_digits: &str) -> Result<Self, String> {
+        let bytes = hex::decode(hex_digits.trim())
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| "must be a SHA-256 hash: 64 hex digits".to_owned())?;
+        Ok(KeyHash(bytes))
+    }
+
+    /// Constant-time comparison, so response timing says nothing about how close a guess was.
+    pub fn matches(&self, other: &KeyHash) -> bool {
+        self.0
+            .iter()
+            .zip(other.0.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+}
+
+impl TryFrom<String> for KeyHash {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        KeyHash::parse(&value)
+    }
+}
+
+impl From<KeyHash> for String {
+    fn from(value: KeyHash) -> Self {
+        hex::encode(value.0)
+    }
+}
+
+impl fmt::Debug for KeyHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyHash(…)")
+    }
+}
+
+/// Makes a fresh random API key and its hash (for `commentguard site-key`).
+pub fn generate_api_key() -> (String, KeyHash) {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    let key = format!("cg_{}", hex::encode(bytes));
+    let hash = KeyHash::of(&key);
+    (key, hash)
+}
+
+/// What a block-list match does to a comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlockAction {
+    /// Hold for a moderator.
+    Pending,
+    /// Reject outright.
+    Rejected,
+}
+
+/// A site's block lists, compiled for matching.
+#[derive(Debug, Clone)]
+pub struct BlockList {
+    pub action: BlockAction,
+    /// Each entry as lower-case words joined by single spaces and padded with one space
+    /// on each side, so a substring match is a whole-word match.
+    phrases: Vec<String>,
+    emails: HashSet<String>,
+    domains: HashSet<String>,
+    ips: Vec<IpNet>,
+}
+
+/// Lower-case words of `text` joined by single spaces, padded: `" a b c "`.
+pub(crate) fn word_line(text: &str) -> String {
+    let mut line = String::with_capacity(text.len() + 2);
+    line.push(' ');
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        for c in word.chars().flat_map(char::to_lowercase) {
+            line.push(c);
+        }
+        line.push(' ');
+    }
+    line
+}
+
+impl BlockList {
+    fn compile(config: &crate::config::BlockListConfig) -> Self {
+        let mut emails = HashSet::new();
+        let mut domains = HashSet::new();
+        for entry in &config.emails {
+            let entry = entry.trim().to_lowercase();
+            match entry.strip_prefix('@') {
+                Some(domain) => domains.insert(domain.to_owned()),
+                None => emails.insert(entry),
+            };
+        }
+        BlockList {
+            action: config.action,
+            phrases: config
+                .words
+                .iter()
+                .map(|w| word_line(w))
+                .filter(|w| w.trim().len() > 0)
+                .collect(),
+            emails,
+            domains,
+            ips: config.ips.clone(),
+        }
+    }
+
+    /// The first blocked word or phrase in `body`, if any.
+    pub fn blocked_word(&self, body: &CommentBody) -> Option<&str> {
+        if self.phrases.is_empty() {
+            return None;
+        }
+        let line = word_line(body.as_str());
+        self.phrases
+            .iter()
+            .find(|p| line.contains(p.as_str()))
+            .map(|p| p.trim())
+    }
+
+    pub fn blocks_email(&self, email: &AuthorEmail) -> bool {
+        self.emails.contains(email.as_str()) || self.domains.contains(email.domain())
+    }
+
+    pub fn blocks_ip(&self, ip: IpAddr) -> bool {
+        self.ips.iter().any(|net| net.contains(ip))
+    }
+}
+
+/// One news site at run time.
+#[derive(Debug)]
+pub struct Site {
+    pub id: SiteId,
+    origins: HashSet<Origin>,
+    key_hash: Option<KeyHash>,
+    pub require_email: bool,
+    pub honeypot_field: String,
+    pub min_form_seconds: u64,
+    pub require_form_token: bool,
+    pub max_links: usize,
+    pub duplicate_window: Duration,
+    pub trusted_author_after: u32,
+    pub premoderate: bool,
+    premoderate_articles: HashSet<String>,
+    pub thresholds: ThresholdConfig,
+    pub blocklist: BlockList,
+    pub rate_limit: RateLimitConfig,
+}
+
+impl Site {
+    /// Builds the runtime site; `config` has passed [`crate::config::Config::validate`].
+    pub fn from_config(id: SiteId, config: &SiteConfig) -> Self {
+        Site {
+            id,
+            origins: config.origins.iter().cloned().collect(),
+            key_hash: config.api_key_sha256,
+            require_email: config.require_email,
+            honeypot_field: config.honeypot_field.trim().to_owned(),
+            min_form_seconds: config.min_form_seconds,
+            require_form_token: config.require_form_token,
+            max_links: config.max_links,
+            duplicate_window: Duration::from_secs(config.duplicate_window_hours * 3600),
+            trusted_author_after: config.trusted_author_after,
+            premoderate: config.premoderate,
+            premoderate_articles: config
+                .premoderate_articles
+                .iter()
+                .map(|a| a.trim().to_owned())
+                .collect(),
+            thresholds: config.thresholds.clone(),
+            blocklist: BlockList::compile(&config.blocklist),
+            rate_limit: config.rate_limit.clone(),
+        }
+    }
+
+    /// Whether pages served from `origin` belong to this site.
+    pub fn allows_origin(&self, origin: &Origin) -> bool {
+        self.origins.contains(origin)
+    }
+
+    /// Whether every comment on `article` is held.
+    pub fn premoderates(&self, article: &str) -> bool {
+        self.premoderate || self.premoderate_articles.contains(article)
+    }
+
+    /// Whether the site has a backend key at all.
+    pub fn has_api_key(&self) -> bool {
+        self.key_hash.is_some()
+    }
+
+    /// Whether `key` is this site's API key.
+    pub fn accepts_key(&self, key: &str) -> bool {
+        self.key_hash
+            .as_ref()
+            .is_some_and(|hash| hash.matches(&KeyHash::of(key)))
+    }
+}
+
+/// All sites of the instance, by id.
+#[derive(Debug)]
+pub struct Sites {
+    by_id: HashMap<String, Arc<Site>>,
+}
+
+impl Sites {
+    pub fn from_config(sites: &BTreeMap<String, SiteConfig>) -> Result<Self, ValidationError> {
+        let mut by_id = HashMap::with_capacity(sites.len());
+        for (id, config) in sites {
+            let site = Site::from_config(SiteId::parse(id)?, config);
+            by_id.insert(id.clone(), Arc::new(site));
+        }
+        Ok(Sites { by_id })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<Site>> {
+        self.by_id.get(id)
+    }
+
+    /// The site a submission is for: the named one, or the only one when none is named.
+    pub fn resolve(&self, id: Option<&str>) -> Result<&Arc<Site>, ValidationError> {
+        match id.map(str::trim).filter(|id| !id.is_empty()) {
+            Some(id) => self.get(id).ok_or_else(|| {
+                ValidationError::new("site", "UNKNOWN_SITE", "no such site on this instance")
+            }),
+            None if self.by_id.len() == 1 => Ok(self.by_id.values().next().expect("one site")),
+            None => Err(ValidationError::new(
+                "site",
+                "REQUIRED",
+                "site is required: this instance serves several sites",
+            )),
+        }
+    }
+
+    /// Whether any site serves pages from `origin` (CORS for routes not tied to a site).
+    pub fn any_allows_origin(&self, origin: &Origin) -> bool {
+        self.by_id.values().any(|site| site.allows_origin(origin))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Site>> {
+        self.by_id.values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::BlockListConfig;
+
+    /// Site ids are lower-case slugs.
+    #[test]
+    fn site_id_rules() {
+        assert!(SiteId::parse("daily-news_2").is_ok());
+        for bad in ["", "Daily", "a b", &"x".repeat(65)] {
+            assert!(SiteId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// A generated key verifies against its own hash and nothing else.
+    #[test]
+    fn api_keys() {
+        let (key, hash) = generate_api_key();
+        let parsed = KeyHash::parse(&String::from(hash)).unwrap();
+        assert!(parsed.matches(&KeyHash::of(&key)));
+        assert!(!parsed.matches(&KeyHash::of("cg_guess")));
+        assert!(KeyHash::parse("abc").is_err());
+    }
+
+    /// Block-list words match whole words case-insensitively, phrases too.
+    #[test]
+    fn blocklist_words() {
+        let list = BlockList::compile(&BlockListConfig {
+            words: vec!["Viagra".into(), "buy now".into()],
+            ..BlockListConfig::default()
+        });
+        let body = |s: &str| CommentBody::parse(s).unwrap();
+        assert_eq!(list.blocked_word(&body("Cheap VIAGRA here")), Some("viagra"));
+        assert_eq!(list.blocked_word(&body("Buy   now, friends")), Some("buy now"));
+        assert_eq!(list.blocked_word(&body("viagras are not a word")), None);
+        assert_eq!(list.blocked_word(&body("buy nowhere")), None);
+    }
+
+    /// E-mails are blocked one by one or by domain; IPs by range.
+    #[test]
+    fn blocklist_emails_and_ips() {
+        let list = BlockList::compile(&BlockListConfig {
+            emails: vec!["Spam@Example.com".into(), "@junk.test".into()],
+            ips: vec![IpNet::parse("192.0.2.0/24").unwrap()],
+            ..BlockListConfig::default()
+        });
+        let email = |s: &str| AuthorEmail::parse(s).unwrap();
+        assert!(list.blocks_email(&email("spam@example.com")));
+        assert!(list.blocks_email(&email("anyone@junk.test")));
+        assert!(!list.blocks_email(&email("ham@example.com")));
+        assert!(list.blocks_ip("192.0.2.77".parse().unwrap()));
+        assert!(!list.blocks_ip("198.51.100.1".parse().unwrap()));
+    }
+
+    /// Without a site id, the only site is used; with several, the id is required.
+    #[test]
+    fn resolve_site() {
+        let mut configs = BTreeMap::new();
+        configs.insert("one".to_owned(), SiteConfig::default());
+        let sites = Sites::from_config(&configs).unwrap();
+        assert_eq!(sites.resolve(None).unwrap().id.as_str(), "one");
+        assert_eq!(sites.resolve(Some("two")).unwrap_err().code, "UNKNOWN_SITE");
+        configs.insert("two".to_owned(), SiteConfig::default());
+        let sites = Sites::from_config(&configs).unwrap();
+        assert_eq!(sites.resolve(None).unwrap_err().code, "REQUIRED");
+        assert_eq!(sites.resolve(Some("two")).unwrap().id.as_str(), "two");
+    }
+}

@@ -1,0 +1,251 @@
+//! The single writer: one thread owns the only write connection and commits in groups.
+//!
+//! # Why one writer
+//! SQLite allows one writer at a time; many threads taking turns would each pay a full
+//! fsync (`synchronous = FULL`). Instead every write is a *job* sent over a bounded
+//! channel to one thread. The thread takes whatever jobs are queued (up to `max_batch`),
+//! runs them all inside one transaction and commits once, so a burst of N submissions
+//! costs one fsync, not N (group commit).
+//!
+//! # Invariants
+//! - A job's answer is delivered only after the transaction holding it has committed (or
+//!   failed): a caller that hears `Ok` knows its write is on disk.
+//! - Each job runs inside its own savepoint: a job that fails is rolled back alone and
+//!   the rest of the batch still commits.
+//! - Jobs see the writes of earlier jobs in the same batch, which is what makes checks
+//!   such as "no duplicate within 24 h" atomic.
+//! - The queue is bounded; a full queue is reported at once ([`StoreError::Busy`]), never
+//!   waited on, so the async workers cannot pile up behind a slow disk.
+//! - When every [`Writer`] handle is dropped the thread drains the queue and exits.
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use super::StoreError;
+
+/// A write waiting for its turn: runs on the writer's connection inside the batch
+/// transaction and returns whether it succeeded plus how to answer once committed.
+type Job = Box<dyn FnOnce(&Connection) -> Done + Send>;
+
+/// A job that ran: `ok` decides its savepoint; `reply` is called after the commit with
+/// the commit's error, if any.
+struct Done {
+    ok: bool,
+    reply: Box<dyn FnOnce(Option<StoreError>) + Send>,
+}
+
+/// Handle to the writer thread; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Writer {
+    jobs: SyncSender<Job>,
+    alive: Arc<AtomicBool>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `conn`.
+    pub(crate) fn spawn(conn: Connection, queue: usize, max_batch: usize) -> std::io::Result<Self> {
+        let (jobs, rx) = mpsc::sync_channel::<Job>(queue);
+        let alive = Arc::new(AtomicBool::new(true));
+        let flag = Arc::clone(&alive);
+        std::thread::Builder::new()
+            .name("commentguard-writer".into())
+            .spawn(move || {
+                run(conn, rx, max_batch);
+                flag.store(false, Ordering::Release);
+            })?;
+        Ok(Writer { jobs, alive })
+    }
+
+    /// Whether the writer thread is still running.
+    pub(crate) fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::Acquire)
+    }
+
+    /// Queues `op` and waits for its committed result.
+    pub(crate) async fn write<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<Result<T, StoreError>>();
+        let job: Job = Box::new(move |conn| {
+            let result = op(conn);
+            Done {
+                ok: result.is_ok(),
+                reply: Box::new(move |commit_error| {
+                    let answer = match commit_error {
+                        Some(err) => Err(err),
+                        None => result,
+                    };
+                    // The caller may have gone away (client disconnected); nothing to do.
+                    let _ = tx.send(answer);
+                }),
+            }
+        });
+        self.jobs.try_send(job).map_err(|err| match err {
+            TrySendError::Full(_) => StoreError::Busy,
+            TrySendError::Disconnected(_) => StoreError::Closed,
+        })?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+/// The writer loop: wait for one job, take every other queued job up to `max_batch`,
+/// run them in one transaction, commit, answer.
+fn run(conn: Connection, rx: Receiver<Job>, max_batch: usize) {
+    let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
+    let mut done: Vec<Done> = Vec::with_capacity(max_batch);
+    while let Ok(first) = rx.recv() {
+        batch.push(first);
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let size = batch.len();
+        let commit_error = run_batch(&conn, &mut batch, &mut done);
+        if let Some(err) = &commit_error {
+            tracing::error!(error = %err, batch = size, "write batch failed; answering each job with the error");
+        } else {
+            tracing::trace!(batch = size, "write batch committed");
+        }
+        for d in done.drain(..) {
+            let err = commit_error.as_ref().map(StoreError::commit_failed);
+            (d.reply)(err);
+        }
+    }
+    tracing::debug!("writer queue closed; writer thread exits");
+}
+
+/// Runs `batch` in one transaction; returns the error that prevented the commit, if any.
+fn run_batch(conn: &Connection, batch: &mut Vec<Job>, done: &mut Vec<Done>) -> Option<StoreError> {
+    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+        // Could not even start: every job fails without running.
+        for job in batch.drain(..) {
+            drop(job);
+        }
+        return Some(err.into());
+    }
+    for job in batch.drain(..) {
+        let savepoint = conn.execute_batch("SAVEPOINT job");
+        if let Err(err) = savepoint {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Some(err.into());
+        }
+        let d = job(conn);
+        let end = if d.ok {
+            conn.execute_batch("RELEASE job")
+        } else {
+            conn.execute_batch("ROLLBACK TO job; RELEASE job")
+        };
+        done.push(d);
+        if let Err(err) = end {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Some(err.into());
+        }
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => None,
+        Err(err) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Some(err.into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer(queue: usize) -> (Writer, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("w.db")).unwrap();
+        conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER UNIQUE);")
+            .unwrap();
+        (Writer::spawn(conn, queue, 64).unwrap(), dir)
+    }
+
+    fn insert(x: i64) -> impl FnOnce(&Connection) -> Result<i64, StoreError> + Send + 'static {
+        move |conn| {
+            conn.execute("INSERT INTO t (x) VALUES (?1)", [x])?;
+            Ok(conn.last_insert_rowid())
+        }
+    }
+
+    /// Concurrent writes are committed and each caller gets its own answer.
+    #[tokio::test]
+    async fn concurrent_writes_commit() {
+        let (w, _dir) = writer(1024);
+        let tasks: Vec<_> = (0..200).map(|i| tokio::spawn({
+            let w = w.clone();
+            async move { w.write(insert(i)).await }
+        })).collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let count = w
+            .write(|c| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))?))
+            .await
+            .unwrap();
+        assert_eq!(count, 200);
+    }
+
+    /// A failing job is rolled back alone; its neighbours in the batch still commit.
+    #[tokio::test]
+    async fn failing_job_does_not_spoil_batch() {
+        let (w, _dir) = writer(1024);
+        let (a, b, c) = tokio::join!(w.write(insert(1)), w.write(insert(1)), w.write(insert(2)));
+        assert!(a.is_ok() && c.is_ok());
+        assert!(b.is_err(), "second insert of 1 violates UNIQUE");
+        let count = w
+            .write(|c| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))?))
+            .await
+            .unwrap();
+        assert_eq!(count, 2);
+    }
+
+    /// A full queue is refused at once instead of blocking the caller.
+    #[tokio::test]
+    async fn full_queue_is_busy() {
+        let (w, _dir) = writer(1);
+        // Park the writer thread inside a job until we let it go.
+        let (release, parked) = std::sync::mpsc::channel::<()>();
+        let blocker = tokio::spawn({
+            let w = w.clone();
+            async move {
+                w.write(move |_| {
+                    parked.recv().ok();
+                    Ok(())
+                })
+                .await
+            }
+        });
+        // Wait until the writer has taken the blocker off the queue.
+        let mut queued = Vec::new();
+        let mut busy = false;
+        for i in 0..100 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            let w2 = w.clone();
+            let h = tokio::spawn(async move { w2.write(insert(i)).await });
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            if h.is_finished() {
+                if let Err(StoreError::Busy) = h.await.unwrap() {
+                    busy = true;
+                    break;
+                }
+            } else {
+                queued.push(h);
+            }
+        }
+        assert!(busy, "a full queue answers Busy");
+        release.send(()).unwrap();
+        blocker.await.unwrap().unwrap();
+        for h in queued {
+            h.await.unwrap().unwrap();
+        }
+    }
+}
