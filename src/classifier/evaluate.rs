@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::data::{Corpus, Task};
 use super::metrics::Report;
-use super::model::{logit, Classifier};
+use super::model::Classifier;
 
 /// The result of `evaluate`, serialised as its `--json` output.
 #[derive(Debug, Clone, Serialize)]
@@ -40,13 +40,13 @@ pub fn evaluate(classifier: &Classifier, corpus: &Corpus) -> Evaluation {
             .examples
             .iter()
             .zip(&scores)
-            .filter_map(|(e, s)| e.label(task).map(|truth| (s.get(task).log_odds, truth)))
+            .filter_map(|(e, s)| e.label(task).map(|truth| (s.get(task).probability, truth)))
             .collect();
         if scored.is_empty() {
             return None;
         }
         let hold = classifier.thresholds(task).hold;
-        Some(Report::new(&scored, logit(hold)))
+        Some(Report::new(&scored, hold))
     };
     Evaluation {
         spam: report(Task::Spam),

@@ -1,54 +1,1515 @@
-//! Tokenizer (being written; temporary whitespace stub with the final API).
+//! The deterministic tokenizer for user comments.
+//!
+//! Both naive Bayes models (spam, abuse) see a comment only through these tokens, so the
+//! tokenizer's job is to make the surface variation of real comments (scraped HTML,
+//! Unicode look-alikes, obfuscated profanity, links) collapse onto a small vocabulary,
+//! while staying cheap: scoring has a budget of ~10 µs per 200-character comment, so this
+//! runs in a few passes over the text into reusable buffers ([`Tokens`]), with ASCII
+//! fast paths and no per-token allocation. Training and scoring call the same function,
+//! so every rule only has to be deterministic, not perfect: a rule that is sometimes
+//! wrong in the same way at train and score time costs little.
+//!
+//! # Pipeline
+//!
+//! 1. **HTML** (only when the text contains `&` or `<`). Comments scraped from YouTube
+//!    and news sites carry entities and markup. Entities are decoded: the named ones that
+//!    actually occur (`&amp; &lt; &gt; &quot; &apos; &nbsp;`, typographic quotes and
+//!    dashes, ...), decimal `&#39;` and hex `&#x1F602;`; double-escaped `&amp;#39;`
+//!    (common in scraped data) is decoded too. A decoded `&lt;b&gt;` is text, not a tag.
+//!    Tags with a known HTML name (`<br />`, `<b>`, `</a>`, `<!-- -->`, ...) become a
+//!    space; `<3` or `a < b` are left alone because no HTML tag name follows the `<`. A URL in
+//!    an `href`/`src` attribute is kept (as ` url `) so links count even when the visible
+//!    text is not a URL; when the anchor text *is* that same URL it is dropped so the link
+//!    is not counted twice.
+//! 2. **Unicode**. Invisible characters are removed first (zero-width U+200B–U+200F,
+//!    U+2060–U+2064, U+FEFF, soft hyphen, bidi controls, variation selectors, tag
+//!    characters, the Arabic tatweel): they are used to split words past filters
+//!    (`f\u{200B}uck`) and carry no meaning. Control characters are removed, except the
+//!    whitespace ones (`\n \t \r`, ...), which separate words. Then NFKC, which also
+//!    undoes full-width (`ｆｕｃｋ`) and mathematical-alphanumeric (`𝐟𝐮𝐜𝐤`) obfuscation,
+//!    and lower-casing with `char::to_lowercase` (plus final sigma `ς` → `σ`, so Greek
+//!    words do not depend on position). Negative squared/circled letters (`🅵🆄`), which
+//!    NFKC does not map, are mapped to ASCII. Pure-ASCII input skips all of this except
+//!    lower-casing; input that is already NFKC skips the NFKC pass.
+//! 3. **Scanning** the normalized text left to right:
+//!    * **URLs**: `scheme://...` (http, https, ftp), `www.x...`, and bare domains whose
+//!      top-level domain is on a short list of those used in links (`youtube.com/watch`,
+//!      `bit.ly/x`, `t.co`, `discord.gg`). Words like `in`, `it`, `me`, `is`, `to`, `us`
+//!      are left off that list because `great.In` (a missing space) is far more common
+//!      than such a link. A URL gives two tokens: [`URL`] then its host without `www.`
+//!      (`youtube.com`), so a model can learn both "has a link" and "links to X"; the
+//!      path is dropped (it is mostly unique ids).
+//!    * **E-mail** addresses → [`EMAIL`]; `@handle` → [`MENTION`] (a trailing `'s` is
+//!      swallowed); `#tag` → `tag` (the `#` is dropped like other punctuation).
+//!    * **Numbers**: digit runs, with `.`/`,` between digits (`1,000`, `3.5`) → [`NUMBER`].
+//!      Amounts and years matter as "a number", rarely as a value.
+//!    * **Words**: runs of alphanumerics (`char::is_alphanumeric`, so Arabic, Hebrew,
+//!      Cyrillic... are words; combining marks stay inside the word). The text is kept in
+//!      logical order, which is how RTL text is stored, so Arabic/Hebrew need no special
+//!      handling. Inside a word, apostrophes are removed (`don't`, `don’t` → `dont`), a
+//!      `*` between alphanumerics is kept (`f**k`, `sh*t` are single tokens; a lone or
+//!      trailing `*` is dropped), and `@`/`$` between letters are leetspeak (`b@stard`,
+//!      `a$$hole`; a word may also start with `$` before a letter: `$hit`). `-`, `_` and
+//!      other punctuation split words (`well-known` → `well`, `known`).
+//!    * **Han and kana** have no spaces between words, so each ideograph/kana is its own
+//!      token (character unigrams; the caller's bigrams then give character bigrams).
+//!      Thai, Lao, Khmer... also lack spaces but come out as capped runs.
+//!    * **Emoji and other pictographs**: one token each; a regional-indicator pair (a
+//!      flag) is one token; skin-tone modifiers are dropped so `👍🏽` is `👍`.
+//!    * **`!` and `?`**: a run of them becomes one `!` and/or one `?` (in order of first
+//!      appearance): excitement and questions carry spam/abuse signal, their count
+//!      mostly does not. All other punctuation and symbols are dropped.
+//! 4. **Per-token clean-up**:
+//!    * **Leetspeak** (`1d10t` → `idiot`, `n00b` → `noob`, `h4te` → `hate`; 0→o 1→i 3→e
+//!      4→a 5→s 7→t) only in a token that has at least 2 letters, whose digits are all in
+//!      that set, and whose digits are not just a prefix or just a suffix. That keeps
+//!      `mp3`, `4chan`, `3rd`, `1st`, `covid19`, `2nd`, `4k` and `b4` as they are.
+//!    * **Squeezing**: a run of the same character longer than 2 is cut to 2
+//!      (`soooo` → `soo`, `n000b` → `noob`), and a symbol token (emoji, ideograph, `!`,
+//!      `?`) equal to each of the two before it is dropped (`😂😂😂` → `😂 😂`). Words
+//!      are not squeezed across tokens: `spam spam spam` is real signal.
+//!    * **Length cap**: [`MAX_TOKEN_CHARS`] characters; the rest of an over-long run is
+//!      dropped, so an unbroken 5,000-character string costs one token.
+//! 5. **De-obfuscation of spelled-out words**:
+//!    * 3+ single alphanumerics separated by the same `.`, `-` or `_` are joined:
+//!      `f.u.c.k`, `f-u-c-k`, `f_u_c_k` → `fuck` (then leetspeak applies: `s.h.1.t`).
+//!    * Spaced letters: a run of single ASCII letters separated by whitespace (possibly
+//!      with punctuation: `f. u. c. k.`) is joined when it has at least 3 letters other
+//!      than `a` and `i`, the English one-letter words. So `f u c k`, `y o u` → `fuck`,
+//!      `you`, while `i a m`, `u r a`, `a b` stay separate. A leading `a`/`i` is split
+//!      off when at least 3 letters remain (`a f u c k` → `a`, `fuck`; `i h a t e` →
+//!      `i`, `hate`). Known misses, accepted: `a s s h o l e` → `a`, `sshole`;
+//!      `y r u` → `yru`. Only ASCII letters take part: one-letter words are common in
+//!      other languages (Russian `и я в`).
+//!
+//! Marker tokens all contain `__`, which user text can never produce (`_` splits words),
+//! so `__url__` typed in a comment is the word `url`.
 
-/// Marker token for a URL.
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
+
+/// Marker token for a URL (followed by a token with its host).
 pub const URL: &str = "__url__";
 /// Marker token for an e-mail address.
 pub const EMAIL: &str = "__email__";
-/// Marker token for a number.
+/// Marker token for a number (`42`, `1,000`, `3.5`).
 pub const NUMBER: &str = "__num__";
 /// Marker token for an `@handle` mention.
 pub const MENTION: &str = "__user__";
 
+/// Longest token, in characters; longer runs are truncated on a char boundary.
+pub const MAX_TOKEN_CHARS: usize = 40;
+
+/// How far (in bytes) a `>` may be from its `<` for the pair to count as an HTML tag.
+const MAX_TAG_BYTES: usize = 2048;
+
+/// Top-level domains for which a bare `name.tld` is taken as a link (see the module doc
+/// for why common English two-letter words are not here).
+const LINK_TLDS: &[&str] = &[
+    "com", "net", "org", "info", "biz", "io", "co", "ly", "gl", "gg", "be", "tv", "fm", "ai",
+    "xyz", "ru", "su", "uk", "de", "fr", "es", "nl", "pl", "br", "ca", "au", "cn", "jp", "eu",
+    "tk", "ml", "ga", "cf", "gq", "pw", "ws", "cc", "top", "club", "online", "site", "shop",
+    "store", "live", "app", "dev", "vip", "icu", "win", "click", "link", "edu", "gov",
+];
+
+/// HTML element names treated as markup (anything else after `<` is text).
+#[rustfmt::skip]
+const HTML_TAGS: &[&str] = &[
+    "a", "abbr", "b", "big", "blockquote", "body", "br", "center", "cite", "code", "del", "div",
+    "em", "font", "h1", "h2", "h3", "h4", "h5", "h6", "head", "hr", "html", "i", "iframe", "img",
+    "ins", "li", "link", "meta", "ol", "p", "pre", "q", "s", "small", "source", "span", "strike",
+    "strong", "sub", "sup", "table", "tbody", "td", "th", "title", "tr", "tt", "u", "ul", "video",
+    "wbr",
+];
+
 /// Reusable token buffer: one String holding all tokens back to back plus their spans.
+///
+/// Keep one per thread and pass it to [`tokenize_into`] for every comment: after the
+/// first few calls nothing is allocated any more.
 #[derive(Debug, Default, Clone)]
 pub struct Tokens {
+    /// All tokens, back to back.
     buf: String,
+    /// `(start, end)` byte offsets of each token in `buf`.
     spans: Vec<(u32, u32)>,
+    /// Scratch: the text after HTML decoding (used only when the input has `&` or `<`).
+    html: String,
+    /// Scratch: the normalized (NFKC, lower-cased) text that is scanned.
+    norm: String,
+    /// Scratch: the letters of a dotted word (`f.u.c.k`) joined together.
+    joined: String,
 }
 
 impl Tokens {
+    /// An empty buffer.
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// Number of tokens.
     pub fn len(&self) -> usize {
         self.spans.len()
     }
+
+    /// Whether there are no tokens.
     pub fn is_empty(&self) -> bool {
         self.spans.is_empty()
     }
+
+    /// The `i`-th token.
+    ///
+    /// # Panics
+    /// If `i >= self.len()`, like slice indexing.
     pub fn get(&self, i: usize) -> &str {
-        let (s, e) = self.spans[i];
-        &self.buf[s as usize..e as usize]
+        let (start, end) = self.spans[i];
+        &self.buf[start as usize..end as usize]
     }
+
+    /// The tokens in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
-        self.spans.iter().map(|&(s, e)| &self.buf[s as usize..e as usize])
+        self.spans
+            .iter()
+            .map(|&(start, end)| &self.buf[start as usize..end as usize])
     }
 }
 
 /// Clear `out` and fill it with the unigram tokens of `text`, in order.
 pub fn tokenize_into(text: &str, out: &mut Tokens) {
-    out.buf.clear();
-    out.spans.clear();
-    for w in text.split_whitespace() {
-        let s = out.buf.len();
-        out.buf.extend(w.chars().flat_map(char::to_lowercase));
-        out.spans.push((s as u32, out.buf.len() as u32));
+    let Tokens {
+        buf,
+        spans,
+        html,
+        norm,
+        joined,
+    } = out;
+    buf.clear();
+    spans.clear();
+    html.clear();
+    norm.clear();
+    joined.clear();
+
+    let src: &str = if text.bytes().any(|b| b == b'&' || b == b'<') {
+        decode_html(text, html);
+        html
+    } else {
+        text
+    };
+    normalize(src, norm);
+    Scanner {
+        s: norm,
+        buf,
+        spans,
+        joined,
+        run: LoneRun::default(),
+        full: false,
     }
+    .run();
 }
 
 /// Convenience for tests/CLI: the unigram tokens as owned strings.
 pub fn tokenize(text: &str) -> Vec<String> {
-    let mut t = Tokens::new();
-    tokenize_into(text, &mut t);
-    t.iter().map(str::to_owned).collect()
+    let mut tokens = Tokens::new();
+    tokenize_into(text, &mut tokens);
+    tokens.iter().map(str::to_owned).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Stage 1: HTML
+// ---------------------------------------------------------------------------------------
+
+/// Appends `text` to `out` with entities decoded and tags replaced by spaces (keeping
+/// URLs from `href`/`src` attributes).
+fn decode_html(text: &str, out: &mut String) {
+    // Where, in `out`, the URL of the innermost open `<a href>` and its text start.
+    struct Anchor {
+        href: (usize, usize),
+        text_start: usize,
+    }
+    let mut anchor: Option<Anchor> = None;
+    let mut unclosed_comment = false;
+    let bytes = text.as_bytes();
+    // Everything before `copied` is already in `out`. `i` only ever stops on an ASCII
+    // byte (`&`, `<`) or just after a construct that ends in one, so slicing is safe.
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(off) = text[i..].find(['&', '<']) {
+        i += off;
+        if bytes[i] == b'&' {
+            if let Some((c, n)) = entity_at(&text[i..]) {
+                out.push_str(&text[copied..i]);
+                out.push(c);
+                i += n;
+                copied = i;
+                continue;
+            }
+        } else if text[i..].starts_with("<!--") && !unclosed_comment {
+            // Unbounded search, but each byte is searched at most once: a found `-->`
+            // is consumed, and once none is found no later `<!--` looks again.
+            if let Some(end) = text[i + 4..].find("-->") {
+                out.push_str(&text[copied..i]);
+                out.push(' ');
+                i += 4 + end + 3;
+                copied = i;
+                continue;
+            }
+            unclosed_comment = true;
+        } else if let Some(tag) = parse_tag(&text[i..]) {
+            out.push_str(&text[copied..i]);
+            if tag.closes_anchor {
+                if let Some(a) = anchor.take() {
+                    let shown = out[a.text_start..].trim().trim_end_matches('/');
+                    let href = out[a.href.0..a.href.1].trim_end_matches('/');
+                    if shown.eq_ignore_ascii_case(href) {
+                        out.truncate(a.text_start);
+                    }
+                }
+            }
+            out.push(' ');
+            if let Some((start, end)) = tag.url {
+                let href_start = out.len();
+                push_entity_decoded(&text[i + start..i + end], out);
+                let href = (href_start, out.len());
+                out.push(' ');
+                if tag.opens_anchor {
+                    anchor = Some(Anchor {
+                        href,
+                        text_start: out.len(),
+                    });
+                }
+            }
+            i += tag.len;
+            copied = i;
+            continue;
+        }
+        i += 1;
+    }
+    out.push_str(&text[copied..]);
+}
+
+/// Appends `s` to `out` with entities decoded (used for attribute values).
+fn push_entity_decoded(s: &str, out: &mut String) {
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(off) = s[i..].find('&') {
+        i += off;
+        if let Some((c, n)) = entity_at(&s[i..]) {
+            out.push_str(&s[copied..i]);
+            out.push(c);
+            i += n;
+            copied = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&s[copied..]);
+}
+
+/// Decodes the entity at the start of `s` (which starts with `&`): the character and
+/// the number of bytes it spans. One level of double escaping (`&amp;#39;`) is undone.
+fn entity_at(s: &str) -> Option<(char, usize)> {
+    let (c, n) = entity_body(s.get(1..)?)?;
+    if c == '&' {
+        if let Some((inner, m)) = s.get(1 + n..).and_then(entity_body) {
+            return Some((inner, 1 + n + m));
+        }
+    }
+    Some((c, 1 + n))
+}
+
+/// Decodes an entity body (what follows `&`, up to and including `;`).
+fn entity_body(s: &str) -> Option<(char, usize)> {
+    let b = s.as_bytes();
+    if b.first() == Some(&b'#') {
+        let (radix, start) = match b.get(1) {
+            Some(b'x' | b'X') => (16, 2),
+            _ => (10, 1),
+        };
+        let is_digit = |d: &u8| char::from(*d).is_digit(radix);
+        let digits = b.get(start..)?.iter().take_while(|d| is_digit(d)).count();
+        // More than 8 digits is no code point; leave such text alone.
+        if digits == 0 || digits > 8 {
+            return None;
+        }
+        let end = start + digits;
+        let value = u32::from_str_radix(s.get(start..end)?, radix).ok()?;
+        // Surrogates and out-of-range values become a word break rather than vanish.
+        let c = char::from_u32(value).unwrap_or(' ');
+        // Scraped text often loses the `;` of numeric entities; accept it missing.
+        let n = if b.get(end) == Some(&b';') {
+            end + 1
+        } else {
+            end
+        };
+        return Some((c, n));
+    }
+    let name_len = b
+        .iter()
+        .take(8)
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .count();
+    if name_len == 0 || b.get(name_len) != Some(&b';') {
+        return None;
+    }
+    let mut lower = [0u8; 8];
+    lower[..name_len].copy_from_slice(&b[..name_len]);
+    lower.make_ascii_lowercase();
+    let c = match &lower[..name_len] {
+        b"amp" => '&',
+        b"lt" => '<',
+        b"gt" => '>',
+        b"quot" => '"',
+        b"apos" => '\'',
+        b"nbsp" => '\u{00A0}',
+        b"shy" => '\u{00AD}',
+        b"zwj" => '\u{200D}',
+        b"zwnj" => '\u{200C}',
+        b"lrm" => '\u{200E}',
+        b"rlm" => '\u{200F}',
+        b"lsquo" => '‘',
+        b"rsquo" => '’',
+        b"ldquo" => '“',
+        b"rdquo" => '”',
+        b"laquo" => '«',
+        b"raquo" => '»',
+        b"hellip" => '…',
+        b"ndash" => '–',
+        b"mdash" => '—',
+        b"bull" => '•',
+        b"middot" => '·',
+        b"copy" => '©',
+        b"reg" => '®',
+        b"trade" => '™',
+        b"hearts" => '♥',
+        b"euro" => '€',
+        b"pound" => '£',
+        b"times" => '×',
+        b"deg" => '°',
+        _ => return None,
+    };
+    Some((c, name_len + 1))
+}
+
+/// A recognized HTML tag at the start of some text.
+struct Tag {
+    /// Length in bytes, `<` to `>` inclusive.
+    len: usize,
+    /// Byte range (relative to the tag start) of an `href`/`src` URL.
+    url: Option<(usize, usize)>,
+    opens_anchor: bool,
+    closes_anchor: bool,
+}
+
+/// Parses an HTML tag at the start of `s` (which starts with `<`).
+fn parse_tag(s: &str) -> Option<Tag> {
+    let b = s.as_bytes();
+    let closing = b.get(1) == Some(&b'/');
+    let name_start = if closing { 2 } else { 1 };
+    let name_len = b
+        .get(name_start..)?
+        .iter()
+        .take(11)
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .count();
+    let name = b.get(name_start..name_start + name_len)?;
+    if !HTML_TAGS
+        .iter()
+        .any(|t| t.as_bytes().eq_ignore_ascii_case(name))
+    {
+        return None;
+    }
+    let attrs_start = name_start + name_len;
+    match b.get(attrs_start) {
+        Some(c) if c.is_ascii_whitespace() || *c == b'/' || *c == b'>' => {}
+        _ => return None,
+    }
+    // The tag ends at the next `>`; a `<` first means this was not a tag after all.
+    let close = b[attrs_start..]
+        .iter()
+        .take(MAX_TAG_BYTES)
+        .position(|&c| c == b'>' || c == b'<')?;
+    let close = attrs_start + close;
+    if b[close] != b'>' {
+        return None;
+    }
+    let is_a = name.eq_ignore_ascii_case(b"a");
+    let url = if closing {
+        None
+    } else {
+        url_attribute(&s[attrs_start..close]).map(|(u, v)| (attrs_start + u, attrs_start + v))
+    };
+    Some(Tag {
+        len: close + 1,
+        url,
+        opens_anchor: is_a && !closing,
+        closes_anchor: is_a && closing,
+    })
+}
+
+/// The byte range of the first `href`/`src` attribute value that is an absolute URL.
+fn url_attribute(attrs: &str) -> Option<(usize, usize)> {
+    let b = attrs.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        // Attribute names start after whitespace (or a quote ending the previous value).
+        let at_name = i > 0 && (b[i - 1].is_ascii_whitespace() || matches!(b[i - 1], b'"' | b'\''));
+        let name_len = if !at_name {
+            0
+        } else if b[i..].len() >= 4 && b[i..i + 4].eq_ignore_ascii_case(b"href") {
+            4
+        } else if b[i..].len() >= 3 && b[i..i + 3].eq_ignore_ascii_case(b"src") {
+            3
+        } else {
+            0
+        };
+        if name_len == 0 {
+            i += 1;
+            continue;
+        }
+        let mut j = i + name_len;
+        while j < b.len() && b[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if b.get(j) != Some(&b'=') {
+            i += 1;
+            continue;
+        }
+        j += 1;
+        while j < b.len() && b[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        let quote = match b.get(j) {
+            Some(&q @ (b'"' | b'\'')) => {
+                j += 1;
+                Some(q)
+            }
+            _ => None,
+        };
+        // Unquoted values end at whitespace (a trailing `/` of `/>` only affects the path).
+        let len = b[j..]
+            .iter()
+            .position(|&c| match quote {
+                Some(q) => c == q,
+                None => c.is_ascii_whitespace(),
+            })
+            .unwrap_or(b.len() - j);
+        let end = j + len;
+        let value = &b[j..end];
+        let is_url = [&b"http://"[..], b"https://", b"www."]
+            .iter()
+            .any(|p| value.len() > p.len() && value[..p.len()].eq_ignore_ascii_case(p));
+        if is_url {
+            return Some((j, end));
+        }
+        i = end.max(i + 1);
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------------------
+// Stage 2: Unicode normalization
+// ---------------------------------------------------------------------------------------
+
+/// Appends the normalized form of `src` to `norm`: invisible and control characters
+/// removed, NFKC, lower case.
+fn normalize(src: &str, norm: &mut String) {
+    // Fast path: printable ASCII plus ASCII whitespace is already NFKC and has nothing
+    // to remove; lower-casing is a vectorizable in-place byte pass.
+    let plain_ascii = src
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) || (b'\t'..=b'\r').contains(&b));
+    if plain_ascii {
+        norm.push_str(src);
+        norm.make_ascii_lowercase();
+        return;
+    }
+    // Invisible characters go before NFKC: between a letter and a combining mark they
+    // would block composition.
+    let chars = src.chars().filter_map(pre_nfkc);
+    if is_nfkc_quick(chars.clone()) == IsNormalized::Yes {
+        chars.for_each(|c| push_lower(c, norm));
+    } else {
+        chars.nfkc().for_each(|c| push_lower(c, norm));
+    }
+}
+
+/// Per-character clean-up before NFKC: `None` drops the character.
+fn pre_nfkc(c: char) -> Option<char> {
+    if c.is_ascii() {
+        return (!c.is_ascii_control() || c.is_whitespace()).then_some(c);
+    }
+    match c {
+        // Zero-width and other invisible format characters (incl. ZWJ/ZWNJ and the
+        // LRM/RLM marks), soft hyphen, bidi embeddings/isolates, invisible operators,
+        // Mongolian vowel separator, variation selectors, combining grapheme joiner,
+        // Arabic letter mark and tatweel (a pure elongation stroke), tag characters.
+        '\u{00AD}'
+        | '\u{034F}'
+        | '\u{061C}'
+        | '\u{0640}'
+        | '\u{180E}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{FE00}'..='\u{FE0F}'
+        | '\u{FEFF}'
+        | '\u{E0000}'..='\u{E007F}' => None,
+        // Acute accent and prime used as apostrophes; NFKC would turn `´` into a space
+        // plus a combining accent, splitting `don´t`.
+        '\u{00B4}' | '\u{2032}' => Some('\''),
+        // The Arabic question mark, which NFKC keeps, asks the same question as `?`.
+        '\u{061F}' => Some('?'),
+        // Negative circled / negative squared Latin letters (🅐, 🅰): letter look-alikes
+        // that NFKC leaves alone.
+        '\u{1F150}'..='\u{1F169}' => char::from_u32('a' as u32 + (c as u32 - 0x1F150)),
+        '\u{1F170}'..='\u{1F189}' => char::from_u32('a' as u32 + (c as u32 - 0x1F170)),
+        _ if c.is_control() && !c.is_whitespace() => None,
+        _ => Some(c),
+    }
+}
+
+fn push_lower(c: char, out: &mut String) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+    } else if c == 'ς' {
+        out.push('σ');
+    } else {
+        out.extend(c.to_lowercase());
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Stage 3: scanning
+// ---------------------------------------------------------------------------------------
+
+/// A run of spelled-out single letters (`f u c k`) being collected; see [`Scanner::lone_letter`].
+#[derive(Default)]
+struct LoneRun {
+    /// Index of the run's first token.
+    first: usize,
+    /// Number of letters (tokens) in the run.
+    len: usize,
+    /// Letters other than `a` and `i`.
+    strong: usize,
+    /// Byte offset in the normalized text just after the last letter.
+    end: usize,
+}
+
+struct Scanner<'a> {
+    /// The normalized text.
+    s: &'a str,
+    buf: &'a mut String,
+    spans: &'a mut Vec<(u32, u32)>,
+    joined: &'a mut String,
+    run: LoneRun,
+    /// Set when the token buffer outgrew `u32` offsets; scanning stops there.
+    full: bool,
+}
+
+impl Scanner<'_> {
+    fn run(&mut self) {
+        let s = self.s;
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() && !self.full {
+            let b = bytes[i];
+            if b.is_ascii() {
+                let next = match b {
+                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => self.word(i),
+                    b'$' if next_char(s, i + 1).is_some_and(char::is_alphabetic) => self.word(i),
+                    b'@' => self.mention(i),
+                    b'!' | b'?' => self.bangs(i),
+                    _ => i + 1,
+                };
+                // Every handler consumes at least the byte it started on; make sure.
+                i = next.max(i + 1);
+                continue;
+            }
+            let Some(c) = next_char(s, i) else { break };
+            let len = c.len_utf8();
+            if is_ideograph(c) {
+                self.push_symbol(&s[i..i + len]);
+                i += len;
+            } else if c.is_alphanumeric() {
+                i = self.word(i).max(i + len);
+            } else if is_regional_indicator(c) {
+                // Two regional indicators make one flag.
+                let pair = next_char(s, i + len).filter(|&d| is_regional_indicator(d));
+                let end = i + len + pair.map_or(0, char::len_utf8);
+                self.push_symbol(&s[i..end]);
+                i = end;
+            } else if is_pictograph(c) {
+                self.push_symbol(&s[i..i + len]);
+                i += len;
+            } else {
+                // Whitespace, punctuation, symbols, stray combining marks.
+                i += len;
+            }
+        }
+        self.finish_run();
+    }
+
+    /// Handles the word-like text starting at `i` (an alphanumeric, or `$` before a
+    /// letter): URL, e-mail, number or word(s). Returns where scanning resumes.
+    fn word(&mut self, i: usize) -> usize {
+        let rest = &self.s[i..];
+        for scheme in ["http://", "https://", "ftp://"] {
+            if rest.starts_with(scheme) {
+                return self.url(i + scheme.len());
+            }
+        }
+        if rest.starts_with("www.") && next_char(rest, 4).is_some_and(char::is_alphanumeric) {
+            return self.url(i);
+        }
+
+        let run = wide_run(rest);
+        if run.end == 0 {
+            // Only `$` before a letter that cannot continue a word (`$汉`): skip the `$`.
+            return i + 1;
+        }
+        let w = &rest[..run.end];
+        if run.has_at {
+            if let Some(n) = email_len(w) {
+                self.push_marker(EMAIL);
+                return i + n;
+            }
+        }
+        if run.has_dot && is_bare_domain(rest) {
+            return self.url(i);
+        }
+
+        if w.len() == 1 && w.as_bytes()[0].is_ascii_alphabetic() {
+            self.lone_letter(w.as_bytes()[0], i);
+        } else {
+            let mut joined = std::mem::take(self.joined);
+            joined.clear();
+            if dotted_letters(w, &mut joined) {
+                self.push_word(&joined);
+            } else {
+                self.push_parts(w);
+            }
+            *self.joined = joined;
+        }
+        i + run.end
+    }
+
+    /// Emits [`URL`] and the host for the URL whose host starts at `host_start`; returns
+    /// where the URL ends.
+    fn url(&mut self, host_start: usize) -> usize {
+        let rest = &self.s[host_start..];
+        let mut end = rest
+            .find(|c: char| {
+                c.is_whitespace()
+                    || c.is_control()
+                    || matches!(c, '<' | '>' | '"' | '`' | '{' | '}' | '|' | '\\' | '^')
+                    || is_pictograph(c)
+                    || is_ideograph(c)
+            })
+            .unwrap_or(rest.len());
+        // Sentence punctuation right after a link is not part of it.
+        while let Some(c) = rest[..end].chars().next_back() {
+            if matches!(
+                c,
+                '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '’' | '”' | ')' | ']' | '}' | '*'
+            ) {
+                end -= c.len_utf8();
+            } else {
+                break;
+            }
+        }
+        let url = &rest[..end];
+        let mut host = &url[..url.find(['/', '?', '#']).unwrap_or(url.len())];
+        if let Some(at) = host.rfind('@') {
+            host = &host[at + 1..];
+        }
+        let host_end = host
+            .find(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '-' | '_')))
+            .unwrap_or(host.len());
+        let host = host[..host_end].trim_end_matches('.');
+        let host = host.strip_prefix("www.").unwrap_or(host);
+
+        self.push_marker(URL);
+        if !host.is_empty() {
+            let start = self.buf.len();
+            self.buf.extend(host.chars().take(MAX_TOKEN_CHARS));
+            self.commit(start);
+        }
+        host_start + end
+    }
+
+    /// `@handle` at `i` → [`MENTION`]; a bare `@` is dropped.
+    fn mention(&mut self, i: usize) -> usize {
+        let rest = &self.s[i + 1..];
+        let mut end = 0;
+        for (j, c) in rest.char_indices() {
+            if c.is_alphanumeric() || c == '_' || (end > 0 && is_combining_mark(c)) {
+                end = j + c.len_utf8();
+            } else if !(matches!(c, '.' | '-') && end == j && j > 0) {
+                // `.`/`-` may continue a handle (`@john.doe`) only right after a handle char.
+                break;
+            }
+        }
+        if end == 0 {
+            return i + 1;
+        }
+        self.push_marker(MENTION);
+        // `@john's video`: the possessive is part of the mention, not a lone `s`.
+        let after = &rest[end..];
+        for apostrophe in ["'s", "’s"] {
+            if let Some(tail) = after.strip_prefix(apostrophe) {
+                if !tail.chars().next().is_some_and(char::is_alphanumeric) {
+                    return i + 1 + end + apostrophe.len();
+                }
+            }
+        }
+        i + 1 + end
+    }
+
+    /// A run of `!`/`?` at `i` → one `!` and/or one `?`, in order of first appearance.
+    fn bangs(&mut self, i: usize) -> usize {
+        let run = &self.s.as_bytes()[i..];
+        let len = run
+            .iter()
+            .position(|&b| b != b'!' && b != b'?')
+            .unwrap_or(run.len());
+        let first = run[0];
+        let other = if first == b'!' { b'?' } else { b'!' };
+        self.push_symbol(if first == b'!' { "!" } else { "?" });
+        if run[..len].contains(&other) {
+            self.push_symbol(if other == b'!' { "!" } else { "?" });
+        }
+        i + len
+    }
+
+    /// Splits a word run into parts at punctuation that is not in-word and emits them.
+    fn push_parts(&mut self, w: &str) {
+        let mut part_start = 0;
+        let mut prev: Option<char> = None;
+        let mut j = 0;
+        while let Some(c) = next_char(w, j) {
+            let mut len = c.len_utf8();
+            let keep = if is_word_char(c) {
+                true
+            } else if matches!(c, '*' | '@' | '$') {
+                // Judge the whole run of symbols at once (keeps this linear).
+                let in_run = |x: char| {
+                    if c == '*' {
+                        x == '*'
+                    } else {
+                        x == '@' || x == '$'
+                    }
+                };
+                len = w[j..].find(|x: char| !in_run(x)).unwrap_or(w.len() - j);
+                let next = next_char(w, j + len);
+                if c == '*' {
+                    // `f**k`: stars between alphanumerics.
+                    prev.is_some_and(char::is_alphanumeric)
+                        && next.is_some_and(char::is_alphanumeric)
+                } else {
+                    // `b@stard`, `a$$hole`, and `$hit` at the start of the run.
+                    (prev.is_some_and(char::is_alphabetic) || (j == 0 && c == '$'))
+                        && next.is_some_and(char::is_alphabetic)
+                }
+            } else {
+                let next = next_char(w, j + len);
+                match c {
+                    // `1,000` and `3.5`: separators between digits belong to the number.
+                    '.' | ',' => {
+                        prev.is_some_and(char::is_numeric) && next.is_some_and(char::is_numeric)
+                    }
+                    _ if is_apostrophe(c) => {
+                        prev.is_some_and(char::is_alphabetic)
+                            && next.is_some_and(char::is_alphabetic)
+                    }
+                    _ => false,
+                }
+            };
+            if !keep {
+                self.push_word(&w[part_start..j]);
+                part_start = j + len;
+            }
+            prev = Some(c);
+            j += len;
+        }
+        self.push_word(&w[part_start..]);
+    }
+
+    /// Emits one word part: [`NUMBER`] if it has no letters, otherwise the part with
+    /// apostrophes removed, leetspeak decoded where it applies, runs squeezed and the
+    /// length capped.
+    fn push_word(&mut self, part: &str) {
+        let part = part.trim_start_matches(is_combining_mark);
+        if part.is_empty() {
+            return;
+        }
+        let mut letters = 0usize;
+        let mut numerics = 0usize;
+        let mut non_leet_digits = false;
+        let (mut first_letter, mut last_letter) = (usize::MAX, 0);
+        let (mut first_digit, mut last_digit) = (usize::MAX, 0);
+        for (j, c) in part.char_indices() {
+            if c.is_alphabetic() {
+                letters += 1;
+                first_letter = first_letter.min(j);
+                last_letter = j;
+            } else if c.is_numeric() {
+                numerics += 1;
+                first_digit = first_digit.min(j);
+                last_digit = j;
+                non_leet_digits |= leet(c).is_none();
+            }
+        }
+        if letters == 0 {
+            if numerics > 0 {
+                self.push_marker(NUMBER);
+            }
+            return;
+        }
+        let digits_only_prefix = last_digit < first_letter;
+        let digits_only_suffix = first_digit > last_letter;
+        let decode_digits = letters >= 2
+            && numerics > 0
+            && !non_leet_digits
+            && !digits_only_prefix
+            && !digits_only_suffix;
+
+        self.finish_run();
+        let start = self.buf.len();
+        let mut count = 0;
+        let mut prev = '\0';
+        let mut repeats = 0;
+        for c in part.chars() {
+            if is_apostrophe(c) {
+                continue;
+            }
+            let c = match c {
+                // Only ever in-word here (see `push_parts`).
+                '@' => 'a',
+                '$' => 's',
+                _ if decode_digits => leet(c).unwrap_or(c),
+                _ => c,
+            };
+            if c == prev {
+                repeats += 1;
+                if repeats > 2 {
+                    continue;
+                }
+            } else {
+                prev = c;
+                repeats = 1;
+            }
+            if count == MAX_TOKEN_CHARS {
+                break;
+            }
+            self.buf.push(c);
+            count += 1;
+        }
+        self.commit(start);
+    }
+
+    /// Records a single ASCII letter standing alone at `at`; runs of them are joined by
+    /// [`Scanner::finish_run`].
+    fn lone_letter(&mut self, letter: u8, at: usize) {
+        let run = &self.run;
+        // The letters must be spaced out (`f u c k`, `f. u. c. k.`), not `a/b`, and no
+        // other token may have come between (pushing one ends the run).
+        let continues = run.len > 0
+            && run.first + run.len == self.spans.len()
+            && self.s[run.end..at].contains(char::is_whitespace);
+        if !continues {
+            self.finish_run();
+            self.run.first = self.spans.len();
+        }
+        let start = self.buf.len();
+        self.buf.push(char::from(letter));
+        self.commit(start);
+        self.run.len += 1;
+        self.run.strong += usize::from(letter != b'a' && letter != b'i');
+        self.run.end = at + 1;
+    }
+
+    /// Ends the current run of lone letters, joining it into one token if it qualifies.
+    fn finish_run(&mut self) {
+        let run = std::mem::take(&mut self.run);
+        if run.len < 3 || run.strong < 3 || run.first + run.len != self.spans.len() {
+            return;
+        }
+        let mut first = run.first;
+        // A leading `a`/`i` is most likely the English word (`a f u c k`).
+        if matches!(self.get(first), "a" | "i") && run.len > 3 {
+            first += 1;
+        }
+        // The run's letters are single ASCII bytes stored back to back at the end of `buf`.
+        let start = self.spans[first].0 as usize;
+        let mut word = [0u8; MAX_TOKEN_CHARS];
+        let mut n = 0;
+        let mut repeats = 0;
+        for &b in &self.buf.as_bytes()[start..] {
+            if n > 0 && word[n - 1] == b {
+                repeats += 1;
+                if repeats >= 2 {
+                    continue;
+                }
+            } else {
+                repeats = 0;
+            }
+            if n == MAX_TOKEN_CHARS {
+                break;
+            }
+            word[n] = b;
+            n += 1;
+        }
+        self.buf.truncate(start);
+        self.spans.truncate(first);
+        self.buf.extend(word[..n].iter().map(|&b| char::from(b)));
+        self.commit(start);
+    }
+
+    /// Emits a marker token.
+    fn push_marker(&mut self, marker: &str) {
+        self.finish_run();
+        let start = self.buf.len();
+        self.buf.push_str(marker);
+        self.commit(start);
+    }
+
+    /// Emits a symbol token (emoji, ideograph, `!`, `?`) unless the two tokens before it
+    /// are the same symbol.
+    fn push_symbol(&mut self, symbol: &str) {
+        self.finish_run();
+        let n = self.spans.len();
+        if n >= 2 && self.get(n - 1) == symbol && self.get(n - 2) == symbol {
+            return;
+        }
+        let start = self.buf.len();
+        self.buf.push_str(symbol);
+        self.commit(start);
+    }
+
+    fn get(&self, i: usize) -> &str {
+        let (start, end) = self.spans[i];
+        &self.buf[start as usize..end as usize]
+    }
+
+    /// Turns `buf[start..]` into a token (nothing if empty).
+    fn commit(&mut self, start: usize) {
+        if self.buf.len() == start {
+            return;
+        }
+        match (u32::try_from(start), u32::try_from(self.buf.len())) {
+            (Ok(s), Ok(e)) => self.spans.push((s, e)),
+            _ => {
+                // Gigabytes of tokens: keep what fits and stop rather than wrap offsets.
+                self.buf.truncate(start);
+                self.full = true;
+            }
+        }
+    }
+}
+
+/// The extent of a word-like run and what it contains.
+struct WideRun {
+    /// End of the run, after its last alphanumeric (trailing punctuation is not part).
+    end: usize,
+    has_at: bool,
+    has_dot: bool,
+}
+
+/// Scans the run of word characters and in-word punctuation at the start of `s`.
+fn wide_run(s: &str) -> WideRun {
+    let mut run = WideRun {
+        end: 0,
+        has_at: false,
+        has_dot: false,
+    };
+    for (j, c) in s.char_indices() {
+        if is_word_char(c) && !is_ideograph(c) {
+            run.end = j + c.len_utf8();
+        } else if matches!(c, '.' | ',' | '-' | '_' | '@' | '$' | '*') || is_apostrophe(c) {
+            run.has_at |= c == '@';
+            run.has_dot |= c == '.';
+        } else {
+            break;
+        }
+    }
+    run
+}
+
+/// Length of the e-mail address at the start of `w`, if it is one.
+fn email_len(w: &str) -> Option<usize> {
+    let at = w.find('@')?;
+    let local = &w[..at];
+    let local_ok = !local.is_empty()
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !local_ok {
+        return None;
+    }
+    let domain = &w[at + 1..];
+    let end = domain
+        .find(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '-')))
+        .unwrap_or(domain.len());
+    let domain = domain[..end].trim_end_matches(['.', '-']);
+    let (labels, tld) = domain.rsplit_once('.')?;
+    let ok = !labels.is_empty()
+        && !labels.split('.').any(str::is_empty)
+        && tld.chars().count() >= 2
+        && tld.chars().all(char::is_alphabetic);
+    ok.then_some(at + 1 + domain.len())
+}
+
+/// Whether `s` starts with a bare domain (`example.com`, `bit.ly/x`) on a link TLD.
+fn is_bare_domain(s: &str) -> bool {
+    let end = s
+        .find(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '-')))
+        .unwrap_or(s.len());
+    // `x.com_foo` or `x.com@y` are not links.
+    if matches!(s[end..].chars().next(), Some('_' | '@')) {
+        return false;
+    }
+    let host = s[..end].trim_end_matches('.');
+    let Some((labels, tld)) = host.rsplit_once('.') else {
+        return false;
+    };
+    !labels.split('.').any(str::is_empty) && LINK_TLDS.contains(&tld)
+}
+
+/// Joins 3+ single alphanumerics separated by one repeated `.`, `-` or `_` into `out`
+/// (`f.u.c.k` → `fuck`). All digits (`1.2.3`) is a number, not a spelled word.
+fn dotted_letters(w: &str, out: &mut String) -> bool {
+    let mut sep = None;
+    let mut want_char = true;
+    let mut count = 0;
+    let mut all_digits = true;
+    for c in w.chars() {
+        if want_char {
+            if !c.is_alphanumeric() || is_ideograph(c) {
+                return false;
+            }
+            out.push(c);
+            count += 1;
+            all_digits &= c.is_numeric();
+        } else if !matches!(c, '.' | '-' | '_') || *sep.get_or_insert(c) != c {
+            return false;
+        }
+        want_char = !want_char;
+    }
+    !want_char && count >= 3 && !all_digits
+}
+
+/// The letter an ASCII leetspeak digit stands for.
+fn leet(c: char) -> Option<char> {
+    Some(match c {
+        '0' => 'o',
+        '1' => 'i',
+        '3' => 'e',
+        '4' => 'a',
+        '5' => 's',
+        '7' => 't',
+        _ => return None,
+    })
+}
+
+fn next_char(s: &str, i: usize) -> Option<char> {
+    s.get(i..)?.chars().next()
+}
+
+/// Characters that continue a word: alphanumerics and combining marks (Devanagari
+/// virama, Arabic harakat, ... which are not all alphanumeric).
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || (!c.is_ascii() && (c.is_alphanumeric() || is_combining_mark(c)))
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '’' | '‘' | 'ʼ' | '`')
+}
+
+/// Han ideographs and kana: scripts written without spaces, one token per character.
+fn is_ideograph(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30FF}'      // Hiragana, Katakana
+        | '\u{31F0}'..='\u{31FF}'    // Katakana phonetic extensions
+        | '\u{3400}'..='\u{4DBF}'    // CJK extension A
+        | '\u{4E00}'..='\u{9FFF}'    // CJK unified ideographs
+        | '\u{F900}'..='\u{FAFF}'    // CJK compatibility ideographs
+        | '\u{20000}'..='\u{3134F}') // CJK extensions B–G
+}
+
+fn is_regional_indicator(c: char) -> bool {
+    matches!(c, '\u{1F1E6}'..='\u{1F1FF}')
+}
+
+/// Emoji and pictographic symbols (an approximation by block: no emoji property table
+/// is available, and these blocks hold nearly all emoji seen in comments).
+fn is_pictograph(c: char) -> bool {
+    matches!(c,
+        '\u{00A9}' | '\u{00AE}'
+        | '\u{2190}'..='\u{21FF}'    // arrows
+        | '\u{2300}'..='\u{23FF}'    // misc technical (⌚ ⏰)
+        | '\u{25A0}'..='\u{27BF}'    // geometric shapes, misc symbols, dingbats (☺ ♥ ❤ ✅)
+        | '\u{2B00}'..='\u{2BFF}'    // ⭐ ⬛
+        | '\u{3030}' | '\u{303D}' | '\u{3297}' | '\u{3299}'
+        | '\u{1F000}'..='\u{1F3FA}'  // ... up to the skin-tone modifiers,
+        | '\u{1F400}'..='\u{1FAFF}') // which are dropped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<String> {
+        tokenize(s)
+    }
+
+    // Full-width letters (a classic filter dodge) normalize to plain ASCII.
+    #[test]
+    fn nfkc_full_width() {
+        assert_eq!(toks("ｆｕｃｋ ＹＯＵ"), ["fuck", "you"]);
+    }
+
+    // Mathematical bold/script letters also fold to ASCII through NFKC.
+    #[test]
+    fn nfkc_math_alphanumerics() {
+        assert_eq!(toks("𝐟𝐫𝐞𝐞 𝓶𝓸𝓷𝓮𝔂"), ["free", "money"]);
+    }
+
+    // Negative squared/circled letters, which NFKC leaves alone, are mapped too.
+    #[test]
+    fn negative_squared_letters() {
+        assert_eq!(toks("🅵🆁🅴🅴 🅐🅓🅢"), ["free", "ads"]);
+    }
+
+    // Lower-casing works beyond ASCII.
+    #[test]
+    fn case_folding_non_ascii() {
+        assert_eq!(toks("ÉCOLE Straße ΛΟΓΟΣ"), ["école", "straße", "λογοσ"]);
+        assert_eq!(toks("λόγος"), ["λόγοσ"]);
+    }
+
+    // Zero-width characters and soft hyphens inside a word do not split it.
+    #[test]
+    fn zero_width_inside_word() {
+        assert_eq!(toks("f\u{200B}uck"), ["fuck"]);
+        assert_eq!(
+            toks("id\u{00AD}iot st\u{2060}u\u{FEFF}pid"),
+            ["idiot", "stupid"]
+        );
+    }
+
+    // Control characters vanish; \n \t \r separate words.
+    #[test]
+    fn control_characters() {
+        assert_eq!(
+            toks("hel\u{0}lo\nworld\tfoo\r\nbar"),
+            ["hello", "world", "foo", "bar"]
+        );
+    }
+
+    // Every URL form gives the marker plus the host without www.
+    #[test]
+    fn urls_with_domain_token() {
+        assert_eq!(
+            toks("http://www.youtube.com/watch?v=x"),
+            ["__url__", "youtube.com"]
+        );
+        assert_eq!(
+            toks("Check my channel: https://YouTube.com/c/Foo!!!"),
+            ["check", "my", "channel", "__url__", "youtube.com", "!"]
+        );
+        assert_eq!(
+            toks("go to www.freegiftcards.net/claim now"),
+            ["go", "to", "__url__", "freegiftcards.net", "now"]
+        );
+        assert_eq!(toks("bit.ly/3xYz"), ["__url__", "bit.ly"]);
+        assert_eq!(toks("(see example.com)"), ["see", "__url__", "example.com"]);
+        assert_eq!(
+            toks("http://user:pw@sub.example.org:8080/a"),
+            ["__url__", "sub.example.org"]
+        );
+        assert_eq!(toks("youtu.be/abc123."), ["__url__", "youtu.be"]);
+    }
+
+    // Missing spaces after a full stop are not mistaken for domains.
+    #[test]
+    fn not_urls() {
+        assert_eq!(toks("great.In the end"), ["great", "in", "the", "end"]);
+        assert_eq!(toks("e.g. this"), ["e", "g", "this"]);
+        assert_eq!(toks("version 3.5"), ["version", "__num__"]);
+    }
+
+    // E-mail addresses become one marker.
+    #[test]
+    fn email() {
+        assert_eq!(
+            toks("contact John.Doe@gmail.com for $$$"),
+            ["contact", "__email__", "for"]
+        );
+        assert_eq!(
+            toks("mail me: a_b-c@mail.example.co.uk."),
+            ["mail", "me", "__email__"]
+        );
+    }
+
+    // Numbers, with thousands and decimal separators, become one marker each.
+    #[test]
+    fn numbers() {
+        assert_eq!(
+            toks("Earn $5,000 in 3.5 days, 100% legit, 2024"),
+            ["earn", "__num__", "in", "__num__", "days", "__num__", "legit", "__num__"]
+        );
+    }
+
+    // @handles become a marker, #hashtags the bare word, and RT stays a word.
+    #[test]
+    fn mentions_and_hashtags() {
+        assert_eq!(
+            toks("RT @JohnDoe_99: so true #MAGA #Brexit"),
+            ["rt", "__user__", "so", "true", "maga", "brexit"]
+        );
+        assert_eq!(toks("@john's video"), ["__user__", "video"]);
+        assert_eq!(toks("email me @ home"), ["email", "me", "home"]);
+    }
+
+    // Entities decode, tags become spaces, and an href URL is still seen.
+    #[test]
+    fn html() {
+        assert_eq!(
+            toks("I don&#39;t care &amp; you&#x27;re &quot;wrong&quot;"),
+            ["i", "dont", "care", "youre", "wrong"]
+        );
+        assert_eq!(
+            toks("first<br />second<br>third"),
+            ["first", "second", "third"]
+        );
+        assert_eq!(toks("<b>bold</b> move"), ["bold", "move"]);
+        assert_eq!(
+            toks("Watch <a href=\"http://www.youtube.com/watch?v=abc&amp;t=1\">this</a>"),
+            ["watch", "__url__", "youtube.com", "this"]
+        );
+        assert_eq!(toks("lol &#128514;&#x1F602;"), ["lol", "😂", "😂"]);
+        // Double-escaped, as often seen in scraped data.
+        assert_eq!(toks("it&amp;#39;s"), ["its"]);
+        // A decoded `&lt;` is text, not a tag.
+        assert_eq!(toks("&lt;b&gt;hi"), ["b", "hi"]);
+        // Not tags: a heart and a comparison.
+        assert_eq!(toks("i <3 u"), ["i", "__num__", "u"]);
+    }
+
+    // Anchor text identical to its href is not counted twice.
+    #[test]
+    fn html_anchor_with_url_text() {
+        assert_eq!(
+            toks("<a href=\"https://www.youtube.com/watch?v=x\">https://www.youtube.com/watch?v=x</a> sub"),
+            ["__url__", "youtube.com", "sub"]
+        );
+    }
+
+    // Apostrophes inside words are removed, straight or curly.
+    #[test]
+    fn apostrophes() {
+        assert_eq!(
+            toks("don't don’t can't 'quoted'"),
+            ["dont", "dont", "cant", "quoted"]
+        );
+    }
+
+    // Dotted, dashed and underscored single letters are joined.
+    #[test]
+    fn dotted_letters_joined() {
+        assert_eq!(toks("f.u.c.k you"), ["fuck", "you"]);
+        assert_eq!(toks("f-u-c-k f_u_c_k"), ["fuck", "fuck"]);
+        assert_eq!(toks("s.h.1.t"), ["shit"]);
+        // Mixed separators are not the pattern.
+        assert_eq!(toks("f.u-c"), ["f", "u", "c"]);
+    }
+
+    // Spaced-out letters are joined, the common one-letter words are not.
+    #[test]
+    fn spaced_letters() {
+        assert_eq!(toks("f u c k you"), ["fuck", "you"]);
+        assert_eq!(toks("y o u suck"), ["you", "suck"]);
+        assert_eq!(toks("f. u. c. k."), ["fuck"]);
+        assert_eq!(toks("i a m here"), ["i", "a", "m", "here"]);
+        assert_eq!(toks("u r a loser"), ["u", "r", "a", "loser"]);
+        assert_eq!(
+            toks("you are a f u c k i n g idiot"),
+            ["you", "are", "a", "fucking", "idiot"]
+        );
+        assert_eq!(toks("s o o o o o good"), ["soo", "good"]);
+        // Letters not separated by spaces are not "spelled out".
+        assert_eq!(toks("a/b/c/d"), ["a", "b", "c", "d"]);
+    }
+
+    // Leetspeak is decoded only where it is likely leetspeak.
+    #[test]
+    fn leetspeak() {
+        assert_eq!(
+            toks("1d10t n00b h4te sh1t b@stard a$$hole $hit"),
+            ["idiot", "noob", "hate", "shit", "bastard", "asshole", "shit"]
+        );
+        assert_eq!(
+            toks("mp3 4k 2nd covid19 3rd 1st b4 4chan"),
+            ["mp3", "4k", "2nd", "covid19", "3rd", "1st", "b4", "4chan"]
+        );
+        assert_eq!(toks("1337 meet@5pm"), ["__num__", "meet", "5pm"]);
+    }
+
+    // In-word asterisks are kept, lone ones are dropped.
+    #[test]
+    fn asterisks() {
+        assert_eq!(
+            toks("f**k this sh*t * ** *wow*"),
+            ["f**k", "this", "sh*t", "wow"]
+        );
+    }
+
+    // Runs of one character are squeezed to two.
+    #[test]
+    fn repeated_chars() {
+        assert_eq!(toks("soooooo gooood!!!!!! ???"), ["soo", "good", "!", "?"]);
+        assert_eq!(toks("what?!?!"), ["what", "?", "!"]);
+        assert_eq!(toks("! ! ! !"), ["!", "!"]);
+    }
+
+    // Each emoji is a token, squeezed to two repeats; flags and skin tones are handled.
+    #[test]
+    fn emoji() {
+        assert_eq!(toks("lol😂😂😂"), ["lol", "😂", "😂"]);
+        assert_eq!(toks("nice 👍🏽 ❤️🔥"), ["nice", "👍", "❤", "🔥"]);
+        assert_eq!(toks("🇺🇸🇺🇸 usa"), ["🇺🇸", "🇺🇸", "usa"]);
+        assert_eq!(toks("👨\u{200D}👩\u{200D}👧"), ["👨", "👩", "👧"]);
+    }
+
+    // Arabic words come out whole and in logical (stored) order.
+    #[test]
+    fn arabic() {
+        assert_eq!(
+            toks("مرحبا بالعالم، كيف حالك؟"),
+            ["مرحبا", "بالعالم", "كيف", "حالك", "?"]
+        );
+        // Tatweel elongation is removed.
+        assert_eq!(toks("مـــرحبا"), ["مرحبا"]);
+    }
+
+    // Hebrew words come out whole and in logical order, with any bidi marks removed.
+    #[test]
+    fn hebrew() {
+        assert_eq!(
+            toks("שלום עולם! \u{200F}מה שלומך?"),
+            ["שלום", "עולם", "!", "מה", "שלומך", "?"]
+        );
+    }
+
+    // Han/kana are split per character; other scripts keep their words.
+    #[test]
+    fn cjk_and_others() {
+        assert_eq!(toks("垃圾邮件"), ["垃", "圾", "邮", "件"]);
+        assert_eq!(toks("哈哈哈哈"), ["哈", "哈"]);
+        assert_eq!(toks("iphone手机"), ["iphone", "手", "机"]);
+        assert_eq!(toks("Привет, МИР"), ["привет", "мир"]);
+        assert_eq!(toks("नमस्ते दुनिया"), ["नमस्ते", "दुनिया"]);
+    }
+
+    // A 5,000-character unbroken input neither panics nor yields an oversized token.
+    #[test]
+    fn long_input_is_capped() {
+        let long: String = "abcdefghij".repeat(500);
+        let t = toks(&long);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].chars().count(), MAX_TOKEN_CHARS);
+        let long_url = format!("http://{}.com/{}", "a".repeat(3000), "b".repeat(2000));
+        for tok in toks(&long_url) {
+            assert!(tok.chars().count() <= MAX_TOKEN_CHARS);
+        }
+        let stars = format!("a{}b", "*".repeat(5000));
+        assert_eq!(toks(&stars)[0].chars().count(), 4);
+    }
+
+    // Nothing in, nothing out.
+    #[test]
+    fn empty_and_whitespace() {
+        assert!(toks("").is_empty());
+        assert!(toks(" \n\t\r \u{00A0}\u{3000}\u{200B}").is_empty());
+        assert!(toks("... --- ,,, ***").is_empty());
+    }
+
+    // Same input, same tokens; a reused buffer gives what a fresh one gives.
+    #[test]
+    fn deterministic_and_reusable() {
+        let inputs = [
+            "Check out http://spam.example.com NOW!!! 😂😂",
+            "ｆｕｃｋ you 1d10t",
+            "",
+            "<b>hi</b> &amp; bye",
+            "مرحبا",
+        ];
+        let mut reused = Tokens::new();
+        for _ in 0..2 {
+            for text in inputs {
+                tokenize_into(text, &mut reused);
+                let mut fresh = Tokens::new();
+                tokenize_into(text, &mut fresh);
+                assert!(reused.iter().eq(fresh.iter()));
+                assert_eq!(reused.len(), fresh.len());
+                assert_eq!(reused.is_empty(), fresh.is_empty());
+                for i in 0..reused.len() {
+                    assert_eq!(reused.get(i), fresh.get(i));
+                }
+                assert_eq!(toks(text), toks(text));
+            }
+        }
+    }
+
+    // Generated messy strings never panic and never yield empty or whitespace tokens.
+    #[test]
+    fn property_no_panic_well_formed_tokens() {
+        #[rustfmt::skip]
+        const PIECES: &[&str] = &[
+            "a", "B", "z", "0", "1", "3", "7", "9", " ", "  ", "\n", "\t", ".", ",", "-", "_",
+            "'", "’", "*", "@", "#", "$", "%", "!", "?", "&", "&amp;", "&#39;", "&#x1F602;",
+            "&#xD800;", "&#99999999;", "&bogus;", "<", ">", "<br>", "</a>", "<a href=\"",
+            "<a href='www.x.com'>", "\"", "<!--", "-->", "http://", "https://", "www.", ".com",
+            ".ly/", "😂", "👍🏽", "🇺🇸", "\u{200B}", "\u{200D}", "\u{00AD}", "\u{FE0F}", "\u{0301}",
+            "\u{094D}", "ｆ", "𝐟", "مرحبا", "ـ", "שלום", "\u{200F}", "汉字", "カタカナ", "ß",
+            "ΣΑ", "ς", "İ", "\u{0}", "\u{7F}", "\u{85}", "\u{2028}", "\u{3000}", "ﷺ", "½",
+            "١٢", "🅰", "x@y.com", "f.u.c.k", "1,000", "3.5", "n00b", "$汉",
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            // xorshift64*: deterministic, no dependency.
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        };
+        let mut reused = Tokens::new();
+        for _ in 0..600 {
+            let mut text = String::new();
+            let pieces = next() % 40;
+            for _ in 0..pieces {
+                let r = next();
+                if r % 5 == 0 {
+                    // A random code point from anywhere (invalid ones skipped).
+                    if let Some(c) = char::from_u32((r >> 8) as u32 % 0x11_0000) {
+                        text.push(c);
+                    }
+                } else {
+                    text.push_str(PIECES[(r >> 8) as usize % PIECES.len()]);
+                }
+            }
+            tokenize_into(&text, &mut reused);
+            let fresh = toks(&text);
+            assert!(
+                reused.iter().eq(fresh.iter().map(String::as_str)),
+                "{text:?}"
+            );
+            for tok in reused.iter() {
+                assert!(!tok.is_empty(), "{text:?}");
+                assert!(!tok.contains(char::is_whitespace), "{text:?} -> {tok:?}");
+                assert!(!tok.contains(char::is_control), "{text:?} -> {tok:?}");
+                assert!(tok.chars().count() <= MAX_TOKEN_CHARS, "{text:?}");
+            }
+        }
+    }
 }

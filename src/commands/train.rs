@@ -26,9 +26,12 @@ pub struct TrainArgs {
     /// Features must occur in at least this many training comments.
     #[arg(long)]
     pub min_df: Option<u32>,
-    /// Unigrams only (no bigrams).
-    #[arg(long)]
+    /// Unigrams only, for both models (by default the spam model adds bigrams).
+    #[arg(long, conflicts_with = "bigrams")]
     pub no_bigrams: bool,
+    /// Unigrams and bigrams, for both models (by default the abuse model has unigrams only).
+    #[arg(long)]
+    pub bigrams: bool,
     /// Count every occurrence of a feature instead of presence per comment.
     #[arg(long)]
     pub counts: bool,
@@ -41,12 +44,34 @@ pub struct TrainArgs {
     /// Weight of a source's rows, e.g. `--weight fox_news=5` (repeatable).
     #[arg(long = "weight", value_name = "SOURCE=WEIGHT")]
     pub weights: Vec<String>,
+    /// Percentage of rows kept out of training for the random validation split (0–50).
+    #[arg(long)]
+    pub validation_percent: Option<u32>,
+    /// Train only this model (the other file in `--out` is left as it is).
+    #[arg(long, value_enum)]
+    pub task: Option<TaskArg>,
     /// Skip cross-source validation (faster; thresholds fall back to 0.5 hold, 0.99 reject).
     #[arg(long)]
     pub no_cross_validation: bool,
     /// Print the training report as JSON on standard output.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--task` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TaskArg {
+    Spam,
+    Abuse,
+}
+
+impl From<TaskArg> for Task {
+    fn from(t: TaskArg) -> Task {
+        match t {
+            TaskArg::Spam => Task::Spam,
+            TaskArg::Abuse => Task::Abuse,
+        }
+    }
 }
 
 /// A progress bar on standard error (hidden when it is not a terminal).
@@ -68,19 +93,32 @@ impl Progress for Bar {
 
 fn options(args: &TrainArgs) -> anyhow::Result<TrainOptions> {
     let mut o = TrainOptions::default();
-    if let Some(n) = args.max_features {
-        o.features.max_features = n;
+    for task in Task::ALL {
+        let f = o.features_mut(task);
+        if let Some(n) = args.max_features {
+            f.max_features = n;
+        }
+        if let Some(n) = args.min_df {
+            f.min_df = n;
+        }
+        if args.no_bigrams || args.bigrams {
+            f.bigrams = args.bigrams;
+        }
+        if args.counts {
+            f.binary = false;
+        }
     }
-    if let Some(n) = args.min_df {
-        o.features.min_df = n;
-    }
-    o.features.bigrams = !args.no_bigrams;
-    o.features.binary = !args.counts;
     if let Some(a) = args.alpha {
         if !(a > 0.0 && a.is_finite()) {
             bail!("--alpha must be a positive number, got {a}");
         }
         o.alpha = a;
+    }
+    if let Some(p) = args.validation_percent {
+        if p > 50 {
+            bail!("--validation-percent must be between 0 and 50, got {p}");
+        }
+        o.validation_percent = p;
     }
     if let Some(s) = args.seed {
         o.seed = s;
@@ -117,7 +155,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let progress = Bar(bar);
     // Train both before writing either: a failure leaves the old models in place.
     let mut outcomes = Vec::new();
-    for task in Task::ALL {
+    let tasks: Vec<Task> = match args.task {
+        Some(t) => vec![t.into()],
+        None => Task::ALL.to_vec(),
+    };
+    for task in tasks {
         let outcome = train_task(&corpus, task, &options, &progress)
             .with_context(|| format!("training the {task} model"))?;
         outcomes.push((task, outcome));
