@@ -86,7 +86,7 @@
 //! so `__url__` typed in a comment is the word `url`.
 
 use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
+use unicode_normalization::UnicodeNormalization;
 
 /// Marker token for a URL (followed by a token with its host).
 pub const URL: &str = "__url__";
@@ -525,11 +525,36 @@ fn normalize(src: &str, norm: &mut String) {
     // Invisible characters go before NFKC: between a letter and a combining mark they
     // would block composition.
     let chars = src.chars().filter_map(pre_nfkc);
-    if is_nfkc_quick(chars.clone()) == IsNormalized::Yes {
+    // NFKC costs a few table lookups per character; most non-ASCII comments (accents,
+    // curly quotes, emoji, Arabic, Cyrillic, CJK...) contain only characters that
+    // cannot change under it, and then it is skipped.
+    if chars.clone().all(is_nfkc_inert) {
         chars.for_each(|c| push_lower(c, norm));
     } else {
         chars.nfkc().for_each(|c| push_lower(c, norm));
     }
+}
+
+/// Whether `c` is unchanged by NFKC whatever surrounds it: it has no compatibility or
+/// canonical decomposition, and it is neither a combining mark nor a Hangul jamo, the
+/// only characters that compose with what precedes them. A conservative list of ranges
+/// (checked against the Unicode data); anything else just takes the NFKC path.
+fn is_nfkc_inert(c: char) -> bool {
+    matches!(c,
+        '\u{0000}'..='\u{007F}'    // ASCII
+        | '\u{00C0}'..='\u{00FF}'  // Latin-1 letters (precomposed, NFC-stable), × ÷
+        | '\u{0391}'..='\u{03A1}' | '\u{03A3}'..='\u{03C9}' // Greek letters
+        | '\u{0400}'..='\u{045F}'  // Cyrillic
+        | '\u{05D0}'..='\u{05EA}'  // Hebrew letters
+        | '\u{060C}' | '\u{061B}' | '\u{061F}' // Arabic comma, semicolon, question mark
+        | '\u{0621}'..='\u{064A}'  // Arabic letters
+        | '\u{0660}'..='\u{0669}'  // Arabic-Indic digits
+        | '\u{2013}' | '\u{2014}' | '\u{2018}'..='\u{201D}' // dashes, curly quotes
+        | '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30FA}' // kana
+        | '\u{4E00}'..='\u{9FFF}'  // CJK unified ideographs
+        | '\u{AC00}'..='\u{D7A3}'  // Hangul syllables
+        | '\u{1F300}'..='\u{1FAFF}' // emoji
+    )
 }
 
 /// Per-character clean-up before NFKC: `None` drops the character.
@@ -568,9 +593,22 @@ fn pre_nfkc(c: char) -> Option<char> {
     }
 }
 
+/// Scripts without case, where `to_lowercase`'s table search can be skipped.
+fn is_caseless(c: char) -> bool {
+    matches!(c,
+        '\u{0590}'..='\u{08FF}'    // Hebrew, Arabic, Syriac, Thaana, ...
+        | '\u{0E00}'..='\u{0EFF}'  // Thai, Lao
+        | '\u{3000}'..='\u{9FFF}'  // CJK punctuation, kana, ideographs
+        | '\u{AC00}'..='\u{D7AF}'  // Hangul syllables
+        | '\u{1F300}'..='\u{1FAFF}' // emoji
+    )
+}
+
 fn push_lower(c: char, out: &mut String) {
     if c.is_ascii() {
         out.push(c.to_ascii_lowercase());
+    } else if is_caseless(c) {
+        out.push(c);
     } else if c == 'ς' {
         out.push('σ');
     } else {
@@ -616,7 +654,7 @@ impl Scanner<'_> {
             if b.is_ascii() {
                 let next = match b {
                     b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => self.word(i),
-                    b'$' if next_char(s, i + 1).is_some_and(char::is_alphabetic) => self.word(i),
+                    b'$' if next_char(s, i + 1).is_some_and(is_letter) => self.word(i),
                     b'@' => self.mention(i),
                     b'!' | b'?' => self.bangs(i),
                     _ => i + 1,
@@ -630,7 +668,7 @@ impl Scanner<'_> {
             if is_ideograph(c) {
                 self.push_symbol(&s[i..i + len]);
                 i += len;
-            } else if c.is_alphanumeric() {
+            } else if is_alnum(c) {
                 i = self.word(i).max(i + len);
             } else if is_regional_indicator(c) {
                 // Two regional indicators make one flag.
@@ -658,7 +696,7 @@ impl Scanner<'_> {
                 return self.url(i + scheme.len());
             }
         }
-        if rest.starts_with("www.") && next_char(rest, 4).is_some_and(char::is_alphanumeric) {
+        if rest.starts_with("www.") && next_char(rest, 4).is_some_and(is_alnum) {
             return self.url(i);
         }
 
@@ -683,7 +721,9 @@ impl Scanner<'_> {
         } else {
             let mut joined = std::mem::take(self.joined);
             joined.clear();
-            if dotted_letters(w, &mut joined) {
+            if !run.has_punct {
+                self.push_word(w);
+            } else if dotted_letters(w, &mut joined) {
                 self.push_word(&joined);
             } else {
                 self.push_parts(w);
@@ -723,7 +763,7 @@ impl Scanner<'_> {
             host = &host[at + 1..];
         }
         let host_end = host
-            .find(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '-' | '_')))
+            .find(|c: char| !(is_alnum(c) || matches!(c, '.' | '-' | '_')))
             .unwrap_or(host.len());
         let host = host[..host_end].trim_end_matches('.');
         let host = host.strip_prefix("www.").unwrap_or(host);
@@ -742,7 +782,7 @@ impl Scanner<'_> {
         let rest = &self.s[i + 1..];
         let mut end = 0;
         for (j, c) in rest.char_indices() {
-            if c.is_alphanumeric() || c == '_' || (end > 0 && is_combining_mark(c)) {
+            if is_alnum(c) || c == '_' || (end > 0 && is_combining_mark(c)) {
                 end = j + c.len_utf8();
             } else if !(matches!(c, '.' | '-') && end == j && j > 0) {
                 // `.`/`-` may continue a handle (`@john.doe`) only right after a handle char.
@@ -757,7 +797,7 @@ impl Scanner<'_> {
         let after = &rest[end..];
         for apostrophe in ["'s", "’s"] {
             if let Some(tail) = after.strip_prefix(apostrophe) {
-                if !tail.chars().next().is_some_and(char::is_alphanumeric) {
+                if !tail.chars().next().is_some_and(is_alnum) {
                     return i + 1 + end + apostrophe.len();
                 }
             }
@@ -803,12 +843,11 @@ impl Scanner<'_> {
                 let next = next_char(w, j + len);
                 if c == '*' {
                     // `f**k`: stars between alphanumerics.
-                    prev.is_some_and(char::is_alphanumeric)
-                        && next.is_some_and(char::is_alphanumeric)
+                    prev.is_some_and(is_alnum) && next.is_some_and(is_alnum)
                 } else {
                     // `b@stard`, `a$$hole`, and `$hit` at the start of the run.
-                    (prev.is_some_and(char::is_alphabetic) || (j == 0 && c == '$'))
-                        && next.is_some_and(char::is_alphabetic)
+                    (prev.is_some_and(is_letter) || (j == 0 && c == '$'))
+                        && next.is_some_and(is_letter)
                 }
             } else {
                 let next = next_char(w, j + len);
@@ -818,8 +857,7 @@ impl Scanner<'_> {
                         prev.is_some_and(char::is_numeric) && next.is_some_and(char::is_numeric)
                     }
                     _ if is_apostrophe(c) => {
-                        prev.is_some_and(char::is_alphabetic)
-                            && next.is_some_and(char::is_alphabetic)
+                        prev.is_some_and(is_letter) && next.is_some_and(is_letter)
                     }
                     _ => false,
                 }
@@ -838,7 +876,10 @@ impl Scanner<'_> {
     /// apostrophes removed, leetspeak decoded where it applies, runs squeezed and the
     /// length capped.
     fn push_word(&mut self, part: &str) {
-        let part = part.trim_start_matches(is_combining_mark);
+        let part = match part.as_bytes().first() {
+            Some(b) if !b.is_ascii() => part.trim_start_matches(is_combining_mark),
+            _ => part,
+        };
         if part.is_empty() {
             return;
         }
@@ -847,8 +888,22 @@ impl Scanner<'_> {
         let mut non_leet_digits = false;
         let (mut first_letter, mut last_letter) = (usize::MAX, 0);
         let (mut first_digit, mut last_digit) = (usize::MAX, 0);
+        // Whether the part can be copied as is: no apostrophe or in-word `@`/`$`, no run
+        // to squeeze, not over-long.
+        let mut verbatim = true;
+        let mut chars = 0;
+        let mut prev = '\0';
+        let mut repeats = 0;
         for (j, c) in part.char_indices() {
-            if c.is_alphabetic() {
+            chars += 1;
+            if c == prev {
+                repeats += 1;
+                verbatim &= repeats <= 2;
+            } else {
+                prev = c;
+                repeats = 1;
+            }
+            if is_letter(c) {
                 letters += 1;
                 first_letter = first_letter.min(j);
                 last_letter = j;
@@ -857,6 +912,8 @@ impl Scanner<'_> {
                 first_digit = first_digit.min(j);
                 last_digit = j;
                 non_leet_digits |= leet(c).is_none();
+            } else {
+                verbatim &= !(is_apostrophe(c) || c == '@' || c == '$');
             }
         }
         if letters == 0 {
@@ -875,6 +932,12 @@ impl Scanner<'_> {
 
         self.finish_run();
         let start = self.buf.len();
+        if verbatim && !decode_digits && chars <= MAX_TOKEN_CHARS {
+            // The common case: a plain word.
+            self.buf.push_str(part);
+            self.commit(start);
+            return;
+        }
         let mut count = 0;
         let mut prev = '\0';
         let mut repeats = 0;
@@ -1013,6 +1076,8 @@ struct WideRun {
     end: usize,
     has_at: bool,
     has_dot: bool,
+    /// Whether punctuation occurs before `end` (else the run is one plain word).
+    has_punct: bool,
 }
 
 /// Scans the run of word characters and in-word punctuation at the start of `s`.
@@ -1021,17 +1086,21 @@ fn wide_run(s: &str) -> WideRun {
         end: 0,
         has_at: false,
         has_dot: false,
+        has_punct: false,
     };
+    let mut first_punct = usize::MAX;
     for (j, c) in s.char_indices() {
-        if is_word_char(c) && !is_ideograph(c) {
+        if c.is_ascii_alphanumeric() || (!c.is_ascii() && is_word_char(c) && !is_ideograph(c)) {
             run.end = j + c.len_utf8();
         } else if matches!(c, '.' | ',' | '-' | '_' | '@' | '$' | '*') || is_apostrophe(c) {
+            first_punct = first_punct.min(j);
             run.has_at |= c == '@';
             run.has_dot |= c == '.';
         } else {
             break;
         }
     }
+    run.has_punct = first_punct < run.end;
     run
 }
 
@@ -1042,27 +1111,27 @@ fn email_len(w: &str) -> Option<usize> {
     let local_ok = !local.is_empty()
         && local
             .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            .all(|c| is_alnum(c) || matches!(c, '.' | '_' | '-'));
     if !local_ok {
         return None;
     }
     let domain = &w[at + 1..];
     let end = domain
-        .find(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '-')))
+        .find(|c: char| !(is_alnum(c) || matches!(c, '.' | '-')))
         .unwrap_or(domain.len());
     let domain = domain[..end].trim_end_matches(['.', '-']);
     let (labels, tld) = domain.rsplit_once('.')?;
     let ok = !labels.is_empty()
         && !labels.split('.').any(str::is_empty)
         && tld.chars().count() >= 2
-        && tld.chars().all(char::is_alphabetic);
+        && tld.chars().all(is_letter);
     ok.then_some(at + 1 + domain.len())
 }
 
 /// Whether `s` starts with a bare domain (`example.com`, `bit.ly/x`) on a link TLD.
 fn is_bare_domain(s: &str) -> bool {
     let end = s
-        .find(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '-')))
+        .find(|c: char| !(is_alnum(c) || matches!(c, '.' | '-')))
         .unwrap_or(s.len());
     // `x.com_foo` or `x.com@y` are not links.
     if matches!(s[end..].chars().next(), Some('_' | '@')) {
@@ -1084,7 +1153,7 @@ fn dotted_letters(w: &str, out: &mut String) -> bool {
     let mut all_digits = true;
     for c in w.chars() {
         if want_char {
-            if !c.is_alphanumeric() || is_ideograph(c) {
+            if !is_alnum(c) || is_ideograph(c) {
                 return false;
             }
             out.push(c);
@@ -1115,10 +1184,36 @@ fn next_char(s: &str, i: usize) -> Option<char> {
     s.get(i..)?.chars().next()
 }
 
+/// `char::is_alphabetic`, with a fast path for the letters of common scripts: the std
+/// lookup is a table search that would otherwise dominate the cost of non-Latin text.
+fn is_letter(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic();
+    }
+    // Every character in these ranges is alphabetic (checked against the Unicode data).
+    matches!(c,
+        '\u{00C0}'..='\u{00D6}' | '\u{00D8}'..='\u{00F6}' | '\u{00F8}'..='\u{024F}' // Latin
+        | '\u{0391}'..='\u{03A1}' | '\u{03A3}'..='\u{03F5}' | '\u{03F7}'..='\u{03FF}' // Greek
+        | '\u{0400}'..='\u{0481}' | '\u{048A}'..='\u{052F}' // Cyrillic
+        | '\u{05D0}'..='\u{05EA}' // Hebrew
+        | '\u{0620}'..='\u{064A}' // Arabic
+        | '\u{0E01}'..='\u{0E30}' // Thai
+        | '\u{AC00}'..='\u{D7A3}' // Hangul syllables
+    ) || c.is_alphabetic()
+}
+
+/// `char::is_alphanumeric` with [`is_letter`]'s fast path.
+fn is_alnum(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    is_letter(c) || c.is_numeric()
+}
+
 /// Characters that continue a word: alphanumerics and combining marks (Devanagari
 /// virama, Arabic harakat, ... which are not all alphanumeric).
 fn is_word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || (!c.is_ascii() && (c.is_alphanumeric() || is_combining_mark(c)))
+    is_alnum(c) || (!c.is_ascii() && is_combining_mark(c))
 }
 
 fn is_apostrophe(c: char) -> bool {
@@ -1282,6 +1377,7 @@ mod tests {
             toks("first<br />second<br>third"),
             ["first", "second", "third"]
         );
+        assert_eq!(toks("shown<!-- hidden -->too"), ["shown", "too"]);
         assert_eq!(toks("<b>bold</b> move"), ["bold", "move"]);
         assert_eq!(
             toks("Watch <a href=\"http://www.youtube.com/watch?v=abc&amp;t=1\">this</a>"),
@@ -1510,6 +1606,79 @@ mod tests {
                 assert!(!tok.contains(char::is_control), "{text:?} -> {tok:?}");
                 assert!(tok.chars().count() <= MAX_TOKEN_CHARS, "{text:?}");
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod scratch_tmp {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn scratch_fuzz_and_time() {
+        let mut state: u64 = 12345;
+        let mut next = move || {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        };
+        let pieces: &[&str] = &[
+            "a", "e", "i", "u", "k", "0", "1", "4", " ", ".", "-", "_", "'", "*", "@", "$", "!",
+            "?", "&", "&amp;", "&#", "&#x", ";", "<", ">", "<a href=\"http://", "</a>", "<!--",
+            "-->", "http://", "www.", ".com", "/", "😂", "🇺", "\u{200B}", "\u{0301}", "ｆ",
+            "مرحبا", "汉", "ß", "İ", "\u{0}", "x@y.co", "#", ":", "\"", "=", "<b", "<br/>",
+        ];
+        let mut t = Tokens::new();
+        let mut worst = 0u128;
+        for _ in 0..200_000 {
+            let mut text = String::new();
+            let n = next() % 120;
+            for _ in 0..n {
+                let r = next();
+                if r % 7 == 0 {
+                    if let Some(c) = char::from_u32((r >> 8) as u32 % 0x11_0000) {
+                        text.push(c);
+                    }
+                } else {
+                    let p = pieces[(r >> 8) as usize % pieces.len()];
+                    let reps = if r % 31 == 0 { 200 } else { 1 };
+                    for _ in 0..reps {
+                        text.push_str(p);
+                    }
+                }
+            }
+            let st = Instant::now();
+            tokenize_into(&text, &mut t);
+            let el = st.elapsed().as_nanos() / (text.len() as u128 + 1);
+            if el > worst { worst = el; }
+            for tok in t.iter() {
+                assert!(!tok.is_empty() && !tok.contains(char::is_whitespace) && tok.chars().count() <= MAX_TOKEN_CHARS, "{text:?}");
+            }
+        }
+        eprintln!("worst ns/byte: {worst}");
+        for p in ["<!--", "<a ", "&#", "a*", "@a.", "a.", "a-", "www.", "http://", "1,", "f ", "$", "<b", "a'"] {
+            let text = p.repeat(250_000);
+            let st = Instant::now();
+            tokenize_into(&text, &mut t);
+            eprintln!("{p:?} x250k ({} bytes): {:?}, {} tokens", text.len(), st.elapsed(), t.len());
+        }
+        let samples = [
+            "Honestly this is the best video I have seen all year, the editing is so good and the music fits perfectly. Can't wait for the next one!!! Subscribed and shared with all my friends, keep it up man",
+            "Check out my channel http://www.youtube.com/watch?v=dQw4w9WgXcQ I make videos about gaming &amp; music, please subscribe!!! I will sub back to everyone who comments, promise 😂😂😂 <br />Thanks",
+            "You are a complete 1d10t and a f.u.c.k.i.n.g moron, nobody cares about your stupid opinion. Go back to your basement and stop posting garbage on every article you n00b, sh*t for brains loser!!",
+            "هذا الفيديو رائع جدا، شكرا لك على المجهود الكبير. أتمنى لك التوفيق دائما في قناتك وأنتظر الحلقة القادمة بفارغ الصبر يا صديقي العزيز",
+            "Ｃｈｅｃｋ ｍｙ ｐｒｏｆｉｌｅ 𝐟𝐫𝐞𝐞 𝐦𝐨𝐧𝐞𝐲 — l’ÉCOLE est fermée, “really” nice don’t you think? ❤️🔥 @someone #blessed",
+        ];
+        for s in samples {
+            let iters = 200_000;
+            let st = Instant::now();
+            for _ in 0..iters {
+                tokenize_into(std::hint::black_box(s), &mut t);
+            }
+            let per = st.elapsed() / iters;
+            eprintln!("{} chars, {} tokens: {:?}/call  {:?}", s.chars().count(), t.len(), per, t.iter().collect::<Vec<_>>());
         }
     }
 }

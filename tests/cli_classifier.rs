@@ -1,0 +1,189 @@
+//! The classifier from the command line, end to end: `train` on a small slice of the
+//! real corpus in a temp dir, `evaluate`, `score`; bad input gets a clear error and
+//! leaves no model behind.
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn commentguard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_commentguard"))
+        .args(args)
+        .output()
+        .expect("the commentguard binary runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn corpus_file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("training-data")
+        .join(name)
+}
+
+/// Every `step`-th record of a corpus file (header kept), so the slice holds every video
+/// or thread and both classes.
+fn slice(name: &str, step: usize, out: &Path) {
+    let mut reader = csv::Reader::from_path(corpus_file(name)).unwrap();
+    let mut writer = csv::Writer::from_path(out.join(name)).unwrap();
+    writer.write_record(reader.headers().unwrap()).unwrap();
+    for (i, record) in reader.records().enumerate() {
+        if i % step == 0 {
+            writer.write_record(&record.unwrap()).unwrap();
+        }
+    }
+    writer.flush().unwrap();
+}
+
+/// A small but real training set: a quarter of TubeSpam, slices of three abuse sources.
+fn small_corpus(dir: &Path) {
+    slice("tubespam.csv", 4, dir);
+    slice("davidson.csv", 40, dir);
+    slice("wikipedia.csv", 40, dir);
+    slice("fox_news.csv", 4, dir);
+}
+
+/// Train twice on the same data: the model files are byte-identical; evaluate and score
+/// read them and report sensible figures.
+#[test]
+fn train_evaluate_score_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    fs::create_dir(&data).unwrap();
+    small_corpus(&data);
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+
+    let out = commentguard(&["train", "--data", data.to_str().unwrap(), "--out", a.to_str().unwrap()]);
+    assert!(out.status.success(), "train failed: {}", stderr(&out));
+    let report = stdout(&out);
+    assert!(report.contains("random validation split"), "{report}");
+    assert!(report.contains("held out: psy"), "leave-one-video-out is reported: {report}");
+    assert!(report.contains("held out: davidson"), "leave-one-source-out is reported: {report}");
+    let out = commentguard(&["train", "--data", data.to_str().unwrap(), "--out", b.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for name in ["spam.json", "abuse.json"] {
+        let (x, y) = (fs::read(a.join(name)).unwrap(), fs::read(b.join(name)).unwrap());
+        assert!(x == y, "{name} differs between two identical runs");
+    }
+
+    // The model file carries its version, vocabulary and training metadata.
+    let model: Value = serde_json::from_slice(&fs::read(a.join("spam.json")).unwrap()).unwrap();
+    assert_eq!(model["format_version"], 1);
+    assert!(model["vocabulary"].as_array().unwrap().len() > 100);
+    assert_eq!(model["training"]["files"].as_array().unwrap().len(), 4);
+    assert!(model["training"]["files"][0]["sha256"].as_str().unwrap().len() == 64);
+
+    // evaluate --json: exactly one JSON object with both tasks.
+    let out = commentguard(&[
+        "evaluate",
+        "--input",
+        corpus_file("tubespam.csv").to_str().unwrap(),
+        "--models",
+        a.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let eval: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let spam = &eval["spam"];
+    assert_eq!(spam["support"], 1760);
+    let auc = spam["roc_auc"].as_f64().unwrap();
+    assert!(auc > 0.9, "spam ROC AUC on TubeSpam {auc}");
+    let (tp, fp, tn, fn_) = (
+        spam["tp"].as_u64().unwrap(),
+        spam["fp"].as_u64().unwrap(),
+        spam["tn"].as_u64().unwrap(),
+        spam["fn"].as_u64().unwrap(),
+    );
+    assert_eq!(tp + fp + tn + fn_, 1760);
+    assert!(eval["abuse"].is_null(), "TubeSpam has no abuse labels");
+    assert!(eval["comments_per_second"].as_f64().unwrap() > 0.0);
+
+    // score: a real TubeSpam spam comment is held and explained by its words.
+    let spam_text = "Check out this video on YouTube: http://www.youtube.com/watch?v=example";
+    let out = commentguard(&["score", "--models", a.to_str().unwrap(), "--json", spam_text]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let scored: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let p = scored["spam"]["probability"].as_f64().unwrap();
+    assert!(p > 0.5, "spam probability {p}");
+    let words: Vec<&str> = scored["spam"]["top_tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["token"].as_str().unwrap())
+        .collect();
+    assert!(!words.is_empty());
+    assert!(
+        words.iter().any(|w| w.contains("youtube") || w.contains("check") || w.contains("__url__")),
+        "{words:?}"
+    );
+    // Text from standard input works the same way.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_commentguard"))
+        .args(["score", "--models", a.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(spam_text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(stdout(&out).starts_with("spam"), "{}", stdout(&out));
+}
+
+/// A bad label names file and line, exits non-zero, and writes no model.
+#[test]
+fn bad_label_fails_without_writing_a_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("bad.csv");
+    fs::write(&data, "text,spam,abuse\nhello there,0,0\nbuy now,yes,\n").unwrap();
+    let out_dir = tmp.path().join("models");
+    let out = commentguard(&["train", "--data", data.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("bad.csv:3"), "{err}");
+    assert!(err.contains("`spam` must be 1, 0 or empty"), "{err}");
+    assert!(!out_dir.exists(), "no partial model directory");
+}
+
+/// A task with one class only is refused by name.
+#[test]
+fn one_class_task_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("one.csv");
+    fs::write(&data, "text,spam,abuse\nbuy now,1,0\ncheap pills,1,1\n").unwrap();
+    let out = commentguard(&["train", "--data", data.to_str().unwrap(), "--out", tmp.path().join("m").to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("one class only"), "{}", stderr(&out));
+}
+
+/// Missing, truncated and wrong-version model files are clear errors, never panics.
+#[test]
+fn broken_models_are_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let out = commentguard(&["score", "--models", dir.to_str().unwrap(), "hello"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("spam.json: cannot read model"), "{}", stderr(&out));
+
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let spam = fs::read(shipped.join("spam.json")).unwrap();
+    fs::write(dir.join("spam.json"), &spam[..spam.len() / 2]).unwrap();
+    fs::copy(shipped.join("abuse.json"), dir.join("abuse.json")).unwrap();
+    let out = commentguard(&["score", "--models", dir.to_str().unwrap(), "hello"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not a valid model file"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
+
+    let text = String::from_utf8(spam).unwrap().replacen("\"format_version\":1", "\"format_version\":99", 1);
+    fs::write(dir.join("spam.json"), text).unwrap();
+    let out = commentguard(&["score", "--models", dir.to_str().unwrap(), "hello"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("format version 99 is not supported"), "{}", stderr(&out));
+}
