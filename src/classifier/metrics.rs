@@ -159,6 +159,35 @@ pub fn threshold_for_precision(
     best
 }
 
+/// The threshold (among the scores seen) with the highest F-beta score; beta < 1 weighs
+/// precision above recall. `None` when there are no positives.
+pub fn threshold_max_fbeta(scored: &[(f64, bool)], beta: f64) -> Option<f64> {
+    let positives = scored.iter().filter(|s| s.1).count() as f64;
+    if positives == 0.0 {
+        return None;
+    }
+    let mut sorted: Vec<(f64, bool)> = scored.to_vec();
+    sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let b2 = beta * beta;
+    let (mut tp, mut flagged) = (0.0, 0.0);
+    let mut best: Option<(f64, f64)> = None;
+    let mut i = 0;
+    while i < sorted.len() {
+        let score = sorted[i].0;
+        while i < sorted.len() && sorted[i].0 == score {
+            tp += f64::from(u8::from(sorted[i].1));
+            flagged += 1.0;
+            i += 1;
+        }
+        // F-beta = (1 + b²)·TP / ((1 + b²)·TP + b²·FN + FP)
+        let f = (1.0 + b2) * tp / ((1.0 + b2) * tp + b2 * (positives - tp) + (flagged - tp));
+        if best.is_none_or(|(bf, _)| f > bf) {
+            best = Some((f, score));
+        }
+    }
+    best.map(|(_, score)| score)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +241,17 @@ mod tests {
         let r = Report::new(&[(0.1, true), (0.2, false)], 0.9);
         assert_eq!(r.precision, 0.0);
         assert_eq!(r.f1, 0.0);
+    }
+
+    /// F-beta picks the threshold balancing precision and recall as weighted.
+    #[test]
+    fn threshold_for_best_fbeta() {
+        let scored = [(0.9, true), (0.8, true), (0.7, false), (0.6, true), (0.5, false)];
+        // F1 at 0.8: P=1, R=2/3 → 0.8; at 0.6: P=3/4, R=1 → 0.857.
+        assert_eq!(threshold_max_fbeta(&scored, 1.0), Some(0.6));
+        // F0.5 at 0.8: 1.25·2/(1.25·2 + 0.25·1) = 0.909; at 0.6: 3.75/(3.75+1) = 0.789.
+        assert_eq!(threshold_max_fbeta(&scored, 0.5), Some(0.8));
+        assert_eq!(threshold_max_fbeta(&[(0.1, false)], 1.0), None);
     }
 
     /// The chosen threshold is the lowest score at which precision still meets the target.

@@ -39,10 +39,11 @@
 //!      than such a link. A URL gives two tokens: [`URL`] then its host without `www.`
 //!      (`youtube.com`), so a model can learn both "has a link" and "links to X"; the
 //!      path is dropped (it is mostly unique ids).
-//!    * **E-mail** addresses → [`EMAIL`]; `@handle` → [`MENTION`] (a trailing `'s` is
+//!    * **E-mail** addresses (`john.doe+tag@mail.example.co.uk`) → [`EMAIL`]; `@handle` → [`MENTION`] (a trailing `'s` is
 //!      swallowed); `#tag` → `tag` (the `#` is dropped like other punctuation).
-//!    * **Numbers**: digit runs, with `.`/`,` between digits (`1,000`, `3.5`) → [`NUMBER`].
-//!      Amounts and years matter as "a number", rarely as a value.
+//!    * **Numbers**: digit runs, with `.`, `,` or `-` between digits (`1,000`, `3.5`,
+//!      `1-800-555-0199`) → [`NUMBER`]. Amounts, years and phone numbers matter as "a
+//!      number", rarely as a value.
 //!    * **Words**: runs of alphanumerics (`char::is_alphanumeric`, so Arabic, Hebrew,
 //!      Cyrillic... are words; combining marks stay inside the word). The text is kept in
 //!      logical order, which is how RTL text is stored, so Arabic/Hebrew need no special
@@ -62,8 +63,9 @@
 //! 4. **Per-token clean-up**:
 //!    * **Leetspeak** (`1d10t` → `idiot`, `n00b` → `noob`, `h4te` → `hate`; 0→o 1→i 3→e
 //!      4→a 5→s 7→t) only in a token that has at least 2 letters, whose digits are all in
-//!      that set, and whose digits are not just a prefix or just a suffix. That keeps
-//!      `mp3`, `4chan`, `3rd`, `1st`, `covid19`, `2nd`, `4k` and `b4` as they are.
+//!      that set, and whose digits are not just a prefix or just a suffix (a plural `s`
+//!      after them still counts as a suffix). That keeps `mp3`, `mp3s`, `4chan`, `3rd`,
+//!      `1st`, `covid19`, `2nd`, `4k` and `b4` as they are.
 //!    * **Squeezing**: a run of the same character longer than 2 is cut to 2
 //!      (`soooo` → `soo`, `n000b` → `noob`), and a symbol token (emoji, ideograph, `!`,
 //!      `?`) equal to each of the two before it is dropped (`😂😂😂` → `😂 😂`). Words
@@ -514,10 +516,7 @@ fn url_attribute(attrs: &str) -> Option<(usize, usize)> {
 fn normalize(src: &str, norm: &mut String) {
     // Fast path: printable ASCII plus ASCII whitespace is already NFKC and has nothing
     // to remove; lower-casing is a vectorizable in-place byte pass.
-    let plain_ascii = src
-        .bytes()
-        .all(|b| (0x20..0x7f).contains(&b) || (b'\t'..=b'\r').contains(&b));
-    if plain_ascii {
+    if src.bytes().all(is_plain_ascii) {
         norm.push_str(src);
         norm.make_ascii_lowercase();
         return;
@@ -529,7 +528,22 @@ fn normalize(src: &str, norm: &mut String) {
     // curly quotes, emoji, Arabic, Cyrillic, CJK...) contain only characters that
     // cannot change under it, and then it is skipped.
     if chars.clone().all(is_nfkc_inert) {
-        chars.for_each(|c| push_lower(c, norm));
+        // Mostly-ASCII text with the odd emoji or curly quote: copy ASCII runs in bulk.
+        let mut rest = src;
+        while let Some(c) = rest.chars().next() {
+            let plain = rest.bytes().take_while(|&b| is_plain_ascii(b)).count();
+            if plain > 0 {
+                let start = norm.len();
+                norm.push_str(&rest[..plain]);
+                norm[start..].make_ascii_lowercase();
+                rest = &rest[plain..];
+            } else {
+                if let Some(c) = pre_nfkc(c) {
+                    push_lower(c, norm);
+                }
+                rest = &rest[c.len_utf8()..];
+            }
+        }
     } else {
         chars.nfkc().for_each(|c| push_lower(c, norm));
     }
@@ -555,6 +569,11 @@ fn is_nfkc_inert(c: char) -> bool {
         | '\u{AC00}'..='\u{D7A3}'  // Hangul syllables
         | '\u{1F300}'..='\u{1FAFF}' // emoji
     )
+}
+
+/// Printable ASCII and ASCII whitespace: bytes that normalization leaves alone.
+fn is_plain_ascii(b: u8) -> bool {
+    (0x20..0x7f).contains(&b) || (b'\t'..=b'\r').contains(&b)
 }
 
 /// Per-character clean-up before NFKC: `None` drops the character.
@@ -852,8 +871,9 @@ impl Scanner<'_> {
             } else {
                 let next = next_char(w, j + len);
                 match c {
-                    // `1,000` and `3.5`: separators between digits belong to the number.
-                    '.' | ',' => {
+                    // `1,000`, `3.5`, `1-800-555-0199`: separators between digits belong
+                    // to the number.
+                    '.' | ',' | '-' => {
                         prev.is_some_and(char::is_numeric) && next.is_some_and(char::is_numeric)
                     }
                     _ if is_apostrophe(c) => {
@@ -886,7 +906,7 @@ impl Scanner<'_> {
         let mut letters = 0usize;
         let mut numerics = 0usize;
         let mut non_leet_digits = false;
-        let (mut first_letter, mut last_letter) = (usize::MAX, 0);
+        let (mut first_letter, mut last_letter, mut before_last_letter) = (usize::MAX, 0, 0);
         let (mut first_digit, mut last_digit) = (usize::MAX, 0);
         // Whether the part can be copied as is: no apostrophe or in-word `@`/`$`, no run
         // to squeeze, not over-long.
@@ -906,6 +926,7 @@ impl Scanner<'_> {
             if is_letter(c) {
                 letters += 1;
                 first_letter = first_letter.min(j);
+                before_last_letter = last_letter;
                 last_letter = j;
             } else if c.is_numeric() {
                 numerics += 1;
@@ -921,6 +942,16 @@ impl Scanner<'_> {
                 self.push_marker(NUMBER);
             }
             return;
+        }
+        // A plural `s` after the digits (`mp3s`, `ps4s`) does not make them inner.
+        let plural = part.ends_with('s')
+            && part
+                .len()
+                .checked_sub(2)
+                .and_then(|k| part.as_bytes().get(k))
+                .is_some_and(u8::is_ascii_digit);
+        if plural {
+            last_letter = before_last_letter;
         }
         let digits_only_prefix = last_digit < first_letter;
         let digits_only_suffix = first_digit > last_letter;
@@ -1092,7 +1123,7 @@ fn wide_run(s: &str) -> WideRun {
     for (j, c) in s.char_indices() {
         if c.is_ascii_alphanumeric() || (!c.is_ascii() && is_word_char(c) && !is_ideograph(c)) {
             run.end = j + c.len_utf8();
-        } else if matches!(c, '.' | ',' | '-' | '_' | '@' | '$' | '*') || is_apostrophe(c) {
+        } else if matches!(c, '.' | ',' | '-' | '_' | '@' | '$' | '*' | '+') || is_apostrophe(c) {
             first_punct = first_punct.min(j);
             run.has_at |= c == '@';
             run.has_dot |= c == '.';
@@ -1111,7 +1142,7 @@ fn email_len(w: &str) -> Option<usize> {
     let local_ok = !local.is_empty()
         && local
             .chars()
-            .all(|c| is_alnum(c) || matches!(c, '.' | '_' | '-'));
+            .all(|c| is_alnum(c) || matches!(c, '.' | '_' | '-' | '+'));
     if !local_ok {
         return None;
     }
@@ -1344,15 +1375,20 @@ mod tests {
             toks("mail me: a_b-c@mail.example.co.uk."),
             ["mail", "me", "__email__"]
         );
+        assert_eq!(toks("john.smith+promo@example.com"), ["__email__"]);
+        // No dot in the domain: not an address.
+        assert_eq!(toks("me@home"), ["meahome"]);
     }
 
-    // Numbers, with thousands and decimal separators, become one marker each.
+    // Numbers, with thousands, decimal and dash separators, become one marker each.
     #[test]
     fn numbers() {
         assert_eq!(
             toks("Earn $5,000 in 3.5 days, 100% legit, 2024"),
             ["earn", "__num__", "in", "__num__", "days", "__num__", "legit", "__num__"]
         );
+        assert_eq!(toks("call 1-800-555-0199 now"), ["call", "__num__", "now"]);
+        assert_eq!(toks("a+b c++"), ["a", "b", "c"]);
     }
 
     // @handles become a marker, #hashtags the bare word, and RT stays a word.
@@ -1448,7 +1484,10 @@ mod tests {
             toks("mp3 4k 2nd covid19 3rd 1st b4 4chan"),
             ["mp3", "4k", "2nd", "covid19", "3rd", "1st", "b4", "4chan"]
         );
-        assert_eq!(toks("1337 meet@5pm"), ["__num__", "meet", "5pm"]);
+        assert_eq!(
+            toks("1337 meet@5pm mp3s"),
+            ["__num__", "meet", "5pm", "mp3s"]
+        );
     }
 
     // In-word asterisks are kept, lone ones are dropped.
@@ -1606,79 +1645,6 @@ mod tests {
                 assert!(!tok.contains(char::is_control), "{text:?} -> {tok:?}");
                 assert!(tok.chars().count() <= MAX_TOKEN_CHARS, "{text:?}");
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod scratch_tmp {
-    use super::*;
-    use std::time::Instant;
-
-    #[test]
-    fn scratch_fuzz_and_time() {
-        let mut state: u64 = 12345;
-        let mut next = move || {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            state.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        };
-        let pieces: &[&str] = &[
-            "a", "e", "i", "u", "k", "0", "1", "4", " ", ".", "-", "_", "'", "*", "@", "$", "!",
-            "?", "&", "&amp;", "&#", "&#x", ";", "<", ">", "<a href=\"http://", "</a>", "<!--",
-            "-->", "http://", "www.", ".com", "/", "😂", "🇺", "\u{200B}", "\u{0301}", "ｆ",
-            "مرحبا", "汉", "ß", "İ", "\u{0}", "x@y.co", "#", ":", "\"", "=", "<b", "<br/>",
-        ];
-        let mut t = Tokens::new();
-        let mut worst = 0u128;
-        for _ in 0..200_000 {
-            let mut text = String::new();
-            let n = next() % 120;
-            for _ in 0..n {
-                let r = next();
-                if r % 7 == 0 {
-                    if let Some(c) = char::from_u32((r >> 8) as u32 % 0x11_0000) {
-                        text.push(c);
-                    }
-                } else {
-                    let p = pieces[(r >> 8) as usize % pieces.len()];
-                    let reps = if r % 31 == 0 { 200 } else { 1 };
-                    for _ in 0..reps {
-                        text.push_str(p);
-                    }
-                }
-            }
-            let st = Instant::now();
-            tokenize_into(&text, &mut t);
-            let el = st.elapsed().as_nanos() / (text.len() as u128 + 1);
-            if el > worst { worst = el; }
-            for tok in t.iter() {
-                assert!(!tok.is_empty() && !tok.contains(char::is_whitespace) && tok.chars().count() <= MAX_TOKEN_CHARS, "{text:?}");
-            }
-        }
-        eprintln!("worst ns/byte: {worst}");
-        for p in ["<!--", "<a ", "&#", "a*", "@a.", "a.", "a-", "www.", "http://", "1,", "f ", "$", "<b", "a'"] {
-            let text = p.repeat(250_000);
-            let st = Instant::now();
-            tokenize_into(&text, &mut t);
-            eprintln!("{p:?} x250k ({} bytes): {:?}, {} tokens", text.len(), st.elapsed(), t.len());
-        }
-        let samples = [
-            "Honestly this is the best video I have seen all year, the editing is so good and the music fits perfectly. Can't wait for the next one!!! Subscribed and shared with all my friends, keep it up man",
-            "Check out my channel http://www.youtube.com/watch?v=dQw4w9WgXcQ I make videos about gaming &amp; music, please subscribe!!! I will sub back to everyone who comments, promise 😂😂😂 <br />Thanks",
-            "You are a complete 1d10t and a f.u.c.k.i.n.g moron, nobody cares about your stupid opinion. Go back to your basement and stop posting garbage on every article you n00b, sh*t for brains loser!!",
-            "هذا الفيديو رائع جدا، شكرا لك على المجهود الكبير. أتمنى لك التوفيق دائما في قناتك وأنتظر الحلقة القادمة بفارغ الصبر يا صديقي العزيز",
-            "Ｃｈｅｃｋ ｍｙ ｐｒｏｆｉｌｅ 𝐟𝐫𝐞𝐞 𝐦𝐨𝐧𝐞𝐲 — l’ÉCOLE est fermée, “really” nice don’t you think? ❤️🔥 @someone #blessed",
-        ];
-        for s in samples {
-            let iters = 200_000;
-            let st = Instant::now();
-            for _ in 0..iters {
-                tokenize_into(std::hint::black_box(s), &mut t);
-            }
-            let per = st.elapsed() / iters;
-            eprintln!("{} chars, {} tokens: {:?}/call  {:?}", s.chars().count(), t.len(), per, t.iter().collect::<Vec<_>>());
         }
     }
 }
