@@ -1,4 +1,5 @@
-//! Command line interface: `serve`, `train`, `evaluate`, `score`.
+//! Command line interface: `serve`, `train`, `evaluate`, `score`, `site-key`,
+//! `example-config`.
 //!
 //! Every subcommand is documented with `///` so `commentguard help <cmd>` is the manual.
 //! The library does the work; this module parses arguments, prints and picks exit codes.
@@ -25,6 +26,13 @@ pub enum Command {
     Evaluate(crate::commands::evaluate::EvaluateArgs),
     /// Score one comment (argument, or standard input) and explain the scores.
     Score(crate::commands::score::ScoreArgs),
+    /// Make a new random API key for a site's backend.
+    ///
+    /// Prints the key (give it to the backend; it is not stored anywhere) and its SHA-256,
+    /// which goes in the site's config as `api_key_sha256`.
+    SiteKey,
+    /// Print the documented example configuration (every key, with its default).
+    ExampleConfig,
 }
 
 /// Arguments of `commentguard serve`.
@@ -46,6 +54,8 @@ pub fn main() -> ExitCode {
         Command::Train(args) => crate::commands::train::run(args),
         Command::Evaluate(args) => crate::commands::evaluate::run(args),
         Command::Score(args) => crate::commands::score::run(args),
+        Command::SiteKey => crate::startup::print_site_key(),
+        Command::ExampleConfig => crate::startup::print_example_config(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

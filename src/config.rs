@@ -34,10 +34,17 @@ pub enum ConfigError {
     /// The file or environment could not be read or has a value of the wrong shape
     /// (figment's message names the key and where it came from).
     #[error("invalid configuration: {0}")]
-    Load(#[from] Box<figment::Error>),
+    Load(Box<figment::Error>),
     /// A value is well-formed but breaks a rule.
     #[error("invalid configuration: `{key}`: {message}")]
     Invalid { key: String, message: String },
+}
+
+impl From<Box<figment::Error>> for ConfigError {
+    fn from(err: Box<figment::Error>) -> Self {
+        // Not a `#[source]`: figment's message already says everything, once.
+        ConfigError::Load(err)
+    }
 }
 
 fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
@@ -236,11 +243,7 @@ impl Config {
         Self::load_from(file, bind, Env::prefixed(ENV_PREFIX).split("__"))
     }
 
-    fn load_from(
-        file: Option<&Path>,
-        bind: Option<&str>,
-        env: Env,
-    ) -> Result<Config, ConfigError> {
+    fn load_from(file: Option<&Path>, bind: Option<&str>, env: Env) -> Result<Config, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
             if !file.exists() {
@@ -421,25 +424,38 @@ mod tests {
             ("bind = \"not an address\"", "bind"),
             ("[sites.news]\norigins = [\"ftp://x\"]", "origins"),
             ("[sites.news]\nmax_links = -1", "max_links"),
-            ("[sites.news.thresholds]\nspam_review = 1.5", "sites.news.thresholds.spam_review"),
+            (
+                "[sites.news.thresholds]\nspam_review = 1.5",
+                "sites.news.thresholds.spam_review",
+            ),
             (
                 "[sites.news.thresholds]\nspam_review = 0.9\nspam_reject = 0.5",
                 "sites.news.thresholds.spam_review",
             ),
             ("trusted_proxies = [\"10.0.0.0/99\"]", "trusted_proxies"),
-            ("[sites.news]\nhoneypot_field = \"body\"", "sites.news.honeypot_field"),
+            (
+                "[sites.news]\nhoneypot_field = \"body\"",
+                "sites.news.honeypot_field",
+            ),
             ("[sites.news]\nunknown_key = 1", "unknown_key"),
             ("[sites.News]\n", "sites.News"),
-            ("[sites.news.blocklist]\nemails = [\"nope\"]", "sites.news.blocklist.emails[0]"),
+            (
+                "[sites.news.blocklist]\nemails = [\"nope\"]",
+                "sites.news.blocklist.emails[0]",
+            ),
         ];
         for (toml, key) in cases {
             let err = Config::from_toml(toml).expect_err(toml).to_string();
-            assert!(err.contains(key), "error for {toml:?} should name {key}: {err}");
+            assert!(
+                err.contains(key),
+                "error for {toml:?} should name {key}: {err}"
+            );
         }
     }
 
     /// Environment variables override the file, nested keys joined with `__`.
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
     fn environment_overrides_file() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("c.toml", "[sites.news]\nmax_links = 1\n")?;

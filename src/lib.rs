@@ -9,4 +9,11 @@
 pub mod classifier;
 pub mod cli;
 pub mod commands;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod pipeline;
+pub mod ratelimit;
 pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,7 +1,177 @@
-//! Builds and runs the HTTP service (being written).
-use crate::cli::ServeArgs;
+//! Builds the application — the same way for `commentguard serve` and for the tests.
+//!
+//! [`Application::build`] loads the models, opens (and migrates) the database, starts the
+//! writer thread, binds the listener itself and exposes the bound [`Application::port`],
+//! so a test can ask for port 0 and learn which port it got. Nothing here parses
+//! arguments or reads the environment: [`serve`] does that, then calls `build`.
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// Run the service until it is stopped.
-pub fn serve(_args: ServeArgs) -> anyhow::Result<()> {
-    anyhow::bail!("the service is not built yet")
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::ErrorHandlers;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use arc_swap::ArcSwap;
+
+use crate::classifier::Classifier;
+use crate::cli::ServeArgs;
+use crate::config::Config;
+use crate::domain::Sites;
+use crate::http::{self, AppState};
+use crate::pipeline::FormTokens;
+use crate::ratelimit::RateLimiters;
+use crate::store::Store;
+
+/// How long in-flight requests get to finish on shutdown, in seconds.
+const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
+
+/// A built, bound, not yet running service.
+pub struct Application {
+    port: u16,
+    server: Server,
+    classifier: Arc<ArcSwap<Classifier>>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Application {
+    /// Loads the models from `config.models` and builds the service.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let dir = config.models.clone();
+        let classifier = tokio::task::spawn_blocking(move || Classifier::load(&dir))
+            .await
+            .context("loading the models panicked")?
+            .with_context(|| {
+                format!(
+                    "cannot load the models from {} (train them with `commentguard train`)",
+                    config.models.display()
+                )
+            })?;
+        Self::build_with_classifier(config, Arc::new(classifier)).await
+    }
+
+    /// Builds the service around an already loaded classifier (tests share one).
+    pub async fn build_with_classifier(
+        config: Config,
+        classifier: Arc<Classifier>,
+    ) -> anyhow::Result<Application> {
+        let config = config.validate()?;
+        let sites = Arc::new(Sites::from_config(&config.sites).context("invalid site")?);
+        let db = config.database.clone();
+        let storage = config.storage.clone();
+        let store = tokio::task::spawn_blocking(move || Store::open(&db, &storage))
+            .await
+            .context("opening the database panicked")?
+            .with_context(|| format!("cannot open the database {}", config.database.display()))?;
+        let form_tokens = match &config.form_token_secret {
+            // Validated as hex of ≥ 32 bytes.
+            Some(hex_secret) => FormTokens::new(&hex::decode(hex_secret)?),
+            None => FormTokens::new(store.form_token_secret()),
+        };
+        let limiters = Arc::new(RateLimiters::new(&sites));
+        let classifier = Arc::new(ArcSwap::new(classifier));
+        let state = web::Data::new(AppState {
+            sites: Arc::clone(&sites),
+            store,
+            classifier: Arc::clone(&classifier),
+            limiters: Arc::clone(&limiters),
+            form_tokens,
+            trusted_proxies: config.trusted_proxies.clone().into(),
+        });
+
+        let listener = TcpListener::bind(config.bind)
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .configure(http::configure)
+                .default_service(web::to(http::not_found))
+                .wrap(http::cors::middleware(Arc::clone(&sites)))
+                // Outermost: sees every response, including CORS refusals.
+                .wrap(ErrorHandlers::new().default_handler(http::error::json_error_fallback))
+        })
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS);
+        if let Some(workers) = config.workers {
+            server = server.workers(workers);
+        }
+        let server = server.listen(listener)?.run();
+
+        let prune_every = Duration::from_secs(config.rate_limit_prune_secs);
+        let pruner = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(prune_every);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                limiters.prune();
+            }
+        });
+        tracing::info!(
+            bind = %config.bind,
+            port,
+            database = %config.database.display(),
+            models = %config.models.display(),
+            sites = config.sites.len(),
+            "commentguard ready"
+        );
+        Ok(Application {
+            port,
+            server,
+            classifier,
+            background: vec![pruner],
+        })
+    }
+
+    /// The port the service listens on (the real one when the config asked for 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// The models in service; storing a new `Classifier` here switches every worker to it.
+    pub fn classifier(&self) -> Arc<ArcSwap<Classifier>> {
+        Arc::clone(&self.classifier)
+    }
+
+    /// Serves until the server is stopped (signal or [`ServerHandle::stop`]).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        for task in self.background {
+            task.abort();
+        }
+        result
+    }
+}
+
+/// `commentguard serve`: read the configuration, build, serve until SIGINT/SIGTERM.
+pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    crate::telemetry::init();
+    let config = Config::load(args.config.as_deref(), args.bind.as_deref())?;
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(config).await?;
+        app.run_until_stopped().await?;
+        tracing::info!("commentguard stopped");
+        Ok(())
+    })
+}
+
+/// `commentguard site-key`: a fresh API key and the hash that goes in the config.
+pub fn print_site_key() -> anyhow::Result<()> {
+    let (key, hash) = crate::domain::site::generate_api_key();
+    println!("API key (give to the site's backend; it is not stored anywhere):\n  {key}\n");
+    println!(
+        "Add to the site's section of the configuration:\n  api_key_sha256 = \"{}\"",
+        String::from(hash)
+    );
+    Ok(())
+}
+
+/// `commentguard example-config`: the documented example configuration.
+pub fn print_example_config() -> anyhow::Result<()> {
+    print!("{}", Config::EXAMPLE);
+    Ok(())
 }

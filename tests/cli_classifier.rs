@@ -60,16 +60,37 @@ fn train_evaluate_score_end_to_end() {
     small_corpus(&data);
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
 
-    let out = commentguard(&["train", "--data", data.to_str().unwrap(), "--out", a.to_str().unwrap()]);
+    let out = commentguard(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        a.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "train failed: {}", stderr(&out));
     let report = stdout(&out);
     assert!(report.contains("random validation split"), "{report}");
-    assert!(report.contains("held out: psy"), "leave-one-video-out is reported: {report}");
-    assert!(report.contains("held out: davidson"), "leave-one-source-out is reported: {report}");
-    let out = commentguard(&["train", "--data", data.to_str().unwrap(), "--out", b.to_str().unwrap()]);
+    assert!(
+        report.contains("held out: psy"),
+        "leave-one-video-out is reported: {report}"
+    );
+    assert!(
+        report.contains("held out: davidson"),
+        "leave-one-source-out is reported: {report}"
+    );
+    let out = commentguard(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        b.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     for name in ["spam.json", "abuse.json"] {
-        let (x, y) = (fs::read(a.join(name)).unwrap(), fs::read(b.join(name)).unwrap());
+        let (x, y) = (
+            fs::read(a.join(name)).unwrap(),
+            fs::read(b.join(name)).unwrap(),
+        );
         assert!(x == y, "{name} differs between two identical runs");
     }
 
@@ -78,7 +99,13 @@ fn train_evaluate_score_end_to_end() {
     assert_eq!(model["format_version"], 1);
     assert!(model["vocabulary"].as_array().unwrap().len() > 100);
     assert_eq!(model["training"]["files"].as_array().unwrap().len(), 4);
-    assert!(model["training"]["files"][0]["sha256"].as_str().unwrap().len() == 64);
+    assert!(
+        model["training"]["files"][0]["sha256"]
+            .as_str()
+            .unwrap()
+            .len()
+            == 64
+    );
 
     // evaluate --json: exactly one JSON object with both tasks.
     let out = commentguard(&[
@@ -107,7 +134,13 @@ fn train_evaluate_score_end_to_end() {
 
     // score: a real TubeSpam spam comment is held and explained by its words.
     let spam_text = "Check out this video on YouTube: http://www.youtube.com/watch?v=example";
-    let out = commentguard(&["score", "--models", a.to_str().unwrap(), "--json", spam_text]);
+    let out = commentguard(&[
+        "score",
+        "--models",
+        a.to_str().unwrap(),
+        "--json",
+        spam_text,
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let scored: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     let p = scored["spam"]["probability"].as_f64().unwrap();
@@ -120,7 +153,9 @@ fn train_evaluate_score_end_to_end() {
         .collect();
     assert!(!words.is_empty());
     assert!(
-        words.iter().any(|w| w.contains("youtube") || w.contains("check") || w.contains("__url__")),
+        words
+            .iter()
+            .any(|w| w.contains("youtube") || w.contains("check") || w.contains("__url__")),
         "{words:?}"
     );
     // Text from standard input works the same way.
@@ -131,7 +166,12 @@ fn train_evaluate_score_end_to_end() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(spam_text.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(spam_text.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     assert!(stdout(&out).starts_with("spam"), "{}", stdout(&out));
@@ -144,7 +184,13 @@ fn bad_label_fails_without_writing_a_model() {
     let data = tmp.path().join("bad.csv");
     fs::write(&data, "text,spam,abuse\nhello there,0,0\nbuy now,yes,\n").unwrap();
     let out_dir = tmp.path().join("models");
-    let out = commentguard(&["train", "--data", data.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
+    let out = commentguard(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("bad.csv:3"), "{err}");
@@ -158,7 +204,13 @@ fn one_class_task_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("one.csv");
     fs::write(&data, "text,spam,abuse\nbuy now,1,0\ncheap pills,1,1\n").unwrap();
-    let out = commentguard(&["train", "--data", data.to_str().unwrap(), "--out", tmp.path().join("m").to_str().unwrap()]);
+    let out = commentguard(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        tmp.path().join("m").to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("one class only"), "{}", stderr(&out));
 }
@@ -170,7 +222,11 @@ fn broken_models_are_clear_errors() {
     let dir = tmp.path();
     let out = commentguard(&["score", "--models", dir.to_str().unwrap(), "hello"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("spam.json: cannot read model"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("spam.json: cannot read model"),
+        "{}",
+        stderr(&out)
+    );
 
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
     let spam = fs::read(shipped.join("spam.json")).unwrap();
@@ -178,12 +234,24 @@ fn broken_models_are_clear_errors() {
     fs::copy(shipped.join("abuse.json"), dir.join("abuse.json")).unwrap();
     let out = commentguard(&["score", "--models", dir.to_str().unwrap(), "hello"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("not a valid model file"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a valid model file"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!stderr(&out).contains("panicked"));
 
-    let text = String::from_utf8(spam).unwrap().replacen("\"format_version\":1", "\"format_version\":99", 1);
+    let text = String::from_utf8(spam).unwrap().replacen(
+        "\"format_version\":1",
+        "\"format_version\":99",
+        1,
+    );
     fs::write(dir.join("spam.json"), text).unwrap();
     let out = commentguard(&["score", "--models", dir.to_str().unwrap(), "hello"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("format version 99 is not supported"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("format version 99 is not supported"),
+        "{}",
+        stderr(&out)
+    );
 }

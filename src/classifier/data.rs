@@ -96,7 +96,7 @@ impl Corpus {
 /// there is one, so the operator can fix the input.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read")]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -286,7 +286,8 @@ mod tests {
     /// Labels are 1, 0 or empty; extra columns are ignored; source defaults to the file stem.
     #[test]
     fn reads_labels_and_ignores_extra_columns() {
-        let rows = parse_str("id,text,spam,abuse,x\n1,hello,1,,y\n2,\"a, \"\"b\"\"\",0,1,z\n").unwrap();
+        let rows =
+            parse_str("id,text,spam,abuse,x\n1,hello,1,,y\n2,\"a, \"\"b\"\"\",0,1,z\n").unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].spam, Some(true));
         assert_eq!(rows[0].abuse, None);
@@ -326,7 +327,13 @@ mod tests {
     /// A file with a header but no labelled rows is an empty corpus.
     #[test]
     fn empty_corpus() {
-        assert!(matches!(parse_str("text,spam\n"), Err(DataError::Empty { .. })));
-        assert!(matches!(parse_str("text,spam\nx,\n"), Err(DataError::Empty { .. })));
+        assert!(matches!(
+            parse_str("text,spam\n"),
+            Err(DataError::Empty { .. })
+        ));
+        assert!(matches!(
+            parse_str("text,spam\nx,\n"),
+            Err(DataError::Empty { .. })
+        ));
     }
 }

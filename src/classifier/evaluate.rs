@@ -33,7 +33,11 @@ impl Evaluation {
 /// Scores every row of `corpus` with `classifier` and reports per task.
 pub fn evaluate(classifier: &Classifier, corpus: &Corpus) -> Evaluation {
     let started = Instant::now();
-    let scores: Vec<_> = corpus.examples.iter().map(|e| classifier.score(&e.text)).collect();
+    let scores: Vec<_> = corpus
+        .examples
+        .iter()
+        .map(|e| classifier.score(&e.text))
+        .collect();
     let elapsed = started.elapsed().as_secs_f64();
     let report = |task: Task| {
         let scored: Vec<(f64, bool)> = corpus

@@ -246,7 +246,13 @@ mod tests {
     /// F-beta picks the threshold balancing precision and recall as weighted.
     #[test]
     fn threshold_for_best_fbeta() {
-        let scored = [(0.9, true), (0.8, true), (0.7, false), (0.6, true), (0.5, false)];
+        let scored = [
+            (0.9, true),
+            (0.8, true),
+            (0.7, false),
+            (0.6, true),
+            (0.5, false),
+        ];
         // F1 at 0.8: P=1, R=2/3 → 0.8; at 0.6: P=3/4, R=1 → 0.857.
         assert_eq!(threshold_max_fbeta(&scored, 1.0), Some(0.6));
         // F0.5 at 0.8: 1.25·2/(1.25·2 + 0.25·1) = 0.909; at 0.6: 3.75/(3.75+1) = 0.789.

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::data::Task;
-use super::tokenize::{tokenize_into, Tokens};
+use super::tokenize::{tokenize_into, Tokens, TOKENIZER_VERSION};
 use super::vectorize::{index_vocabulary, vectorize, FeatureConfig, KeyIndex};
 
 /// Bumped whenever the model file layout changes; older files are refused at load.
@@ -69,6 +69,8 @@ impl Calibration {
 pub struct ModelFile {
     pub format: String,
     pub format_version: u32,
+    /// The [`TOKENIZER_VERSION`] the model was trained with.
+    pub tokenizer_version: u32,
     pub task: Task,
     pub features: FeatureConfig,
     pub thresholds: Thresholds,
@@ -86,17 +88,17 @@ pub struct ModelFile {
 /// Why a model could not be loaded or saved. Never a panic: a service keeps its old model.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("{path}: cannot read model: {source}")]
+    #[error("{path}: cannot read model")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: cannot write model: {source}")]
+    #[error("{path}: cannot write model")]
     Write {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: not a valid model file (truncated or corrupt?): {source}")]
+    #[error("{path}: not a valid model file (truncated or corrupt?)")]
     Parse {
         path: PathBuf,
         source: serde_json::Error,
@@ -204,7 +206,10 @@ impl TaskModel {
             reason,
         };
         if file.format != FORMAT_NAME {
-            return Err(invalid(format!("format is {:?}, expected {FORMAT_NAME:?}", file.format)));
+            return Err(invalid(format!(
+                "format is {:?}, expected {FORMAT_NAME:?}",
+                file.format
+            )));
         }
         if file.format_version != FORMAT_VERSION {
             return Err(ModelError::Version {
@@ -212,6 +217,12 @@ impl TaskModel {
                 found: file.format_version,
                 expected: FORMAT_VERSION,
             });
+        }
+        if file.tokenizer_version != TOKENIZER_VERSION {
+            return Err(invalid(format!(
+                "trained with tokenizer version {}, this build tokenizes with version {TOKENIZER_VERSION}; retrain with `commentguard train`",
+                file.tokenizer_version
+            )));
         }
         let columns = file.vocabulary.len();
         if file.feature_log_prob.iter().any(|v| v.len() != columns) {
@@ -225,7 +236,11 @@ impl TaskModel {
         let all_finite = c.slope.is_finite()
             && c.intercept.is_finite()
             && file.class_log_prior.iter().all(|v| v.is_finite())
-            && file.feature_log_prob.iter().flatten().all(|v| v.is_finite());
+            && file
+                .feature_log_prob
+                .iter()
+                .flatten()
+                .all(|v| v.is_finite());
         if !all_finite {
             return Err(invalid("non-finite log-probability".into()));
         }
@@ -268,10 +283,11 @@ impl TaskModel {
                 });
             }
         }
-        let file: ModelFile = serde_json::from_slice(&bytes).map_err(|source| ModelError::Parse {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let file: ModelFile =
+            serde_json::from_slice(&bytes).map_err(|source| ModelError::Parse {
+                path: path.to_path_buf(),
+                source,
+            })?;
         Self::from_file(file, path)
     }
 
@@ -289,6 +305,11 @@ impl TaskModel {
 
     pub fn features(&self) -> &FeatureConfig {
         &self.file.features
+    }
+
+    /// The sorted `(column, value)` features of a tokenized comment in this vocabulary.
+    pub fn vectorize(&self, tokens: &Tokens, out: &mut Vec<(u32, f64)>) {
+        vectorize(tokens, &self.file.features, &self.index, out);
     }
 
     /// The per-feature evidence of a vectorized comment: its log-odds minus the prior
@@ -316,7 +337,10 @@ impl TaskModel {
         let jll = self.joint_log_likelihood(features);
         let log_odds = jll[1] - jll[0];
         TaskScore {
-            probability: self.file.calibration.probability(self.evidence(features, log_odds)),
+            probability: self
+                .file
+                .calibration
+                .probability(self.evidence(features, log_odds)),
             log_odds,
             top_tokens: self
                 .contributions(features, EXPLANATION_TOKENS)
@@ -376,7 +400,10 @@ impl TaskModel {
         };
         let mut json = serde_json::to_vec(file).map_err(|e| write_err(std::io::Error::other(e)))?;
         json.push(b'\n');
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         fs::create_dir_all(dir).map_err(write_err)?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
         tmp.write_all(&json).map_err(write_err)?;
@@ -454,6 +481,83 @@ impl Classifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn shipped() -> Classifier {
+        Classifier::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models")).unwrap()
+    }
+
+    /// 5,000 characters of real comments (Civil Comments, concatenated in file order).
+    fn long_comment() -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("training-data/civil_comments.csv");
+        let mut reader = csv::Reader::from_path(path).unwrap();
+        let mut text = String::new();
+        for record in reader.records() {
+            text.push_str(&record.unwrap()[0]);
+            text.push(' ');
+            if text.chars().count() >= 5_000 {
+                break;
+            }
+        }
+        text.chars().take(5_000).collect()
+    }
+
+    /// A 5,000-character comment gets finite probabilities in [0, 1], where linfa's own
+    /// `predict_proba` (exp of joint log-likelihoods without max subtraction) cannot.
+    #[test]
+    fn long_comment_scores_are_finite() {
+        let classifier = shipped();
+        let text = long_comment();
+        assert_eq!(text.chars().count(), 5_000);
+        let scores = classifier.score(&text);
+        for s in [&scores.spam, &scores.abuse] {
+            assert!(s.log_odds.is_finite());
+            for p in [s.probability, s.posterior()] {
+                assert!(p.is_finite() && (0.0..=1.0).contains(&p), "{p}");
+            }
+        }
+        // The joint log-likelihoods are far below what exp() can represent.
+        let model = classifier.model(Task::Abuse);
+        let mut tokens = Tokens::new();
+        tokenize_into(&text, &mut tokens);
+        let mut features = Vec::new();
+        vectorize(&tokens, model.features(), &model.index, &mut features);
+        let jll = model.joint_log_likelihood(&features);
+        assert!(jll[0].exp() == 0.0 && jll[1].exp() == 0.0, "{jll:?}");
+    }
+
+    /// Saving and loading a model gives the same model and the same scores; the file is
+    /// written whole (no temporary file left behind).
+    #[test]
+    fn save_load_round_trip() {
+        let classifier = shipped();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spam.json");
+        let original = classifier.model(Task::Spam);
+        TaskModel::save(original.file(), &path).unwrap();
+        let loaded = TaskModel::load(&path).unwrap();
+        assert_eq!(loaded.file(), original.file());
+        let text = "Check out my channel and subscribe http://www.youtube.com/user/example";
+        assert_eq!(loaded.score(text), original.score(text));
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// The shipped models are the right tasks with training metadata and sane thresholds.
+    #[test]
+    fn shipped_models_carry_metadata() {
+        let classifier = shipped();
+        for task in Task::ALL {
+            let file = classifier.model(task).file();
+            assert_eq!(file.task, task);
+            assert!(file.training["files"]
+                .as_array()
+                .is_some_and(|f| !f.is_empty()));
+            let t = file.thresholds;
+            assert!(
+                t.hold > 0.0 && t.hold <= t.reject && t.reject <= 1.0,
+                "{t:?}"
+            );
+        }
+    }
 
     /// The logistic never overflows and is symmetric.
     #[test]

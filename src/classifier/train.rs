@@ -22,15 +22,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use linfa::dataset::DatasetBase;
 use linfa::traits::FitWith;
-use linfa_bayes::{MultinomialNb, MultinomialNbValidParams};
 use linfa::ParamGuard;
+use linfa_bayes::{MultinomialNb, MultinomialNbValidParams};
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use super::data::{Corpus, Task};
 use super::metrics::{threshold_for_precision, threshold_max_fbeta, Report};
 use super::model::{Calibration, ModelFile, TaskModel, Thresholds, FORMAT_NAME, FORMAT_VERSION};
-use super::tokenize::{tokenize_into, Tokens};
+use super::tokenize::{tokenize_into, Tokens, TOKENIZER_VERSION};
 use super::vectorize::{for_each_feature_key, for_each_feature_string, unigram_key, FeatureConfig};
 
 /// Bytes of dense rows handed to linfa at once.
@@ -132,11 +132,7 @@ pub enum TrainError {
     #[error("no {task}-labelled rows in the training data")]
     NoRows { task: Task },
     #[error("the {task}-labelled training rows hold one class only ({count} rows, all {label}); both are needed")]
-    OneClass {
-        task: Task,
-        count: usize,
-        label: u8,
-    },
+    OneClass { task: Task, count: usize, label: u8 },
     #[error("invalid option: {0}")]
     Option(String),
     #[error("linfa-bayes failed: {0}")]
@@ -236,7 +232,9 @@ fn prepare(corpus: &Corpus, task: Task, options: &TrainOptions) -> Prepared {
             duplicates += 1;
             continue;
         }
-        let bucket = (identity ^ options.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)).wrapping_mul(0xff51_afd7_ed55_8ccd) >> 33;
+        let bucket = (identity ^ options.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .wrapping_mul(0xff51_afd7_ed55_8ccd)
+            >> 33;
         let validation = bucket % 100 < u64::from(options.validation_percent);
         let mut keys = Vec::new();
         for_each_feature_key(&tokens, options.features(task).bigrams, |k| keys.push(k));
@@ -262,7 +260,11 @@ fn prepare(corpus: &Corpus, task: Task, options: &TrainOptions) -> Prepared {
 
 /// Chooses the vocabulary from the given rows: features in at least `min_df` rows, the
 /// `max_features` most frequent (by document frequency, ties by string), in string order.
-fn choose_vocabulary(rows: &[&Row], strings: &HashMap<u64, String>, config: &FeatureConfig) -> Vec<String> {
+fn choose_vocabulary(
+    rows: &[&Row],
+    strings: &HashMap<u64, String>,
+    config: &FeatureConfig,
+) -> Vec<String> {
     let mut df: HashMap<u64, u32> = HashMap::new();
     let mut seen = Vec::new();
     for row in rows {
@@ -298,25 +300,41 @@ fn choose_vocabulary(rows: &[&Row], strings: &HashMap<u64, String>, config: &Fea
 /// weight (`single_class_weight` of a cell). Measured on cross-source validation: mean
 /// ROC AUC over held-out sources rises from about 0.66 to 0.75 (see BENCHMARKS.md).
 fn balance_weights(rows: &[&Row], options: &TrainOptions) -> Vec<f64> {
-    let user = |r: &Row| options.source_weights.get(&r.source).copied().unwrap_or(1.0);
+    let user = |r: &Row| {
+        options
+            .source_weights
+            .get(&r.source)
+            .copied()
+            .unwrap_or(1.0)
+    };
     if !options.balance_sources {
         return rows.iter().map(|r| user(r)).collect();
     }
     fn domain<'a>(options: &'a TrainOptions, r: &'a Row) -> &'a str {
-        options.source_domains.get(&r.source).map_or(r.source.as_str(), String::as_str)
+        options
+            .source_domains
+            .get(&r.source)
+            .map_or(r.source.as_str(), String::as_str)
     }
     let mut cells: BTreeMap<&str, [usize; 2]> = BTreeMap::new();
     for r in rows {
         cells.entry(domain(options, r)).or_default()[usize::from(r.label)] += 1;
     }
-    let cell_count: usize = cells.values().map(|c| if c[0] > 0 && c[1] > 0 { 2 } else { 1 }).sum();
+    let cell_count: usize = cells
+        .values()
+        .map(|c| if c[0] > 0 && c[1] > 0 { 2 } else { 1 })
+        .sum();
     // Scale so the total weight stays about the number of rows (smoothing keeps its meaning).
     let per_cell = rows.len() as f64 / cell_count.max(1) as f64;
     rows.iter()
         .map(|r| {
             let c = cells[domain(options, r)];
             let both = c[0] > 0 && c[1] > 0;
-            let target = if both { per_cell } else { per_cell * options.single_class_weight };
+            let target = if both {
+                per_cell
+            } else {
+                per_cell * options.single_class_weight
+            };
             user(r) * target / c[usize::from(r.label)] as f64
         })
         .collect()
@@ -324,9 +342,19 @@ fn balance_weights(rows: &[&Row], options: &TrainOptions) -> Vec<f64> {
 
 /// Fits linfa's `MultinomialNb` on the rows, in dense batches, and returns the learned
 /// `[neg, pos]` log-priors and feature log-probabilities over `vocabulary`.
-fn fit(rows: &[&Row], vocabulary: &[String], features: &FeatureConfig, options: &TrainOptions, progress: &dyn Progress) -> Result<([f64; 2], [Vec<f64>; 2]), TrainError> {
+fn fit(
+    rows: &[&Row],
+    vocabulary: &[String],
+    features: &FeatureConfig,
+    options: &TrainOptions,
+    progress: &dyn Progress,
+) -> Result<([f64; 2], [Vec<f64>; 2]), TrainError> {
     let columns = vocabulary.len().max(1);
-    let index: HashMap<u64, usize> = vocabulary.iter().enumerate().map(|(i, s)| (unigram_key(s), i)).collect();
+    let index: HashMap<u64, usize> = vocabulary
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (unigram_key(s), i))
+        .collect();
     let params: MultinomialNbValidParams<f64, usize> = MultinomialNb::params()
         .alpha(options.alpha)
         .check()
@@ -349,7 +377,11 @@ fn fit(rows: &[&Row], vocabulary: &[String], features: &FeatureConfig, options: 
                 if let Some(&column) = index.get(key) {
                     touched.push((i, column));
                     let cell = &mut buffer[[i, column]];
-                    *cell = if features.binary { weight } else { *cell + weight };
+                    *cell = if features.binary {
+                        weight
+                    } else {
+                        *cell + weight
+                    };
                 }
             }
             y[i] = usize::from(row.label);
@@ -373,7 +405,10 @@ fn fit(rows: &[&Row], vocabulary: &[String], features: &FeatureConfig, options: 
 /// serialises them (feature `serde`), so they are taken from its serde form exactly, bit
 /// for bit; `tests::sparse_scores_match_linfa` checks the result against linfa's own
 /// `joint_log_likelihood`.
-fn extract(model: &MultinomialNb<f64, usize>, columns: usize) -> Result<([f64; 2], [Vec<f64>; 2]), TrainError> {
+fn extract(
+    model: &MultinomialNb<f64, usize>,
+    columns: usize,
+) -> Result<([f64; 2], [Vec<f64>; 2]), TrainError> {
     #[derive(Deserialize)]
     struct Linfa {
         class_info: HashMap<String, Histogram>,
@@ -384,12 +419,12 @@ fn extract(model: &MultinomialNb<f64, usize>, columns: usize) -> Result<([f64; 2
         feature_log_prob: Array1<f64>,
     }
     let value = serde_json::to_value(model).map_err(|e| TrainError::Linfa(e.to_string()))?;
-    let linfa: Linfa = serde_json::from_value(value).map_err(|e| TrainError::Linfa(format!("unexpected model layout: {e}")))?;
+    let linfa: Linfa = serde_json::from_value(value)
+        .map_err(|e| TrainError::Linfa(format!("unexpected model layout: {e}")))?;
     let class = |label: &str| {
-        linfa
-            .class_info
-            .get(label)
-            .ok_or_else(|| TrainError::Linfa(format!("class {label} missing from the fitted model")))
+        linfa.class_info.get(label).ok_or_else(|| {
+            TrainError::Linfa(format!("class {label} missing from the fitted model"))
+        })
     };
     let (neg, pos) = (class("0")?, class("1")?);
     let mut log_prob = [neg.feature_log_prob.to_vec(), pos.feature_log_prob.to_vec()];
@@ -401,7 +436,15 @@ fn extract(model: &MultinomialNb<f64, usize>, columns: usize) -> Result<([f64; 2
 }
 
 /// Trains one model on `rows` and returns it with the thresholds given.
-fn train_model(task: Task, rows: &[&Row], strings: &HashMap<u64, String>, options: &TrainOptions, thresholds: Thresholds, calibration: Calibration, progress: &dyn Progress) -> Result<TaskModel, TrainError> {
+fn train_model(
+    task: Task,
+    rows: &[&Row],
+    strings: &HashMap<u64, String>,
+    options: &TrainOptions,
+    thresholds: Thresholds,
+    calibration: Calibration,
+    progress: &dyn Progress,
+) -> Result<TaskModel, TrainError> {
     check_classes(task, rows)?;
     let features = options.features(task);
     let vocabulary = choose_vocabulary(rows, strings, &features);
@@ -409,6 +452,7 @@ fn train_model(task: Task, rows: &[&Row], strings: &HashMap<u64, String>, option
     let file = ModelFile {
         format: FORMAT_NAME.to_string(),
         format_version: FORMAT_VERSION,
+        tokenizer_version: TOKENIZER_VERSION,
         task,
         features,
         thresholds,
@@ -418,7 +462,8 @@ fn train_model(task: Task, rows: &[&Row], strings: &HashMap<u64, String>, option
         feature_log_prob,
         training: serde_json::Value::Null,
     };
-    TaskModel::from_file(file, std::path::Path::new(task.name())).map_err(|e| TrainError::Linfa(e.to_string()))
+    TaskModel::from_file(file, std::path::Path::new(task.name()))
+        .map_err(|e| TrainError::Linfa(e.to_string()))
 }
 
 fn check_classes(task: Task, rows: &[&Row]) -> Result<(), TrainError> {
@@ -450,7 +495,11 @@ fn score_rows(model: &TaskModel, rows: &[&Row]) -> Vec<(f64, bool)> {
     rows.iter()
         .map(|row| {
             features.clear();
-            features.extend(row.keys.iter().filter_map(|k| index.get(k).map(|&c| (c, 1.0))));
+            features.extend(
+                row.keys
+                    .iter()
+                    .filter_map(|k| index.get(k).map(|&c| (c, 1.0))),
+            );
             features.sort_unstable_by_key(|f| f.0);
             features.dedup_by(|next, kept| {
                 let same = next.0 == kept.0;
@@ -471,7 +520,10 @@ fn score_rows(model: &TaskModel, rows: &[&Row]) -> Vec<(f64, bool)> {
 pub fn fit_calibration(scored: &[(f64, bool)]) -> Calibration {
     let positives = scored.iter().filter(|s| s.1).count() as f64;
     let negatives = scored.len() as f64 - positives;
-    let (hi, lo) = ((positives + 1.0) / (positives + 2.0), 1.0 / (negatives + 2.0));
+    let (hi, lo) = (
+        (positives + 1.0) / (positives + 2.0),
+        1.0 / (negatives + 2.0),
+    );
     let loss = |a: f64, b: f64| -> f64 {
         scored
             .iter()
@@ -479,7 +531,11 @@ pub fn fit_calibration(scored: &[(f64, bool)]) -> Calibration {
                 let t = if y { hi } else { lo };
                 let z = a * x + b;
                 // log(1 + e^z) − t·z, computed without overflow.
-                let softplus = if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() };
+                let softplus = if z > 0.0 {
+                    z + (-z).exp().ln_1p()
+                } else {
+                    z.exp().ln_1p()
+                };
                 softplus - t * z
             })
             .sum()
@@ -535,7 +591,12 @@ fn cross_source_units(rows: &[&Row]) -> (bool, Vec<String>) {
         by_source.entry(&r.source).or_default()[usize::from(r.label)] = true;
         by_group.entry(&r.group).or_default()[usize::from(r.label)] = true;
     }
-    let both = |m: &BTreeMap<&str, [bool; 2]>| m.iter().filter(|(_, c)| c[0] && c[1]).map(|(k, _)| k.to_string()).collect::<Vec<_>>();
+    let both = |m: &BTreeMap<&str, [bool; 2]>| {
+        m.iter()
+            .filter(|(_, c)| c[0] && c[1])
+            .map(|(k, _)| k.to_string())
+            .collect::<Vec<_>>()
+    };
     let sources = both(&by_source);
     if sources.len() >= 2 {
         (false, sources)
@@ -545,7 +606,12 @@ fn cross_source_units(rows: &[&Row]) -> (bool, Vec<String>) {
 }
 
 /// Trains the model for one task, with validation and threshold selection.
-pub fn train_task(corpus: &Corpus, task: Task, options: &TrainOptions, progress: &dyn Progress) -> Result<TaskOutcome, TrainError> {
+pub fn train_task(
+    corpus: &Corpus,
+    task: Task,
+    options: &TrainOptions,
+    progress: &dyn Progress,
+) -> Result<TaskOutcome, TrainError> {
     let prepared = prepare(corpus, task, options);
     let train_rows: Vec<&Row> = prepared.rows.iter().filter(|r| !r.validation).collect();
     let validation_rows: Vec<&Row> = prepared.rows.iter().filter(|r| r.validation).collect();
@@ -562,29 +628,67 @@ pub fn train_task(corpus: &Corpus, task: Task, options: &TrainOptions, progress:
     if options.cross_validate {
         let (by_group, units) = cross_source_units(&train_rows);
         for unit in &units {
-            let unit_of = |r: &Row| if by_group { r.group == *unit } else { r.source == *unit };
+            let unit_of = |r: &Row| {
+                if by_group {
+                    r.group == *unit
+                } else {
+                    r.source == *unit
+                }
+            };
             let fit_rows: Vec<&Row> = train_rows.iter().copied().filter(|r| !unit_of(r)).collect();
             let test_rows: Vec<&Row> = train_rows.iter().copied().filter(|r| unit_of(r)).collect();
             if check_classes(task, &fit_rows).is_err() {
                 continue;
             }
-            progress.start(&format!("{task}: cross-source fold, holding out {unit}"), fit_rows.len() as u64);
-            let model = train_model(task, &fit_rows, &prepared.strings, options, options.fallback_thresholds, placeholder, progress)?;
+            progress.start(
+                &format!("{task}: cross-source fold, holding out {unit}"),
+                fit_rows.len() as u64,
+            );
+            let model = train_model(
+                task,
+                &fit_rows,
+                &prepared.strings,
+                options,
+                options.fallback_thresholds,
+                placeholder,
+                progress,
+            )?;
             fold_scores.push((unit.clone(), score_rows(&model, &test_rows)));
         }
     }
 
     // The model that ships: all of the training split.
     progress.start(&format!("{task}: final model"), train_rows.len() as u64);
-    let model = train_model(task, &train_rows, &prepared.strings, options, options.fallback_thresholds, placeholder, progress)?;
+    let model = train_model(
+        task,
+        &train_rows,
+        &prepared.strings,
+        options,
+        options.fallback_thresholds,
+        placeholder,
+        progress,
+    )?;
 
-    let pooled: Vec<(f64, bool)> = fold_scores.iter().flat_map(|(_, s)| s.iter().copied()).collect();
+    let pooled: Vec<(f64, bool)> = fold_scores
+        .iter()
+        .flat_map(|(_, s)| s.iter().copied())
+        .collect();
     // Without cross-source scores, calibrate on the training rows themselves (optimistic).
-    let calibration = fit_calibration(&if pooled.is_empty() { score_rows(&model, &train_rows) } else { pooled.clone() });
-    let to_probability = |scored: &[(f64, bool)]| -> Vec<(f64, bool)> { scored.iter().map(|&(x, y)| (calibration.probability(x), y)).collect() };
+    let calibration = fit_calibration(&if pooled.is_empty() {
+        score_rows(&model, &train_rows)
+    } else {
+        pooled.clone()
+    });
+    let to_probability = |scored: &[(f64, bool)]| -> Vec<(f64, bool)> {
+        scored
+            .iter()
+            .map(|&(x, y)| (calibration.probability(x), y))
+            .collect()
+    };
     let pooled = to_probability(&pooled);
     let hold = threshold_for_precision(&pooled, options.hold_precision, MIN_THRESHOLD_POSITIVES);
-    let reject = threshold_for_precision(&pooled, options.reject_precision, MIN_THRESHOLD_POSITIVES);
+    let reject =
+        threshold_for_precision(&pooled, options.reject_precision, MIN_THRESHOLD_POSITIVES);
     let hold_target_met = hold.is_some();
     let thresholds = if pooled.is_empty() {
         options.fallback_thresholds
@@ -612,7 +716,10 @@ pub fn train_task(corpus: &Corpus, task: Task, options: &TrainOptions, progress:
         })
         .collect();
     let cross_source_pooled = (!pooled.is_empty()).then(|| Report::new(&pooled, thresholds.hold));
-    let validation = Report::new(&to_probability(&score_rows(&model, &validation_rows)), thresholds.hold);
+    let validation = Report::new(
+        &to_probability(&score_rows(&model, &validation_rows)),
+        thresholds.hold,
+    );
     let mut file = model.file().clone();
     file.thresholds = thresholds;
     file.calibration = calibration;
@@ -669,7 +776,10 @@ mod tests {
         let rows = [
             ("Check out this video on YouTube:", true),
             ("subscribe to my channel please", true),
-            ("Huh, anyway check out this you[tube] channel: kobyoshi02", true),
+            (
+                "Huh, anyway check out this you[tube] channel: kobyoshi02",
+                true,
+            ),
             ("Please check out my channel and subscribe", true),
             ("i love this song so much", false),
             ("This song is amazing", false),
@@ -715,14 +825,29 @@ mod tests {
             y[i] = usize::from(r.label);
         }
         let params: MultinomialNbValidParams<f64, usize> = MultinomialNb::params().check().unwrap();
-        let linfa_model = params.fit_with(None, &DatasetBase::new(x.clone(), y)).unwrap();
+        let linfa_model = params
+            .fit_with(None, &DatasetBase::new(x.clone(), y))
+            .unwrap();
         let calibration = Calibration {
             slope: 1.0,
             intercept: 0.0,
         };
-        let ours = train_model(Task::Spam, &rows, &prepared.strings, &options, options.fallback_thresholds, calibration, &Silent).unwrap();
+        let ours = train_model(
+            Task::Spam,
+            &rows,
+            &prepared.strings,
+            &options,
+            options.fallback_thresholds,
+            calibration,
+            &Silent,
+        )
+        .unwrap();
 
-        let probe = ["check out my channel", "love this song", "subscribe subscribe"];
+        let probe = [
+            "check out my channel",
+            "love this song",
+            "subscribe subscribe",
+        ];
         let mut tokens = Tokens::new();
         let mut features = Vec::new();
         for text in probe {
@@ -740,7 +865,11 @@ mod tests {
             assert_eq!(classes, vec![&0, &1]);
             let p = ours.score(text).posterior();
             assert!(proba[[0, 1]].is_finite());
-            assert!((proba[[0, 1]] - p).abs() < 1e-9, "{text}: linfa {} ours {p}", proba[[0, 1]]);
+            assert!(
+                (proba[[0, 1]] - p).abs() < 1e-9,
+                "{text}: linfa {} ours {p}",
+                proba[[0, 1]]
+            );
         }
     }
 

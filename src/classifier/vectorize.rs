@@ -35,7 +35,10 @@ pub fn unigram_key(token: &str) -> u64 {
 /// The key of a bigram feature: the FNV-1a hash of `"{first} {second}"`, without
 /// building that string.
 pub fn bigram_key(first: &str, second: &str) -> u64 {
-    fnv(fnv(fnv(FNV_OFFSET, first.as_bytes()), b" "), second.as_bytes())
+    fnv(
+        fnv(fnv(FNV_OFFSET, first.as_bytes()), b" "),
+        second.as_bytes(),
+    )
 }
 
 /// The key of a feature given as a string (as stored in a vocabulary).
@@ -136,7 +139,12 @@ pub fn index_vocabulary(vocabulary: &[String]) -> Result<KeyIndex, (String, Stri
 
 /// Turns a tokenized comment into sorted `(column, value)` pairs for one vocabulary.
 /// `out` is cleared first; features outside the vocabulary are dropped.
-pub fn vectorize(tokens: &Tokens, config: &FeatureConfig, index: &KeyIndex, out: &mut Vec<(u32, f64)>) {
+pub fn vectorize(
+    tokens: &Tokens,
+    config: &FeatureConfig,
+    index: &KeyIndex,
+    out: &mut Vec<(u32, f64)>,
+) {
     out.clear();
     for_each_feature_key(tokens, config.bigrams, |key| {
         if let Some(&column) = index.get(&key) {

@@ -31,7 +31,18 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
     }
     println!(
         "{:<6} {:>7} {:>9} {:>7} {:>6} {:>8} {:>7} {:>6} {:>6} {:>6} {:>6} {:>10}",
-        "task", "support", "precision", "recall", "F1", "accuracy", "ROC AUC", "TP", "FP", "TN", "FN", "threshold"
+        "task",
+        "support",
+        "precision",
+        "recall",
+        "F1",
+        "accuracy",
+        "ROC AUC",
+        "TP",
+        "FP",
+        "TN",
+        "FN",
+        "threshold"
     );
     for task in Task::ALL {
         match evaluation.get(task) {
@@ -52,6 +63,9 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
             ),
         }
     }
-    println!("{:.0} comments/s (both models)", evaluation.comments_per_second);
+    println!(
+        "{:.0} comments/s (both models)",
+        evaluation.comments_per_second
+    );
     Ok(())
 }

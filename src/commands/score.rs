@@ -36,7 +36,9 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
         Some(t) => t,
         None => {
             let mut t = String::new();
-            std::io::stdin().read_to_string(&mut t).context("reading the comment from standard input")?;
+            std::io::stdin()
+                .read_to_string(&mut t)
+                .context("reading the comment from standard input")?;
             t
         }
     };
@@ -51,7 +53,9 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
             probability: score.probability,
             hold_threshold: hold,
             held: score.reaches(hold),
-            top_tokens: classifier.model(task).explain(&text, crate::classifier::model::EXPLANATION_TOKENS),
+            top_tokens: classifier
+                .model(task)
+                .explain(&text, crate::classifier::model::EXPLANATION_TOKENS),
         }
     };
     let (spam, abuse) = (explained(Task::Spam), explained(Task::Abuse));
@@ -60,12 +64,20 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     for (task, e) in [(Task::Spam, &spam), (Task::Abuse, &abuse)] {
-        let words: Vec<String> = e.top_tokens.iter().map(|c| format!("{:?} (+{:.2})", c.token, c.weight)).collect();
+        let words: Vec<String> = e
+            .top_tokens
+            .iter()
+            .map(|c| format!("{:?} (+{:.2})", c.token, c.weight))
+            .collect();
         println!(
             "{task:<5} {:.4}{}  driven by: {}",
             e.probability,
             if e.held { "  [would be held]" } else { "" },
-            if words.is_empty() { "-".to_string() } else { words.join(", ") }
+            if words.is_empty() {
+                "-".to_string()
+            } else {
+                words.join(", ")
+            }
         );
     }
     Ok(())

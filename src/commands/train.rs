@@ -7,9 +7,9 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::classifier::data::{self, Task};
+use crate::classifier::metrics::Report;
 use crate::classifier::model::{model_path, TaskModel};
 use crate::classifier::train::{train_task, Progress, TaskOutcome, TrainOptions};
-use crate::classifier::metrics::Report;
 
 /// Arguments of `commentguard train`.
 #[derive(Debug, Args)]
@@ -170,7 +170,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         TaskModel::save(&outcome.model, &path)?;
     }
     if args.json {
-        let report: BTreeMap<&str, &TaskOutcome> = outcomes.iter().map(|(t, o)| (t.name(), o)).collect();
+        let report: BTreeMap<&str, &TaskOutcome> =
+            outcomes.iter().map(|(t, o)| (t.name(), o)).collect();
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         for (task, outcome) in &outcomes {
@@ -197,18 +198,34 @@ fn print_outcome(task: Task, o: &TaskOutcome) {
         o.validation_rows,
         o.thresholds.hold,
         o.thresholds.reject,
-        if o.hold_target_met { "" } else { "  [precision target NOT reached on cross-source validation]" }
+        if o.hold_target_met {
+            ""
+        } else {
+            "  [precision target NOT reached on cross-source validation]"
+        }
     );
     println!(
         "  {:<28} {:>6} {:>9} {:>7} {:>6} {:>7} {:>10}",
         "at the hold threshold", "rows", "precision", "recall", "F1", "ROC AUC", "good held"
     );
-    row("random validation split", &o.validation, Some(o.validation.confusion.false_positive_rate()));
+    row(
+        "random validation split",
+        &o.validation,
+        Some(o.validation.confusion.false_positive_rate()),
+    );
     for fold in &o.cross_source {
-        row(&format!("held out: {}", fold.held_out), &fold.report, Some(fold.held_good_share));
+        row(
+            &format!("held out: {}", fold.held_out),
+            &fold.report,
+            Some(fold.held_good_share),
+        );
     }
     if let Some(p) = &o.cross_source_pooled {
-        row("cross-source, pooled", p, Some(p.confusion.false_positive_rate()));
+        row(
+            "cross-source, pooled",
+            p,
+            Some(p.confusion.false_positive_rate()),
+        );
     }
     println!();
 }

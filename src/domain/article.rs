@@ -62,10 +62,19 @@ mod tests {
     /// Article ids are any printable text up to 200 characters.
     #[test]
     fn article_id_rules() {
-        assert_eq!(ArticleId::parse(" 2024/05/budget ").unwrap().as_str(), "2024/05/budget");
+        assert_eq!(
+            ArticleId::parse(" 2024/05/budget ").unwrap().as_str(),
+            "2024/05/budget"
+        );
         assert_eq!(ArticleId::parse("").unwrap_err().code, "REQUIRED");
         assert!(ArticleId::parse(&"x".repeat(200)).is_ok());
-        assert_eq!(ArticleId::parse(&"x".repeat(201)).unwrap_err().code, "TOO_LONG");
-        assert_eq!(ArticleId::parse("a\u{0}b").unwrap_err().code, "INVALID_CHARACTERS");
+        assert_eq!(
+            ArticleId::parse(&"x".repeat(201)).unwrap_err().code,
+            "TOO_LONG"
+        );
+        assert_eq!(
+            ArticleId::parse("a\u{0}b").unwrap_err().code,
+            "INVALID_CHARACTERS"
+        );
     }
 }

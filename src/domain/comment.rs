@@ -126,7 +126,10 @@ mod tests {
     fn comment_ids() {
         assert_eq!(CommentId::parse("42", "parent_id").unwrap().get(), 42);
         for bad in ["0", "-1", "x", ""] {
-            assert_eq!(CommentId::parse(bad, "parent_id").unwrap_err().field, "parent_id");
+            assert_eq!(
+                CommentId::parse(bad, "parent_id").unwrap_err().field,
+                "parent_id"
+            );
         }
     }
 
@@ -134,6 +137,9 @@ mod tests {
     #[test]
     fn user_agent_cleaning() {
         assert_eq!(clean_user_agent("  "), None);
-        assert_eq!(clean_user_agent(&"a".repeat(600)).unwrap().len(), MAX_USER_AGENT_CHARS);
+        assert_eq!(
+            clean_user_agent(&"a".repeat(600)).unwrap().len(),
+            MAX_USER_AGENT_CHARS
+        );
     }
 }

@@ -17,8 +17,7 @@ pub struct AuthorEmail(String);
 impl AuthorEmail {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let email = raw.trim().to_lowercase();
-        if email.chars().count() > MAX_EMAIL_CHARS
-            || !email_address::EmailAddress::is_valid(&email)
+        if email.chars().count() > MAX_EMAIL_CHARS || !email_address::EmailAddress::is_valid(&email)
         {
             return Err(ValidationError::new(
                 "author_email",
@@ -64,7 +63,11 @@ mod tests {
     fn rejects_bad_syntax() {
         for bad in ["", "ann", "ann@", "@example.com", "a b@example.com"] {
             let err = AuthorEmail::parse(bad).expect_err(bad);
-            assert_eq!((err.field, err.code), ("author_email", "INVALID_EMAIL"), "{bad}");
+            assert_eq!(
+                (err.field, err.code),
+                ("author_email", "INVALID_EMAIL"),
+                "{bad}"
+            );
         }
     }
 

@@ -6,14 +6,14 @@
 //! parse is a [`ValidationError`] naming the field, which the HTTP layer maps to a 422.
 //!
 //! # Layout
-//! - [`text`]: [`CommentBody`], [`AuthorName`] (trimmed, NFC, length-checked).
-//! - [`email`]: [`AuthorEmail`] (syntax checked, lower-cased for matching).
-//! - [`article`]: [`ArticleId`].
-//! - [`web`]: [`WebUrl`] (http/https only) and [`Origin`].
-//! - [`net`]: [`IpNet`], an address or CIDR range.
-//! - [`reason`]: [`Reason`] (why a comment got its status) and [`ModelScore`].
-//! - [`site`]: [`SiteId`], [`KeyHash`] and the runtime [`Site`] built from its config.
-//! - [`comment`]: [`CommentId`], [`Status`] and the validated [`NewComment`].
+//! - [`text`] — [`CommentBody`], [`AuthorName`] (trimmed, NFC, length-checked).
+//! - [`email`] — [`AuthorEmail`] (syntax checked, lower-cased for matching).
+//! - [`article`] — [`ArticleId`].
+//! - [`web`] — [`WebUrl`] (http/https only) and [`Origin`].
+//! - [`net`] — [`IpNet`], an address or CIDR range.
+//! - [`reason`] — [`Reason`] (why a comment got its status) and [`ModelScore`].
+//! - [`site`] — [`SiteId`], [`KeyHash`] and the runtime [`Site`] built from its config.
+//! - [`comment`] — [`CommentId`], [`Status`] and the validated [`NewComment`].
 pub mod article;
 pub mod comment;
 pub mod email;

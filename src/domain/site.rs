@@ -169,7 +169,7 @@ impl BlockList {
                 .words
                 .iter()
                 .map(|w| word_line(w))
-                .filter(|w| w.trim().len() > 0)
+                .filter(|w| !w.trim().is_empty())
                 .collect(),
             emails,
             domains,
@@ -344,8 +344,14 @@ mod tests {
             ..BlockListConfig::default()
         });
         let body = |s: &str| CommentBody::parse(s).unwrap();
-        assert_eq!(list.blocked_word(&body("Cheap VIAGRA here")), Some("viagra"));
-        assert_eq!(list.blocked_word(&body("Buy   now, friends")), Some("buy now"));
+        assert_eq!(
+            list.blocked_word(&body("Cheap VIAGRA here")),
+            Some("viagra")
+        );
+        assert_eq!(
+            list.blocked_word(&body("Buy   now, friends")),
+            Some("buy now")
+        );
         assert_eq!(list.blocked_word(&body("viagras are not a word")), None);
         assert_eq!(list.blocked_word(&body("buy nowhere")), None);
     }

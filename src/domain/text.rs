@@ -21,7 +21,11 @@ fn normalized(
     let text: String = raw.trim().nfc().collect();
     let chars = text.chars().count();
     if chars == 0 {
-        return Err(ValidationError::new(field, "REQUIRED", format!("{field} must not be empty")));
+        return Err(ValidationError::new(
+            field,
+            "REQUIRED",
+            format!("{field} must not be empty"),
+        ));
     }
     if chars > max {
         return Err(ValidationError::new(
@@ -41,7 +45,10 @@ impl CommentBody {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let (text, _) = normalized(raw, "body", MAX_BODY_CHARS)?;
         // Line breaks and tabs are part of writing; other control characters are not.
-        if text.chars().any(|c| is_control(c) && !matches!(c, '\n' | '\r' | '\t')) {
+        if text
+            .chars()
+            .any(|c| is_control(c) && !matches!(c, '\n' | '\r' | '\t'))
+        {
             return Err(ValidationError::new(
                 "body",
                 "INVALID_CHARACTERS",
@@ -114,7 +121,10 @@ mod tests {
     fn author_name_rules() {
         assert_eq!(AuthorName::parse(" Ann ").unwrap().as_str(), "Ann");
         assert_eq!(AuthorName::parse("").unwrap_err().field, "author_name");
-        assert_eq!(AuthorName::parse(&"a".repeat(101)).unwrap_err().code, "TOO_LONG");
+        assert_eq!(
+            AuthorName::parse(&"a".repeat(101)).unwrap_err().code,
+            "TOO_LONG"
+        );
         assert_eq!(
             AuthorName::parse("two\nlines").unwrap_err().code,
             "INVALID_CHARACTERS"

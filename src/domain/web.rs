@@ -18,7 +18,11 @@ impl WebUrl {
     pub fn parse(raw: &str, field: &'static str) -> Result<Self, ValidationError> {
         let raw = raw.trim();
         let bad = || {
-            ValidationError::new(field, "INVALID_URL", format!("{field} must be an http(s) URL"))
+            ValidationError::new(
+                field,
+                "INVALID_URL",
+                format!("{field} must be an http(s) URL"),
+            )
         };
         if raw.len() > MAX_URL_CHARS {
             return Err(bad());
@@ -91,7 +95,12 @@ mod tests {
     #[test]
     fn web_url_schemes() {
         assert!(WebUrl::parse("https://example.com/me", "author_url").is_ok());
-        for bad in ["javascript:alert(1)", "ftp://example.com", "example.com", "data:,x"] {
+        for bad in [
+            "javascript:alert(1)",
+            "ftp://example.com",
+            "example.com",
+            "data:,x",
+        ] {
             let err = WebUrl::parse(bad, "author_url").expect_err(bad);
             assert_eq!((err.field, err.code), ("author_url", "INVALID_URL"));
         }
@@ -100,7 +109,10 @@ mod tests {
     /// Origins compare the way browsers send them (default ports dropped, lower case).
     #[test]
     fn origins_normalize() {
-        assert_eq!(Origin::parse("HTTPS://News.Example:443").unwrap().as_str(), "https://news.example");
+        assert_eq!(
+            Origin::parse("HTTPS://News.Example:443").unwrap().as_str(),
+            "https://news.example"
+        );
         assert!(Origin::parse("https://news.example/path").is_err());
         let url = WebUrl::parse("https://news.example/2024/story?x=1", "redirect_to").unwrap();
         assert_eq!(url.origin(), Origin::parse("https://news.example").unwrap());

@@ -130,17 +130,32 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>, done: &mut Vec<Done>) -> O
         }
         return Some(err.into());
     }
+    // Cached statements: these run for every job, and parsing them each time shows.
+    let run = |sql: &str| -> rusqlite::Result<()> {
+        conn.prepare_cached(sql)?.execute([])?;
+        Ok(())
+    };
     for job in batch.drain(..) {
-        let savepoint = conn.execute_batch("SAVEPOINT job");
-        if let Err(err) = savepoint {
+        if let Err(err) = run("SAVEPOINT job") {
             let _ = conn.execute_batch("ROLLBACK");
             return Some(err.into());
         }
-        let d = job(conn);
+        // A panicking job (a bug) must not take the writer, and every later write, down:
+        // its savepoint is rolled back and its caller sees the store as closed.
+        let d = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn))) {
+            Ok(d) => d,
+            Err(_) => {
+                tracing::error!("a write job panicked; rolled back");
+                Done {
+                    ok: false,
+                    reply: Box::new(|_| {}),
+                }
+            }
+        };
         let end = if d.ok {
-            conn.execute_batch("RELEASE job")
+            run("RELEASE job")
         } else {
-            conn.execute_batch("ROLLBACK TO job; RELEASE job")
+            run("ROLLBACK TO job").and_then(|()| run("RELEASE job"))
         };
         done.push(d);
         if let Err(err) = end {
@@ -180,10 +195,14 @@ mod tests {
     #[tokio::test]
     async fn concurrent_writes_commit() {
         let (w, _dir) = writer(1024);
-        let tasks: Vec<_> = (0..200).map(|i| tokio::spawn({
-            let w = w.clone();
-            async move { w.write(insert(i)).await }
-        })).collect();
+        let tasks: Vec<_> = (0..200)
+            .map(|i| {
+                tokio::spawn({
+                    let w = w.clone();
+                    async move { w.write(insert(i)).await }
+                })
+            })
+            .collect();
         for t in tasks {
             t.await.unwrap().unwrap();
         }
@@ -206,6 +225,26 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(count, 2);
+    }
+
+    /// A job that panics is rolled back alone and the writer keeps serving.
+    #[tokio::test]
+    async fn panicking_job_does_not_kill_the_writer() {
+        let (w, _dir) = writer(16);
+        let panicked = w
+            .write(|conn| -> Result<(), StoreError> {
+                conn.execute("INSERT INTO t (x) VALUES (7)", [])?;
+                panic!("bug in a job")
+            })
+            .await;
+        assert!(matches!(panicked, Err(StoreError::Closed)));
+        w.write(insert(8)).await.unwrap();
+        let count = w
+            .write(|c| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))?))
+            .await
+            .unwrap();
+        assert_eq!(count, 1, "the panicking job's insert was rolled back");
+        assert!(w.is_alive());
     }
 
     /// A full queue is refused at once instead of blocking the caller.

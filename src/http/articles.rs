@@ -1,0 +1,107 @@
+//! `GET /api/v1/sites/{site}/articles/{article_id}/comments`: the published comments of an
+//! article, oldest first, for the article page to render.
+//!
+//! Keyset pagination: each page ends with an opaque `next_cursor` (present only when more
+//! comments follow); passing it back as `?cursor=` continues after the last comment
+//! shown, so pages stay stable while new comments arrive. Replies are in the same list,
+//! linked to their parent by `parent_id`. CORS allows the site's own origins.
+use actix_web::{web, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use super::{ApiError, AppState};
+use crate::domain::{ArticleId, CommentId, ValidationError};
+use crate::store::PublishedComment;
+
+/// Comments per page unless `limit` says otherwise.
+pub const DEFAULT_PAGE: usize = 50;
+/// Most comments per page.
+pub const MAX_PAGE: usize = 200;
+/// Version prefix inside cursors, so their format can change without misreading old ones.
+const CURSOR_PREFIX: &str = "c1:";
+
+/// Encodes the position after `id` as an opaque cursor.
+pub fn encode_cursor(id: CommentId) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{id}"))
+}
+
+/// Decodes a cursor made by [`encode_cursor`].
+pub fn decode_cursor(cursor: &str) -> Result<CommentId, ApiError> {
+    let invalid = || ApiError::bad_request("INVALID_CURSOR", "cursor is not valid", Some("cursor"));
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor.trim())
+        .map_err(|_| invalid())?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| invalid())?;
+    text.strip_prefix(CURSOR_PREFIX)
+        .and_then(|id| id.parse::<i64>().ok())
+        .and_then(CommentId::new)
+        .ok_or_else(invalid)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct Page {
+    comments: Vec<PublishedComment>,
+    next_cursor: Option<String>,
+}
+
+/// `GET /api/v1/sites/{site}/articles/{article_id}/comments?cursor=&limit=`
+#[tracing::instrument(name = "list_comments", skip_all, fields(site = %path.0))]
+pub async fn list(
+    path: web::Path<(String, String)>,
+    query: web::Query<ListQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (site, article) = path.into_inner();
+    let site = state
+        .sites
+        .get(&site)
+        .ok_or_else(|| ApiError::not_found("UNKNOWN_SITE", "no such site on this instance"))?;
+    let article = ArticleId::parse(&article)?;
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ValidationError::new(
+            "limit",
+            "OUT_OF_RANGE",
+            format!("limit must be between 1 and {MAX_PAGE}"),
+        )
+        .into());
+    }
+    let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    // One more than asked tells whether another page follows.
+    let mut comments = state
+        .store
+        .published(site.id.clone(), article, after, limit + 1)
+        .await?;
+    let next_cursor = if comments.len() > limit {
+        comments.truncate(limit);
+        comments.last().map(|c| encode_cursor(c.id))
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(Page {
+        comments,
+        next_cursor,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cursors round-trip and junk is refused.
+    #[test]
+    fn cursors() {
+        let id = CommentId::new(42).unwrap();
+        assert_eq!(decode_cursor(&encode_cursor(id)).unwrap(), id);
+        for bad in ["", "42", "!!!", &URL_SAFE_NO_PAD.encode("c1:-5")] {
+            assert!(decode_cursor(bad).is_err(), "{bad}");
+        }
+    }
+}

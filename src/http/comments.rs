@@ -1,0 +1,415 @@
+//! `POST /api/v1/comments` (submit) and `GET /api/v1/comments/{id}` (look one up).
+//!
+//! A submission goes: decode (JSON | form) → site and credentials → rate limits →
+//! validation into domain types → model scores → the store's writer, which in one
+//! transaction looks up bans, the author's history and the parent, runs the pipeline's
+//! decision, refuses duplicates and inserts (durable before we answer) → `201`
+//! (published) or `202` (held or rejected) with `Location`, or `303` back to the article
+//! for a form with `redirect_to`.
+//!
+//! What the caller learns depends on who it is: the site's backend (with its API key)
+//! sees the true status, both scores, the reasons and the explaining words. Anyone else
+//! sees `published` or `pending` — a rejected comment looks exactly like a held one, so
+//! the models cannot be probed from a browser.
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix_web::http::header;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::auth::SiteCredentials;
+use super::fields::{Encoding, Fields};
+use super::{client_ip, ApiError, AppState};
+use crate::classifier::Task;
+use crate::domain::comment::clean_user_agent;
+use crate::domain::{
+    ArticleId, AuthorEmail, AuthorName, CommentBody, CommentId, ModelScore, NewComment, Reason,
+    Site, Status, ValidationError, WebUrl,
+};
+use crate::pipeline::{self, Caller, ModelThresholds, Submission};
+use crate::store::{AuthorContext, AuthorQuery, NewCommentRecord, StoredComment, Submitted};
+
+/// Largest accepted request body (64 KiB); a 5,000-character comment fits many times over.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A decoded, validated submission with the extras that steer its handling.
+struct Parsed<'a> {
+    comment: NewComment,
+    nudge: bool,
+    redirect_to: Option<WebUrl>,
+    honeypot: Option<&'a str>,
+    form_token: Option<&'a str>,
+}
+
+/// Reads the body, refusing more than [`MAX_BODY_BYTES`] without buffering it.
+async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, ApiError> {
+    let too_large = ApiError::PayloadTooLarge {
+        limit: MAX_BODY_BYTES,
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(too_large);
+    }
+    match payload.to_bytes_limited(MAX_BODY_BYTES).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(err)) => Err(ApiError::bad_request(
+            "INVALID_BODY",
+            format!("could not read the request body: {err}"),
+            None,
+        )),
+        Err(_) => Err(too_large),
+    }
+}
+
+/// Turns the fields into domain types; the first field at fault is reported.
+fn parse<'a>(
+    fields: &'a Fields,
+    site: &Site,
+    caller: Caller,
+    client_ip: IpAddr,
+    user_agent: Option<&str>,
+) -> Result<Parsed<'a>, ApiError> {
+    let article_id = ArticleId::parse(fields.required("article_id")?)?;
+    let author_name = AuthorName::parse(fields.required("author_name")?)?;
+    let author_email = match fields.optional("author_email")? {
+        Some(raw) => Some(AuthorEmail::parse(raw)?),
+        None if site.require_email => {
+            return Err(ValidationError::new(
+                "author_email",
+                "REQUIRED",
+                "this site requires author_email",
+            )
+            .into())
+        }
+        None => None,
+    };
+    let author_url = fields
+        .optional("author_url")?
+        .map(|raw| WebUrl::parse(raw, "author_url"))
+        .transpose()?;
+    let article_url = fields
+        .optional("article_url")?
+        .map(|raw| WebUrl::parse(raw, "article_url"))
+        .transpose()?;
+    let body = CommentBody::parse(fields.required("body")?)?;
+    let parent_id = fields
+        .optional("parent_id")?
+        .map(|raw| CommentId::parse(raw, "parent_id"))
+        .transpose()?;
+    let redirect_to = match fields.optional("redirect_to")? {
+        None => None,
+        Some(raw) => {
+            let url = WebUrl::parse(raw, "redirect_to")?;
+            if !site.allows_origin(&url.origin()) {
+                return Err(ValidationError::new(
+                    "redirect_to",
+                    "REDIRECT_NOT_ALLOWED",
+                    "redirect_to must be a page of one of the site's origins",
+                )
+                .into());
+            }
+            Some(url)
+        }
+    };
+    // Only the site's backend may speak for the end user's user agent.
+    let user_agent = match (caller, fields.optional("user_agent")?) {
+        (Caller::Backend, Some(ua)) => clean_user_agent(ua),
+        _ => user_agent.and_then(clean_user_agent),
+    };
+    Ok(Parsed {
+        comment: NewComment {
+            site: site.id.clone(),
+            article_id,
+            article_url,
+            parent_id,
+            author_name,
+            author_email,
+            author_url,
+            body,
+            client_ip,
+            user_agent,
+        },
+        nudge: fields.flag("nudge")?,
+        redirect_to,
+        honeypot: fields.dynamic(&site.honeypot_field),
+        form_token: fields.optional("form_token")?,
+    })
+}
+
+/// A reply must name a published comment of the same article. Unknown and unpublished
+/// parents look the same, so ids of held comments cannot be probed.
+fn check_parent(comment: &NewComment, author: &AuthorContext) -> Result<(), ApiError> {
+    if comment.parent_id.is_none() {
+        return Ok(());
+    }
+    match &author.parent {
+        Some(p) if p.published && p.article_id == comment.article_id.as_str() => Ok(()),
+        Some(p) if p.published => Err(ValidationError::new(
+            "parent_id",
+            "PARENT_ON_OTHER_ARTICLE",
+            "parent_id is a comment on another article",
+        )
+        .into()),
+        _ => Err(ValidationError::new(
+            "parent_id",
+            "PARENT_NOT_FOUND",
+            "parent_id is not a published comment of this site",
+        )
+        .into()),
+    }
+}
+
+/// The client IP: for the backend, the `client_ip` field it forwards (else the peer);
+/// for everyone else, the peer or a trusted proxy's `X-Forwarded-For`.
+fn client_address(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: Caller,
+    fields: &Fields,
+) -> Result<IpAddr, ApiError> {
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip())
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("request without a peer address")))?;
+    let resolved = client_ip::resolve(peer, req.headers(), &state.trusted_proxies);
+    if caller == Caller::Backend {
+        if let Some(raw) = fields.optional("client_ip")? {
+            return raw.trim().parse().map_err(|_| {
+                ValidationError::new("client_ip", "INVALID_IP", "client_ip must be an IP address")
+                    .into()
+            });
+        }
+    }
+    Ok(resolved)
+}
+
+/// Unix milliseconds, the form tokens' clock.
+pub(crate) fn now_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// What a caller is told about a submission.
+#[derive(Serialize)]
+struct SubmitResponse<'a> {
+    id: CommentId,
+    status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scores: Option<ScoresView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasons: Option<&'a [Reason]>,
+}
+
+#[derive(Serialize)]
+struct ScoresView<'a> {
+    spam: Option<&'a ModelScore>,
+    abuse: Option<&'a ModelScore>,
+}
+
+/// `POST /api/v1/comments`
+#[tracing::instrument(name = "submit_comment", skip_all, fields(site, status, id))]
+pub async fn submit(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    credentials: SiteCredentials,
+) -> Result<HttpResponse, ApiError> {
+    let encoding = Encoding::of(&req)?;
+    let bytes = read_body(&req, payload).await?;
+    let fields = Fields::decode(encoding, &bytes)?;
+    let site = state.sites.resolve(fields.optional("site")?)?;
+    tracing::Span::current().record("site", site.id.as_str());
+    let caller = credentials.caller_for(site)?;
+    let ip = client_address(&req, &state, caller, &fields)?;
+    state
+        .limiters
+        .check(site.id.as_str(), ip, fields.optional("author_email")?)?;
+
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let parsed = parse(&fields, site, caller, ip, user_agent)?;
+    let comment = &parsed.comment;
+
+    let (scores, thresholds) = {
+        // A cheap pointer load; the guard is dropped before the next `.await`.
+        let classifier = state.classifier.load();
+        (
+            classifier.score(comment.body.as_str()),
+            ModelThresholds::resolve(
+                site,
+                classifier.thresholds(Task::Spam),
+                classifier.thresholds(Task::Abuse),
+            ),
+        )
+    };
+    let form = state
+        .form_tokens
+        .check(&site.id, parsed.form_token, now_millis());
+    let query = AuthorQuery {
+        site: site.id.clone(),
+        email: comment.author_email.clone(),
+        ip,
+        parent: comment.parent_id,
+        trust_after: site.trusted_author_after,
+    };
+    // Everything the decision needs, owned: it runs on the store's writer thread, right
+    // after the author lookup and before the insert, in one transaction.
+    let decide = {
+        let site = Arc::clone(site);
+        let comment = parsed.comment;
+        let honeypot = parsed.honeypot.map(str::to_owned);
+        let nudge = parsed.nudge;
+        move |author: &AuthorContext| -> Result<NewCommentRecord, ApiError> {
+            check_parent(&comment, author)?;
+            let decision = pipeline::decide(&Submission {
+                comment: &comment,
+                site: &site,
+                caller,
+                honeypot: honeypot.as_deref(),
+                form,
+                author,
+                scores: &scores,
+                thresholds,
+            });
+            if nudge && decision.flagged_for_abuse() {
+                return Err(ApiError::LikelyAbusive);
+            }
+            Ok(NewCommentRecord::new(
+                comment,
+                decision.status,
+                decision.reasons,
+                Some(pipeline::model_score(&scores.spam)),
+                Some(pipeline::model_score(&scores.abuse)),
+                site.duplicate_window,
+            ))
+        }
+    };
+    let (submitted, record) = state.store.submit(query, decide).await??;
+    let id = match submitted {
+        Submitted::Stored { id, .. } => id,
+        Submitted::Duplicate { .. } => return Err(ApiError::Duplicate),
+    };
+    let status = record.status;
+    let span = tracing::Span::current();
+    span.record("id", id.get());
+    span.record("status", status.as_str());
+
+    let location = format!("/api/v1/comments/{id}");
+    let shown = match caller {
+        Caller::Backend => status,
+        // Held and rejected look the same from outside.
+        Caller::Anonymous if status == Status::Published => Status::Published,
+        Caller::Anonymous => Status::Pending,
+    };
+    let backend = caller == Caller::Backend;
+    let body = SubmitResponse {
+        id,
+        status: shown,
+        scores: backend.then_some(ScoresView {
+            spam: record.spam.as_ref(),
+            abuse: record.abuse.as_ref(),
+        }),
+        reasons: backend.then_some(record.reasons.as_slice()),
+    };
+    if let (Encoding::Form, Some(redirect)) = (encoding, &parsed.redirect_to) {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, redirect.as_str()))
+            .json(body));
+    }
+    let code = if status == Status::Published {
+        StatusCode::CREATED
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok(HttpResponse::build(code)
+        .insert_header((header::LOCATION, location))
+        .json(body))
+}
+
+/// A comment as `GET /api/v1/comments/{id}` shows it.
+#[derive(Serialize)]
+struct CommentView<'a> {
+    id: CommentId,
+    site: &'a str,
+    article_id: &'a str,
+    parent_id: Option<CommentId>,
+    author_name: &'a str,
+    author_url: Option<&'a str>,
+    body: &'a str,
+    status: Status,
+    /// Unix milliseconds.
+    created_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backend: Option<BackendView<'a>>,
+}
+
+/// What only the site's backend sees.
+#[derive(Serialize)]
+struct BackendView<'a> {
+    article_url: Option<&'a str>,
+    author_email: Option<&'a str>,
+    scores: ScoresView<'a>,
+    reasons: &'a [Reason],
+    client_ip: &'a str,
+    version: i64,
+}
+
+fn view(c: &StoredComment, backend: bool) -> CommentView<'_> {
+    CommentView {
+        id: c.id,
+        site: &c.site_id,
+        article_id: &c.article_id,
+        parent_id: c.parent_id,
+        author_name: &c.author_name,
+        author_url: c.author_url.as_deref(),
+        body: &c.body,
+        status: c.status,
+        created_at: c.created_at,
+        backend: backend.then(|| BackendView {
+            article_url: c.article_url.as_deref(),
+            author_email: c.author_email.as_deref(),
+            scores: ScoresView {
+                spam: c.spam.as_ref(),
+                abuse: c.abuse.as_ref(),
+            },
+            reasons: &c.reasons,
+            client_ip: &c.client_ip,
+            version: c.version,
+        }),
+    }
+}
+
+/// `GET /api/v1/comments/{id}`: anyone sees a published comment; the backend of the
+/// comment's site sees any of its comments, with scores and reasons. Everything else is
+/// a 404, so ids of held comments cannot be probed.
+#[tracing::instrument(name = "get_comment", skip_all, fields(id = %id))]
+pub async fn get_one(
+    id: web::Path<i64>,
+    state: web::Data<AppState>,
+    credentials: SiteCredentials,
+) -> Result<HttpResponse, ApiError> {
+    let not_found = || ApiError::not_found("COMMENT_NOT_FOUND", "no such comment");
+    let id = CommentId::new(id.into_inner()).ok_or_else(not_found)?;
+    let comment = state.store.comment(id).await?.ok_or_else(not_found)?;
+    let site = state.sites.get(&comment.site_id).ok_or_else(not_found)?;
+    let backend = match credentials.caller_for(site) {
+        Ok(caller) => caller == Caller::Backend,
+        // A key for another site proves nothing about this comment.
+        Err(_) if credentials.is_present() => return Err(not_found()),
+        Err(err) => return Err(err),
+    };
+    if !backend && comment.status != Status::Published {
+        return Err(not_found());
+    }
+    Ok(HttpResponse::Ok().json(view(&comment, backend)))
+}

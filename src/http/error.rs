@@ -1,0 +1,312 @@
+//! The API's one error type, mapped once to JSON responses.
+//!
+//! Every 4xx and 5xx the service sends has the body
+//! `{"error": {"code": "UPPER_SNAKE", "message": "...", "field": "name" | null}}` — the
+//! handlers' own errors through [`ApiError`]'s `ResponseError` impl, extractor errors
+//! through the handlers installed in [`super::configure`], and anything else actix
+//! answers by itself (unknown route, wrong method, CORS refusal) through
+//! [`json_error_fallback`]. `429` and `503` carry `Retry-After` (seconds), set here.
+//!
+//! `Debug` prints the whole cause chain so a 500 in the logs explains itself; the client
+//! only ever sees a generic message for it.
+use std::fmt;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::domain::ValidationError;
+use crate::ratelimit::RateLimited;
+use crate::store::StoreError;
+
+/// Everything a request can fail with.
+#[derive(thiserror::Error)]
+pub enum ApiError {
+    /// A field breaks a rule (422).
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// The request could not be decoded (400).
+    #[error("{message}")]
+    BadRequest {
+        code: &'static str,
+        message: String,
+        field: Option<&'static str>,
+    },
+    /// Bad or unknown credentials (401).
+    #[error("{message}")]
+    Unauthorized {
+        code: &'static str,
+        message: &'static str,
+    },
+    /// No such thing (404).
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    #[error("this route does not accept that method")]
+    MethodNotAllowed,
+    #[error("the comment was already submitted")]
+    Duplicate,
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("send application/json or application/x-www-form-urlencoded")]
+    UnsupportedMediaType,
+    /// `nudge` was set and the abuse model would hold the comment (422).
+    #[error("this comment looks abusive; please rephrase it")]
+    LikelyAbusive,
+    #[error("too many comments; try again later")]
+    RateLimited(RateLimited),
+    /// The write queue is full (503, retry soon).
+    #[error("the service is busy; try again shortly")]
+    Busy { retry_after_secs: u64 },
+    /// A dependency is not ready (503).
+    #[error("{0}")]
+    Unavailable(&'static str),
+    /// A bug or an I/O failure (500); details go to the log only.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_request(
+        code: &'static str,
+        message: impl Into<String>,
+        field: Option<&'static str>,
+    ) -> Self {
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+            field,
+        }
+    }
+
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::NotFound {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The status and stable code of each error: the one table of the API.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Invalid(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.code),
+            ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            ApiError::Unauthorized { code, .. } => (StatusCode::UNAUTHORIZED, code),
+            ApiError::NotFound { code, .. } => (StatusCode::NOT_FOUND, code),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
+            ApiError::Duplicate => (StatusCode::CONFLICT, "DUPLICATE"),
+            ApiError::PayloadTooLarge { .. } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE")
+            }
+            ApiError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
+            }
+            ApiError::LikelyAbusive => (StatusCode::UNPROCESSABLE_ENTITY, "LIKELY_ABUSIVE"),
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+            ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "BUSY"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
+        }
+    }
+
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            ApiError::Invalid(e) => Some(e.field),
+            ApiError::BadRequest { field, .. } => *field,
+            ApiError::LikelyAbusive => Some("body"),
+            _ => None,
+        }
+    }
+
+    fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited(limited) => Some(limited.retry_after_secs()),
+            ApiError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            ApiError::Unavailable(_) => Some(5),
+            _ => None,
+        }
+    }
+
+    /// The error for a response actix produced by itself with this status.
+    fn for_status(status: StatusCode) -> ApiError {
+        match status {
+            StatusCode::NOT_FOUND => ApiError::not_found("NOT_FOUND", "no such route"),
+            StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge {
+                limit: super::comments::MAX_BODY_BYTES,
+            },
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+            s if s.is_client_error() => ApiError::bad_request(
+                "BAD_REQUEST",
+                s.canonical_reason().unwrap_or("bad request"),
+                None,
+            ),
+            s => ApiError::Internal(anyhow::anyhow!("unhandled status {s}")),
+        }
+    }
+}
+
+/// Writes `err` and its sources, one per line.
+fn error_chain_fmt(err: &impl std::error::Error, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    writeln!(f, "{err}")?;
+    let mut source = err.source();
+    while let Some(cause) = source {
+        writeln!(f, "caused by: {cause}")?;
+        source = cause.source();
+    }
+    Ok(())
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let ApiError::Internal(inner) = self {
+            return write!(f, "internal error: {inner:?}");
+        }
+        error_chain_fmt(self, f)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Busy => ApiError::Busy {
+                retry_after_secs: 1,
+            },
+            StoreError::Closed => ApiError::Unavailable("the database is shutting down"),
+            other => ApiError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<RateLimited> for ApiError {
+    fn from(limited: RateLimited) -> Self {
+        ApiError::RateLimited(limited)
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: String,
+    field: Option<&'a str>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
+    fn error_response(&self) -> HttpResponse<BoxBody> {
+        let (status, code) = self.status_and_code();
+        if status.is_server_error() && !matches!(self, ApiError::Busy { .. }) {
+            tracing::error!(error = ?self, "request failed");
+        }
+        let message = match self {
+            ApiError::Invalid(e) => e.message.clone(),
+            ApiError::RateLimited(limited) => format!(
+                "too many comments ({} limit); try again in {} s",
+                limited.scope.as_str(),
+                limited.retry_after_secs()
+            ),
+            other => other.to_string(),
+        };
+        let mut response = HttpResponse::build(status);
+        if let Some(secs) = self.retry_after_secs() {
+            response.insert_header((header::RETRY_AFTER, secs));
+        }
+        if let ApiError::MethodNotAllowed = self {
+            // The only methods any route here takes.
+            response.insert_header((header::ALLOW, "GET, POST, OPTIONS"));
+        }
+        response.json(ErrorBody {
+            error: ErrorDetail {
+                code,
+                message,
+                field: self.field(),
+            },
+        })
+    }
+}
+
+/// Turns any error response that is not already our JSON (actix's own 404 and 405, CORS
+/// refusals, extractor errors we did not map) into the API's error shape, keeping its
+/// status and headers.
+pub fn json_error_fallback<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .response()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (req, old) = res.into_parts();
+    let mut new = ApiError::for_status(status).error_response();
+    *new.status_mut() = status;
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    if status == StatusCode::METHOD_NOT_ALLOWED && !new.headers().contains_key(header::ALLOW) {
+        new.headers_mut().insert(
+            header::ALLOW,
+            HeaderValue::from_static("GET, POST, OPTIONS"),
+        );
+    }
+    let res = ServiceResponse::new(req, new.map_into_boxed_body()).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(res))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+
+    /// Every error renders as `{"error": {code, message, field}}` with its status.
+    #[actix_web::test]
+    async fn error_shape() {
+        let err = ApiError::from(ValidationError::new("body", "TOO_LONG", "too long"));
+        let res = err.error_response();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = to_bytes(res.into_body()).await.unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"]["code"], "TOO_LONG");
+        assert_eq!(json["error"]["field"], "body");
+        assert_eq!(json["error"]["message"], "too long");
+    }
+
+    /// 429 and 503 tell the client when to come back.
+    #[actix_web::test]
+    async fn retry_after() {
+        let limited = RateLimited {
+            scope: crate::ratelimit::LimitScope::Ip,
+            retry_after: std::time::Duration::from_millis(11_200),
+        };
+        let res = ApiError::RateLimited(limited).error_response();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "12");
+        let res = ApiError::from(StoreError::Busy).error_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "1");
+    }
+
+    /// Internal details never reach the client.
+    #[actix_web::test]
+    async fn internal_errors_are_opaque() {
+        let err = ApiError::Internal(anyhow::anyhow!("disk on fire at /var/lib/x"));
+        let body = to_bytes(err.error_response().into_body()).await.unwrap();
+        assert!(!String::from_utf8_lossy(&body).contains("disk"));
+    }
+}

@@ -1,0 +1,219 @@
+//! Decoding a submission body — JSON object or HTML form — into named text fields.
+//!
+//! Both encodings become one flat map of field name → text, so validation is written once
+//! and names the field at fault whatever the client sent. Why not a serde struct: the
+//! honeypot field's name is per-site configuration, and a form sends everything as text
+//! (`nudge=on`) where JSON sends `true`; a typed struct would turn both into vague
+//! deserializer errors without a field name.
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::HttpRequest;
+use serde_json::Value;
+
+use super::ApiError;
+
+/// The two encodings a comment may arrive in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Json,
+    Form,
+}
+
+impl Encoding {
+    /// The request's encoding from `Content-Type`, or 415.
+    pub fn of(req: &HttpRequest) -> Result<Encoding, ApiError> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match essence.as_str() {
+            "application/json" => Ok(Encoding::Json),
+            "application/x-www-form-urlencoded" => Ok(Encoding::Form),
+            _ => Err(ApiError::UnsupportedMediaType),
+        }
+    }
+}
+
+/// A field's raw value: text, or something that cannot be text (a JSON array or object).
+#[derive(Debug, Clone, PartialEq)]
+enum Raw {
+    Text(String),
+    NotText,
+}
+
+/// The decoded fields of one submission.
+#[derive(Debug, Default)]
+pub struct Fields {
+    map: HashMap<String, Raw>,
+}
+
+impl Fields {
+    /// Decodes `body` in `encoding`; a body that is not valid for it is a 400.
+    pub fn decode(encoding: Encoding, body: &[u8]) -> Result<Fields, ApiError> {
+        match encoding {
+            Encoding::Json => Self::from_json(body),
+            Encoding::Form => Self::from_form(body),
+        }
+    }
+
+    fn from_json(body: &[u8]) -> Result<Fields, ApiError> {
+        let value: Value = serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request(
+                "INVALID_JSON",
+                format!("the body is not valid JSON: {e}"),
+                None,
+            )
+        })?;
+        let Value::Object(object) = value else {
+            return Err(ApiError::bad_request(
+                "INVALID_JSON",
+                "the body must be a JSON object",
+                None,
+            ));
+        };
+        let mut map = HashMap::with_capacity(object.len());
+        for (name, value) in object {
+            let raw = match value {
+                Value::Null => continue,
+                Value::String(s) => Raw::Text(s),
+                Value::Bool(b) => Raw::Text(b.to_string()),
+                Value::Number(n) => Raw::Text(n.to_string()),
+                Value::Array(_) | Value::Object(_) => Raw::NotText,
+            };
+            map.insert(name, raw);
+        }
+        Ok(Fields { map })
+    }
+
+    fn from_form(body: &[u8]) -> Result<Fields, ApiError> {
+        if std::str::from_utf8(body).is_err() {
+            return Err(ApiError::bad_request(
+                "INVALID_FORM",
+                "the form body is not valid UTF-8",
+                None,
+            ));
+        }
+        let mut map = HashMap::new();
+        for (name, value) in url::form_urlencoded::parse(body) {
+            // The first occurrence of a repeated field wins.
+            map.entry(name.into_owned())
+                .or_insert_with(|| Raw::Text(value.into_owned()));
+        }
+        Ok(Fields { map })
+    }
+
+    /// The text of `name`, if present; 400 if it is not text.
+    pub fn text(&self, name: &'static str) -> Result<Option<&str>, ApiError> {
+        match self.map.get(name) {
+            None => Ok(None),
+            Some(Raw::Text(s)) => Ok(Some(s.as_str())),
+            Some(Raw::NotText) => Err(ApiError::bad_request(
+                "INVALID_TYPE",
+                format!("{name} must be a string"),
+                Some(name),
+            )),
+        }
+    }
+
+    /// Like [`Fields::text`], treating an empty or blank value as absent (forms send
+    /// every input, filled or not).
+    pub fn optional(&self, name: &'static str) -> Result<Option<&str>, ApiError> {
+        Ok(self.text(name)?.filter(|s| !s.trim().is_empty()))
+    }
+
+    /// A field that must be present (it may still be blank: its parser decides).
+    pub fn required(&self, name: &'static str) -> Result<&str, ApiError> {
+        self.text(name)?.ok_or_else(|| {
+            ApiError::Invalid(crate::domain::ValidationError::new(
+                name,
+                "REQUIRED",
+                format!("{name} is required"),
+            ))
+        })
+    }
+
+    /// A yes/no field: JSON `true`/`false`, or a form's `on`, `1`, `yes`, `true`.
+    pub fn flag(&self, name: &'static str) -> Result<bool, ApiError> {
+        match self.text(name)?.map(|s| s.trim().to_ascii_lowercase()) {
+            None => Ok(false),
+            Some(v) => match v.as_str() {
+                "true" | "1" | "on" | "yes" => Ok(true),
+                "false" | "0" | "off" | "no" | "" => Ok(false),
+                _ => Err(ApiError::bad_request(
+                    "INVALID_TYPE",
+                    format!("{name} must be true or false"),
+                    Some(name),
+                )),
+            },
+        }
+    }
+
+    /// The value of a field whose name is configuration (the honeypot); any value counts.
+    pub fn dynamic(&self, name: &str) -> Option<&str> {
+        match self.map.get(name) {
+            Some(Raw::Text(s)) => Some(s.as_str()),
+            Some(Raw::NotText) => Some("[not text]"),
+            None => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// JSON and form bodies decode to the same fields.
+    #[test]
+    fn json_and_form_agree() {
+        let json = Fields::decode(
+            Encoding::Json,
+            br#"{"body":"hi","nudge":true,"parent_id":7,"x":null}"#,
+        )
+        .unwrap();
+        let form = Fields::decode(Encoding::Form, b"body=hi&nudge=on&parent_id=7&x=").unwrap();
+        for f in [&json, &form] {
+            assert_eq!(f.text("body").unwrap(), Some("hi"));
+            assert!(f.flag("nudge").unwrap());
+            assert_eq!(f.text("parent_id").unwrap(), Some("7"));
+            assert_eq!(f.optional("x").unwrap(), None);
+        }
+    }
+
+    /// Undecodable bodies and wrong types are refused with a code (and the field).
+    #[test]
+    fn decode_errors() {
+        let err = Fields::decode(Encoding::Json, b"{not json").unwrap_err();
+        assert_eq!(err.status_and_code().1, "INVALID_JSON");
+        let err = Fields::decode(Encoding::Json, b"[1,2]").unwrap_err();
+        assert_eq!(err.status_and_code().1, "INVALID_JSON");
+        let f = Fields::decode(Encoding::Json, br#"{"body":["a"],"nudge":"maybe"}"#).unwrap();
+        assert_eq!(
+            f.text("body").unwrap_err().status_and_code().1,
+            "INVALID_TYPE"
+        );
+        assert_eq!(
+            f.flag("nudge").unwrap_err().status_and_code().1,
+            "INVALID_TYPE"
+        );
+        assert_eq!(
+            f.required("author_name").unwrap_err().status_and_code().1,
+            "REQUIRED"
+        );
+    }
+
+    /// Percent-encoding and `+` for spaces are decoded in forms.
+    #[test]
+    fn form_decoding() {
+        let f = Fields::decode(Encoding::Form, b"body=caf%C3%A9+au+lait&website=").unwrap();
+        assert_eq!(f.text("body").unwrap(), Some("café au lait"));
+        assert_eq!(f.dynamic("website"), Some(""));
+    }
+}

@@ -1,0 +1,80 @@
+//! The HTTP API: one file per resource, one error type, the shared application state.
+//!
+//! # Routes
+//! | method | path | handler |
+//! |---|---|---|
+//! | POST | `/api/v1/comments` | [`comments::submit`] |
+//! | GET | `/api/v1/comments/{id}` | [`comments::get_one`] |
+//! | GET | `/api/v1/sites/{site}/articles/{article_id}/comments` | [`articles::list`] |
+//! | GET | `/api/v1/form-token` | [`form_token::issue`] |
+//! | GET | `/healthz`, `/readyz` | [`health`] |
+//!
+//! # Layout
+//! - [`error`] — [`ApiError`], its status/code table and the JSON fallback for errors
+//!   actix produces itself.
+//! - [`auth`] — the site-key extractor. [`client_ip`] — who the client is behind proxies.
+//! - [`fields`] — decoding JSON and form bodies into named fields.
+//! - [`cors`] — per-site CORS.
+pub mod articles;
+pub mod auth;
+pub mod client_ip;
+pub mod comments;
+pub mod cors;
+pub mod error;
+pub mod fields;
+pub mod form_token;
+pub mod health;
+
+use std::sync::Arc;
+
+use actix_web::{web, HttpRequest};
+use arc_swap::ArcSwap;
+
+pub use error::ApiError;
+
+use crate::classifier::Classifier;
+use crate::domain::{IpNet, Sites};
+use crate::pipeline::FormTokens;
+use crate::ratelimit::RateLimiters;
+use crate::store::Store;
+
+/// What every handler can reach; one instance shared by all workers.
+pub struct AppState {
+    pub sites: Arc<Sites>,
+    pub store: Store,
+    /// The models in service; swapped whole on reload, never mutated.
+    pub classifier: Arc<ArcSwap<Classifier>>,
+    pub limiters: Arc<RateLimiters>,
+    pub form_tokens: FormTokens,
+    pub trusted_proxies: Arc<[IpNet]>,
+}
+
+/// Registers every route and the extractor error handlers.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::QueryConfig::default().error_handler(|err, _req| {
+        ApiError::bad_request("INVALID_QUERY", err.to_string(), None).into()
+    }))
+    .app_data(web::PathConfig::default().error_handler(|err, _req| {
+        ApiError::not_found("NOT_FOUND", format!("no such resource: {err}")).into()
+    }))
+    .service(web::resource("/healthz").route(web::get().to(health::healthz)))
+    .service(web::resource("/readyz").route(web::get().to(health::readyz)))
+    .service(
+        web::scope("/api/v1")
+            .service(web::resource("/comments").route(web::post().to(comments::submit)))
+            .service(web::resource("/comments/{id}").route(web::get().to(comments::get_one)))
+            .service(
+                web::resource("/sites/{site}/articles/{article_id}/comments")
+                    .route(web::get().to(articles::list)),
+            )
+            .service(web::resource("/form-token").route(web::get().to(form_token::issue))),
+    );
+}
+
+/// The answer for routes that do not exist.
+pub async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::not_found(
+        "NOT_FOUND",
+        format!("no route for {}", req.path()),
+    ))
+}

@@ -1,0 +1,10 @@
+//! API tests: each test starts the real service on an ephemeral port with its own SQLite
+//! file and tells one story through HTTP.
+mod durability;
+mod health;
+mod helpers;
+mod heuristics;
+mod listing;
+mod rate_limit;
+mod submit;
+mod validation;
