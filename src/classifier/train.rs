@@ -33,6 +33,10 @@ use super::model::{Calibration, ModelFile, TaskModel, Thresholds, FORMAT_NAME, F
 use super::tokenize::{tokenize_into, Tokens, TOKENIZER_VERSION};
 use super::vectorize::{for_each_feature_key, for_each_feature_string, unigram_key, FeatureConfig};
 
+/// Rows whose `source` starts with this are moderators' decisions (see
+/// `commentguard export-decisions`), weighted by [`TrainOptions::decision_weight`].
+pub const DECISIONS_SOURCE_PREFIX: &str = "decisions:";
+
 /// Bytes of dense rows handed to linfa at once.
 const BATCH_BYTES: usize = 128 << 20;
 /// A threshold is not chosen on fewer true positives than this.
@@ -68,6 +72,10 @@ pub struct TrainOptions {
     /// negatives are the only clean news comments we have: balanced together, news
     /// vocabulary stops meaning "toxic" (Wikipedia held out: ROC AUC 0.73 → 0.80).
     pub source_domains: BTreeMap<String, String>,
+    /// Multiplies the weight of moderators' decisions (rows whose source starts with
+    /// [`DECISIONS_SOURCE_PREFIX`]) on top of source balancing. Balancing already gives a
+    /// site's decisions as much total weight as a whole base corpus; this turns it up.
+    pub decision_weight: f64,
     /// Run cross-source validation (needed to choose thresholds; off only for quick runs,
     /// which then keep `fallback_thresholds`).
     pub cross_validate: bool,
@@ -112,6 +120,7 @@ impl Default for TrainOptions {
             reject_precision: 0.98,
             source_weights: BTreeMap::new(),
             balance_sources: true,
+            decision_weight: 1.0,
             single_class_weight: 0.3,
             source_domains: [("civil_comments", "news"), ("fox_news", "news")]
                 .into_iter()
@@ -160,6 +169,8 @@ impl Progress for Silent {
 
 /// A labelled, tokenized, de-duplicated row.
 struct Row {
+    /// Index of the example in the corpus.
+    example: usize,
     /// Feature keys in order (unigrams and, if configured, bigrams).
     keys: Vec<u64>,
     label: bool,
@@ -202,6 +213,9 @@ pub struct TaskOutcome {
     pub cross_source_pooled: Option<Report>,
     /// Whether the hold threshold reached the target precision on cross-source validation.
     pub hold_target_met: bool,
+    /// Indexes (into the corpus) of the validation rows, to score other models on.
+    #[serde(skip)]
+    pub validation_examples: Vec<usize>,
 }
 
 /// Tokenizes, de-duplicates and splits the rows labelled for `task`.
@@ -210,7 +224,7 @@ fn prepare(corpus: &Corpus, task: Task, options: &TrainOptions) -> Prepared {
     let mut seen = BTreeSet::new();
     let mut strings = HashMap::new();
     let (mut rows, mut duplicates, mut empty) = (Vec::new(), 0, 0);
-    for example in &corpus.examples {
+    for (index, example) in corpus.examples.iter().enumerate() {
         let Some(label) = example.label(task) else {
             continue;
         };
@@ -243,6 +257,7 @@ fn prepare(corpus: &Corpus, task: Task, options: &TrainOptions) -> Prepared {
             strings.entry(key).or_insert_with(|| s.to_string());
         });
         rows.push(Row {
+            example: index,
             keys,
             label,
             source: example.source.clone(),
@@ -301,11 +316,17 @@ fn choose_vocabulary(
 /// ROC AUC over held-out sources rises from about 0.66 to 0.75 (see BENCHMARKS.md).
 fn balance_weights(rows: &[&Row], options: &TrainOptions) -> Vec<f64> {
     let user = |r: &Row| {
-        options
-            .source_weights
-            .get(&r.source)
-            .copied()
-            .unwrap_or(1.0)
+        let decision = if r.source.starts_with(DECISIONS_SOURCE_PREFIX) {
+            options.decision_weight
+        } else {
+            1.0
+        };
+        decision
+            * options
+                .source_weights
+                .get(&r.source)
+                .copied()
+                .unwrap_or(1.0)
     };
     if !options.balance_sources {
         return rows.iter().map(|r| user(r)).collect();
@@ -733,6 +754,7 @@ pub fn train_task(
         cross_source,
         cross_source_pooled,
         hold_target_met,
+        validation_examples: validation_rows.iter().map(|r| r.example).collect(),
     };
     outcome.model.training = serde_json::json!({
         "files": corpus.files,
@@ -870,6 +892,38 @@ mod tests {
                 "{text}: linfa {} ours {p}",
                 proba[[0, 1]]
             );
+        }
+    }
+
+    /// Moderators' decisions are balanced like a source, and their weight moves the model.
+    #[test]
+    fn decision_weight_moves_the_model() {
+        let mut corpus = small_corpus();
+        for (text, spam) in [("free gift card here", true), ("great song", false)] {
+            corpus.examples.push(Example {
+                source: format!("{DECISIONS_SOURCE_PREFIX}site"),
+                ..example(text, spam)
+            });
+        }
+        let train = |weight: f64| {
+            let options = TrainOptions {
+                validation_percent: 0,
+                cross_validate: false,
+                decision_weight: weight,
+                ..TrainOptions::default()
+            };
+            train_task(&corpus, Task::Spam, &options, &Silent)
+                .unwrap()
+                .model
+        };
+        let (light, heavy) = (train(1.0), train(10.0));
+        assert_eq!(light.vocabulary, heavy.vocabulary);
+        assert_ne!(light.feature_log_prob, heavy.feature_log_prob);
+        // "gift" only occurs in a spam decision: more weight, more spam evidence.
+        let column = light.vocabulary.iter().position(|f| f == "gift");
+        if let Some(c) = column {
+            let odds = |m: &ModelFile| m.feature_log_prob[1][c] - m.feature_log_prob[0][c];
+            assert!(odds(&heavy) > odds(&light));
         }
     }
 

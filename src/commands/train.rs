@@ -6,10 +6,12 @@ use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::classifier::data::{self, Task};
+use crate::classifier::data::{self, Corpus, Task};
 use crate::classifier::metrics::Report;
 use crate::classifier::model::{model_path, TaskModel};
+use crate::classifier::train::DECISIONS_SOURCE_PREFIX;
 use crate::classifier::train::{train_task, Progress, TaskOutcome, TrainOptions};
+use crate::classifier::Classifier;
 
 /// Arguments of `commentguard train`.
 #[derive(Debug, Args)]
@@ -17,6 +19,17 @@ pub struct TrainArgs {
     /// A canonical CSV file, or a directory whose *.csv files are all read.
     #[arg(long, default_value = "training-data")]
     pub data: Vec<PathBuf>,
+    /// Moderators' decisions in the canonical CSV (from `commentguard export-decisions`);
+    /// repeatable. Their rows count as decisions, weighted by `--decision-weight`.
+    #[arg(long)]
+    pub decisions: Vec<PathBuf>,
+    /// Weight of moderators' decisions on top of source balancing.
+    #[arg(long)]
+    pub decision_weight: Option<f64>,
+    /// Score the same validation rows with the models in this directory and print them
+    /// side by side with the new ones (default: `models`, when training with decisions).
+    #[arg(long)]
+    pub compare_with: Option<PathBuf>,
     /// Directory the models are written to (spam.json, abuse.json).
     #[arg(long, default_value = "models")]
     pub out: PathBuf,
@@ -120,6 +133,12 @@ fn options(args: &TrainArgs) -> anyhow::Result<TrainOptions> {
         }
         o.validation_percent = p;
     }
+    if let Some(w) = args.decision_weight {
+        if !(w > 0.0 && w.is_finite()) {
+            bail!("--decision-weight must be a positive number, got {w}");
+        }
+        o.decision_weight = w;
+    }
     if let Some(s) = args.seed {
         o.seed = s;
     }
@@ -146,6 +165,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     for path in &args.data {
         corpus.extend(data::load(path)?);
     }
+    for path in &args.decisions {
+        corpus.extend(as_decisions(data::load(path)?));
+    }
+    let compare_with = args
+        .compare_with
+        .clone()
+        .or_else(|| (!args.decisions.is_empty()).then(|| PathBuf::from("models")))
+        .filter(|dir| dir.join("spam.json").exists());
+    // Load the models to compare with before anything is written over them.
+    let current = compare_with.as_deref().map(Classifier::load).transpose()?;
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{msg:50} [{bar:30}] {pos}/{len} rows ({elapsed})")
@@ -168,6 +197,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     for (task, outcome) in &outcomes {
         let path = model_path(&args.out, *task);
         TaskModel::save(&outcome.model, &path)?;
+    }
+    if let Some(current) = &current {
+        print_comparison(current, &corpus, &outcomes);
     }
     if args.json {
         let report: BTreeMap<&str, &TaskOutcome> =
@@ -227,5 +259,72 @@ fn print_outcome(task: Task, o: &TaskOutcome) {
             Some(p.confusion.false_positive_rate()),
         );
     }
+    println!();
+}
+
+/// Marks every row of a decisions file as a decision (source `decisions:…`).
+fn as_decisions(mut corpus: Corpus) -> Corpus {
+    for e in &mut corpus.examples {
+        if !e.source.starts_with(DECISIONS_SOURCE_PREFIX) {
+            e.source = format!("{DECISIONS_SOURCE_PREFIX}{}", e.source);
+        }
+    }
+    corpus
+}
+
+/// The current models and the new ones on the same validation rows: all of them, and the
+/// moderators' decisions alone (the site's own traffic).
+fn print_comparison(current: &Classifier, corpus: &Corpus, outcomes: &[(Task, TaskOutcome)]) {
+    println!("current models vs new models, on the new validation split (at each model's hold threshold)");
+    println!(
+        "  {:<6} {:<24} {:>6} | {:>6} {:>6} {:>7} {:>9} | {:>6} {:>6} {:>7} {:>9}",
+        "task", "rows", "n", "F1", "AUC", "recall", "good held", "F1", "AUC", "recall", "good held"
+    );
+    for (task, outcome) in outcomes {
+        let new =
+            match TaskModel::from_file(outcome.model.clone(), std::path::Path::new(task.name())) {
+                Ok(m) => m,
+                Err(e) => {
+                    println!("  {task}: cannot score with the new model: {e}");
+                    continue;
+                }
+            };
+        let old = current.model(*task);
+        for (name, decisions_only) in [("all validation rows", false), ("decisions only", true)] {
+            let rows: Vec<&data::Example> = outcome
+                .validation_examples
+                .iter()
+                .map(|&i| &corpus.examples[i])
+                .filter(|e| !decisions_only || e.source.starts_with(DECISIONS_SOURCE_PREFIX))
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let report = |m: &TaskModel| {
+                let scored: Vec<(f64, bool)> = rows
+                    .iter()
+                    .filter_map(|e| e.label(*task).map(|t| (m.score(&e.text).probability, t)))
+                    .collect();
+                Report::new(&scored, m.thresholds().hold)
+            };
+            let (a, b) = (report(old), report(&new));
+            let auc = |r: &Report| r.roc_auc.map_or("-".into(), |x| format!("{x:.3}"));
+            println!(
+                "  {:<6} {:<24} {:>6} | {:>6.3} {:>6} {:>7.3} {:>8.1}% | {:>6.3} {:>6} {:>7.3} {:>8.1}%",
+                task.name(),
+                name,
+                a.support,
+                a.f1,
+                auc(&a),
+                a.recall,
+                a.confusion.false_positive_rate() * 100.0,
+                b.f1,
+                auc(&b),
+                b.recall,
+                b.confusion.false_positive_rate() * 100.0
+            );
+        }
+    }
+    println!("  (left: current, right: new)");
     println!();
 }
