@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use super::data::Task;
 use super::tokenize::{tokenize_into, Tokens, TOKENIZER_VERSION};
-use super::vectorize::{index_vocabulary, vectorize, FeatureConfig, KeyIndex};
+use super::vectorize::{index_vocabulary, vectorize, vectorize_keys, FeatureConfig, KeyIndex};
 
 /// Bumped whenever the model file layout changes; older files are refused at load.
 pub const FORMAT_VERSION: u32 = 1;
@@ -310,6 +310,11 @@ impl TaskModel {
     /// The sorted `(column, value)` features of a tokenized comment in this vocabulary.
     pub fn vectorize(&self, tokens: &Tokens, out: &mut Vec<(u32, f64)>) {
         vectorize(tokens, &self.file.features, &self.index, out);
+    }
+
+    /// The sorted `(column, value)` features of precomputed feature keys.
+    pub(crate) fn vectorize_keys(&self, keys: &[u64], out: &mut Vec<(u32, f64)>) {
+        vectorize_keys(keys, &self.file.features, &self.index, out);
     }
 
     /// The per-feature evidence of a vectorized comment: its log-odds minus the prior

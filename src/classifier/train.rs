@@ -213,6 +213,8 @@ pub struct TaskOutcome {
     pub cross_source_pooled: Option<Report>,
     /// Whether the hold threshold reached the target precision on cross-source validation.
     pub hold_target_met: bool,
+    /// Which held-out scores chose the thresholds: moderators' decisions, or all sources.
+    pub thresholds_chosen_on: &'static str,
     /// Indexes (into the corpus) of the validation rows, to score other models on.
     #[serde(skip)]
     pub validation_examples: Vec<usize>,
@@ -504,31 +506,10 @@ fn check_classes(task: Task, rows: &[&Row]) -> Result<(), TrainError> {
 
 /// Scores rows with a trained model: `(per-feature evidence, truth)`.
 fn score_rows(model: &TaskModel, rows: &[&Row]) -> Vec<(f64, bool)> {
-    let index: HashMap<u64, u32> = model
-        .file()
-        .vocabulary
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (unigram_key(s), i as u32))
-        .collect();
-    let binary = model.features().binary;
     let mut features: Vec<(u32, f64)> = Vec::new();
     rows.iter()
         .map(|row| {
-            features.clear();
-            features.extend(
-                row.keys
-                    .iter()
-                    .filter_map(|k| index.get(k).map(|&c| (c, 1.0))),
-            );
-            features.sort_unstable_by_key(|f| f.0);
-            features.dedup_by(|next, kept| {
-                let same = next.0 == kept.0;
-                if same && !binary {
-                    kept.1 += next.1;
-                }
-                same
-            });
+            model.vectorize_keys(&row.keys, &mut features);
             let jll = model.joint_log_likelihood(&features);
             (model.evidence(&features, jll[1] - jll[0]), row.label)
         })
@@ -707,19 +688,42 @@ pub fn train_task(
             .collect()
     };
     let pooled = to_probability(&pooled);
-    let hold = threshold_for_precision(&pooled, options.hold_precision, MIN_THRESHOLD_POSITIVES);
-    let reject =
-        threshold_for_precision(&pooled, options.reject_precision, MIN_THRESHOLD_POSITIVES);
+    // Moderators' decisions are a sample of the traffic the service actually sees: when
+    // there are enough of them, the thresholds are chosen on their held-out scores alone
+    // rather than on the base corpora's, whose mix of sources is nobody's traffic.
+    let decisions: Vec<(f64, bool)> = fold_scores
+        .iter()
+        .filter(|(unit, _)| unit.starts_with(DECISIONS_SOURCE_PREFIX))
+        .flat_map(|(_, scored)| to_probability(scored))
+        .collect();
+    let enough_decisions =
+        decisions.iter().filter(|s| s.1).count() as u64 >= MIN_THRESHOLD_POSITIVES;
+    let threshold_pool = if enough_decisions {
+        &decisions
+    } else {
+        &pooled
+    };
+    let hold = threshold_for_precision(
+        threshold_pool,
+        options.hold_precision,
+        MIN_THRESHOLD_POSITIVES,
+    );
+    let reject = threshold_for_precision(
+        threshold_pool,
+        options.reject_precision,
+        MIN_THRESHOLD_POSITIVES,
+    );
     let hold_target_met = hold.is_some();
-    let thresholds = if pooled.is_empty() {
+    let thresholds = if threshold_pool.is_empty() {
         options.fallback_thresholds
     } else {
         // A precision target out of reach on data this varied: fall back to the
         // threshold with the best F0.5 (precision weighted four times recall) rather
         // than to one that flags nothing; the report says the target was missed.
-        let f_half = threshold_max_fbeta(&pooled, 0.5).unwrap_or(options.fallback_thresholds.hold);
+        let f_half =
+            threshold_max_fbeta(threshold_pool, 0.5).unwrap_or(options.fallback_thresholds.hold);
         let hold = hold.unwrap_or(f_half);
-        let top = pooled.iter().map(|s| s.0).fold(hold, f64::max);
+        let top = threshold_pool.iter().map(|s| s.0).fold(hold, f64::max);
         Thresholds {
             hold,
             reject: reject.unwrap_or(top).max(hold),
@@ -754,6 +758,11 @@ pub fn train_task(
         cross_source,
         cross_source_pooled,
         hold_target_met,
+        thresholds_chosen_on: if enough_decisions {
+            "moderators' decisions (cross-source scores)"
+        } else {
+            "all sources (cross-source scores)"
+        },
         validation_examples: validation_rows.iter().map(|r| r.example).collect(),
     };
     outcome.model.training = serde_json::json!({
@@ -772,6 +781,7 @@ pub fn train_task(
         "cross_source": outcome.cross_source,
         "cross_source_pooled": outcome.cross_source_pooled,
         "hold_target_met": outcome.hold_target_met,
+        "thresholds_chosen_on": outcome.thresholds_chosen_on,
     });
     Ok(outcome)
 }

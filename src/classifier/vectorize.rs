@@ -151,20 +151,35 @@ pub fn vectorize(
             out.push((column, 1.0));
         }
     });
+    merge_columns(out, config.binary);
+}
+
+/// [`vectorize`] for feature keys computed earlier (training keeps them per row).
+pub fn vectorize_keys(
+    keys: &[u64],
+    config: &FeatureConfig,
+    index: &KeyIndex,
+    out: &mut Vec<(u32, f64)>,
+) {
+    out.clear();
+    out.extend(
+        keys.iter()
+            .filter_map(|key| index.get(key).map(|&c| (c, 1.0))),
+    );
+    merge_columns(out, config.binary);
+}
+
+/// Sorts `(column, 1.0)` occurrences by column and merges repeats: counts, or presence
+/// when binary.
+fn merge_columns(out: &mut Vec<(u32, f64)>, binary: bool) {
     out.sort_unstable_by_key(|&(column, _)| column);
-    // Merge repeated columns: counts, or presence when binary.
-    let mut write = 0;
-    for read in 0..out.len() {
-        if write > 0 && out[write - 1].0 == out[read].0 {
-            if !config.binary {
-                out[write - 1].1 += out[read].1;
-            }
-        } else {
-            out[write] = out[read];
-            write += 1;
+    out.dedup_by(|next, kept| {
+        let same = next.0 == kept.0;
+        if same && !binary {
+            kept.1 += next.1;
         }
-    }
-    out.truncate(write);
+        same
+    });
 }
 
 #[cfg(test)]

@@ -6,12 +6,15 @@ use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::classifier::data::{self, Corpus, Task};
+use crate::classifier::data::{self, Corpus, FileInfo, Task};
 use crate::classifier::metrics::Report;
 use crate::classifier::model::{model_path, TaskModel};
 use crate::classifier::train::DECISIONS_SOURCE_PREFIX;
 use crate::classifier::train::{train_task, Progress, TaskOutcome, TrainOptions};
 use crate::classifier::Classifier;
+use crate::commands::export::decision_examples;
+use crate::config::Config;
+use crate::domain::SiteId;
 
 /// Arguments of `commentguard train`.
 #[derive(Debug, Args)]
@@ -23,6 +26,16 @@ pub struct TrainArgs {
     /// repeatable. Their rows count as decisions, weighted by `--decision-weight`.
     #[arg(long)]
     pub decisions: Vec<PathBuf>,
+    /// Also learn from the moderators' decisions in the service's database (the one the
+    /// configuration names), read-only, so this is safe while the service runs.
+    #[arg(long)]
+    pub with_decisions: bool,
+    /// Configuration file naming the database (with `--with-decisions`).
+    #[arg(long, requires = "with_decisions")]
+    pub config: Option<PathBuf>,
+    /// Only this site's decisions (with `--with-decisions`; default: every site).
+    #[arg(long, requires = "with_decisions")]
+    pub site: Option<String>,
     /// Weight of moderators' decisions on top of source balancing.
     #[arg(long)]
     pub decision_weight: Option<f64>,
@@ -168,10 +181,29 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     for path in &args.decisions {
         corpus.extend(as_decisions(data::load(path)?));
     }
+    if args.with_decisions {
+        let config = Config::load(args.config.as_deref(), None)?;
+        let site = args.site.as_deref().map(SiteId::parse).transpose()?;
+        let examples = decision_examples(&config.database, site.as_ref())?;
+        eprintln!(
+            "{} labelled decisions from {}",
+            examples.len(),
+            config.database.display()
+        );
+        corpus.extend(Corpus {
+            files: vec![FileInfo {
+                name: format!("{} (moderators' decisions)", config.database.display()),
+                sha256: digest(&examples),
+                rows: examples.len(),
+            }],
+            examples,
+        });
+    }
+    let with_decisions = args.with_decisions || !args.decisions.is_empty();
     let compare_with = args
         .compare_with
         .clone()
-        .or_else(|| (!args.decisions.is_empty()).then(|| PathBuf::from("models")))
+        .or_else(|| with_decisions.then(|| PathBuf::from("models")))
         .filter(|dir| dir.join("spam.json").exists());
     // Load the models to compare with before anything is written over them.
     let current = compare_with.as_deref().map(Classifier::load).transpose()?;
@@ -225,11 +257,12 @@ fn row(name: &str, r: &Report, held_good: Option<f64>) {
 
 fn print_outcome(task: Task, o: &TaskOutcome) {
     println!(
-        "{task}: {} training rows, {} validation rows; hold threshold {:.6} (reject {:.6}){}",
+        "{task}: {} training rows, {} validation rows; hold threshold {:.6} (reject {:.6}), chosen on {}{}",
         o.train_rows,
         o.validation_rows,
         o.thresholds.hold,
         o.thresholds.reject,
+        o.thresholds_chosen_on,
         if o.hold_target_met {
             ""
         } else {
@@ -327,4 +360,29 @@ fn print_comparison(current: &Classifier, corpus: &Corpus, outcomes: &[(Task, Ta
     }
     println!("  (left: current, right: new)");
     println!();
+}
+
+/// A SHA-256 over labelled rows, recorded in the model's metadata like a file's hash.
+fn digest(examples: &[data::Example]) -> String {
+    use sha2::{Digest, Sha256};
+    let label = |l: Option<bool>| match l {
+        Some(true) => "1",
+        Some(false) => "0",
+        None => "",
+    };
+    let mut hash = Sha256::new();
+    for e in examples {
+        for part in [
+            e.text.as_str(),
+            label(e.spam),
+            label(e.abuse),
+            &e.source,
+            &e.group,
+        ] {
+            hash.update(part.as_bytes());
+            hash.update([0x1f]);
+        }
+        hash.update(b"\n");
+    }
+    hex::encode(hash.finalize())
 }
