@@ -1,5 +1,5 @@
 //! Command line interface: `serve`, `train`, `evaluate`, `score`, `site-key`,
-//! `example-config`.
+//! `example-config`, `moderator`, `export-decisions`.
 //!
 //! Every subcommand is documented with `///` so `commentguard help <cmd>` is the manual.
 //! The library does the work; this module parses arguments, prints and picks exit codes.
@@ -33,6 +33,10 @@ pub enum Command {
     SiteKey,
     /// Print the documented example configuration (every key, with its default).
     ExampleConfig,
+    /// Manage moderators: `add NAME --site SITE` (prints a token once), `list`, `revoke NAME`.
+    Moderator(crate::commands::moderator::ModeratorArgs),
+    /// Write moderators' labelled decisions as training CSV (text,spam,abuse,source,group).
+    ExportDecisions(crate::commands::export::ExportArgs),
 }
 
 /// Arguments of `commentguard serve`.
@@ -56,6 +60,8 @@ pub fn main() -> ExitCode {
         Command::Score(args) => crate::commands::score::run(args),
         Command::SiteKey => crate::startup::print_site_key(),
         Command::ExampleConfig => crate::startup::print_example_config(),
+        Command::Moderator(args) => crate::commands::moderator::run(args),
+        Command::ExportDecisions(args) => crate::commands::export::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

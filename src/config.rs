@@ -75,6 +75,9 @@ pub struct Config {
     pub rate_limit_prune_secs: u64,
     /// Storage tuning.
     pub storage: StorageConfig,
+    /// How webhook events are delivered (the per-site URL and secret are in
+    /// `sites.ID.webhook`).
+    pub webhooks: WebhookDeliveryConfig,
     /// The news sites served by this instance, by id.
     pub sites: BTreeMap<String, SiteConfig>,
 }
@@ -90,6 +93,7 @@ impl Default for Config {
             form_token_secret: None,
             rate_limit_prune_secs: 60,
             storage: StorageConfig::default(),
+            webhooks: WebhookDeliveryConfig::default(),
             sites: BTreeMap::new(),
         }
     }
@@ -119,6 +123,71 @@ impl Default for StorageConfig {
         }
     }
 }
+
+/// Webhook delivery tuning, shared by every site's webhook.
+///
+/// A failed attempt (no answer within `timeout_ms`, or any status but 2xx) is retried
+/// after `retry_base_ms · 2^(attempt-1)`, capped at `retry_max_ms`, each delay drawn at
+/// random from its upper half (jitter, so receivers coming back up are not hit by every
+/// retry at once). An event still undelivered `give_up_after_hours` after it happened is
+/// marked failed and kept in the database.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookDeliveryConfig {
+    /// How long one attempt may take, connect to last byte, in milliseconds.
+    pub timeout_ms: u64,
+    /// Delay before the first retry, in milliseconds; doubles with every attempt.
+    pub retry_base_ms: u64,
+    /// Longest delay between two attempts, in milliseconds.
+    pub retry_max_ms: u64,
+    /// Age after which an undelivered event is given up, in hours.
+    pub give_up_after_hours: u64,
+    /// How often the delivery worker looks for due events, in milliseconds (the most a
+    /// new event waits before its first attempt).
+    pub poll_interval_ms: u64,
+    /// Attempts in flight at once, over all sites.
+    pub concurrency: usize,
+    /// Delivered events are kept this long (an audit of what was sent), in hours.
+    pub keep_delivered_hours: u64,
+}
+
+impl Default for WebhookDeliveryConfig {
+    fn default() -> Self {
+        WebhookDeliveryConfig {
+            timeout_ms: 10_000,
+            retry_base_ms: 10_000,
+            retry_max_ms: 3_600_000,
+            give_up_after_hours: 72,
+            poll_interval_ms: 1_000,
+            concurrency: 8,
+            keep_delivered_hours: 168,
+        }
+    }
+}
+
+/// Where a site's webhook events go and the secret they are signed with.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// The receiver: an http(s) URL events are POSTed to.
+    pub url: String,
+    /// Shared secret for the `Webhook-Signature` header (HMAC-SHA256 keyed with its UTF-8
+    /// bytes), at least 16 characters.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secret.
+        f.debug_struct("WebhookConfig")
+            .field("url", &self.url)
+            .field("secret", &"…")
+            .finish()
+    }
+}
+
+/// Shortest accepted webhook secret, in characters.
+pub const MIN_WEBHOOK_SECRET_CHARS: usize = 16;
 
 /// One news site: who may call for it and how its comments are judged.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -152,6 +221,11 @@ pub struct SiteConfig {
     pub blocklist: BlockListConfig,
     /// Flood limits.
     pub rate_limit: RateLimitConfig,
+    /// Reader reports (from different IPs, since it was last published) that take a
+    /// published comment off its article and back to the review queue (≥ 1).
+    pub reports_to_review: u32,
+    /// Where this site's webhook events go; unset: no events.
+    pub webhook: Option<WebhookConfig>,
 }
 
 impl Default for SiteConfig {
@@ -171,6 +245,8 @@ impl Default for SiteConfig {
             thresholds: ThresholdConfig::default(),
             blocklist: BlockListConfig::default(),
             rate_limit: RateLimitConfig::default(),
+            reports_to_review: 3,
+            webhook: None,
         }
     }
 }
@@ -221,6 +297,9 @@ pub struct RateLimitConfig {
     /// Ceiling on all submissions to the site together.
     pub global_burst: u32,
     pub global_per_minute: u32,
+    /// Reader reports (`POST /api/v1/comments/{id}/report`) per client IP.
+    pub report_ip_burst: u32,
+    pub report_ip_per_minute: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -232,6 +311,8 @@ impl Default for RateLimitConfig {
             email_per_minute: 5,
             global_burst: 500,
             global_per_minute: 6000,
+            report_ip_burst: 5,
+            report_ip_per_minute: 10,
         }
     }
 }
@@ -288,6 +369,29 @@ impl Config {
         }
         if self.workers == Some(0) {
             return Err(invalid("workers", "must be at least 1"));
+        }
+        let w = &self.webhooks;
+        for (name, value) in [
+            ("timeout_ms", w.timeout_ms),
+            ("retry_base_ms", w.retry_base_ms),
+            ("give_up_after_hours", w.give_up_after_hours),
+            ("poll_interval_ms", w.poll_interval_ms),
+        ] {
+            if value == 0 {
+                return Err(invalid(format!("webhooks.{name}"), "must be at least 1"));
+            }
+        }
+        if w.retry_max_ms < w.retry_base_ms {
+            return Err(invalid(
+                "webhooks.retry_max_ms",
+                format!(
+                    "must be at least webhooks.retry_base_ms ({})",
+                    w.retry_base_ms
+                ),
+            ));
+        }
+        if w.concurrency == 0 {
+            return Err(invalid("webhooks.concurrency", "must be at least 1"));
         }
         if self.rate_limit_prune_secs == 0 {
             return Err(invalid("rate_limit_prune_secs", "must be at least 1"));
@@ -385,11 +489,25 @@ impl SiteConfig {
             ("ip", r.ip_burst, r.ip_per_minute),
             ("email", r.email_burst, r.email_per_minute),
             ("global", r.global_burst, r.global_per_minute),
+            ("report_ip", r.report_ip_burst, r.report_ip_per_minute),
         ] {
             if per_minute > 0 && burst == 0 {
                 return Err(invalid(
                     key(&format!("rate_limit.{name}_burst")),
                     "must be at least 1 while the limit is on",
+                ));
+            }
+        }
+        if self.reports_to_review == 0 {
+            return Err(invalid(key("reports_to_review"), "must be at least 1"));
+        }
+        if let Some(webhook) = &self.webhook {
+            crate::domain::WebUrl::parse(&webhook.url, "url")
+                .map_err(|_| invalid(key("webhook.url"), "must be an http(s) URL"))?;
+            if webhook.secret.chars().count() < MIN_WEBHOOK_SECRET_CHARS {
+                return Err(invalid(
+                    key("webhook.secret"),
+                    format!("must be at least {MIN_WEBHOOK_SECRET_CHARS} characters"),
                 ));
             }
         }
@@ -443,6 +561,22 @@ mod tests {
                 "[sites.news.blocklist]\nemails = [\"nope\"]",
                 "sites.news.blocklist.emails[0]",
             ),
+            (
+                "[sites.news.webhook]\nurl = \"ftp://x\"\nsecret = \"0123456789abcdef\"",
+                "sites.news.webhook.url",
+            ),
+            (
+                "[sites.news.webhook]\nurl = \"https://x.example/hook\"\nsecret = \"short\"",
+                "sites.news.webhook.secret",
+            ),
+            (
+                "[sites.news]\nreports_to_review = 0",
+                "sites.news.reports_to_review",
+            ),
+            (
+                "[webhooks]\nretry_base_ms = 100\nretry_max_ms = 10",
+                "webhooks.retry_max_ms",
+            ),
         ];
         for (toml, key) in cases {
             let err = Config::from_toml(toml).expect_err(toml).to_string();
@@ -466,6 +600,23 @@ mod tests {
             assert_eq!(config.bind.to_string(), "0.0.0.0:9000");
             let config = Config::load(Some(Path::new("c.toml")), Some("127.0.0.1:1")).unwrap();
             assert_eq!(config.bind.to_string(), "127.0.0.1:1");
+            // A webhook can be configured, or its secret kept out of the file, this way.
+            jail.set_env(
+                "COMMENTGUARD_SITES__NEWS__WEBHOOK__URL",
+                "https://cms.example/hooks/comments",
+            );
+            jail.set_env(
+                "COMMENTGUARD_SITES__NEWS__WEBHOOK__SECRET",
+                "whsec_from_the_environment",
+            );
+            let config = Config::load(Some(Path::new("c.toml")), None).unwrap();
+            let webhook = config.sites["news"].webhook.as_ref().unwrap();
+            assert_eq!(webhook.url, "https://cms.example/hooks/comments");
+            assert_eq!(webhook.secret, "whsec_from_the_environment");
+            assert!(
+                !format!("{config:?}").contains("whsec_"),
+                "Debug hides the secret"
+            );
             Ok(())
         });
     }

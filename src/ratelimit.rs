@@ -1,5 +1,5 @@
 //! Flood limits (governor's GCRA), per site: per client IP, per author e-mail, and a
-//! ceiling on the whole site.
+//! ceiling on the whole site; reader reports have their own per-IP limit.
 //!
 //! - IPv6 clients are keyed by their /64 (one household or host can rotate through a
 //!   whole /64 at will); IPv4-mapped IPv6 addresses count as the IPv4 address.
@@ -68,6 +68,7 @@ struct SiteLimiters {
     ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
     email: Option<DefaultKeyedRateLimiter<u64>>,
     site: Option<DefaultDirectRateLimiter>,
+    report_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
 }
 
 impl SiteLimiters {
@@ -78,6 +79,8 @@ impl SiteLimiters {
                 .map(DefaultKeyedRateLimiter::keyed),
             site: quota(config.global_burst, config.global_per_minute)
                 .map(DefaultDirectRateLimiter::direct),
+            report_ip: quota(config.report_ip_burst, config.report_ip_per_minute)
+                .map(DefaultKeyedRateLimiter::keyed),
         }
     }
 }
@@ -99,7 +102,7 @@ impl std::fmt::Debug for RateLimiters {
 }
 
 /// The key an IP is limited under: IPv4 as is, IPv6 by its /64.
-fn ip_key(ip: IpAddr) -> IpAddr {
+pub(crate) fn ip_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -156,6 +159,19 @@ impl RateLimiters {
         Ok(())
     }
 
+    /// Counts one reader report on `site` from `ip`.
+    pub fn check_report(&self, site: &str, ip: IpAddr) -> Result<(), RateLimited> {
+        let Some(limiter) = self.sites.get(site).and_then(|l| l.report_ip.as_ref()) else {
+            return Ok(());
+        };
+        limiter
+            .check_key(&ip_key(ip))
+            .map_err(|not_until| RateLimited {
+                scope: LimitScope::Ip,
+                retry_after: not_until.wait_time_from(self.clock.now()),
+            })
+    }
+
     /// Drops keys whose limits have fully recovered and gives the memory back.
     pub fn prune(&self) {
         for limits in self.sites.values() {
@@ -167,6 +183,10 @@ impl RateLimiters {
                 l.retain_recent();
                 l.shrink_to_fit();
             }
+            if let Some(l) = &limits.report_ip {
+                l.retain_recent();
+                l.shrink_to_fit();
+            }
         }
     }
 
@@ -174,7 +194,11 @@ impl RateLimiters {
     pub fn tracked_keys(&self) -> usize {
         self.sites
             .values()
-            .map(|l| l.ip.as_ref().map_or(0, |l| l.len()) + l.email.as_ref().map_or(0, |l| l.len()))
+            .map(|l| {
+                l.ip.as_ref().map_or(0, |l| l.len())
+                    + l.email.as_ref().map_or(0, |l| l.len())
+                    + l.report_ip.as_ref().map_or(0, |l| l.len())
+            })
             .sum()
     }
 }
@@ -277,6 +301,28 @@ mod tests {
         for _ in 0..100 {
             assert!(l.check("news", ip("192.0.2.1"), None).is_ok());
         }
+    }
+
+    /// Reports have their own per-IP limit: commenting does not use it up, nor the reverse.
+    #[test]
+    fn reports_are_limited_apart_from_comments() {
+        let l = limiters(RateLimitConfig::default());
+        for i in 0..5 {
+            assert!(
+                l.check_report("news", ip("192.0.2.1")).is_ok(),
+                "report {i}"
+            );
+        }
+        let refused = l.check_report("news", ip("192.0.2.1")).unwrap_err();
+        assert!(
+            (5..=6).contains(&refused.retry_after_secs()),
+            "10 a minute: {refused:?}"
+        );
+        assert!(
+            l.check("news", ip("192.0.2.1"), None).is_ok(),
+            "the comment limit is untouched"
+        );
+        assert!(l.check_report("news", ip("192.0.2.2")).is_ok(), "other IPs");
     }
 
     /// Pruning forgets keys that have recovered, so a spray of IPs does not grow memory.

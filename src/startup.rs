@@ -4,6 +4,11 @@
 //! writer thread, binds the listener itself and exposes the bound [`Application::port`],
 //! so a test can ask for port 0 and learn which port it got. Nothing here parses
 //! arguments or reads the environment: [`serve`] does that, then calls `build`.
+//!
+//! Background tasks live as long as the server: the rate-limit pruner, the `SIGHUP`
+//! listener that reloads the models ([`crate::reload`]), and — when a site
+//! has a webhook — the [`webhooks::Worker`], which is stopped gracefully (attempts in
+//! flight finish) after the server has stopped.
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,10 +23,13 @@ use crate::classifier::Classifier;
 use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::domain::Sites;
+use crate::http::moderator_auth::AuthFailures;
 use crate::http::{self, AppState};
 use crate::pipeline::FormTokens;
 use crate::ratelimit::RateLimiters;
+use crate::reload::ModelReloader;
 use crate::store::Store;
+use crate::webhooks;
 
 /// How long in-flight requests get to finish on shutdown, in seconds.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
@@ -32,6 +40,7 @@ pub struct Application {
     server: Server,
     classifier: Arc<ArcSwap<Classifier>>,
     background: Vec<tokio::task::JoinHandle<()>>,
+    webhooks: Option<webhooks::Worker>,
 }
 
 impl Application {
@@ -56,13 +65,21 @@ impl Application {
         classifier: Arc<Classifier>,
     ) -> anyhow::Result<Application> {
         let config = config.validate()?;
+        // Process-wide and idempotent: every HTTP client (webhooks, tests) needs it.
+        webhooks::install_tls_provider();
         let sites = Arc::new(Sites::from_config(&config.sites).context("invalid site")?);
+        let webhook_targets = webhooks::Targets::from_config(&config)?;
         let db = config.database.clone();
         let storage = config.storage.clone();
         let store = tokio::task::spawn_blocking(move || Store::open(&db, &storage))
             .await
             .context("opening the database panicked")?
             .with_context(|| format!("cannot open the database {}", config.database.display()))?;
+        store
+            .set_webhook_sites(webhook_targets.sites())
+            .await
+            .context("cannot record the sites with webhooks")?;
+        let webhook_store = store.clone();
         let form_tokens = match &config.form_token_secret {
             // Validated as hex of ≥ 32 bytes.
             Some(hex_secret) => FormTokens::new(&hex::decode(hex_secret)?),
@@ -70,6 +87,11 @@ impl Application {
         };
         let limiters = Arc::new(RateLimiters::new(&sites));
         let classifier = Arc::new(ArcSwap::new(classifier));
+        let models = Arc::new(ModelReloader::new(
+            config.models.clone(),
+            Arc::clone(&classifier),
+        ));
+        let auth_failures = Arc::new(AuthFailures::new());
         let state = web::Data::new(AppState {
             sites: Arc::clone(&sites),
             store,
@@ -77,6 +99,8 @@ impl Application {
             limiters: Arc::clone(&limiters),
             form_tokens,
             trusted_proxies: config.trusted_proxies.clone().into(),
+            auth_failures: Arc::clone(&auth_failures),
+            models: Arc::clone(&models),
         });
 
         let listener = TcpListener::bind(config.bind)
@@ -96,6 +120,15 @@ impl Application {
             server = server.workers(workers);
         }
         let server = server.listen(listener)?.run();
+        let webhooks = if webhook_targets.is_empty() {
+            None
+        } else {
+            Some(webhooks::Worker::start(
+                webhook_store,
+                webhook_targets,
+                &config.webhooks,
+            )?)
+        };
 
         let prune_every = Duration::from_secs(config.rate_limit_prune_secs);
         let pruner = tokio::spawn(async move {
@@ -104,6 +137,7 @@ impl Application {
             loop {
                 ticks.tick().await;
                 limiters.prune();
+                auth_failures.prune();
             }
         });
         tracing::info!(
@@ -118,7 +152,12 @@ impl Application {
             port,
             server,
             classifier,
-            background: vec![pruner],
+            background: vec![
+                pruner,
+                #[cfg(unix)]
+                tokio::spawn(crate::reload::reload_on_sighup(models)),
+            ],
+            webhooks,
         })
     }
 
@@ -142,6 +181,9 @@ impl Application {
         let result = self.server.await;
         for task in self.background {
             task.abort();
+        }
+        if let Some(worker) = self.webhooks {
+            worker.stop().await;
         }
         result
     }

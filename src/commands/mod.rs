@@ -1,5 +1,9 @@
-//! The classifier subcommands: each file parses its arguments (clap), calls the library
-//! and prints. Exit status is non-zero on any error, with a message naming the input.
+//! The subcommands besides `serve`: each file parses its arguments (clap), calls the
+//! library and prints. Exit status is non-zero on any error, with a message naming the
+//! input. Classifier: `train`, `evaluate`, `score`. Review: `moderator`,
+//! `export-decisions` ([`export`]).
 pub mod evaluate;
+pub mod export;
+pub mod moderator;
 pub mod score;
 pub mod train;

@@ -43,6 +43,10 @@ impl fmt::Display for CommentId {
 }
 
 /// Where a comment stands. Stored as its lower-case name.
+///
+/// The order (`Published < Pending < Rejected`) is the pipeline's severity order: a phase
+/// that holds never lowers a rejection. `Reported` never comes out of the pipeline; it is
+/// set when readers' reports send a published comment back to the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -52,6 +56,8 @@ pub enum Status {
     Pending,
     /// Refused; kept for moderators and training, never shown.
     Rejected,
+    /// Was published, readers reported it: hidden again until a moderator decides.
+    Reported,
 }
 
 impl Status {
@@ -60,6 +66,7 @@ impl Status {
             Status::Published => "published",
             Status::Pending => "pending",
             Status::Rejected => "rejected",
+            Status::Reported => "reported",
         }
     }
 }
@@ -71,6 +78,7 @@ impl FromStr for Status {
             "published" => Ok(Status::Published),
             "pending" => Ok(Status::Pending),
             "rejected" => Ok(Status::Rejected),
+            "reported" => Ok(Status::Reported),
             other => Err(format!("unknown status `{other}`")),
         }
     }
@@ -115,10 +123,15 @@ mod tests {
     /// Status names round-trip through their stored form.
     #[test]
     fn status_round_trip() {
-        for s in [Status::Published, Status::Pending, Status::Rejected] {
+        for s in [
+            Status::Published,
+            Status::Pending,
+            Status::Rejected,
+            Status::Reported,
+        ] {
             assert_eq!(s.as_str().parse::<Status>().unwrap(), s);
         }
-        assert!("reported".parse::<Status>().is_err());
+        assert!("deleted".parse::<Status>().is_err());
     }
 
     /// Ids are positive integers.

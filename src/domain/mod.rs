@@ -12,13 +12,17 @@
 //! - [`web`] — [`WebUrl`] (http/https only) and [`Origin`].
 //! - [`net`] — [`IpNet`], an address or CIDR range.
 //! - [`reason`] — [`Reason`] (why a comment got its status) and [`ModelScore`].
+//! - [`report`] — [`ReportReason`], what a reader says when reporting a comment.
 //! - [`site`] — [`SiteId`], [`KeyHash`] and the runtime [`Site`] built from its config.
 //! - [`comment`] — [`CommentId`], [`Status`] and the validated [`NewComment`].
+//! - [`moderation`] — moderator names and tokens, decisions ([`Verdict`]), notes, ban targets.
 pub mod article;
 pub mod comment;
 pub mod email;
+pub mod moderation;
 pub mod net;
 pub mod reason;
+pub mod report;
 pub mod site;
 pub mod text;
 pub mod web;
@@ -26,8 +30,12 @@ pub mod web;
 pub use article::ArticleId;
 pub use comment::{CommentId, NewComment, Status};
 pub use email::AuthorEmail;
+pub use moderation::{
+    BanTarget, ModeratorName, ModeratorToken, Note, RejectLabel, TokenHash, TrainingLabels, Verdict,
+};
 pub use net::IpNet;
 pub use reason::{ModelScore, Outcome, Reason, ReasonCode};
+pub use report::ReportReason;
 pub use site::{BlockAction, KeyHash, Site, SiteId, Sites};
 pub use text::{AuthorName, CommentBody};
 pub use web::{Origin, WebUrl};

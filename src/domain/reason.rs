@@ -39,6 +39,8 @@ pub enum ReasonCode {
     Abuse,
     /// The site or article holds every comment.
     Premoderated,
+    /// Readers reported the published comment often enough to send it back to the queue.
+    Reported,
 }
 
 impl ReasonCode {
@@ -58,6 +60,7 @@ impl ReasonCode {
             ReasonCode::Spam => "spam",
             ReasonCode::Abuse => "abuse",
             ReasonCode::Premoderated => "premoderated",
+            ReasonCode::Reported => "reported",
         }
     }
 }

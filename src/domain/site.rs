@@ -216,6 +216,8 @@ pub struct Site {
     pub thresholds: ThresholdConfig,
     pub blocklist: BlockList,
     pub rate_limit: RateLimitConfig,
+    /// Reader reports that send a published comment back to the review queue.
+    pub reports_to_review: u32,
 }
 
 impl Site {
@@ -241,6 +243,7 @@ impl Site {
             thresholds: config.thresholds.clone(),
             blocklist: BlockList::compile(&config.blocklist),
             rate_limit: config.rate_limit.clone(),
+            reports_to_review: config.reports_to_review,
         }
     }
 

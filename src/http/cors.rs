@@ -5,6 +5,9 @@
 //! allowed from the origins of any configured site; the submission itself then checks
 //! the named site. No credentials (cookies) are involved, and the API key is for
 //! backends, so `Authorization` is not an allowed header for browsers.
+//!
+//! A request whose `Origin` is the service itself (the moderators' page at `/review`
+//! calling the review API) is same-origin, not cross-origin, and is let through.
 use std::sync::Arc;
 
 use actix_cors::Cors;
@@ -31,13 +34,29 @@ pub fn allowed(sites: &Sites, origin: &str, path: &str) -> bool {
     }
 }
 
+/// Whether `origin` is the origin the request was sent to (same host and port as the
+/// `Host` header): a same-origin request, which CORS has no say over.
+pub fn same_origin(origin: &str, host: Option<&str>) -> bool {
+    let Some(host) = host.map(str::trim).filter(|h| !h.is_empty()) else {
+        return false;
+    };
+    origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .is_some_and(|authority| authority.eq_ignore_ascii_case(host))
+}
+
 /// The CORS middleware for one worker.
 pub fn middleware(sites: Arc<Sites>) -> Cors {
     Cors::default()
         .allowed_origin_fn(move |origin, head| {
+            let host = head
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok());
             origin
                 .to_str()
-                .is_ok_and(|o| allowed(&sites, o, head.uri.path()))
+                .is_ok_and(|o| same_origin(o, host) || allowed(&sites, o, head.uri.path()))
         })
         .allowed_methods([Method::GET, Method::POST])
         .allowed_headers([header::CONTENT_TYPE, header::ACCEPT])
@@ -69,5 +88,17 @@ mod tests {
         assert!(allowed(&sites, "https://b.example", "/api/v1/comments"));
         assert!(!allowed(&sites, "https://evil.example", "/api/v1/comments"));
         assert!(!allowed(&sites, "null", "/api/v1/comments"));
+    }
+
+    /// The service's own pages are same-origin: scheme aside, host and port must match.
+    #[test]
+    fn same_origin_requests() {
+        let host = Some("review.example:8080");
+        assert!(same_origin("http://review.example:8080", host));
+        assert!(same_origin("https://REVIEW.example:8080", host));
+        assert!(!same_origin("https://review.example", host));
+        assert!(!same_origin("https://evil.example:8080", host));
+        assert!(!same_origin("null", host));
+        assert!(!same_origin("https://review.example:8080", None));
     }
 }

@@ -42,13 +42,26 @@ pub enum ApiError {
         code: &'static str,
         message: &'static str,
     },
+    /// Authenticated, but not allowed to do this (403).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     /// No such thing (404).
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
+    /// A moderator decided on a version of a comment that is no longer current (409); the
+    /// body carries the comment's `current` state so the client can refresh.
+    #[error("the comment changed since version {seen}; reload it and decide again")]
+    StaleVersion {
+        seen: i64,
+        current: Box<serde_json::Value>,
+    },
     #[error("this route does not accept that method")]
     MethodNotAllowed,
     #[error("the comment was already submitted")]
     Duplicate,
+    /// This client already reported this comment (409).
+    #[error("you have already reported this comment")]
+    AlreadyReported,
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("send application/json or application/x-www-form-urlencoded")]
@@ -58,6 +71,15 @@ pub enum ApiError {
     LikelyAbusive,
     #[error("too many comments; try again later")]
     RateLimited(RateLimited),
+    /// Too many reader reports from this client IP (429).
+    #[error("too many reports; try again in {} s", .0.retry_after_secs())]
+    ReportRateLimited(RateLimited),
+    /// Too many failed authentications from this client IP (429).
+    #[error("too many failed authentications; try again in {retry_after_secs} s")]
+    AuthRateLimited { retry_after_secs: u64 },
+    /// New model files were refused; the models in service stay (422).
+    #[error("models refused, the previous ones keep serving: {0}")]
+    ModelsRefused(String),
     /// The write queue is full (503, retry soon).
     #[error("the service is busy; try again shortly")]
     Busy { retry_after_secs: u64 },
@@ -95,9 +117,12 @@ impl ApiError {
             ApiError::Invalid(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.code),
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::Unauthorized { code, .. } => (StatusCode::UNAUTHORIZED, code),
+            ApiError::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code),
             ApiError::NotFound { code, .. } => (StatusCode::NOT_FOUND, code),
+            ApiError::StaleVersion { .. } => (StatusCode::CONFLICT, "STALE_VERSION"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
             ApiError::Duplicate => (StatusCode::CONFLICT, "DUPLICATE"),
+            ApiError::AlreadyReported => (StatusCode::CONFLICT, "ALREADY_REPORTED"),
             ApiError::PayloadTooLarge { .. } => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE")
             }
@@ -105,7 +130,13 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
             }
             ApiError::LikelyAbusive => (StatusCode::UNPROCESSABLE_ENTITY, "LIKELY_ABUSIVE"),
-            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+            ApiError::RateLimited(_) | ApiError::ReportRateLimited(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
+            }
+            ApiError::AuthRateLimited { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "AUTH_RATE_LIMITED")
+            }
+            ApiError::ModelsRefused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "MODELS_REFUSED"),
             ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "BUSY"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
@@ -117,13 +148,17 @@ impl ApiError {
             ApiError::Invalid(e) => Some(e.field),
             ApiError::BadRequest { field, .. } => *field,
             ApiError::LikelyAbusive => Some("body"),
+            ApiError::StaleVersion { .. } => Some("version"),
             _ => None,
         }
     }
 
     fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            ApiError::RateLimited(limited) => Some(limited.retry_after_secs()),
+            ApiError::RateLimited(limited) | ApiError::ReportRateLimited(limited) => {
+                Some(limited.retry_after_secs())
+            }
+            ApiError::AuthRateLimited { retry_after_secs } => Some(*retry_after_secs),
             ApiError::Busy { retry_after_secs } => Some(*retry_after_secs),
             ApiError::Unavailable(_) => Some(5),
             _ => None,
@@ -190,6 +225,9 @@ impl From<RateLimited> for ApiError {
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: ErrorDetail<'a>,
+    /// The resource as it is now, for a 409 the client can recover from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current: Option<&'a serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -231,6 +269,10 @@ impl ResponseError for ApiError {
                 code,
                 message,
                 field: self.field(),
+            },
+            current: match self {
+                ApiError::StaleVersion { current, .. } => Some(current),
+                _ => None,
             },
         })
     }

@@ -1,5 +1,7 @@
 //! `GET /healthz` (the process answers) and `GET /readyz` (it can do its job: the database
-//! answers, the writer runs, models are loaded).
+//! answers, the writer runs, models are loaded). `/readyz` also names the models in
+//! service (`model_identity`, see [`crate::reload::ModelsIdentity`]), so a deploy can
+//! check that a reload took effect.
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
@@ -18,6 +20,17 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     }
     // The classifier is loaded before the server starts and swapped only for a loaded one,
     // so holding one means models are ready.
-    let _models = state.classifier.load();
-    Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": "ok", "models": "ok"})))
+    let identity = match state.models.identity().await {
+        Ok(identity) => json!(*identity),
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot describe the models");
+            serde_json::Value::Null
+        }
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "ready",
+        "database": "ok",
+        "models": "ok",
+        "model_identity": identity,
+    })))
 }

@@ -5,16 +5,22 @@
 //! |---|---|---|
 //! | POST | `/api/v1/comments` | [`comments::submit`] |
 //! | GET | `/api/v1/comments/{id}` | [`comments::get_one`] |
+//! | POST | `/api/v1/comments/{id}/report` | [`reports::report`] |
 //! | GET | `/api/v1/sites/{site}/articles/{article_id}/comments` | [`articles::list`] |
 //! | GET | `/api/v1/form-token` | [`form_token::issue`] |
 //! | GET | `/healthz`, `/readyz` | [`health`] |
+//! | GET, POST | `/api/v1/review…` | [`review`] (moderators: queue, decisions, bans) |
+//! | POST, GET | `/api/v1/admin/…` | [`admin`] (admins: model reload) |
+//! | GET | `/review` | [`review_page`] (the moderators' page) |
 //!
 //! # Layout
 //! - [`error`] — [`ApiError`], its status/code table and the JSON fallback for errors
 //!   actix produces itself.
 //! - [`auth`] — the site-key extractor. [`client_ip`] — who the client is behind proxies.
+//! - [`moderator_auth`] — the moderator and admin token extractors, failed-auth limits.
 //! - [`fields`] — decoding JSON and form bodies into named fields.
 //! - [`cors`] — per-site CORS.
+pub mod admin;
 pub mod articles;
 pub mod auth;
 pub mod client_ip;
@@ -24,6 +30,10 @@ pub mod error;
 pub mod fields;
 pub mod form_token;
 pub mod health;
+pub mod moderator_auth;
+pub mod reports;
+pub mod review;
+pub mod review_page;
 
 use std::sync::Arc;
 
@@ -47,6 +57,10 @@ pub struct AppState {
     pub limiters: Arc<RateLimiters>,
     pub form_tokens: FormTokens,
     pub trusted_proxies: Arc<[IpNet]>,
+    /// Failed moderator authentications per client IP (see [`moderator_auth`]).
+    pub auth_failures: Arc<moderator_auth::AuthFailures>,
+    /// Reloads the models in `classifier` from the models directory.
+    pub models: Arc<crate::reload::ModelReloader>,
 }
 
 /// Registers every route and the extractor error handlers.
@@ -63,12 +77,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .service(web::resource("/comments").route(web::post().to(comments::submit)))
             .service(web::resource("/comments/{id}").route(web::get().to(comments::get_one)))
+            .service(web::resource("/comments/{id}/report").route(web::post().to(reports::report)))
             .service(
                 web::resource("/sites/{site}/articles/{article_id}/comments")
                     .route(web::get().to(articles::list)),
             )
-            .service(web::resource("/form-token").route(web::get().to(form_token::issue))),
-    );
+            .service(web::resource("/form-token").route(web::get().to(form_token::issue)))
+            .configure(review::routes)
+            .configure(admin::routes),
+    )
+    .configure(review_page::routes);
 }
 
 /// The answer for routes that do not exist.

@@ -5,6 +5,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
+use super::outbox::{enqueue_event, WebhookEvent};
 use super::StoreError;
 use crate::domain::{
     ArticleId, AuthorEmail, CommentId, ModelScore, NewComment, Reason, ReasonCode, SiteId, Status,
@@ -131,6 +132,9 @@ pub(super) fn insert(
             r.detail
         ])?;
     }
+    // Same transaction as the insert: the webhook event exists iff the comment does.
+    let event = WebhookEvent::for_status(rec.status);
+    enqueue_event(conn, c.site.as_str(), event.as_str(), id)?;
     let id = CommentId::new(id).ok_or_else(|| StoreError::Corrupt(format!("rowid {id}")))?;
     Ok(Submitted::Stored {
         id,
@@ -396,13 +400,7 @@ mod tests {
     use crate::domain::{AuthorName, CommentBody, Outcome};
 
     fn conn() -> Connection {
-        let mut conn = Connection::open_in_memory().unwrap();
-        rusqlite_migration::Migrations::from_slice(&[rusqlite_migration::M::up(include_str!(
-            "migrations/0001_intake.sql"
-        ))])
-        .to_latest(&mut conn)
-        .unwrap();
-        conn
+        super::super::schema::migrated_in_memory()
     }
 
     fn comment(body: &str, email: Option<&str>, ip: &str) -> NewComment {

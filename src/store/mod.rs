@@ -2,7 +2,8 @@
 //!
 //! The interface is narrow on purpose — submit a comment (looking up, in the same
 //! transaction, what its decision needs to know about the author), list published
-//! comments, fetch one comment — so that another backend (PostgreSQL, for sites that
+//! comments, fetch one comment, record a reader report, hand webhook events to the
+//! delivery worker — so that another backend (PostgreSQL, for sites that
 //! outgrow one machine) can sit behind it one day.
 //! Every method is `async` and does its blocking SQLite work off the async workers:
 //! writes go to the single [`writer`] thread (group commit), reads run on a small pool of
@@ -13,8 +14,17 @@
 //! - [`writer`] — the writer thread and its group commit.
 //! - [`readers`] — the read-connection pool.
 //! - [`comments`] — the comment queries (insert with duplicate check, listing, lookups).
+//! - [`outbox`] — webhook events, enqueued in the transaction of the change they report.
+//! - [`reports`] — reader reports and sending reported comments back to the queue.
+//! - [`moderators`] — moderators, their tokens (hashed) and the sites they may review.
+//! - [`review`] — the review queue, decisions with their audit log, bans, and the
+//!   labelled decisions that train the next models.
 mod comments;
+mod moderators;
+mod outbox;
 mod readers;
+mod reports;
+mod review;
 mod schema;
 mod writer;
 
@@ -28,6 +38,16 @@ use tokio::sync::Semaphore;
 pub use comments::{
     AuthorContext, AuthorQuery, Ban, NewCommentRecord, ParentInfo, PublishedComment, StoredComment,
     Submitted,
+};
+
+pub use outbox::{AttemptOutcome, DueEvent, WebhookEvent};
+pub use reports::{NewReport, ReportOutcome};
+
+pub use moderators::{AddModeratorError, ModeratorInfo, ModeratorRecord, NewModerator, SiteGrants};
+pub use review::{
+    Actor, AuditEntry, AuthorHistory, BanOutcome, BanRequest, CommentState, DecisionOutcome,
+    DecisionRequest, LabelledDecision, QueueOrder, QueuePage, QueuePosition, QueueQuery,
+    ReasonFilter, ReviewItem, SiteHolds, MAX_BULK_DECISIONS,
 };
 
 use crate::config::StorageConfig;
@@ -65,6 +85,12 @@ pub enum StoreError {
     Corrupt(String),
     #[error("a storage task panicked")]
     Panicked,
+    /// A read-only open found no database file.
+    #[error("no database at {0}")]
+    NoDatabase(PathBuf),
+    /// A read-only open found a schema older than this build (read-only opens never migrate).
+    #[error("the database schema is older than this build: start `commentguard serve` on it once to migrate it")]
+    Outdated,
 }
 
 impl StoreError {
@@ -126,6 +152,32 @@ impl Store {
         })
     }
 
+    /// Opens an existing database for reading only (for CLI tools such as
+    /// `export-decisions` and `train --with-decisions`, also while `serve` runs on it):
+    /// no writer thread, no migration; every write answers [`StoreError::Closed`].
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::NoDatabase(path.to_owned()));
+        }
+        let busy = Duration::from_millis(StorageConfig::default().busy_timeout_ms);
+        let conn = schema::open_reader(path, busy)?;
+        if !schema::is_current(&conn)? {
+            return Err(StoreError::Outdated);
+        }
+        let secret: Vec<u8> = conn.query_row(
+            "SELECT value FROM secrets WHERE name = 'form_token'",
+            [],
+            |row| row.get(0),
+        )?;
+        const READERS: usize = 2;
+        Ok(Store {
+            writer: Writer::closed(),
+            readers: Arc::new(ReadPool::new(path.to_owned(), busy, READERS)),
+            read_permits: Arc::new(Semaphore::new(READERS)),
+            form_token_secret: secret.into(),
+        })
+    }
+
     /// The instance's own form-token key, made at first start and kept in the database.
     pub fn form_token_secret(&self) -> &[u8] {
         &self.form_token_secret
@@ -138,7 +190,8 @@ impl Store {
     /// 2. calls `decide` with it, which returns the record to store or refuses (`Err(E)`,
     ///    nothing is written);
     /// 3. refuses a duplicate (same body by the same e-mail or IP within the window), else
-    ///    inserts.
+    ///    inserts — with the comment's webhook event (`comment.held`, `.published` or
+    ///    `.rejected`) when its site has a webhook.
     ///
     /// Returns after the commit is durable, with the stored record. Running the lookup in
     /// the writer, not on a read connection first, costs the writer a few indexed lookups
@@ -187,6 +240,60 @@ impl Store {
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn comment(&self, id: CommentId) -> Result<Option<StoredComment>, StoreError> {
         self.read(move |conn| comments::get(conn, id)).await
+    }
+
+    /// Records which sites have a webhook, so that only their events are enqueued (see
+    /// [`outbox`]). Called at start with the configured sites; undelivered events of a
+    /// site that lost its webhook are marked failed.
+    pub async fn set_webhook_sites(&self, sites: Vec<String>) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| outbox::set_webhook_sites(conn, &sites, now_millis()))
+            .await
+    }
+
+    /// Records a reader report and, at the site's threshold, sends the comment back to the
+    /// review queue as `reported` — in one transaction (see [`reports`]).
+    #[tracing::instrument(level = "debug", skip_all, fields(comment = %report.comment))]
+    pub async fn report(&self, report: NewReport) -> Result<ReportOutcome, StoreError> {
+        self.writer
+            .write(move |conn| reports::report(conn, &report, now_millis()))
+            .await
+    }
+
+    /// Whether any webhook event is due at `now` (a read; claiming needs the writer).
+    pub async fn webhook_events_due(&self, now: i64) -> Result<bool, StoreError> {
+        self.read(move |conn| outbox::any_due(conn, now)).await
+    }
+
+    /// Claims up to `limit` due webhook events for one attempt each; none of them is
+    /// handed out again for `lease_ms` unless its attempt is recorded first.
+    pub async fn claim_webhook_events(
+        &self,
+        now: i64,
+        limit: usize,
+        lease_ms: i64,
+    ) -> Result<Vec<DueEvent>, StoreError> {
+        self.writer
+            .write(move |conn| outbox::claim_due(conn, now, limit, lease_ms))
+            .await
+    }
+
+    /// Records how a delivery attempt ended.
+    pub async fn record_webhook_attempt(
+        &self,
+        row: i64,
+        outcome: AttemptOutcome,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| outbox::record_attempt(conn, row, &outcome, now_millis()))
+            .await
+    }
+
+    /// Deletes webhook events delivered before `before` (unix milliseconds).
+    pub async fn prune_webhook_events(&self, before: i64) -> Result<usize, StoreError> {
+        self.writer
+            .write(move |conn| outbox::prune_delivered(conn, before))
+            .await
     }
 
     /// Readiness: the writer runs and a read connection answers.

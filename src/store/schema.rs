@@ -16,10 +16,25 @@ use rusqlite_migration::{Migrations, M};
 use super::StoreError;
 
 /// The schema's history, oldest first.
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("migrations/0001_intake.sql"))];
+///
+/// `rusqlite_migration` numbers migrations by their position in this list (`user_version`
+/// = how many have run), not by file name: the list must stay contiguous and in file-name
+/// order, and a shipped entry must never move.
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("migrations/0001_intake.sql")),
+    M::up(include_str!("migrations/0002_review.sql")),
+    M::up(include_str!("migrations/0003_webhooks_reports.sql")),
+];
 
 fn migrations() -> Migrations<'static> {
     Migrations::from_slice(MIGRATIONS)
+}
+
+/// Whether `conn`'s schema has every migration this build knows (read-only opens cannot
+/// migrate, so they check instead).
+pub(crate) fn is_current(conn: &Connection) -> Result<bool, StoreError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    Ok(usize::try_from(version).is_ok_and(|v| v >= MIGRATIONS.len()))
 }
 
 /// Opens (creating if needed) the database for writing and brings its schema up to date.
@@ -55,6 +70,16 @@ pub(crate) fn open_reader(path: &Path, busy_timeout: Duration) -> Result<Connect
     conn.execute_batch("PRAGMA query_only = ON; PRAGMA foreign_keys = ON;")?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
+}
+
+/// An in-memory database with every migration applied, for unit tests of `store`.
+#[cfg(test)]
+pub(crate) fn migrated_in_memory() -> Connection {
+    let mut conn = Connection::open_in_memory().expect("in-memory database");
+    conn.execute_batch("PRAGMA foreign_keys = ON;")
+        .expect("pragma");
+    migrations().to_latest(&mut conn).expect("migrations apply");
+    conn
 }
 
 #[cfg(test)]

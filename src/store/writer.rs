@@ -59,6 +59,16 @@ impl Writer {
         Ok(Writer { jobs, alive })
     }
 
+    /// A writer without a thread that refuses every write with [`StoreError::Closed`]:
+    /// the writer of a read-only store.
+    pub(crate) fn closed() -> Self {
+        let (jobs, _) = mpsc::sync_channel::<Job>(1);
+        Writer {
+            jobs,
+            alive: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
     /// Whether the writer thread is still running.
     pub(crate) fn is_alive(&self) -> bool {
         self.alive.load(Ordering::Acquire)

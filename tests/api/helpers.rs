@@ -344,3 +344,248 @@ pub fn clearly_fine(n: usize) -> Vec<String> {
     assert_eq!(picked.len(), n, "the corpus has {n} clearly fine comments");
     picked
 }
+
+// ---------------------------------------------------------------------------------------
+// Reader reports and webhooks (issue 4).
+
+/// The webhook secret of the test site, when a test gives it a webhook.
+pub const WEBHOOK_SECRET: &str = "whsec_test_secret_of_the_news_site";
+
+/// Believe `X-Forwarded-For` from 127.0.0.1, so a test can speak for many client IPs.
+pub fn trust_local_proxy(config: &mut Config) {
+    config.trusted_proxies = vec![commentguard::domain::IpNet::parse("127.0.0.1").unwrap()];
+}
+
+/// Gives the test site a webhook at `url`, signed with [`WEBHOOK_SECRET`], and makes
+/// delivery fast: polled every 10 ms, retried after 20 ms doubling up to 200 ms.
+pub fn with_webhook(config: &mut Config, url: &str) {
+    config.sites.get_mut(SITE).unwrap().webhook = Some(commentguard::config::WebhookConfig {
+        url: url.to_owned(),
+        secret: WEBHOOK_SECRET.to_owned(),
+    });
+    let w = &mut config.webhooks;
+    w.poll_interval_ms = 10;
+    w.retry_base_ms = 20;
+    w.retry_max_ms = 200;
+    w.timeout_ms = 5_000;
+}
+
+impl TestApp {
+    /// `POST /api/v1/comments/{id}/report` as JSON from a reader at `client_ip` (sent as
+    /// `X-Forwarded-For`: it counts only with [`trust_local_proxy`]).
+    pub async fn report(&self, id: i64, reason: &str, client_ip: &str) -> Response {
+        self.client
+            .post(self.url(&format!("/api/v1/comments/{id}/report")))
+            .header("x-forwarded-for", client_ip)
+            .json(&json!({ "reason": reason }))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Posts a comment as the site's backend (which sees the true status) and returns its
+    /// id, asserting the status it got.
+    pub async fn post_comment_expecting(&self, comment: &Value, status: &str) -> i64 {
+        let json = json_body(self.post_comment_as_backend(comment).await).await;
+        assert_eq!(json["status"], status, "{json}");
+        json["id"].as_i64().expect("an id")
+    }
+
+    /// Ids of the article's published comments (first page of 100).
+    pub async fn listed_ids(&self, article: &str) -> Vec<i64> {
+        let page = json_body(self.list_comments(article, &[("limit", "100")]).await).await;
+        page["comments"]
+            .as_array()
+            .expect("a comments array")
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect()
+    }
+}
+
+/// Waits until `check` returns something, polling every 10 ms; panics after `timeout`
+/// saying what it was waiting for.
+pub async fn eventually<T>(
+    what: &str,
+    timeout: std::time::Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> T {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(found) = check() {
+            return found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// One request a [`WebhookReceiver`] got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Header names lower-cased.
+    pub headers: std::collections::HashMap<String, String>,
+    pub body: Vec<u8>,
+    /// What the receiver answered.
+    pub status: u16,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} header in {:?}", self.headers))
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("a JSON body")
+    }
+
+    /// Whether `Webhook-Signature` is `v1=` + hex HMAC-SHA256(secret, timestamp + "." +
+    /// body) — computed here from the documented scheme, not with the service's code.
+    pub fn signature_is_valid(&self, secret: &str) -> bool {
+        use hmac::{KeyInit, Mac};
+        let Some(hex_sig) = self.header("webhook-signature").strip_prefix("v1=") else {
+            return false;
+        };
+        let Ok(sig) = hex::decode(hex_sig) else {
+            return false;
+        };
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(self.header("webhook-timestamp").as_bytes());
+        mac.update(b".");
+        mac.update(&self.body);
+        mac.verify_slice(&sig).is_ok()
+    }
+}
+
+/// What a [`WebhookReceiver`] shares with its request handler.
+#[derive(Default)]
+struct ReceiverState {
+    received: std::sync::Mutex<Vec<Received>>,
+    /// Answer 500 to this many requests before answering 200.
+    failures_left: std::sync::atomic::AtomicUsize,
+    /// Wait this long before answering, in milliseconds.
+    delay_ms: std::sync::atomic::AtomicU64,
+}
+
+/// A webhook receiver: a real HTTP server on 127.0.0.1 that records every request.
+pub struct WebhookReceiver {
+    /// `http://127.0.0.1:PORT/hooks`
+    pub url: String,
+    state: actix_web::web::Data<ReceiverState>,
+    handle: ServerHandle,
+}
+
+async fn receive(
+    req: actix_web::HttpRequest,
+    body: actix_web::web::Bytes,
+    state: actix_web::web::Data<ReceiverState>,
+) -> actix_web::HttpResponse {
+    use std::sync::atomic::Ordering;
+    let delay = state.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
+    let fail = state
+        .failures_left
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
+    let status = if fail { 500 } else { 200 };
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    state.received.lock().unwrap().push(Received {
+        headers,
+        body: body.to_vec(),
+        status,
+    });
+    actix_web::HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
+}
+
+impl WebhookReceiver {
+    /// A receiver on a free port.
+    pub async fn start() -> WebhookReceiver {
+        Self::start_on(0).await
+    }
+
+    /// A receiver on `port` (one a test reserved with [`unused_port`]).
+    pub async fn start_on(port: u16) -> WebhookReceiver {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("receiver port");
+        let port = listener.local_addr().unwrap().port();
+        let state = actix_web::web::Data::new(ReceiverState::default());
+        let shared = state.clone();
+        let server = actix_web::HttpServer::new(move || {
+            actix_web::App::new()
+                .app_data(shared.clone())
+                .route("/hooks", actix_web::web::post().to(receive))
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("receiver listens")
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        WebhookReceiver {
+            url: format!("http://127.0.0.1:{port}/hooks"),
+            state,
+            handle,
+        }
+    }
+
+    /// Answer 500 to the next `n` requests.
+    pub fn fail_next(&self, n: usize) {
+        self.state
+            .failures_left
+            .store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Take `delay` to answer every request.
+    pub fn answer_after(&self, delay: std::time::Duration) {
+        self.state.delay_ms.store(
+            u64::try_from(delay.as_millis()).unwrap(),
+            std::sync::atomic::Ordering::SeqCst,
+        );
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn received(&self) -> Vec<Received> {
+        self.state.received.lock().unwrap().clone()
+    }
+
+    /// The requests answered 2xx: the events a receiver has accepted.
+    pub fn accepted(&self) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|r| (200..300).contains(&r.status))
+            .collect()
+    }
+
+    /// Waits until `n` events have been accepted (5 s at most) and returns them.
+    pub async fn wait_for_accepted(&self, n: usize) -> Vec<Received> {
+        eventually(
+            &format!("{n} accepted webhook events"),
+            std::time::Duration::from_secs(5),
+            || Some(self.accepted()).filter(|a| a.len() >= n),
+        )
+        .await
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(false).await;
+    }
+}
+
+/// A port nothing listens on (bound, then released): a webhook receiver that is down.
+pub fn unused_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

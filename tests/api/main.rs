@@ -6,5 +6,7 @@ mod helpers;
 mod heuristics;
 mod listing;
 mod rate_limit;
+mod reports;
 mod submit;
 mod validation;
+mod webhooks;

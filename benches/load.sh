@@ -1,0 +1,499 @@
+#!/usr/bin/env bash
+# End-to-end load measurement of `POST /api/v1/comments` (issue 5), ours vs a baseline.
+#
+# Builds release, starts the real service (`commentguard serve`) on a fresh database with a
+# config that lifts every rate limit, and the baseline (`examples/baseline_server.rs`: same
+# actix-web settings, decodes the same JSON, answers 201 without scoring or storing). Drives
+# both with wrk on loopback at 1, 16 and 64 connections, with real comment bodies rotated
+# from training-data/*.csv: every request carries a different author (name, e-mail) and
+# client IP (X-Forwarded-For from the trusted loopback proxy), so the duplicate check and
+# the per-author history see distinct commenters, as on a real site.
+#
+# Per server × connections: requests/s, 2xx/s, p50, p99, non-2xx, socket errors and the
+# peak RSS of the server process during that run (VmHWM, reset before each run through
+# /proc/PID/clear_refs); the median over --rounds rounds and the ratio ours/baseline.
+# Durability: every id ours acknowledged with a 2xx must be a row of the database once the
+# server has been stopped (SIGTERM, graceful).
+#
+# Usage:
+#   benches/load.sh [--duration S] [--warmup S] [--rounds N] [--connections "1 16 64"]
+#                   [--threads N] [--no-build] [--keep] [--write BENCHMARKS.md]
+#
+#   --duration S     seconds per measured run (default 10)
+#   --warmup S       seconds of warm-up per server at 16 connections, not measured (default 3)
+#   --rounds N       rounds over every server × connections; the table shows medians (default 3)
+#   --connections L  connection counts (default "1 16 64")
+#   --threads N      wrk threads, at most the connection count (default 2)
+#   --no-build       use the existing target/release binaries
+#   --keep           keep the temporary directory (config, database, logs, raw results)
+#   --write FILE     put the Markdown section between <!-- load:begin --> and
+#                    <!-- load:end --> in FILE (markers appended if missing) and save the
+#                    plot as benches/throughput.png (without --write the plot stays in the
+#                    temporary directory, so a trial run never replaces the published one)
+#
+# Needs: cargo, wrk (apt-get install wrk when missing and root), python3 with matplotlib
+# (pip install when missing). Loopback only. Everything it starts is stopped on exit.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+COMMAND="benches/load.sh${*:+ $*}"
+
+DURATION=10
+WARMUP=3
+ROUNDS=3
+CONNECTIONS="1 16 64"
+THREADS=2
+BUILD=1
+KEEP=0
+WRITE=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --duration) DURATION=$2; shift 2 ;;
+        --warmup) WARMUP=$2; shift 2 ;;
+        --rounds) ROUNDS=$2; shift 2 ;;
+        --connections) CONNECTIONS=$2; shift 2 ;;
+        --threads) THREADS=$2; shift 2 ;;
+        --no-build) BUILD=0; shift ;;
+        --keep) KEEP=1; shift ;;
+        --write) WRITE=$2; shift 2 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "load.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+for n in "$DURATION" "$WARMUP" "$ROUNDS" "$THREADS" $CONNECTIONS; do
+    case "$n" in ''|*[!0-9]*) echo "load.sh: not a whole number: '$n'" >&2; exit 2 ;; esac
+done
+[ "$DURATION" -ge 1 ] && [ "$ROUNDS" -ge 1 ] && [ "$THREADS" -ge 1 ] || {
+    echo "load.sh: --duration, --rounds and --threads must be at least 1" >&2; exit 2; }
+
+log() { printf '[load] %s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- tools
+if ! command -v wrk >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        log "installing wrk (apt-get)"
+        timeout 600 apt-get install -y -q wrk >&2 || { timeout 300 apt-get update -q >&2 && timeout 600 apt-get install -y -q wrk >&2; }
+    fi
+    command -v wrk >/dev/null 2>&1 || { echo "load.sh: wrk is required (Debian: apt-get install wrk)" >&2; exit 1; }
+fi
+if ! python3 -c 'import matplotlib' 2>/dev/null; then
+    log "installing matplotlib (pip)"
+    timeout 900 python3 -m pip install -q matplotlib >&2
+fi
+
+# ---------------------------------------------------------------- build
+if [ "$BUILD" = 1 ]; then
+    log "cargo build --release --examples --bins"
+    cargo build --release --examples --bins >&2
+fi
+OURS_BIN="$ROOT/target/release/commentguard"
+BASE_BIN="$ROOT/target/release/examples/baseline_server"
+for b in "$OURS_BIN" "$BASE_BIN"; do
+    [ -x "$b" ] || { echo "load.sh: $b missing (run without --no-build)" >&2; exit 1; }
+done
+
+# ---------------------------------------------------------------- temp dir, cleanup
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/commentguard-load.XXXXXX")
+OURS_PID=""
+BASE_PID=""
+stop_pid() { # pid: SIGTERM, wait up to 15 s, then SIGKILL
+    local pid=$1 i
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for i in $(seq 1 150); do
+        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+        sleep 0.1
+    done
+    log "pid $pid did not stop in 15 s; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    stop_pid "$OURS_PID"
+    stop_pid "$BASE_PID"
+    if [ "$KEEP" = 1 ] || [ "$rc" != 0 ]; then
+        log "kept $TMP"
+    else
+        rm -rf "$TMP"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+mkdir -p "$TMP/acks" "$TMP/db"
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+OURS_PORT=$(free_port)
+BASE_PORT=$(free_port)
+while [ "$BASE_PORT" = "$OURS_PORT" ]; do BASE_PORT=$(free_port); done
+
+# ---------------------------------------------------------------- request bodies
+# One JSON string literal per line: each comment of the corpus that the service accepts as
+# a body (1-5,000 characters after trim + NFC, no control characters but \n \r \t), in a
+# fixed pseudo-random order.
+python3 - "$ROOT/training-data" "$TMP/bodies.jsonl" <<'PY'
+import csv, json, random, statistics, sys, unicodedata
+from pathlib import Path
+csv.field_size_limit(sys.maxsize)
+data, out = Path(sys.argv[1]), Path(sys.argv[2])
+texts, seen = [], set()
+for path in sorted(data.glob("*.csv")):
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            t = unicodedata.normalize("NFC", row["text"].strip())
+            if not t or len(t) > 5000 or t in seen:
+                continue
+            if any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in t):
+                continue
+            seen.add(t)
+            texts.append(row["text"])
+random.Random("commentguard-load-1").shuffle(texts)
+with out.open("w", encoding="utf-8") as f:
+    for t in texts:
+        f.write(json.dumps(t, ensure_ascii=False) + "\n")
+lengths = sorted(len(t) for t in texts)
+print(f"[load] {len(texts)} distinct corpus bodies, median {statistics.median(lengths):.0f} "
+      f"characters, p90 {lengths[len(lengths) * 9 // 10]}", file=sys.stderr)
+PY
+
+# ---------------------------------------------------------------- wrk script
+# Per request: the next body of this thread's rotation, a new author and a new client IP.
+# Per response: counted by status; for a 2xx the acknowledged id is written to this run's
+# ack file (checked against the database at the end).
+cat >"$TMP/load.lua" <<'LUA'
+local threads, next_tid = {}, 0
+
+function setup(thread)
+   thread:set("tid", next_tid)
+   next_tid = next_tid + 1
+   table.insert(threads, thread)
+end
+
+function init(args)
+   -- args: bodies file, run number, ack file prefix, thread count
+   run = tonumber(args[2])
+   bodies = {}
+   for line in io.lines(args[1]) do bodies[#bodies + 1] = line end
+   n = #bodies
+   pos = math.floor(n * tid / tonumber(args[4])) + run * 7919
+   seq, ok, other, statuses = 0, 0, 0, {}
+   acks = io.open(args[3] .. "-" .. tid .. ".ids", "w")
+   acks:setvbuf("full")
+end
+
+function request()
+   seq = seq + 1
+   pos = pos % n + 1
+   local who = run .. "-" .. tid .. "-" .. seq
+   local ip = string.format("2001:db8:%x:%x:%x::%x", run, tid, math.floor(seq / 65536), seq % 65536)
+   local body = '{"site":"load","article_id":"article-' .. (seq % 97)
+      .. '","author_name":"Reader ' .. who
+      .. '","author_email":"reader-' .. who .. '@example.com","body":' .. bodies[pos] .. '}'
+   return wrk.format("POST", nil,
+      {["Content-Type"] = "application/json", ["X-Forwarded-For"] = ip}, body)
+end
+
+function response(status, headers, body)
+   statuses[status] = (statuses[status] or 0) + 1
+   if status >= 200 and status < 300 then
+      ok = ok + 1
+      local id = string.match(body, '"id":(%d+)')
+      if id then acks:write(id, "\n") end
+   else
+      other = other + 1
+   end
+end
+
+function done(summary, latency, requests)
+   local ok_all, other_all, codes = 0, 0, {}
+   for _, t in ipairs(threads) do
+      ok_all = ok_all + t:get("ok")
+      other_all = other_all + t:get("other")
+      for code, count in pairs(t:get("statuses")) do
+         codes[code] = (codes[code] or 0) + count
+      end
+   end
+   local parts = {}
+   for code, count in pairs(codes) do parts[#parts + 1] = string.format('"%d":%d', code, count) end
+   local e = summary.errors
+   io.write(string.format(
+      'WRK_RESULT {"requests":%d,"duration_us":%d,"ok":%d,"non2xx":%d,"statuses":{%s},'
+      .. '"errors":{"connect":%d,"read":%d,"write":%d,"timeout":%d},'
+      .. '"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f}\n',
+      summary.requests, summary.duration, ok_all, other_all, table.concat(parts, ","),
+      e.connect, e.read, e.write, e.timeout,
+      latency:percentile(50), latency:percentile(90), latency:percentile(99),
+      latency.max, latency.mean))
+end
+LUA
+
+# ---------------------------------------------------------------- servers
+cat >"$TMP/commentguard.toml" <<TOML
+# Load test: every rate limit off, no form-time check; a fresh database.
+bind = "127.0.0.1:$OURS_PORT"
+database = "$TMP/db/commentguard.db"
+models = "$ROOT/models"
+# wrk is the "reverse proxy": its X-Forwarded-For names a distinct client per request.
+trusted_proxies = ["127.0.0.1"]
+
+[sites.load]
+min_form_seconds = 0
+require_form_token = false
+require_email = false
+premoderate = false
+duplicate_window_hours = 24
+
+[sites.load.rate_limit]
+ip_burst = 0
+ip_per_minute = 0
+email_burst = 0
+email_per_minute = 0
+global_burst = 0
+global_per_minute = 0
+report_ip_burst = 0
+report_ip_per_minute = 0
+TOML
+
+wait_ready() { # name port pid: up to 30 s for the port to answer
+    local i
+    for i in $(seq 1 300); do
+        kill -0 "$3" 2>/dev/null || { echo "load.sh: $1 exited during start-up (log: $TMP/$1.log)" >&2; cat "$TMP/$1.log" >&2; exit 1; }
+        if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$2/"; then return 0; fi
+        sleep 0.1
+    done
+    echo "load.sh: $1 not answering on port $2 after 30 s" >&2
+    exit 1
+}
+
+log "starting ours on 127.0.0.1:$OURS_PORT, baseline on 127.0.0.1:$BASE_PORT"
+RUST_LOG=warn "$OURS_BIN" serve --config "$TMP/commentguard.toml" >"$TMP/ours.log" 2>&1 &
+OURS_PID=$!
+"$BASE_BIN" "127.0.0.1:$BASE_PORT" >"$TMP/baseline.log" 2>&1 &
+BASE_PID=$!
+wait_ready ours "$OURS_PORT" "$OURS_PID"
+wait_ready baseline "$BASE_PORT" "$BASE_PID"
+curl -sf --max-time 5 "http://127.0.0.1:$OURS_PORT/readyz" >/dev/null || { echo "load.sh: ours not ready (/readyz)" >&2; exit 1; }
+STARTUP_HWM_OURS=$(awk '/^VmHWM:/ {print $2}' "/proc/$OURS_PID/status")
+STARTUP_HWM_BASE=$(awk '/^VmHWM:/ {print $2}' "/proc/$BASE_PID/status")
+
+# ---------------------------------------------------------------- runs
+RESULTS="$TMP/results.jsonl"
+: >"$RESULTS"
+RUN=0
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { # pid: user + system time of the whole process, in clock ticks
+    # Fields after the ")" that ends the command name: utime is the 12th, stime the 13th.
+    sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
+}
+
+run_wrk() { # server conns seconds phase round
+    local server=$1 conns=$2 secs=$3 phase=$4 round=$5 port pid threads out result hwm cpu0 cpu1
+    if [ "$server" = ours ]; then port=$OURS_PORT; pid=$OURS_PID; else port=$BASE_PORT; pid=$BASE_PID; fi
+    kill -0 "$pid" 2>/dev/null || { echo "load.sh: $server server is gone (log: $TMP/$server.log)" >&2; exit 1; }
+    threads=$(( THREADS < conns ? THREADS : conns ))
+    RUN=$((RUN + 1))
+    echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true   # reset VmHWM to the current RSS
+    cpu0=$(cpu_ticks "$pid")
+    out="$TMP/wrk-$RUN.txt"
+    timeout $((secs + 60)) wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 5s \
+        -s "$TMP/load.lua" "http://127.0.0.1:$port/api/v1/comments" \
+        -- "$TMP/bodies.jsonl" "$RUN" "$TMP/acks/$server-$RUN" "$threads" >"$out" 2>&1 \
+        || { echo "load.sh: wrk failed (run $RUN):" >&2; cat "$out" >&2; exit 1; }
+    result=$(sed -n 's/^WRK_RESULT //p' "$out")
+    [ -n "$result" ] || { echo "load.sh: no WRK_RESULT in $out" >&2; cat "$out" >&2; exit 1; }
+    hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
+    cpu1=$(cpu_ticks "$pid")
+    printf '{"server":"%s","connections":%d,"threads":%d,"seconds":%d,"phase":"%s","round":%d,"run":%d,"hwm_kb":%d,"cpu_s":%s,"wrk":%s}\n' \
+        "$server" "$conns" "$threads" "$secs" "$phase" "$round" "$RUN" "$hwm" \
+        "$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", (b - a) / hz}')" "$result" >>"$RESULTS"
+    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); w=r["wrk"]; print("[load] %-8s %-7s c=%-3d %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %d  errors %s  peak RSS %.1f MB  server CPU %.2f cores" % (r["server"], r["phase"], r["connections"], w["requests"]/(w["duration_us"]/1e6), w["p50_us"]/1e3, w["p99_us"]/1e3, w["non2xx"], sum(w["errors"].values()), r["hwm_kb"]/1024, r["cpu_s"]/(w["duration_us"]/1e6)), file=sys.stderr)' "$(tail -n1 "$RESULTS")"
+}
+
+if [ "$WARMUP" -gt 0 ]; then
+    run_wrk ours 16 "$WARMUP" warmup 0
+    run_wrk baseline 16 "$WARMUP" warmup 0
+fi
+for round in $(seq 1 "$ROUNDS"); do
+    for conns in $CONNECTIONS; do
+        # Alternate which server goes first, so a drift in machine load hits both alike.
+        if [ $((round % 2)) = 1 ]; then order="ours baseline"; else order="baseline ours"; fi
+        for server in $order; do
+            run_wrk "$server" "$conns" "$DURATION" measure "$round"
+        done
+    done
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- durability
+log "stopping ours (SIGTERM) before counting its rows"
+stop_pid "$OURS_PID"
+OURS_PID=""
+stop_pid "$BASE_PID"
+BASE_PID=""
+
+# ---------------------------------------------------------------- report
+if [ -n "$WRITE" ]; then PLOT="$ROOT/benches/throughput.png"; else PLOT="$TMP/throughput.png"; fi
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+    COMMIT="$COMMIT (plus uncommitted changes in the working tree)"
+fi
+export COMMAND COMMIT DURATION WARMUP ROUNDS THREADS LOAD_BEFORE LOAD_AFTER STARTUP_HWM_OURS STARTUP_HWM_BASE
+export RESULTS PLOT WRITE ROOT TMP
+export DB="$TMP/db/commentguard.db"
+export FREE_G="$(free -g)"
+export CPU_MODEL="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | sort | uniq -c | sed 's/^ *//')"
+export NPROC="$(nproc)"
+export KERNEL="$(uname -r)"
+export WRK_VERSION="$(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2)"
+
+python3 - <<'PY'
+import json, os, sqlite3, statistics, sys
+from pathlib import Path
+
+env = os.environ
+rows = [json.loads(l) for l in Path(env["RESULTS"]).read_text().splitlines() if l.strip()]
+measured = [r for r in rows if r["phase"] == "measure"]
+conns = sorted({r["connections"] for r in measured})
+servers = ["ours", "baseline"]
+
+def rps(r):
+    return r["wrk"]["requests"] / (r["wrk"]["duration_us"] / 1e6)
+
+def ok_rps(r):
+    return r["wrk"]["ok"] / (r["wrk"]["duration_us"] / 1e6)
+
+def cell(server, c):
+    rs = [r for r in measured if r["server"] == server and r["connections"] == c]
+    return {
+        "runs": len(rs),
+        "rps": statistics.median(rps(r) for r in rs),
+        "ok_rps": statistics.median(ok_rps(r) for r in rs),
+        "rps_each": [rps(r) for r in rs],
+        "p50": statistics.median(r["wrk"]["p50_us"] for r in rs) / 1e3,
+        "p99": statistics.median(r["wrk"]["p99_us"] for r in rs) / 1e3,
+        "non2xx": sum(r["wrk"]["non2xx"] for r in rs),
+        "statuses": {k: sum(r["wrk"]["statuses"].get(k, 0) for r in rs)
+                     for k in sorted({k for r in rs for k in r["wrk"]["statuses"]})},
+        "cores": statistics.median(r["cpu_s"] / (r["wrk"]["duration_us"] / 1e6) for r in rs),
+        "cpu_us": statistics.median(1e6 * r["cpu_s"] / max(r["wrk"]["requests"], 1) for r in rs),
+        "errors": sum(sum(r["wrk"]["errors"].values()) for r in rs),
+        "hwm_mb": max(r["hwm_kb"] for r in rs) / 1024,
+        "threads": rs[0]["threads"],
+    }
+
+table = {(s, c): cell(s, c) for s in servers for c in conns}
+
+# Durability: every id ours acknowledged (2xx) must be in the database.
+acked = []
+for p in sorted(Path(env["TMP"], "acks").glob("ours-*.ids")):
+    acked += [int(x) for x in p.read_text().split()]
+ok_total = sum(r["wrk"]["ok"] for r in rows if r["server"] == "ours")
+inflight_bound = sum(r["connections"] for r in rows if r["server"] == "ours")
+con = sqlite3.connect(f"file:{env['DB']}?mode=ro", uri=True)
+stored = {i for (i,) in con.execute("SELECT id FROM comments")}
+con.close()
+missing = [i for i in acked if i not in stored]
+unacked = len(stored) - (len(acked) - len(missing))
+durable_ok = (len(acked) == ok_total and len(set(acked)) == len(acked) and not missing
+              and 0 <= unacked <= inflight_bound)
+
+# Plot: median requests/s vs connections.
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=120)
+for s, label, style in [("ours", "commentguard (score + store)", "o-"),
+                        ("baseline", "baseline (parse JSON, answer 201)", "s--")]:
+    ax.plot(conns, [table[(s, c)]["rps"] for c in conns], style, label=label)
+ax.set_xscale("log", base=2)
+ax.set_xticks(conns, [str(c) for c in conns])
+ax.set_xlabel("wrk connections")
+ax.set_ylabel("requests/s (median of rounds)")
+ax.set_ylim(bottom=0)
+ax.set_title(f"POST /api/v1/comments, {env['NPROC']} cores, {env['DURATION']} s × {env['ROUNDS']} rounds")
+ax.grid(True, alpha=0.3)
+ax.legend()
+fig.tight_layout()
+fig.savefig(env["PLOT"])
+
+def n(x):
+    return f"{x:,.0f}"
+
+plot_ref = os.path.relpath(env["PLOT"], Path(env["WRITE"]).resolve().parent) if env["WRITE"] else env["PLOT"]
+lines = []
+w = lines.append
+w("## End to end: `POST /api/v1/comments` under load, ours vs baseline")
+w("")
+w(f"Command: `{env['COMMAND']}`  ")
+w(f"Commit `{env['COMMIT']}`, {env['WRK_VERSION']}, kernel {env['KERNEL']}, nproc {env['NPROC']}.  ")
+w("CPU: " + "; ".join(env["CPU_MODEL"].splitlines()) + f".  ")
+w(f"Load average (1/5/15 min) before the runs: {env['LOAD_BEFORE']}; after: {env['LOAD_AFTER']}.")
+w("")
+w("```")
+w("$ free -g")
+w(env["FREE_G"])
+w("```")
+w("")
+w("Ours: `target/release/commentguard serve` on a fresh database (WAL, `synchronous = FULL`, group "
+  "commit), every rate limit off, `min_form_seconds = 0`, one site. Baseline: "
+  "`target/release/examples/baseline_server` — the same actix-web settings (one worker per core, "
+  "64 KiB body limit), decodes the same JSON into a struct and answers 201 without scoring or "
+  "storing. Load: wrk on the same machine over loopback (it competes with the server for the "
+  f"{env['NPROC']} cores), `--timeout 5s`, {env['THREADS']} thread(s) at most; every request a different real "
+  "comment body from `training-data/*.csv` (rotated), a new author name, e-mail and client IP "
+  "(`X-Forwarded-For` from the trusted loopback proxy). "
+  f"Warm-up {env['WARMUP']} s per server at 16 connections, then {env['ROUNDS']} round(s) of "
+  f"{env['DURATION']} s per server × connections, alternating which server goes first. "
+  "Medians over the rounds; non-2xx, socket errors (connect/read/write/timeout) and status counts "
+  "are sums; peak RSS is the largest VmHWM of the server process over the runs of that cell (reset "
+  "before each run); server CPU is the process's user + system time over the run. Ours answers 201 "
+  "for a published comment and 202 for one held or rejected (both stored).")
+w("")
+w("| server | connections | requests/s | 2xx/s | ours/baseline req/s | p50 ms | p99 ms | non-2xx | socket errors | peak RSS MB | server CPU (cores) | server CPU µs/request | 2xx by status | req/s of each round |")
+w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+for c in conns:
+    for s in servers:
+        t = table[(s, c)]
+        ratio = f"{t['rps'] / table[('baseline', c)]['rps']:.3f}" if s == "ours" else ""
+        ok_codes = ", ".join(f"{k}: {v:,}" for k, v in t["statuses"].items() if k.startswith("2"))
+        bad_codes = ", ".join(f"{k}: {v:,}" for k, v in t["statuses"].items() if not k.startswith("2"))
+        w(f"| {s} | {c} | {n(t['rps'])} | {n(t['ok_rps'])} | {ratio} | {t['p50']:.2f} | {t['p99']:.2f} | "
+          f"{t['non2xx']}{' (' + bad_codes + ')' if bad_codes else ''} | {t['errors']} | {t['hwm_mb']:.1f} | "
+          f"{t['cores']:.2f} | {t['cpu_us']:.0f} | {ok_codes} | " + ", ".join(n(x) for x in t["rps_each"]) + " |")
+w("")
+w(f"Peak RSS right after start-up (models loaded, before any request): ours "
+  f"{int(env['STARTUP_HWM_OURS']) / 1024:.1f} MB, baseline {int(env['STARTUP_HWM_BASE']) / 1024:.1f} MB.")
+w("")
+w(f"Durability (ours, after a graceful stop): {len(acked):,} submissions acknowledged with 2xx "
+  f"(wrk counted {ok_total:,}); {len(stored):,} rows in `comments`; acknowledged ids missing from "
+  f"the database: **{len(missing)}**; rows without an acknowledgement: {unacked} (requests in flight "
+  f"when a wrk run ended, at most the {inflight_bound} connections summed over the runs) — "
+  + ("**pass**." if durable_ok else "**FAIL**."))
+w("")
+w(f"![requests/s vs connections]({plot_ref})")
+section = "\n".join(lines) + "\n"
+print(section)
+
+if env["WRITE"]:
+    path = Path(env["WRITE"])
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    begin, end = "<!-- load:begin -->", "<!-- load:end -->"
+    block = f"{begin}\n{section}{end}"
+    if begin in text and end in text and text.index(begin) < text.index(end):
+        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + ("\n\n" if text.strip() else "") + block + "\n"
+    path.write_text(text, encoding="utf-8")
+    print(f"[load] wrote the section to {path} and the plot to {env['PLOT']}", file=sys.stderr)
+else:
+    print(f"[load] plot: {env['PLOT']} (kept only with --keep)", file=sys.stderr)
+sys.exit(0 if durable_ok else 3)
+PY

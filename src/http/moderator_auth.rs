@@ -1,0 +1,279 @@
+//! Moderator authentication: `Authorization: Bearer <token>` on every review and admin
+//! route.
+//!
+//! [`Moderator`] (any active moderator) and [`Admin`] (a moderator added with `--admin`)
+//! are extractors, so the permission a handler needs is in its signature and a review
+//! route without authentication cannot be written by accident. Which *site* a moderator
+//! may act on is checked by the handler ([`Moderator::require_site`]) or, for decisions,
+//! by the store once the comment's site is known.
+//!
+//! | request | answer |
+//! |---|---|
+//! | no `Authorization` | 401 `MISSING_TOKEN` |
+//! | malformed, unknown or revoked token | 401 `INVALID_TOKEN` (counted as a failure) |
+//! | valid token, a site not granted | 403 `SITE_NOT_GRANTED` |
+//! | valid token, admin route, not an admin | 403 `ADMIN_ONLY` |
+//! | more than [`FAILURE_BURST`] failures from one client IP | 429 `AUTH_RATE_LIMITED` + `Retry-After` |
+//!
+//! # Failed-authentication limit
+//! Failures are counted per client IP (the same resolution as intake, so a spoofed
+//! `X-Forwarded-For` counts against the real peer; IPv6 by /64): a burst of
+//! [`FAILURE_BURST`], refilling at [`FAILURES_PER_MINUTE`]. Once an IP is over the limit
+//! it is *locked out* until a failure would be allowed again: every request from it is
+//! answered 429 before its token is even looked at, so a guesser learns nothing from
+//! further tries. Successful requests are never counted.
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+use super::{client_ip, ApiError, AppState};
+use crate::domain::TokenHash;
+use crate::ratelimit::ip_key;
+use crate::store::{Actor, ModeratorRecord, SiteGrants};
+
+/// A boxed future; actix extractors run on one worker thread, so it need not be `Send`.
+type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T>>>;
+
+/// Failed authentications one client IP may make in a row.
+pub const FAILURE_BURST: u32 = 10;
+/// How fast that allowance refills.
+pub const FAILURES_PER_MINUTE: u32 = 10;
+
+/// Counts failed authentications per client IP and locks out IPs over the limit.
+pub struct AuthFailures {
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    /// IPs over the limit, and until when.
+    locked: Mutex<HashMap<IpAddr, Instant>>,
+    clock: DefaultClock,
+}
+
+impl Default for AuthFailures {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AuthFailures {
+    pub fn new() -> Self {
+        // Both constants are non-zero.
+        let quota =
+            Quota::per_minute(NonZeroU32::new(FAILURES_PER_MINUTE).unwrap_or(NonZeroU32::MIN))
+                .allow_burst(NonZeroU32::new(FAILURE_BURST).unwrap_or(NonZeroU32::MIN));
+        AuthFailures {
+            limiter: DefaultKeyedRateLimiter::keyed(quota),
+            locked: Mutex::new(HashMap::new()),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// `Err(wait)` while `ip` is locked out.
+    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
+        let key = ip_key(ip);
+        let locked = self.locked.lock().unwrap_or_else(|e| e.into_inner());
+        match locked.get(&key) {
+            Some(until) => match until.checked_duration_since(Instant::now()) {
+                Some(wait) if !wait.is_zero() => Err(wait),
+                _ => Ok(()),
+            },
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failure from `ip`; `Some(wait)` when that one went over the limit (the IP
+    /// is now locked out for `wait`).
+    pub fn failed(&self, ip: IpAddr) -> Option<Duration> {
+        let key = ip_key(ip);
+        match self.limiter.check_key(&key) {
+            Ok(()) => None,
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(self.clock.now());
+                self.locked
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key, Instant::now() + wait);
+                Some(wait)
+            }
+        }
+    }
+
+    /// Forgets recovered IPs (run with the other limiters' pruning).
+    pub fn prune(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+        let now = Instant::now();
+        self.locked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, until| *until > now);
+    }
+}
+
+/// `Retry-After` in whole seconds, rounded up, at least 1.
+fn retry_secs(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
+/// An authenticated moderator.
+#[derive(Debug, Clone)]
+pub struct Moderator(pub ModeratorRecord);
+
+impl Moderator {
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    pub fn grants(&self) -> &SiteGrants {
+        &self.0.grants
+    }
+
+    /// Who the audit log will name.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            moderator_id: self.0.id,
+            name: self.0.name.clone(),
+        }
+    }
+
+    /// 403 unless the moderator may act on `site`.
+    pub fn require_site(&self, site: &str) -> Result<(), ApiError> {
+        if self.0.grants.allows(site) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden {
+                code: "SITE_NOT_GRANTED",
+                message: format!("you are not a moderator of site `{site}`"),
+            })
+        }
+    }
+}
+
+/// An authenticated admin: a moderator of every site who may also use the admin API.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Moderator);
+
+/// The bearer token of a request: `Ok(None)` without `Authorization`, `Err(())` when the
+/// header is not `Bearer <token>`.
+fn bearer(req: &HttpRequest) -> Result<Option<String>, ()> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty())
+        .map(|token| Some(token.to_owned()))
+        .ok_or(())
+}
+
+async fn authenticate(req: HttpRequest) -> Result<Moderator, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))?;
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip())
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("request without a peer address")))?;
+    let ip = client_ip::resolve(peer, req.headers(), &state.trusted_proxies);
+    let failures = &state.auth_failures;
+    if let Err(wait) = failures.check(ip) {
+        return Err(ApiError::AuthRateLimited {
+            retry_after_secs: retry_secs(wait),
+        });
+    }
+    let invalid = || {
+        let err = ApiError::Unauthorized {
+            code: "INVALID_TOKEN",
+            message: "the moderator token is not valid (unknown or revoked)",
+        };
+        match failures.failed(ip) {
+            Some(wait) => {
+                tracing::warn!(client_ip = %ip, "moderator authentication failures over the limit; locked out");
+                ApiError::AuthRateLimited {
+                    retry_after_secs: retry_secs(wait),
+                }
+            }
+            None => err,
+        }
+    };
+    let token = match bearer(&req) {
+        Ok(Some(token)) => token,
+        Ok(None) => {
+            return Err(ApiError::Unauthorized {
+                code: "MISSING_TOKEN",
+                message: "send `Authorization: Bearer <moderator token>`",
+            })
+        }
+        Err(()) => return Err(invalid()),
+    };
+    match state
+        .store
+        .moderator_by_token(TokenHash::of(&token))
+        .await?
+    {
+        Some(record) => Ok(Moderator(record)),
+        None => Err(invalid()),
+    }
+}
+
+impl FromRequest for Moderator {
+    type Error = ApiError;
+    type Future = BoxFuture<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(authenticate(req.clone()))
+    }
+}
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = BoxFuture<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let moderator = authenticate(req).await?;
+            if moderator.0.is_admin {
+                Ok(Admin(moderator))
+            } else {
+                Err(ApiError::Forbidden {
+                    code: "ADMIN_ONLY",
+                    message:
+                        "this needs an admin token (`commentguard moderator add NAME --admin`)"
+                            .into(),
+                })
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A burst of failures is allowed; the next one locks the IP out, other IPs are free.
+    #[test]
+    fn failures_lock_out_after_the_burst() {
+        let f = AuthFailures::new();
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        for i in 0..FAILURE_BURST {
+            assert_eq!(f.failed(ip), None, "failure {i}");
+            assert!(f.check(ip).is_ok());
+        }
+        let wait = f.failed(ip).expect("over the limit");
+        assert!(wait <= Duration::from_secs(6), "{wait:?}");
+        assert!(f.check(ip).is_err(), "locked out");
+        assert!(f.check("192.0.2.2".parse().unwrap()).is_ok());
+        assert_eq!(retry_secs(Duration::from_millis(5_100)), 6);
+    }
+}

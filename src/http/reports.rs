@@ -1,0 +1,126 @@
+//! `POST /api/v1/comments/{id}/report`: a reader reports a published comment.
+//!
+//! Body (JSON or form): `reason` (optional, ≤ 500 characters) and, for a plain HTML form,
+//! `redirect_to` (a page of the comment's site to send the browser back to with `303`).
+//!
+//! | situation | answer |
+//! |---|---|
+//! | recorded (whether or not it reached the threshold) | `202 {"comment_id", "status": "received"}` |
+//! | this IP already reported this comment | `409 ALREADY_REPORTED` (nothing changes) |
+//! | no such comment, or it is not published (held, rejected, already reported) | `404 COMMENT_NOT_FOUND` |
+//! | too many reports from this IP | `429 RATE_LIMITED` + `Retry-After` |
+//!
+//! A second report from the same IP is a 409 rather than an idempotent 200 so the page
+//! can say "you already reported this" instead of pretending a second report counted.
+//! The answer never says how many reports a comment has or whether this one took it
+//! down, so reporting cannot be used to probe the threshold.
+//!
+//! The client is identified by IP (the peer, or the right-most untrusted hop of a trusted
+//! proxy's `X-Forwarded-For`); reports are rate-limited per IP under the site's
+//! `rate_limit.report_ip_*`. The comment is looked up before the limit is counted (the
+//! limit is per site, and the comment names the site); unknown ids cost one read.
+//! At the site's `reports_to_review`-th report since the comment was last published it
+//! goes back to the review queue as `reported` (see [`crate::store`]'s `reports`).
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::fields::{Encoding, Fields};
+use super::{client_ip, ApiError, AppState};
+use crate::domain::{CommentId, ReportReason, Status, ValidationError, WebUrl};
+use crate::store::{NewReport, ReportOutcome};
+
+/// Largest accepted report body; a 500-character reason fits many times over.
+pub const MAX_REPORT_BYTES: usize = 8 * 1024;
+
+#[derive(Serialize)]
+struct ReportResponse {
+    comment_id: CommentId,
+    status: &'static str,
+}
+
+/// `POST /api/v1/comments/{id}/report`
+#[tracing::instrument(name = "report_comment", skip_all, fields(id = %id, outcome))]
+pub async fn report(
+    req: HttpRequest,
+    id: web::Path<i64>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let not_found = || ApiError::not_found("COMMENT_NOT_FOUND", "no such comment");
+    let id = CommentId::new(id.into_inner()).ok_or_else(not_found)?;
+    let encoding = Encoding::of(&req)?;
+    let body = payload
+        .to_bytes_limited(MAX_REPORT_BYTES)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge {
+            limit: MAX_REPORT_BYTES,
+        })?
+        .map_err(|err| {
+            ApiError::bad_request(
+                "INVALID_BODY",
+                format!("could not read the request body: {err}"),
+                None,
+            )
+        })?;
+    let fields = Fields::decode(encoding, &body)?;
+    let reason = ReportReason::parse(fields.optional("reason")?)?;
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip())
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("request without a peer address")))?;
+    let ip = client_ip::resolve(peer, req.headers(), &state.trusted_proxies);
+
+    let comment = state.store.comment(id).await?.ok_or_else(not_found)?;
+    if comment.status != Status::Published {
+        return Err(not_found());
+    }
+    let site = state.sites.get(&comment.site_id).ok_or_else(not_found)?;
+    state
+        .limiters
+        .check_report(site.id.as_str(), ip)
+        .map_err(ApiError::ReportRateLimited)?;
+    let redirect_to = match fields.optional("redirect_to")? {
+        None => None,
+        Some(raw) => {
+            let url = WebUrl::parse(raw, "redirect_to")?;
+            if !site.allows_origin(&url.origin()) {
+                return Err(ValidationError::new(
+                    "redirect_to",
+                    "REDIRECT_NOT_ALLOWED",
+                    "redirect_to must be a page of one of the site's origins",
+                )
+                .into());
+            }
+            Some(url)
+        }
+    };
+
+    let outcome = state
+        .store
+        .report(NewReport {
+            comment: id,
+            site: site.id.clone(),
+            client_ip: ip.to_string(),
+            reason: reason.as_str().to_owned(),
+            threshold: site.reports_to_review,
+        })
+        .await?;
+    tracing::Span::current().record("outcome", tracing::field::debug(&outcome));
+    match outcome {
+        ReportOutcome::Recorded { .. } => {}
+        ReportOutcome::AlreadyReported => return Err(ApiError::AlreadyReported),
+        // Taken down or decided between the lookup and the write.
+        ReportOutcome::NotFound => return Err(not_found()),
+    }
+    let body = ReportResponse {
+        comment_id: id,
+        status: "received",
+    };
+    if let (Encoding::Form, Some(redirect)) = (encoding, redirect_to) {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, redirect.as_str()))
+            .json(body));
+    }
+    Ok(HttpResponse::Accepted().json(body))
+}

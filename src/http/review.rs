@@ -1,0 +1,674 @@
+//! The review API: moderators list held comments, inspect one, decide, ban authors.
+//!
+//! | method | path | what |
+//! |---|---|---|
+//! | GET | `/api/v1/review` | the queue: filters, order, keyset pages, total |
+//! | GET | `/api/v1/review/{id}` | one comment with its audit log |
+//! | POST | `/api/v1/review/{id}/decision` | approve / reject one comment |
+//! | POST | `/api/v1/review/decisions` | up to 500 decisions, one result each |
+//! | POST | `/api/v1/review/authors/ban` | ban an author, optionally rejecting their comments |
+//! | POST | `/api/v1/review/authors/unban` | lift an author's bans |
+//!
+//! Every route takes a [`Moderator`] (401 without a valid token) and acts only on the
+//! sites the moderator is granted (403 otherwise). Handlers parse the request into
+//! domain types, call one store method and shape the answer; the rules (versions,
+//! idempotent repeats, audit rows, labels, webhook events) live in
+//! [`crate::store::Store::decide`] and [`crate::store::Store::ban`].
+use actix_web::{web, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::moderator_auth::Moderator;
+use super::{ApiError, AppState};
+use crate::classifier::Task;
+use crate::domain::{
+    ArticleId, BanTarget, CommentId, ModelScore, Note, ReasonCode, Site, Status, ValidationError,
+    Verdict,
+};
+use crate::pipeline::ModelThresholds;
+use crate::store::{
+    BanRequest, CommentState, DecisionOutcome, DecisionRequest, QueueOrder, QueuePosition,
+    QueueQuery, ReasonFilter, ReviewItem, SiteHolds, MAX_BULK_DECISIONS,
+};
+
+/// Queue items per page unless `limit` says otherwise.
+pub const DEFAULT_PAGE: usize = 50;
+/// Most queue items per page.
+pub const MAX_PAGE: usize = 200;
+/// Largest JSON body of a review request (a full bulk request with notes fits).
+pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
+/// Version prefix inside queue cursors.
+const CURSOR_PREFIX: &str = "q1";
+
+/// Registers the review routes (inside `/api/v1`).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/review")
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(MAX_JSON_BYTES)
+                    .error_handler(|err, _req| {
+                        ApiError::bad_request("INVALID_JSON", err.to_string(), None).into()
+                    }),
+            )
+            .route("", web::get().to(queue))
+            .route("/decisions", web::post().to(decide_many))
+            .route("/authors/ban", web::post().to(ban))
+            .route("/authors/unban", web::post().to(unban))
+            .route("/{id}", web::get().to(item))
+            .route("/{id}/decision", web::post().to(decide_one)),
+    );
+}
+
+fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) -> ApiError {
+    ValidationError::new(field, code, message).into()
+}
+
+/// An opaque queue cursor: the order it belongs to and the last `(key, id)` shown.
+fn encode_cursor(order: QueueOrder, pos: QueuePosition) -> String {
+    // The key's exact bits: the next page resumes exactly after this comment.
+    URL_SAFE_NO_PAD.encode(format!(
+        "{CURSOR_PREFIX}:{}:{:016x}:{}",
+        order.as_str(),
+        pos.key.to_bits(),
+        pos.id
+    ))
+}
+
+fn decode_cursor(cursor: &str, order: QueueOrder) -> Result<QueuePosition, ApiError> {
+    let bad = || ApiError::bad_request("INVALID_CURSOR", "cursor is not valid", Some("cursor"));
+    let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let mut parts = text.split(':');
+    let (Some(CURSOR_PREFIX), Some(o), Some(key), Some(id), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(bad());
+    };
+    if o != order.as_str() {
+        return Err(ApiError::bad_request(
+            "INVALID_CURSOR",
+            format!("this cursor is for order={o}; keep the query of the first page"),
+            Some("cursor"),
+        ));
+    }
+    let key = u64::from_str_radix(key, 16)
+        .map(f64::from_bits)
+        .map_err(|_| bad())?;
+    let id = id.parse().ok().and_then(CommentId::new).ok_or_else(bad)?;
+    Ok(QueuePosition { key, id })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct QueueParams {
+    status: Option<String>,
+    site: Option<String>,
+    article_id: Option<String>,
+    reason: Option<String>,
+    order: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// The hold thresholds in force for `site` (its config over the models' defaults).
+fn holds(state: &AppState, site: &Site) -> SiteHolds {
+    let classifier = state.classifier.load();
+    let t = ModelThresholds::resolve(
+        site,
+        classifier.thresholds(Task::Spam),
+        classifier.thresholds(Task::Abuse),
+    );
+    SiteHolds {
+        site: site.id.clone(),
+        spam_hold: t.spam.hold,
+        abuse_hold: t.abuse.hold,
+    }
+}
+
+fn parse_queue(
+    p: &QueueParams,
+    state: &AppState,
+    moderator: &Moderator,
+) -> Result<QueueQuery, ApiError> {
+    let status = match p.status.as_deref().map(str::trim) {
+        None | Some("") => Status::Pending,
+        Some(raw) => raw.parse().map_err(|_| {
+            invalid(
+                "status",
+                "INVALID_STATUS",
+                "status must be pending, published, rejected or reported",
+            )
+        })?,
+    };
+    let sites: Vec<SiteHolds> = match p.site.as_deref().map(str::trim) {
+        Some(id) if !id.is_empty() => {
+            let site = state
+                .sites
+                .get(id)
+                .ok_or_else(|| invalid("site", "UNKNOWN_SITE", "no such site on this instance"))?;
+            moderator.require_site(id)?;
+            vec![holds(state, site)]
+        }
+        _ => {
+            let mut sites: Vec<SiteHolds> = state
+                .sites
+                .iter()
+                .filter(|s| moderator.grants().allows(s.id.as_str()))
+                .map(|s| holds(state, s))
+                .collect();
+            sites.sort_by(|a, b| a.site.cmp(&b.site));
+            sites
+        }
+    };
+    if sites.is_empty() {
+        return Err(ApiError::Forbidden {
+            code: "SITE_NOT_GRANTED",
+            message: "you are not a moderator of any site of this instance".into(),
+        });
+    }
+    let article_id = p
+        .article_id
+        .as_deref()
+        .filter(|a| !a.trim().is_empty())
+        .map(ArticleId::parse)
+        .transpose()?;
+    let reason = match p.reason.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("reported") => Some(ReasonFilter::Reported),
+        Some(raw) => Some(ReasonFilter::Code(
+            serde_json::from_value::<ReasonCode>(serde_json::Value::String(raw.to_owned()))
+                .map_err(|_| {
+                    invalid(
+                        "reason",
+                        "INVALID_REASON",
+                        "reason must be a reason code (spam, abuse, too_many_links, ...) or reported",
+                    )
+                })?,
+        )),
+    };
+    let order = match p.order.as_deref().map(str::trim) {
+        None | Some("") => QueueOrder::Oldest,
+        Some(raw) => QueueOrder::parse(raw).ok_or_else(|| {
+            invalid(
+                "order",
+                "INVALID_ORDER",
+                "order must be oldest, newest, spam, abuse or uncertain",
+            )
+        })?,
+    };
+    let limit = match p.limit.as_deref().map(str::trim) {
+        None | Some("") => DEFAULT_PAGE,
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=MAX_PAGE).contains(l))
+            .ok_or_else(|| {
+                invalid(
+                    "limit",
+                    "OUT_OF_RANGE",
+                    format!("limit must be between 1 and {MAX_PAGE}"),
+                )
+            })?,
+    };
+    let after = p
+        .cursor
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| decode_cursor(c, order))
+        .transpose()?;
+    Ok(QueueQuery {
+        sites,
+        status,
+        article_id,
+        reason,
+        order,
+        after,
+        limit,
+    })
+}
+
+/// A score with the thresholds it is judged against on its site.
+#[derive(Serialize)]
+struct ScoreView<'a> {
+    probability: f64,
+    top_tokens: &'a [String],
+    /// The site's thresholds (absent if the site is no longer configured).
+    hold: Option<f64>,
+    reject: Option<f64>,
+}
+
+/// A queue item as moderators (and the review page) see it.
+fn item_view(state: &AppState, item: &ReviewItem) -> serde_json::Value {
+    let c = &item.comment;
+    let thresholds = state.sites.get(&c.site_id).map(|site| {
+        let classifier = state.classifier.load();
+        ModelThresholds::resolve(
+            site,
+            classifier.thresholds(Task::Spam),
+            classifier.thresholds(Task::Abuse),
+        )
+    });
+    let score = |s: &'_ Option<ModelScore>, task: Task| {
+        let t = thresholds.map(|t| match task {
+            Task::Spam => t.spam,
+            Task::Abuse => t.abuse,
+        });
+        s.as_ref().map(|s| {
+            json!(ScoreView {
+                probability: s.probability,
+                top_tokens: &s.top_tokens,
+                hold: t.map(|t| t.hold),
+                reject: t.map(|t| t.reject),
+            })
+        })
+    };
+    json!({
+        "id": c.id,
+        "site": c.site_id,
+        "status": c.status,
+        "version": c.version,
+        "article": {"id": c.article_id, "url": c.article_url},
+        "parent_id": c.parent_id,
+        "author": {
+            "name": c.author_name,
+            "email": c.author_email,
+            "url": c.author_url,
+            "client_ip": c.client_ip,
+            "user_agent": c.user_agent,
+            "history": item.author_history,
+        },
+        "body": c.body,
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+        "scores": {
+            "spam": score(&c.spam, Task::Spam),
+            "abuse": score(&c.abuse, Task::Abuse),
+        },
+        "reasons": c.reasons,
+        "report_count": item.report_count,
+        "labels": item.labels,
+        "decided_at": item.decided_at,
+    })
+}
+
+/// `GET /api/v1/review?status=&site=&article_id=&reason=&order=&limit=&cursor=`
+#[tracing::instrument(name = "review_queue", skip_all, fields(moderator = %moderator.name()))]
+pub async fn queue(
+    params: web::Query<QueueParams>,
+    state: web::Data<AppState>,
+    moderator: Moderator,
+) -> Result<HttpResponse, ApiError> {
+    let query = parse_queue(&params, &state, &moderator)?;
+    let order = query.order;
+    let page = state.store.review_queue(query).await?;
+    let items: Vec<_> = page.items.iter().map(|i| item_view(&state, i)).collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "items": items,
+        "total": page.total,
+        "next_cursor": page.next.map(|pos| encode_cursor(order, pos)),
+    })))
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("COMMENT_NOT_FOUND", "no such comment")
+}
+
+/// `GET /api/v1/review/{id}`: the comment as in the queue, plus `decisions`, its audit
+/// log, oldest first.
+#[tracing::instrument(name = "review_item", skip_all, fields(id = %id))]
+pub async fn item(
+    id: web::Path<i64>,
+    state: web::Data<AppState>,
+    moderator: Moderator,
+) -> Result<HttpResponse, ApiError> {
+    let id = CommentId::new(id.into_inner()).ok_or_else(not_found)?;
+    let (item, audit) = state.store.review_item(id).await?.ok_or_else(not_found)?;
+    moderator.require_site(&item.comment.site_id)?;
+    let mut view = item_view(&state, &item);
+    view["decisions"] = json!(audit);
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// A decision as sent; every field optional so each missing one is reported by name.
+#[derive(Debug, Deserialize)]
+pub struct DecisionBody {
+    id: Option<i64>,
+    decision: Option<String>,
+    label: Option<String>,
+    note: Option<String>,
+    version: Option<i64>,
+}
+
+impl DecisionBody {
+    fn parse(&self, id: Option<i64>) -> Result<DecisionRequest, ValidationError> {
+        let id = id
+            .or(self.id)
+            .and_then(CommentId::new)
+            .ok_or_else(|| ValidationError::new("id", "REQUIRED", "id must be a comment id"))?;
+        let decision = self.decision.as_deref().ok_or_else(|| {
+            ValidationError::new("decision", "REQUIRED", "decision is approve or reject")
+        })?;
+        let verdict = Verdict::parse(decision, self.label.as_deref())?;
+        let note = Note::parse(self.note.as_deref())?;
+        let version = self.version.filter(|v| *v >= 1).ok_or_else(|| {
+            ValidationError::new(
+                "version",
+                "REQUIRED",
+                "version must be the comment version you decided on",
+            )
+        })?;
+        Ok(DecisionRequest {
+            id,
+            verdict,
+            note,
+            version,
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct AppliedView<'a> {
+    #[serde(flatten)]
+    state: &'a CommentState,
+    previous_status: Status,
+    /// `false` when the same decision was already in force (nothing was written).
+    changed: bool,
+}
+
+/// The outcome of one decision as an HTTP error, or its success view.
+fn outcome(
+    outcome: DecisionOutcome,
+    seen: i64,
+    site_hint: impl FnOnce() -> String,
+) -> Result<serde_json::Value, ApiError> {
+    match outcome {
+        DecisionOutcome::Applied {
+            state,
+            previous,
+            changed,
+        } => Ok(json!(AppliedView {
+            state: &state,
+            previous_status: previous,
+            changed,
+        })),
+        DecisionOutcome::NotFound => Err(not_found()),
+        DecisionOutcome::Forbidden => Err(ApiError::Forbidden {
+            code: "SITE_NOT_GRANTED",
+            message: format!("you are not a moderator of {}", site_hint()),
+        }),
+        DecisionOutcome::Stale { current } => Err(ApiError::StaleVersion {
+            seen,
+            current: Box::new(json!(current)),
+        }),
+    }
+}
+
+/// `POST /api/v1/review/{id}/decision`
+/// `{"decision": "approve"|"reject", "label": "spam"|"abuse"|"other", "note", "version"}`
+#[tracing::instrument(name = "review_decide", skip_all, fields(id = %id, moderator = %moderator.name()))]
+pub async fn decide_one(
+    id: web::Path<i64>,
+    body: web::Json<DecisionBody>,
+    state: web::Data<AppState>,
+    moderator: Moderator,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    if CommentId::new(id).is_none() {
+        return Err(not_found());
+    }
+    let request = body.parse(Some(id))?;
+    let seen = request.version;
+    let mut outcomes = state
+        .store
+        .decide(moderator.actor(), moderator.grants().clone(), vec![request])
+        .await?;
+    let one = outcomes
+        .pop()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the store returned no outcome")))?;
+    let view = outcome(one, seen, || "this comment's site".into())?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BulkBody {
+    decisions: Vec<DecisionBody>,
+}
+
+/// An error as one entry of a bulk answer: the API's error shape, per item.
+fn item_error(err: &ApiError) -> serde_json::Value {
+    let (_, code) = err.status_and_code();
+    let (message, field) = match err {
+        ApiError::Invalid(e) => (e.message.clone(), Some(e.field)),
+        ApiError::StaleVersion { .. } => (err.to_string(), Some("version")),
+        other => (other.to_string(), None),
+    };
+    let mut entry =
+        json!({"ok": false, "error": {"code": code, "message": message, "field": field}});
+    if let ApiError::StaleVersion { current, .. } = err {
+        entry["current"] = (**current).clone();
+    }
+    entry
+}
+
+/// `POST /api/v1/review/decisions` `{"decisions": [{"id", "decision", "label", "note",
+/// "version"}, ...]}` (at most 500): each decision is applied or refused on its own; the
+/// answer is 200 with one result per decision, in order.
+#[tracing::instrument(name = "review_decide_many", skip_all, fields(moderator = %moderator.name(), n = body.decisions.len()))]
+pub async fn decide_many(
+    body: web::Json<BulkBody>,
+    state: web::Data<AppState>,
+    moderator: Moderator,
+) -> Result<HttpResponse, ApiError> {
+    let n = body.decisions.len();
+    if n == 0 || n > MAX_BULK_DECISIONS {
+        return Err(invalid(
+            "decisions",
+            "OUT_OF_RANGE",
+            format!("send between 1 and {MAX_BULK_DECISIONS} decisions"),
+        ));
+    }
+    // Refusals found while parsing keep their place; the rest go to the store together.
+    let parsed: Vec<Result<DecisionRequest, ValidationError>> =
+        body.decisions.iter().map(|d| d.parse(None)).collect();
+    let requests: Vec<DecisionRequest> = parsed
+        .iter()
+        .filter_map(|p| p.as_ref().ok().cloned())
+        .collect();
+    let mut outcomes = state
+        .store
+        .decide(moderator.actor(), moderator.grants().clone(), requests)
+        .await?
+        .into_iter();
+    let mut results = Vec::with_capacity(n);
+    let (mut applied, mut refused) = (0usize, 0usize);
+    for (raw, parsed) in body.decisions.iter().zip(parsed) {
+        let entry = match parsed {
+            Err(e) => Err(ApiError::from(e)),
+            Ok(request) => {
+                let o = outcomes.next().ok_or_else(|| {
+                    ApiError::Internal(anyhow::anyhow!("the store returned too few outcomes"))
+                })?;
+                outcome(o, request.version, || "this comment's site".into())
+            }
+        };
+        let mut entry = match entry {
+            Ok(mut view) => {
+                applied += 1;
+                view["ok"] = json!(true);
+                view
+            }
+            Err(err) => {
+                refused += 1;
+                item_error(&err)
+            }
+        };
+        entry["id"] = json!(raw.id);
+        results.push(entry);
+    }
+    Ok(HttpResponse::Ok().json(json!({
+        "results": results,
+        "applied": applied,
+        "refused": refused,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BanBody {
+    site: Option<String>,
+    author_email: Option<String>,
+    client_ip: Option<String>,
+    #[serde(default)]
+    reject_existing: bool,
+    until: Option<String>,
+    note: Option<String>,
+}
+
+/// Unix milliseconds of an RFC 3339 time in the future.
+fn parse_until(raw: &str) -> Result<i64, ApiError> {
+    let t = OffsetDateTime::parse(raw.trim(), &Rfc3339).map_err(|_| {
+        invalid(
+            "until",
+            "INVALID_TIME",
+            "until must be an RFC 3339 time, e.g. 2030-01-31T12:00:00Z",
+        )
+    })?;
+    let millis = i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+    if millis <= crate::store::now_millis() {
+        return Err(invalid(
+            "until",
+            "IN_THE_PAST",
+            "until must be in the future",
+        ));
+    }
+    Ok(millis)
+}
+
+fn rfc3339(millis: i64) -> Option<String> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+}
+
+/// The site and author a ban request names, checked against the moderator's grants.
+fn ban_target<'a>(
+    state: &'a AppState,
+    moderator: &Moderator,
+    site: Option<&str>,
+    email: Option<&str>,
+    ip: Option<&str>,
+) -> Result<(&'a Site, BanTarget), ApiError> {
+    let site = state.sites.resolve(site)?;
+    moderator.require_site(site.id.as_str())?;
+    Ok((site, BanTarget::parse(email, ip)?))
+}
+
+/// `POST /api/v1/review/authors/ban` `{"site", "author_email" | "client_ip",
+/// "reject_existing", "until", "note"}`
+#[tracing::instrument(name = "review_ban", skip_all, fields(moderator = %moderator.name()))]
+pub async fn ban(
+    body: web::Json<BanBody>,
+    state: web::Data<AppState>,
+    moderator: Moderator,
+) -> Result<HttpResponse, ApiError> {
+    let (site, target) = ban_target(
+        &state,
+        &moderator,
+        body.site.as_deref(),
+        body.author_email.as_deref(),
+        body.client_ip.as_deref(),
+    )?;
+    let until = body.until.as_deref().map(parse_until).transpose()?;
+    let note = Note::parse(body.note.as_deref())?;
+    let request = BanRequest {
+        site: site.id.clone(),
+        target: target.clone(),
+        reject_existing: body.reject_existing,
+        until,
+        note: note.clone(),
+    };
+    let done = state.store.ban(moderator.actor(), request).await?;
+    let mut ban = json!({
+        "id": done.ban_id,
+        "site": site.id.as_str(),
+        "until": until.and_then(rfc3339),
+        "note": note.as_str(),
+    });
+    match &target {
+        BanTarget::Email(_) => ban["author_email"] = json!(target.key()),
+        BanTarget::Ip(_) => ban["client_ip"] = json!(target.key()),
+    }
+    Ok(HttpResponse::Ok().json(json!({
+        "ban": ban,
+        "replaced": done.replaced,
+        "rejected": done.rejected,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UnbanBody {
+    site: Option<String>,
+    author_email: Option<String>,
+    client_ip: Option<String>,
+}
+
+/// `POST /api/v1/review/authors/unban` `{"site", "author_email" | "client_ip"}`: lifts
+/// the author's active bans (`lifted` says how many; 0 if there were none). Comments the
+/// ban rejected stay rejected; restore them one by one.
+#[tracing::instrument(name = "review_unban", skip_all, fields(moderator = %moderator.name()))]
+pub async fn unban(
+    body: web::Json<UnbanBody>,
+    state: web::Data<AppState>,
+    moderator: Moderator,
+) -> Result<HttpResponse, ApiError> {
+    let (site, target) = ban_target(
+        &state,
+        &moderator,
+        body.site.as_deref(),
+        body.author_email.as_deref(),
+        body.client_ip.as_deref(),
+    )?;
+    let lifted = state
+        .store
+        .unban(moderator.actor(), site.id.clone(), target)
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"lifted": lifted})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cursor resumes at exactly the key and id it was made from, and only for its order.
+    #[test]
+    fn cursors_round_trip() {
+        let pos = QueuePosition {
+            key: 0.123_456_789_012_345_67,
+            id: CommentId::new(42).unwrap(),
+        };
+        let c = encode_cursor(QueueOrder::Uncertain, pos);
+        assert_eq!(decode_cursor(&c, QueueOrder::Uncertain).unwrap(), pos);
+        assert!(decode_cursor(&c, QueueOrder::Spam).is_err());
+        assert!(decode_cursor("garbage", QueueOrder::Spam).is_err());
+    }
+
+    /// `until` is RFC 3339 and in the future.
+    #[test]
+    fn until_times() {
+        assert!(parse_until("2999-01-01T00:00:00Z").is_ok());
+        assert!(parse_until("2999-01-01T02:00:00+02:00").is_ok());
+        assert!(parse_until("2000-01-01T00:00:00Z").is_err());
+        assert!(parse_until("tomorrow").is_err());
+        assert_eq!(
+            rfc3339(32_503_680_000_000).as_deref(),
+            Some("3000-01-01T00:00:00Z")
+        );
+    }
+}

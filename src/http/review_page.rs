@@ -1,0 +1,79 @@
+//! `GET /review`: the moderators' page — plain HTML, CSS and vanilla JavaScript compiled
+//! into the binary (`include_str!`), no build step, no third-party resource.
+//!
+//! The page asks for a moderator token (kept in `sessionStorage`, so it dies with the
+//! tab), lists the pending queue through the review API and posts decisions. It is
+//! served with a strict Content-Security-Policy: scripts, styles and API calls from this
+//! origin only, nothing inline, no frames, no forms posting anywhere. Comment text and
+//! every other value from the API are inserted with `textContent`, never as HTML, so a
+//! comment cannot script the moderator's browser even if the CSP were missing.
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{web, HttpResponse};
+
+const PAGE: &str = include_str!("review_page.html");
+const SCRIPT: &str = include_str!("review_page.js");
+const STYLE: &str = include_str!("review_page.css");
+
+/// The policy of the page and its assets.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; \
+     form-action 'none'; frame-ancestors 'none'";
+
+/// Registers `/review`, `/review/review.js` and `/review/review.css`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/review").route(web::get().to(page)))
+        .service(web::resource("/review/review.js").route(web::get().to(script)))
+        .service(web::resource("/review/review.css").route(web::get().to(style)));
+}
+
+fn respond(content_type: &'static str, body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(content_type)))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(body)
+}
+
+pub async fn page() -> HttpResponse {
+    respond("text/html; charset=utf-8", PAGE)
+}
+
+pub async fn script() -> HttpResponse {
+    respond("text/javascript; charset=utf-8", SCRIPT)
+}
+
+pub async fn style() -> HttpResponse {
+    respond("text/css; charset=utf-8", STYLE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The page loads only its own script and style, and the script never writes HTML.
+    #[test]
+    fn page_is_self_contained_and_never_writes_html() {
+        assert!(PAGE.contains(r#"<script src="/review/review.js" defer></script>"#));
+        assert!(PAGE.contains(r#"<link rel="stylesheet" href="/review/review.css">"#));
+        assert!(
+            !PAGE.contains("<script>"),
+            "no inline script (CSP forbids it)"
+        );
+        assert!(!PAGE.contains("style="), "no inline style (CSP forbids it)");
+        for sink in [
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+        ] {
+            assert!(!SCRIPT.contains(sink), "review_page.js must not use {sink}");
+        }
+    }
+}

@@ -1,0 +1,466 @@
+//! The webhook outbox: events written in the same transaction as the change they report,
+//! delivered later by [`crate::webhooks`].
+//!
+//! # Invariants
+//! - [`enqueue_event`] runs inside the caller's transaction (the writer's batch): an event
+//!   row exists if and only if the status change it reports committed. A crash between
+//!   the commit and the delivery loses nothing; the worker finds the row on restart.
+//! - Only sites listed in `webhook_sites` (rewritten from the configuration at start, see
+//!   [`set_webhook_sites`]) get rows. Other sites pay one primary-key lookup and store
+//!   nothing.
+//! - The payload is a snapshot of the comment taken at enqueue time and stored as the
+//!   exact bytes that are POSTed: every retry of an event sends the same body under the
+//!   same `event_id`.
+//! - A row is handed to at most one attempt at a time: [`claim_due`] leases it
+//!   (`leased_until`, and `next_attempt_at` moved to the same instant) for longer than the
+//!   attempt's timeout, and claims run on the single writer, so two claims can never take
+//!   the same row. An attempt that never reports back (the process died) is retried once
+//!   the lease has passed.
+//! - A delivery to a site makes that site's other waiting events due at once (not leased
+//!   ones): a receiver that comes back after an outage gets its backlog now, not as each
+//!   event's backoff runs out.
+use rusqlite::{params, Connection};
+
+use super::StoreError;
+use crate::domain::Status;
+
+/// The events a webhook receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WebhookEvent {
+    /// A comment was held for a moderator (`pending`).
+    Held,
+    /// A comment became visible on its article.
+    Published,
+    /// A comment was rejected.
+    Rejected,
+    /// Readers' reports took a published comment off its article (`reported`).
+    Reported,
+}
+
+impl WebhookEvent {
+    /// Every event, in documentation order.
+    pub const ALL: [WebhookEvent; 4] = [
+        WebhookEvent::Held,
+        WebhookEvent::Published,
+        WebhookEvent::Rejected,
+        WebhookEvent::Reported,
+    ];
+
+    /// The event a comment that has just entered `status` emits.
+    pub fn for_status(status: Status) -> WebhookEvent {
+        match status {
+            Status::Pending => WebhookEvent::Held,
+            Status::Published => WebhookEvent::Published,
+            Status::Rejected => WebhookEvent::Rejected,
+            Status::Reported => WebhookEvent::Reported,
+        }
+    }
+
+    /// The event's name on the wire (`comment.held`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookEvent::Held => "comment.held",
+            WebhookEvent::Published => "comment.published",
+            WebhookEvent::Rejected => "comment.rejected",
+            WebhookEvent::Reported => "comment.reported",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(name: &str) -> Option<WebhookEvent> {
+        WebhookEvent::ALL.into_iter().find(|e| e.as_str() == name)
+    }
+}
+
+/// Records `event` about comment `comment_id` of `site` for delivery, inside the caller's
+/// transaction (pass the writer's connection, or a `Transaction`).
+///
+/// Does nothing when `site` has no webhook configured, or when the comment does not
+/// belong to `site`. `event` is a wire name (`comment.held`, `comment.published`,
+/// `comment.rejected`, `comment.reported`; see [`WebhookEvent::for_status`]); any other
+/// name is an error. Call it *after* the change, so the snapshot shows the new status and
+/// version.
+pub(crate) fn enqueue_event(
+    tx: &Connection,
+    site: &str,
+    event: &str,
+    comment_id: i64,
+) -> rusqlite::Result<()> {
+    let Some(event) = WebhookEvent::parse(event) else {
+        return Err(rusqlite::Error::ToSqlConversionFailure(
+            format!("unknown webhook event `{event}`").into(),
+        ));
+    };
+    // One statement: the site check, the event id and the payload snapshot all happen in
+    // SQLite, so a site without a webhook costs one lookup and no allocation here.
+    tx.prepare_cached(
+        "INSERT INTO webhook_outbox
+            (event_id, site_id, event, comment_id, payload, created_at, next_attempt_at)
+         SELECT ev.id, c.site_id, ?2, c.id,
+                json_object(
+                    'id', ev.id,
+                    'event', ?2,
+                    'site', c.site_id,
+                    'occurred_at', ?4,
+                    'comment', json_object(
+                        'id', c.id,
+                        'article_id', c.article_id,
+                        'article_url', c.article_url,
+                        'parent_id', c.parent_id,
+                        'status', c.status,
+                        'version', c.version,
+                        'reasons', json((SELECT json_group_array(code) FROM
+                                          (SELECT code FROM comment_reasons
+                                           WHERE comment_id = c.id ORDER BY seq))),
+                        'created_at', c.created_at,
+                        'updated_at', c.updated_at)),
+                ?4, ?4
+         FROM comments c, (SELECT 'evt_' || lower(hex(randomblob(16))) AS id) ev
+         WHERE c.id = ?3 AND c.site_id = ?1
+           AND EXISTS (SELECT 1 FROM webhook_sites w WHERE w.site_id = ?1)",
+    )?
+    .execute(params![
+        site,
+        event.as_str(),
+        comment_id,
+        super::now_millis()
+    ])?;
+    Ok(())
+}
+
+/// Replaces the list of sites whose events are enqueued. Undelivered events of sites no
+/// longer listed are marked failed (`webhook removed`), not deleted.
+pub(super) fn set_webhook_sites(
+    conn: &Connection,
+    sites: &[String],
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM webhook_sites", [])?;
+    let mut insert =
+        conn.prepare_cached("INSERT OR IGNORE INTO webhook_sites (site_id) VALUES (?1)")?;
+    for site in sites {
+        insert.execute([site])?;
+    }
+    conn.execute(
+        "UPDATE webhook_outbox SET failed_at = ?1,
+                last_error = 'webhook removed from the configuration'
+         WHERE delivered_at IS NULL AND failed_at IS NULL
+           AND site_id NOT IN (SELECT site_id FROM webhook_sites)",
+        [now],
+    )?;
+    Ok(())
+}
+
+/// An event claimed for one delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueEvent {
+    /// The outbox row.
+    pub row: i64,
+    /// Stable id, sent as `Webhook-Id` on every attempt.
+    pub event_id: String,
+    pub site: String,
+    /// Wire name, e.g. `comment.held`.
+    pub event: String,
+    /// The exact body to POST.
+    pub payload: String,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// When the event happened (unix milliseconds).
+    pub created_at: i64,
+}
+
+/// How an attempt ended, as the delivery policy decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// The receiver answered 2xx.
+    Delivered { status: u16 },
+    /// Try again at `at` (unix milliseconds).
+    Retry {
+        at: i64,
+        status: Option<u16>,
+        error: String,
+    },
+    /// Stop trying; the row is kept, marked failed.
+    GiveUp { status: Option<u16>, error: String },
+}
+
+/// Whether any event is due at `now` (a cheap read before claiming on the writer).
+pub(super) fn any_due(conn: &Connection, now: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM webhook_outbox
+             WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?1)",
+        )?
+        .query_row([now], |row| row.get(0))?)
+}
+
+/// Claims up to `limit` due events, oldest due first: counts the attempt and moves each
+/// one's `next_attempt_at` to `now + lease_ms`, so no other claim takes it while the
+/// attempt is in flight (and a lost attempt is retried after the lease).
+pub(super) fn claim_due(
+    conn: &Connection,
+    now: i64,
+    limit: usize,
+    lease_ms: i64,
+) -> Result<Vec<DueEvent>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE webhook_outbox
+         SET attempts = attempts + 1, next_attempt_at = ?1 + ?3, leased_until = ?1 + ?3
+         WHERE id IN (SELECT id FROM webhook_outbox
+                      WHERE delivered_at IS NULL AND failed_at IS NULL
+                        AND next_attempt_at <= ?1
+                      ORDER BY next_attempt_at, id
+                      LIMIT ?2)
+         RETURNING id, event_id, site_id, event, payload, attempts, created_at",
+    )?;
+    let rows = stmt.query_map(
+        params![now, i64::try_from(limit).unwrap_or(i64::MAX), lease_ms],
+        |row| {
+            Ok(DueEvent {
+                row: row.get(0)?,
+                event_id: row.get(1)?,
+                site: row.get(2)?,
+                event: row.get(3)?,
+                payload: row.get(4)?,
+                attempt: row.get(5)?,
+                created_at: row.get(6)?,
+            })
+        },
+    )?;
+    let mut claimed: Vec<DueEvent> = rows.collect::<Result<_, _>>()?;
+    // RETURNING gives no order guarantee; attempts start oldest first.
+    claimed.sort_by_key(|e| e.row);
+    Ok(claimed)
+}
+
+/// Records how the attempt on `row` ended.
+pub(super) fn record_attempt(
+    conn: &Connection,
+    row: i64,
+    outcome: &AttemptOutcome,
+    now: i64,
+) -> Result<(), StoreError> {
+    match outcome {
+        AttemptOutcome::Delivered { status } => {
+            conn.prepare_cached(
+                "UPDATE webhook_outbox
+                 SET delivered_at = ?2, leased_until = NULL, last_status = ?3, last_error = NULL
+                 WHERE id = ?1",
+            )?
+            .execute(params![row, now, status])?;
+            // The receiver is up: its backlog need not wait out each event's backoff.
+            conn.prepare_cached(
+                "UPDATE webhook_outbox SET next_attempt_at = ?2
+                 WHERE site_id = (SELECT site_id FROM webhook_outbox WHERE id = ?1)
+                   AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at > ?2
+                   AND (leased_until IS NULL OR leased_until <= ?2)",
+            )?
+            .execute(params![row, now])?
+        }
+        AttemptOutcome::Retry { at, status, error } => conn
+            .prepare_cached(
+                "UPDATE webhook_outbox
+                 SET next_attempt_at = ?2, leased_until = NULL, last_status = ?3, last_error = ?4
+                 WHERE id = ?1 AND delivered_at IS NULL AND failed_at IS NULL",
+            )?
+            .execute(params![row, at, status, error])?,
+        AttemptOutcome::GiveUp { status, error } => conn
+            .prepare_cached(
+                "UPDATE webhook_outbox
+                 SET failed_at = ?2, leased_until = NULL, last_status = ?3, last_error = ?4
+                 WHERE id = ?1 AND delivered_at IS NULL",
+            )?
+            .execute(params![row, now, status, error])?,
+    };
+    Ok(())
+}
+
+/// Deletes events delivered before `before`; returns how many.
+pub(super) fn prune_delivered(conn: &Connection, before: i64) -> Result<usize, StoreError> {
+    Ok(conn
+        .prepare_cached("DELETE FROM webhook_outbox WHERE delivered_at < ?1")?
+        .execute([before])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::schema::migrated_in_memory;
+
+    /// A database with one comment (id 1) on site `news`, whose webhook is configured.
+    fn db() -> Connection {
+        let conn = migrated_in_memory();
+        conn.execute_batch(
+            "INSERT INTO comments (site_id, article_id, article_url, author_name, author_email,
+                                   body, body_hash, status, client_ip, created_at, updated_at)
+             VALUES ('news', 'a1', 'https://news.example/a1', 'Ann', 'ann@example.com',
+                     'hello', x'00', 'pending', '192.0.2.1', 1000, 1000);
+             INSERT INTO comment_reasons (comment_id, seq, code, outcome, detail)
+             VALUES (1, 0, 'spam', 'hold', '0.9'), (1, 1, 'too_many_links', 'hold', '3');",
+        )
+        .unwrap();
+        set_webhook_sites(&conn, &["news".to_owned()], 0).unwrap();
+        conn
+    }
+
+    fn payloads(conn: &Connection) -> Vec<serde_json::Value> {
+        let mut stmt = conn
+            .prepare("SELECT payload FROM webhook_outbox ORDER BY id")
+            .unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+        rows.map(|p| serde_json::from_str(&p.unwrap()).unwrap())
+            .collect()
+    }
+
+    /// The payload is a snapshot of the comment with no e-mail, IP or text in it.
+    #[test]
+    fn enqueue_snapshots_the_comment() {
+        let conn = db();
+        enqueue_event(&conn, "news", "comment.held", 1).unwrap();
+        let p = &payloads(&conn)[0];
+        assert!(p["id"].as_str().unwrap().starts_with("evt_"));
+        assert_eq!(p["event"], "comment.held");
+        assert_eq!(p["site"], "news");
+        let c = &p["comment"];
+        assert_eq!(c["id"], 1);
+        assert_eq!(c["article_id"], "a1");
+        assert_eq!(c["article_url"], "https://news.example/a1");
+        assert_eq!(c["status"], "pending");
+        assert_eq!(c["version"], 1);
+        assert_eq!(c["reasons"], serde_json::json!(["spam", "too_many_links"]));
+        assert_eq!(c["created_at"], 1000);
+        let text = p.to_string();
+        for private in ["ann@example.com", "192.0.2.1", "hello", "Ann"] {
+            assert!(!text.contains(private), "{private} leaked: {text}");
+        }
+    }
+
+    /// Sites without a webhook, unknown comments and a comment of another site enqueue
+    /// nothing; an unknown event name is an error.
+    #[test]
+    fn enqueue_only_for_configured_sites() {
+        let conn = db();
+        enqueue_event(&conn, "other", "comment.held", 1).unwrap();
+        enqueue_event(&conn, "news", "comment.held", 99).unwrap();
+        set_webhook_sites(&conn, &[], 0).unwrap();
+        enqueue_event(&conn, "news", "comment.held", 1).unwrap();
+        assert!(payloads(&conn).is_empty());
+        assert!(enqueue_event(&conn, "news", "comment.deleted", 1).is_err());
+    }
+
+    /// A claimed event is not claimed again until its lease passes; delivered and
+    /// given-up events never again.
+    #[test]
+    fn claims_are_exclusive_and_leased() {
+        let conn = db();
+        for _ in 0..3 {
+            enqueue_event(&conn, "news", "comment.held", 1).unwrap();
+        }
+        let now = super::super::now_millis();
+        let first = claim_due(&conn, now, 2, 1_000).unwrap();
+        assert_eq!(first.len(), 2);
+        assert!(first.iter().all(|e| e.attempt == 1));
+        let second = claim_due(&conn, now, 10, 1_000).unwrap();
+        assert_eq!(second.len(), 1, "only the unclaimed one");
+        assert!(claim_due(&conn, now + 999, 10, 1_000).unwrap().is_empty());
+
+        record_attempt(
+            &conn,
+            first[0].row,
+            &AttemptOutcome::Delivered { status: 200 },
+            now,
+        )
+        .unwrap();
+        let retry = AttemptOutcome::Retry {
+            at: now + 50,
+            status: Some(500),
+            error: "HTTP 500".into(),
+        };
+        record_attempt(&conn, first[1].row, &retry, now).unwrap();
+        let give_up = AttemptOutcome::GiveUp {
+            status: None,
+            error: "too old".into(),
+        };
+        record_attempt(&conn, second[0].row, &give_up, now).unwrap();
+
+        assert!(any_due(&conn, now + 50).unwrap());
+        let again = claim_due(&conn, now + 5_000, 10, 1_000).unwrap();
+        assert_eq!(again.len(), 1, "only the retried one: {again:?}");
+        assert_eq!((again[0].row, again[0].attempt), (first[1].row, 2));
+        assert_eq!(
+            again[0].event_id, first[1].event_id,
+            "same id on every attempt"
+        );
+        assert_eq!(
+            again[0].payload, first[1].payload,
+            "same bytes on every attempt"
+        );
+    }
+
+    /// A delivery makes the site's waiting events due at once, but never one whose
+    /// attempt is in flight.
+    #[test]
+    fn a_delivery_brings_the_backlog_forward() {
+        let conn = db();
+        for _ in 0..3 {
+            enqueue_event(&conn, "news", "comment.held", 1).unwrap();
+        }
+        let now = super::super::now_millis();
+        let claimed = claim_due(&conn, now, 3, 10_000).unwrap();
+        let later = AttemptOutcome::Retry {
+            at: now + 3_600_000,
+            status: None,
+            error: "refused".into(),
+        };
+        record_attempt(&conn, claimed[0].row, &later, now).unwrap();
+        // claimed[1] is still in flight; claimed[2] succeeds.
+        record_attempt(
+            &conn,
+            claimed[2].row,
+            &AttemptOutcome::Delivered { status: 200 },
+            now,
+        )
+        .unwrap();
+
+        let due = claim_due(&conn, now, 10, 10_000).unwrap();
+        assert_eq!(
+            due.iter().map(|e| e.row).collect::<Vec<_>>(),
+            vec![claimed[0].row],
+            "the one waiting an hour, not the one in flight"
+        );
+    }
+
+    /// Removing a site's webhook fails its undelivered events; pruning drops old
+    /// delivered ones only.
+    #[test]
+    fn removal_and_pruning() {
+        let conn = db();
+        enqueue_event(&conn, "news", "comment.held", 1).unwrap();
+        enqueue_event(&conn, "news", "comment.published", 1).unwrap();
+        let now = super::super::now_millis();
+        let claimed = claim_due(&conn, now, 1, 0).unwrap();
+        record_attempt(
+            &conn,
+            claimed[0].row,
+            &AttemptOutcome::Delivered { status: 204 },
+            now,
+        )
+        .unwrap();
+        set_webhook_sites(&conn, &[], now).unwrap();
+        assert!(!any_due(&conn, i64::MAX).unwrap());
+        assert_eq!(
+            prune_delivered(&conn, now).unwrap(),
+            0,
+            "delivered at `now`"
+        );
+        assert_eq!(prune_delivered(&conn, now + 1).unwrap(), 1);
+        let failed: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM webhook_outbox WHERE failed_at IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(failed, 1, "kept, marked failed");
+    }
+}
