@@ -37,7 +37,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-COMMAND="benches/load.sh${*:+ $*}"
+COMMAND="benches/load.sh"
+[ $# -eq 0 ] || COMMAND="$COMMAND$(printf ' %q' "$@")"
 
 DURATION=10
 WARMUP=3

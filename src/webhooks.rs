@@ -13,7 +13,9 @@
 //!    timeout, 3xx, 4xx, 5xx) schedules a retry after an exponential backoff with jitter
 //!    (`retry_base_ms · 2^(attempt-1)`, at most `retry_max_ms`, drawn from the upper half
 //!    of that delay), until the event is `give_up_after_hours` old; then it is marked
-//!    failed and kept. Redirects are not followed.
+//!    failed and kept. Redirects are not followed. A delivery to a site makes its other
+//!    waiting events due at once, so a receiver back from an outage gets its backlog
+//!    without waiting out each event's backoff.
 //!
 //! A receiver that is down loses nothing: its events wait in the database, across
 //! restarts, and arrive once it answers again. Delivery is *at least once*: an attempt

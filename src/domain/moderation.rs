@@ -337,23 +337,37 @@ mod tests {
     /// name the field at fault.
     #[test]
     fn verdicts() {
-        let cases: &[(&str, Option<&str>, Status, Option<bool>, Option<bool>)] = &[
-            ("approve", None, Status::Published, Some(false), Some(false)),
-            ("reject", Some("spam"), Status::Rejected, Some(true), None),
-            ("reject", Some("abuse"), Status::Rejected, None, Some(true)),
-            ("reject", Some("other"), Status::Rejected, None, None),
+        let labels = |spam, abuse| TrainingLabels { spam, abuse };
+        let cases = [
+            (
+                "approve",
+                None,
+                Status::Published,
+                labels(Some(false), Some(false)),
+            ),
+            (
+                "reject",
+                Some("spam"),
+                Status::Rejected,
+                labels(Some(true), None),
+            ),
+            (
+                "reject",
+                Some("abuse"),
+                Status::Rejected,
+                labels(None, Some(true)),
+            ),
+            (
+                "reject",
+                Some("other"),
+                Status::Rejected,
+                labels(None, None),
+            ),
         ];
-        for (decision, label, status, spam, abuse) in cases {
-            let v = Verdict::parse(decision, *label).unwrap();
-            assert_eq!(v.status(), *status, "{decision} {label:?}");
-            assert_eq!(
-                v.training_labels(),
-                TrainingLabels {
-                    spam: *spam,
-                    abuse: *abuse
-                },
-                "{decision} {label:?}"
-            );
+        for (decision, label, status, taught) in cases {
+            let v = Verdict::parse(decision, label).unwrap();
+            assert_eq!(v.status(), status, "{decision} {label:?}");
+            assert_eq!(v.training_labels(), taught, "{decision} {label:?}");
         }
         let errors: &[(&str, Option<&str>, &str, &str)] = &[
             ("reject", None, "label", "REQUIRED"),

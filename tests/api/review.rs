@@ -1,6 +1,7 @@
 //! The review queue, one story per test: moderators find held comments with the reasons
 //! they were held, decide them without clobbering each other, ban authors, and their
 //! decisions become training data.
+use commentguard::classifier::data::Example;
 use serde_json::{json, Value};
 
 use crate::helpers::{
@@ -92,7 +93,10 @@ async fn held_spam_is_queued_approved_listed_and_a_stale_decision_conflicts() {
         .await;
     assert_eq!(retry.status(), 200, "repeating a decision is idempotent");
     let retry = json_body(retry).await;
-    assert_eq!((retry["changed"].clone(), retry["version"].clone()), (json!(false), json!(2)));
+    assert_eq!(
+        (retry["changed"].clone(), retry["version"].clone()),
+        (json!(false), json!(2))
+    );
 
     let detail = json_body(app.review_item(&ann, id).await).await;
     let log = detail["decisions"].as_array().unwrap();
@@ -237,7 +241,10 @@ async fn bulk_decisions_with_one_bad_id() {
 
     assert_eq!(res.status(), 200);
     let body = json_body(res).await;
-    assert_eq!((body["applied"].clone(), body["refused"].clone()), (json!(2), json!(3)));
+    assert_eq!(
+        (body["applied"].clone(), body["refused"].clone()),
+        (json!(2), json!(3))
+    );
     let results = body["results"].as_array().unwrap();
     let summary: Vec<(Value, Value, Value)> = results
         .iter()
@@ -255,10 +262,22 @@ async fn bulk_decisions_with_one_bad_id() {
     );
     assert_eq!(results[3]["current"]["version"], 1);
     assert_eq!(results[4]["error"]["field"], "label");
-    assert_eq!(app.status_and_version(&ann, ids[0]).await, ("published".into(), 2));
-    assert_eq!(app.status_and_version(&ann, ids[1]).await, ("rejected".into(), 2));
-    assert_eq!(app.status_and_version(&ann, ids[2]).await, ("pending".into(), 1));
-    assert_eq!(app.status_and_version(&ann, ids[3]).await, ("pending".into(), 1));
+    assert_eq!(
+        app.status_and_version(&ann, ids[0]).await,
+        ("published".into(), 2)
+    );
+    assert_eq!(
+        app.status_and_version(&ann, ids[1]).await,
+        ("rejected".into(), 2)
+    );
+    assert_eq!(
+        app.status_and_version(&ann, ids[2]).await,
+        ("pending".into(), 1)
+    );
+    assert_eq!(
+        app.status_and_version(&ann, ids[3]).await,
+        ("pending".into(), 1)
+    );
 }
 
 /// Without a valid token nothing is visible (401); a moderator of another site is
@@ -273,30 +292,57 @@ async fn authentication_and_site_permissions() {
     .await;
     let config = app.config_file();
     let config = config.to_str().unwrap();
-    let out = commentguard(&["moderator", "add", "sam", "--site", OTHER_SITE, "--config", config]);
+    let out = commentguard(&[
+        "moderator",
+        "add",
+        "sam",
+        "--site",
+        OTHER_SITE,
+        "--config",
+        config,
+    ]);
     let (stdout, stderr) = outputs(&out);
     assert!(out.status.success(), "{stderr}");
     let sam = stdout.trim().to_owned();
-    assert!(sam.starts_with("cgm_") && !sam.contains(char::is_whitespace), "{stdout:?}");
+    assert!(
+        sam.starts_with("cgm_") && !sam.contains(char::is_whitespace),
+        "{stdout:?}"
+    );
     let ann = add_moderator(&app, "ann", &[SITE], false).await;
     let id = app
         .post_comment_expecting(&comment(&clearly_fine(1)[0]), "pending")
         .await;
 
-    let anonymous = app.client.get(app.url("/api/v1/review")).send().await.unwrap();
+    let anonymous = app
+        .client
+        .get(app.url("/api/v1/review"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), 401);
     assert_eq!(json_body(anonymous).await["error"]["code"], "MISSING_TOKEN");
     let wrong = app.review_queue("cgm_not_a_real_token", &[]).await;
     assert_eq!(wrong.status(), 401);
     assert_eq!(json_body(wrong).await["error"]["code"], "INVALID_TOKEN");
     let site_key = app.review_queue(crate::helpers::API_KEY, &[]).await;
-    assert_eq!(site_key.status(), 401, "a site's API key is not a moderator token");
+    assert_eq!(
+        site_key.status(),
+        401,
+        "a site's API key is not a moderator token"
+    );
 
     let cases = [
-        (app.review_queue(&sam, &[("site", SITE)]).await, "queue of the other site"),
-        (app.review_item(&sam, id).await, "one comment of the other site"),
         (
-            app.decide(&sam, id, &json!({"decision": "approve", "version": 1})).await,
+            app.review_queue(&sam, &[("site", SITE)]).await,
+            "queue of the other site",
+        ),
+        (
+            app.review_item(&sam, id).await,
+            "one comment of the other site",
+        ),
+        (
+            app.decide(&sam, id, &json!({"decision": "approve", "version": 1}))
+                .await,
             "deciding a comment of the other site",
         ),
         (
@@ -315,7 +361,10 @@ async fn authentication_and_site_permissions() {
     }
     let own = json_body(app.review_queue(&sam, &[]).await).await;
     assert_eq!(own["total"], 0, "sam's queue holds only sport's comments");
-    assert_eq!(app.status_and_version(&ann, id).await, ("pending".into(), 1));
+    assert_eq!(
+        app.status_and_version(&ann, id).await,
+        ("pending".into(), 1)
+    );
 
     let listed = commentguard(&["moderator", "list", "--config", config]);
     let (stdout, _) = outputs(&listed);
@@ -341,16 +390,29 @@ async fn failed_authentications_are_rate_limited_per_ip() {
     };
 
     for i in 0..commentguard::http::moderator_auth::FAILURE_BURST {
-        let res = from("198.51.100.7", format!("cgm_guess_{i}")).await.unwrap();
+        let res = from("198.51.100.7", format!("cgm_guess_{i}"))
+            .await
+            .unwrap();
         assert_eq!(res.status(), 401, "guess {i}");
     }
     let limited = from("198.51.100.7", "cgm_one_more".into()).await.unwrap();
     assert_eq!(limited.status(), 429);
-    let retry: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry), "Retry-After {retry}");
-    assert_eq!(json_body(limited).await["error"]["code"], "AUTH_RATE_LIMITED");
+    assert_eq!(
+        json_body(limited).await["error"]["code"],
+        "AUTH_RATE_LIMITED"
+    );
     let locked = from("198.51.100.7", ann.clone()).await.unwrap();
-    assert_eq!(locked.status(), 429, "locked out: the token is not even looked at");
+    assert_eq!(
+        locked.status(),
+        429,
+        "locked out: the token is not even looked at"
+    );
 
     let other = from("198.51.100.8", ann.clone()).await.unwrap();
     assert_eq!(other.status(), 200, "another IP is not affected");
@@ -407,7 +469,11 @@ async fn ban_rejects_earlier_comments_and_the_next_one() {
     assert_eq!(next["reasons"][0]["code"], "banned_email");
 
     let ip_ban = app
-        .author_action(&ann, "ban", &json!({"site": SITE, "client_ip": "203.0.113.9"}))
+        .author_action(
+            &ann,
+            "ban",
+            &json!({"site": SITE, "client_ip": "203.0.113.9"}),
+        )
         .await;
     assert_eq!(ip_ban.status(), 200);
     let mut from_ip = comment(&texts[3]);
@@ -417,7 +483,11 @@ async fn ban_rejects_earlier_comments_and_the_next_one() {
     assert_eq!(by_ip["reasons"][0]["code"], "banned_ip");
 
     let lifted = app
-        .author_action(&ann, "unban", &json!({"site": SITE, "author_email": "spammer@example.com"}))
+        .author_action(
+            &ann,
+            "unban",
+            &json!({"site": SITE, "author_email": "spammer@example.com"}),
+        )
         .await;
     assert_eq!(json_body(lifted).await["lifted"], 1);
     let mut again = from_spammer(&clearly_fine(5)[4]);
@@ -461,22 +531,15 @@ async fn export_decisions_round_trips_into_training_data() {
     assert!(run.status.success(), "{:?}", outputs(&run));
 
     let corpus = commentguard::classifier::data::load(&out).expect("the export loads");
-    let rows: Vec<(String, Option<bool>, Option<bool>, String, String)> = corpus
-        .examples
-        .into_iter()
-        .map(|e| (e.text, e.spam, e.abuse, e.source, e.group))
-        .collect();
-    let row = |i: usize, spam, abuse| {
-        (
-            texts[i].trim().to_owned(),
-            spam,
-            abuse,
-            format!("decisions:{SITE}"),
-            "2024/budget".to_owned(),
-        )
+    let row = |i: usize, spam, abuse| Example {
+        text: texts[i].trim().to_owned(),
+        spam,
+        abuse,
+        source: format!("decisions:{SITE}"),
+        group: "2024/budget".to_owned(),
     };
     assert_eq!(
-        rows,
+        corpus.examples,
         vec![
             row(0, Some(false), Some(false)),
             row(1, Some(true), None),

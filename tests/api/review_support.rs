@@ -51,21 +51,29 @@ pub fn held_spam(n: usize) -> Vec<String> {
         })
         .filter(|r| {
             let s = c.score(&r.text);
-            s.spam.reaches(spam.hold) && !s.spam.reaches(spam.reject) && !s.abuse.reaches(abuse.hold)
+            s.spam.reaches(spam.hold)
+                && !s.spam.reaches(spam.reject)
+                && !s.abuse.reaches(abuse.hold)
         })
         .map(|r| r.text)
         .take(n)
         .collect();
-    assert_eq!(picked.len(), n, "tubespam.csv has {n} comments the spam model holds");
+    assert_eq!(
+        picked.len(),
+        n,
+        "tubespam.csv has {n} comments the spam model holds"
+    );
     picked
 }
 
 impl TestApp {
     /// `GET /api/v1/review?…` with a moderator token.
     pub async fn review_queue(&self, token: &str, query: &[(&str, &str)]) -> Response {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish();
         self.client
-            .get(self.url("/api/v1/review"))
-            .query(query)
+            .get(self.url(&format!("/api/v1/review?{query}")))
             .bearer_auth(token)
             .send()
             .await
@@ -137,7 +145,10 @@ impl TestApp {
     /// The app's configuration as a TOML file (for the CLI binary), in the test's
     /// temporary directory.
     pub fn config_file(&self) -> PathBuf {
-        let dir = self.db_path.parent().expect("the database is in a directory");
+        let dir = self
+            .db_path
+            .parent()
+            .expect("the database is in a directory");
         let path = dir.join("commentguard.toml");
         let text = toml::to_string(&self.config).expect("the config serializes");
         std::fs::write(&path, text).expect("config written");
