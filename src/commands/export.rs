@@ -17,6 +17,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 
 use crate::classifier::data::Example;
+use crate::classifier::train::DECISIONS_SOURCE_PREFIX;
 use crate::config::Config;
 use crate::domain::SiteId;
 use crate::store::{LabelledDecision, Store};
@@ -37,7 +38,7 @@ pub struct ExportArgs {
 
 /// The `source` column of a site's decisions.
 pub fn source(site: &str) -> String {
-    format!("decisions:{site}")
+    format!("{DECISIONS_SOURCE_PREFIX}{site}")
 }
 
 /// Decisions as training examples (`source` = `decisions:<site>`, `group` = article id).

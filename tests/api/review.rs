@@ -546,4 +546,56 @@ async fn export_decisions_round_trips_into_training_data() {
             row(2, None, Some(true)),
         ]
     );
+
+    // `train --with-decisions` reads the same decisions straight from the database and
+    // records them in the new models' metadata.
+    let data = app.db_path.with_file_name("training-slice");
+    std::fs::create_dir_all(&data).unwrap();
+    for (name, step) in [
+        ("tubespam.csv", 4),
+        ("davidson.csv", 40),
+        ("wikipedia.csv", 40),
+    ] {
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("training-data")
+            .join(name);
+        let mut reader = csv::Reader::from_path(source).unwrap();
+        let mut writer = csv::Writer::from_path(data.join(name)).unwrap();
+        writer.write_record(reader.headers().unwrap()).unwrap();
+        for record in reader.records().step_by(step) {
+            writer.write_record(&record.unwrap()).unwrap();
+        }
+        writer.flush().unwrap();
+    }
+    let models = app.db_path.with_file_name("candidate");
+    let run = commentguard(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--with-decisions",
+        "--config",
+        config.to_str().unwrap(),
+        "--site",
+        SITE,
+        "--no-cross-validation",
+        "--out",
+        models.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{:?}", outputs(&run));
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("3 labelled decisions"),
+        "{:?}",
+        outputs(&run)
+    );
+    let model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(models.join("spam.json")).unwrap()).unwrap();
+    let files = model["training"]["files"].as_array().unwrap();
+    assert!(
+        files.iter().any(|f| f["name"]
+            .as_str()
+            .unwrap()
+            .ends_with("(moderators' decisions)")
+            && f["rows"] == 3),
+        "{files:?}"
+    );
 }
