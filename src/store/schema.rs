@@ -52,7 +52,14 @@ pub(crate) fn open_writer(path: &Path, busy_timeout: Duration) -> Result<Connect
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::NoWal(mode));
     }
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    // synchronous = FULL: an acknowledged comment survives power loss, not only a crash.
+    // temp_store = MEMORY: each job's savepoint journal stays in memory instead of a
+    // temporary file created and deleted per batch (measured: ~16% of the writer's time).
+    // cache_size: 32 MiB of page cache instead of 2 MiB, so index pages stop being re-read.
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;",
+    )?;
     migrations().to_latest(&mut conn)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
