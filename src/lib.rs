@@ -3,12 +3,22 @@
 //! # Layout
 //! - [`classifier`]: the text pipeline and the two naive Bayes models (spam, abuse):
 //!   tokenize, vectorize, train, evaluate, score and explain. No HTTP, no SQL.
-//! - [`commands`]: the classifier subcommands (`train`, `evaluate`, `score`).
-//! - [`cli`]: the command line (`serve`, `train`, `evaluate`, `score`, ...); thin, the
-//!   library does the work.
+//! - [`domain`]: types that can only hold valid values (comment body, e-mail, article id,
+//!   site, moderation actions), parsed at the boundary.
+//! - [`pipeline`]: the ordered decision phases (honeypot, form timing, links, duplicates,
+//!   block lists, bans, trusted authors, the models, pre-moderation).
+//! - [`store`]: SQLite — schema and migrations, the group-commit writer, queries. The only
+//!   module that knows SQL.
+//! - [`http`]: one file per resource, the JSON error type, auth extractors.
+//! - [`ratelimit`]: keyed governor limiters with pruning.
+//! - [`config`]: TOML + `COMMENTGUARD_…` environment configuration.
+//! - [`startup`]: builds the application the same way for `serve` and for the tests.
 //! - [`reload`]: hot model reload (SIGHUP and the admin API), switching atomically.
 //! - [`webhooks`]: delivering comment events to sites' webhooks from the durable outbox
 //!   (signed, retried with backoff).
+//! - [`commands`]: the subcommands besides `serve` (`train`, `evaluate`, `score`,
+//!   `moderator`, `export-decisions`); [`cli`] parses the command line and dispatches.
+//! - [`telemetry`]: logging.
 pub mod classifier;
 pub mod cli;
 pub mod commands;

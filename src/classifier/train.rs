@@ -63,7 +63,7 @@ pub struct TrainOptions {
     /// Multiplies the feature counts of every row of a source (default 1).
     pub source_weights: BTreeMap<String, f64>,
     /// Give every (source, class) cell the same total weight, so that which source a
-    /// comment sounds like says nothing about its label (see [`balance_weights`]).
+    /// comment sounds like says nothing about its label (see `balance_weights`).
     pub balance_sources: bool,
     /// Total weight of a source that holds one class only, relative to a balanced cell.
     pub single_class_weight: f64,
