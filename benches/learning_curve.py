@@ -29,8 +29,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from markdown_section import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
-BEGIN, END = "<!-- learning-curve:begin -->", "<!-- learning-curve:end -->"
 BASE_FILES = ["tubespam.csv", "davidson.csv", "wikipedia.csv", "civil_comments.csv"]
 
 
@@ -131,15 +132,7 @@ def main():
     section = "\n".join(lines) + "\n"
     print(section)
     if args.write:
-        path = Path(args.write)
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
-        block = f"{BEGIN}\n{section}{END}"
-        if BEGIN in text and END in text:
-            text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-        else:
-            text = text.rstrip("\n") + "\n\n" + block + "\n"
-        path.write_text(text, encoding="utf-8")
-
+        write_section(args.write, "learning-curve", section)
 
 if __name__ == "__main__":
     main()

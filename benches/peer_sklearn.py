@@ -48,6 +48,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from markdown_section import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 TASKS = ("spam", "abuse")
 csv.field_size_limit(sys.maxsize)
@@ -154,17 +156,6 @@ def git(*args):
 
 def fmt(x):
     return f"{x:,.0f}"
-
-
-def write_section(path, section):
-    begin, end = "<!-- peer:begin -->", "<!-- peer:end -->"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    block = f"{begin}\n{section}{end}"
-    if begin in text and end in text and text.index(begin) < text.index(end):
-        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
-    else:
-        text = text.rstrip("\n") + ("\n\n" if text.strip() else "") + block + "\n"
-    path.write_text(text, encoding="utf-8")
 
 
 def main():
@@ -297,7 +288,7 @@ def main():
     section = "\n".join(lines) + "\n"
     print(section)
     if args.write:
-        write_section(args.write, section)
+        write_section(args.write, "peer", section)
         print(f"[peer] wrote the section to {args.write}", file=sys.stderr)
 
 

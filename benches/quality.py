@@ -28,7 +28,6 @@ import datetime
 import hashlib
 import json
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -38,6 +37,8 @@ import time
 import unicodedata
 from pathlib import Path
 
+from markdown_section import write_section
+
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = Path(__file__).resolve().parent / "sklearn_baseline.py"
 TASKS = ("spam", "abuse")
@@ -45,7 +46,6 @@ SEED = "commentguard-quality-1"
 TEST_PERCENT = 20
 VIDEOS = ("psy", "katyperry", "lmfao", "eminem", "shakira")
 ABUSE_SOURCES = ("davidson", "wikipedia", "fox_news")
-BEGIN, END = "<!-- quality:begin -->", "<!-- quality:end -->"
 csv.field_size_limit(sys.maxsize)
 
 
@@ -211,15 +211,6 @@ def markdown(rnd_rows, fold_rows, checks, speeds):
     ])
 
 
-def write_section(path, text):
-    path = Path(path)
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    block = f"{BEGIN}\n{text}\n{END}"
-    match = re.search(re.escape(BEGIN) + ".*?" + re.escape(END), old, flags=re.S)
-    new = old[:match.start()] + block + old[match.end():] if match else (old.rstrip() + "\n\n" if old.strip() else "") + block + "\n"
-    path.write_text(new, encoding="utf-8")
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bin", default="target/release/commentguard", type=Path)
@@ -265,7 +256,7 @@ def main():
     text = markdown([(t, "random 80/20", *rnd[t]) for t in TASKS], fold_rows, targets(rnd, pool), speeds)
     print(text)
     if args.write:
-        write_section(args.write, text)
+        write_section(args.write, "quality", text)
     if not args.work:
         shutil.rmtree(work)
     step(f"done, wall time {time.monotonic() - started:.0f}s")

@@ -19,9 +19,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from markdown_section import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 CRITERION = ROOT / "target" / "criterion"
-BEGIN, END = "<!-- scoring:begin -->", "<!-- scoring:end -->"
 
 
 def median_ns(group, bench_id):
@@ -83,15 +84,7 @@ def main():
     section = "\n".join(lines)
     print(section)
     if args.write:
-        path = Path(args.write)
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
-        block = f"{BEGIN}\n{section}{END}"
-        if BEGIN in text and END in text:
-            text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-        else:
-            text = text.rstrip("\n") + "\n\n" + block + "\n"
-        path.write_text(text, encoding="utf-8")
-
+        write_section(args.write, "scoring", section)
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,20 @@
+"""Replacing one generated section of a Markdown file (BENCHMARKS.md).
+
+Every benchmark script owns the text between `<!-- NAME:begin -->` and
+`<!-- NAME:end -->`; `write_section` replaces it, or appends the markers and the text
+when the file does not have them yet. Nothing outside the markers is touched.
+"""
+from pathlib import Path
+
+
+def write_section(path, name, text):
+    """Puts `text` between the `name` markers of the file at `path`."""
+    path = Path(path)
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    block = f"{begin}\n{text.rstrip()}\n{end}"
+    if begin in old and end in old and old.index(begin) < old.index(end):
+        new = old[: old.index(begin)] + block + old[old.index(end) + len(end):]
+    else:
+        new = (old.rstrip("\n") + "\n\n" if old.strip() else "") + block + "\n"
+    path.write_text(new, encoding="utf-8")
