@@ -28,7 +28,7 @@ use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use super::data::{Corpus, Task};
-use super::metrics::{threshold_for_precision, threshold_max_fbeta, Report};
+use super::metrics::{roc_auc, threshold_for_precision, threshold_max_fbeta, Report};
 use super::model::{Calibration, ModelFile, TaskModel, Thresholds, FORMAT_NAME, FORMAT_VERSION};
 use super::tokenize::{tokenize_into, Tokens, TOKENIZER_VERSION};
 use super::vectorize::{for_each_feature_key, for_each_feature_string, unigram_key, FeatureConfig};
@@ -655,7 +655,13 @@ pub fn train_task(
                 placeholder,
                 progress,
             )?;
-            fold_scores.push((unit.clone(), score_rows(&model, &test_rows)));
+            let scored = score_rows(&model, &test_rows);
+            progress.note(&format!(
+                "{task}: held out {unit}: {} rows, ROC AUC {}",
+                scored.len(),
+                roc_auc(&scored).map_or("-".to_string(), |a| format!("{a:.3}"))
+            ));
+            fold_scores.push((unit.clone(), scored));
         }
     }
 
