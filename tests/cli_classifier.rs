@@ -96,7 +96,7 @@ fn train_evaluate_score_end_to_end() {
 
     // The model file carries its version, vocabulary and training metadata.
     let model: Value = serde_json::from_slice(&fs::read(a.join("spam.json")).unwrap()).unwrap();
-    assert_eq!(model["format_version"], 1);
+    assert_eq!(model["format_version"], 2);
     assert!(model["vocabulary"].as_array().unwrap().len() > 100);
     assert_eq!(model["training"]["files"].as_array().unwrap().len(), 4);
     assert!(
@@ -242,7 +242,7 @@ fn broken_models_are_clear_errors() {
     assert!(!stderr(&out).contains("panicked"));
 
     let text = String::from_utf8(spam).unwrap().replacen(
-        "\"format_version\":1",
+        "\"format_version\":2",
         "\"format_version\":99",
         1,
     );

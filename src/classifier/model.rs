@@ -13,10 +13,12 @@
 //!   independent), so a long, mildly-worded comment from an unfamiliar site outscores a
 //!   short abusive one, and scores from different sites are not comparable. The decision
 //!   score is therefore the evidence *per feature* — `(log-odds − prior log-odds) / (n + 1)`
-//!   for a comment with `n` features — mapped to a probability by a logistic calibration
-//!   (Platt scaling) fitted on cross-source validation scores. Measured on held-out
-//!   sources it ranks better than the raw posterior (see BENCHMARKS.md), and its value
-//!   means what it says on data the model was not trained on.
+//!   for a comment with `n` features — plus a share of the single strongest feature's
+//!   contribution (abuse is often one word in an ordinary comment, which the mean alone
+//!   dilutes), mapped to a probability by a logistic calibration (Platt scaling) fitted on
+//!   cross-source validation scores. Measured on held-out sources it ranks far better
+//!   than the raw posterior (see BENCHMARKS.md), and its value means what it says on data
+//!   the model was not trained on.
 //!
 //! Scoring applies the learned log-probabilities sparsely: the joint log-likelihood of a
 //! class is `ln prior + Σ x_j · ln P(feature j | class)` over the comment's features only,
@@ -36,7 +38,7 @@ use super::tokenize::{tokenize_into, Tokens, TOKENIZER_VERSION};
 use super::vectorize::{index_vocabulary, vectorize, vectorize_keys, FeatureConfig, KeyIndex};
 
 /// Bumped whenever the model file layout changes; older files are refused at load.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The `format` field every model file carries, to recognise a wrong file early.
 pub const FORMAT_NAME: &str = "commentguard-multinomial-nb";
 /// How many tokens an explanation lists.
@@ -74,6 +76,8 @@ pub struct ModelFile {
     pub task: Task,
     pub features: FeatureConfig,
     pub thresholds: Thresholds,
+    /// Share of the strongest feature's contribution added to the per-feature evidence.
+    pub strongest_feature_weight: f64,
     pub calibration: Calibration,
     /// `ln P(class)` for [negative, positive], as linfa computed it.
     pub class_log_prior: [f64; 2],
@@ -234,6 +238,7 @@ impl TaskModel {
         }
         let c = file.calibration;
         let all_finite = c.slope.is_finite()
+            && file.strongest_feature_weight.is_finite()
             && c.intercept.is_finite()
             && file.class_log_prior.iter().all(|v| v.is_finite())
             && file
@@ -317,12 +322,20 @@ impl TaskModel {
         vectorize_keys(keys, &self.file.features, &self.index, out);
     }
 
-    /// The per-feature evidence of a vectorized comment: its log-odds minus the prior
-    /// log-odds, divided by (number of features + 1).
+    /// The evidence of a vectorized comment that the calibration maps to a probability:
+    /// its log-odds minus the prior log-odds, divided by (number of features + 1), plus
+    /// `strongest_feature_weight` times the largest single positive contribution.
     pub fn evidence(&self, features: &[(u32, f64)], log_odds: f64) -> f64 {
         let prior = self.file.class_log_prior[1] - self.file.class_log_prior[0];
         let n: f64 = features.iter().map(|f| f.1).sum();
-        (log_odds - prior) / (n + 1.0)
+        let strongest = features
+            .iter()
+            .map(|&(column, value)| {
+                let w = self.weights[column as usize];
+                value * (w[1] - w[0])
+            })
+            .fold(0.0, f64::max);
+        (log_odds - prior) / (n + 1.0) + self.file.strongest_feature_weight * strongest
     }
 
     /// Joint log-likelihoods `[neg, pos]` of a vectorized comment.

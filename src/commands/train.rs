@@ -61,7 +61,8 @@ pub struct TrainArgs {
     /// Count every occurrence of a feature instead of presence per comment.
     #[arg(long)]
     pub counts: bool,
-    /// Smoothing (alpha) of the multinomial naive Bayes.
+    /// Smoothing (alpha) of the multinomial naive Bayes, both models (default: spam 1,
+    /// abuse 5).
     #[arg(long)]
     pub alpha: Option<f64>,
     /// Seed of the validation split.
@@ -138,7 +139,8 @@ fn options(args: &TrainArgs) -> anyhow::Result<TrainOptions> {
         if !(a > 0.0 && a.is_finite()) {
             bail!("--alpha must be a positive number, got {a}");
         }
-        o.alpha = a;
+        o.spam_alpha = a;
+        o.abuse_alpha = a;
     }
     if let Some(p) = args.validation_percent {
         if p > 50 {
