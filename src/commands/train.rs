@@ -77,6 +77,9 @@ pub struct TrainArgs {
     /// Train only this model (the other file in `--out` is left as it is).
     #[arg(long, value_enum)]
     pub task: Option<TaskArg>,
+    /// Precision the hold threshold must reach on cross-source validation (default 0.90).
+    #[arg(long)]
+    pub hold_precision: Option<f64>,
     /// Skip cross-source validation (faster; thresholds fall back to 0.5 hold, 0.99 reject).
     #[arg(long)]
     pub no_cross_validation: bool,
@@ -153,6 +156,12 @@ fn options(args: &TrainArgs) -> anyhow::Result<TrainOptions> {
             bail!("--decision-weight must be a positive number, got {w}");
         }
         o.decision_weight = w;
+    }
+    if let Some(p) = args.hold_precision {
+        if !(p > 0.0 && p < 1.0) {
+            bail!("--hold-precision must be between 0 and 1, got {p}");
+        }
+        o.hold_precision = p;
     }
     if let Some(s) = args.seed {
         o.seed = s;
