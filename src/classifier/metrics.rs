@@ -159,10 +159,12 @@ pub fn threshold_for_precision(
     best
 }
 
-/// The threshold (among the scores seen) with the highest F-beta score; beta < 1 weighs
-/// precision above recall. `None` when there are no positives.
-pub fn threshold_max_fbeta(scored: &[(f64, bool)], beta: f64) -> Option<f64> {
+/// The threshold (among the scores seen) with the highest F-beta score among those that
+/// flag at most `max_fpr` of the negatives; beta < 1 weighs precision above recall.
+/// `None` when there are no positives or no threshold stays within `max_fpr`.
+pub fn threshold_max_fbeta(scored: &[(f64, bool)], beta: f64, max_fpr: f64) -> Option<f64> {
     let positives = scored.iter().filter(|s| s.1).count() as f64;
+    let negatives = scored.len() as f64 - positives;
     if positives == 0.0 {
         return None;
     }
@@ -179,8 +181,12 @@ pub fn threshold_max_fbeta(scored: &[(f64, bool)], beta: f64) -> Option<f64> {
             flagged += 1.0;
             i += 1;
         }
+        let fp = flagged - tp;
+        if fp > max_fpr * negatives {
+            break;
+        }
         // F-beta = (1 + b²)·TP / ((1 + b²)·TP + b²·FN + FP)
-        let f = (1.0 + b2) * tp / ((1.0 + b2) * tp + b2 * (positives - tp) + (flagged - tp));
+        let f = (1.0 + b2) * tp / ((1.0 + b2) * tp + b2 * (positives - tp) + fp);
         if best.is_none_or(|(bf, _)| f > bf) {
             best = Some((f, score));
         }
@@ -254,10 +260,12 @@ mod tests {
             (0.5, false),
         ];
         // F1 at 0.8: P=1, R=2/3 → 0.8; at 0.6: P=3/4, R=1 → 0.857.
-        assert_eq!(threshold_max_fbeta(&scored, 1.0), Some(0.6));
+        assert_eq!(threshold_max_fbeta(&scored, 1.0, 1.0), Some(0.6));
         // F0.5 at 0.8: 1.25·2/(1.25·2 + 0.25·1) = 0.909; at 0.6: 3.75/(3.75+1) = 0.789.
-        assert_eq!(threshold_max_fbeta(&scored, 0.5), Some(0.8));
-        assert_eq!(threshold_max_fbeta(&[(0.1, false)], 1.0), None);
+        assert_eq!(threshold_max_fbeta(&scored, 0.5, 1.0), Some(0.8));
+        // Holding at most a third of the 2 negatives rules out 0.6 (1 of 2 held).
+        assert_eq!(threshold_max_fbeta(&scored, 1.0, 0.34), Some(0.8));
+        assert_eq!(threshold_max_fbeta(&[(0.1, false)], 1.0, 1.0), None);
     }
 
     /// The chosen threshold is the lowest score at which precision still meets the target.

@@ -67,6 +67,9 @@ pub struct TrainOptions {
     pub hold_precision: f64,
     /// Precision the reject threshold must reach on cross-source validation.
     pub reject_precision: f64,
+    /// When `hold_precision` is out of reach: the most good comments (share of them) the
+    /// fallback threshold may hold. A held good comment costs a moderator's time.
+    pub max_good_held: f64,
     /// Multiplies the feature counts of every row of a source (default 1).
     pub source_weights: BTreeMap<String, f64>,
     /// Give every (source, class) cell the same total weight, so that which source a
@@ -134,6 +137,7 @@ impl Default for TrainOptions {
             validation_percent: 20,
             hold_precision: 0.90,
             reject_precision: 0.98,
+            max_good_held: 0.10,
             source_weights: BTreeMap::new(),
             balance_sources: true,
             decision_weight: 1.0,
@@ -749,10 +753,11 @@ pub fn train_task(
         options.fallback_thresholds
     } else {
         // A precision target out of reach on data this varied: fall back to the
-        // threshold with the best F0.5 (precision weighted four times recall) rather
-        // than to one that flags nothing; the report says the target was missed.
-        let f_half =
-            threshold_max_fbeta(threshold_pool, 0.5).unwrap_or(options.fallback_thresholds.hold);
+        // threshold with the best F0.5 (precision weighted four times recall) among those
+        // holding at most `max_good_held` of the good comments, rather than to one that
+        // flags nothing; the report says the target was missed.
+        let f_half = threshold_max_fbeta(threshold_pool, 0.5, options.max_good_held)
+            .unwrap_or(options.fallback_thresholds.hold);
         let hold = hold.unwrap_or(f_half);
         let top = threshold_pool.iter().map(|s| s.0).fold(hold, f64::max);
         Thresholds {
