@@ -18,7 +18,7 @@
 //!   (signed, retried with backoff).
 //! - [`commands`]: the subcommands besides `serve` (`train`, `evaluate`, `score`,
 //!   `moderator`, `export-decisions`); [`cli`] parses the command line and dispatches.
-//! - [`telemetry`]: logging.
+//! - [`telemetry`] sets up logging (tracing).
 pub mod classifier;
 pub mod cli;
 pub mod commands;
