@@ -103,21 +103,7 @@ fn parse<'a>(
         .optional("parent_id")?
         .map(|raw| CommentId::parse(raw, "parent_id"))
         .transpose()?;
-    let redirect_to = match fields.optional("redirect_to")? {
-        None => None,
-        Some(raw) => {
-            let url = WebUrl::parse(raw, "redirect_to")?;
-            if !site.allows_origin(&url.origin()) {
-                return Err(ValidationError::new(
-                    "redirect_to",
-                    "REDIRECT_NOT_ALLOWED",
-                    "redirect_to must be a page of one of the site's origins",
-                )
-                .into());
-            }
-            Some(url)
-        }
-    };
+    let redirect_to = fields.redirect_to(site)?;
     // Only the site's backend may speak for the end user's user agent.
     let user_agent = match (caller, fields.optional("user_agent")?) {
         (Caller::Backend, Some(ua)) => clean_user_agent(ua),

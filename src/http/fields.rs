@@ -140,6 +140,27 @@ impl Fields {
         })
     }
 
+    /// The optional `redirect_to` of a plain form post: a page of one of the site's
+    /// origins, never anywhere else (no open redirect).
+    pub fn redirect_to(
+        &self,
+        site: &crate::domain::Site,
+    ) -> Result<Option<crate::domain::WebUrl>, ApiError> {
+        let Some(raw) = self.optional("redirect_to")? else {
+            return Ok(None);
+        };
+        let url = crate::domain::WebUrl::parse(raw, "redirect_to")?;
+        if !site.allows_origin(&url.origin()) {
+            return Err(crate::domain::ValidationError::new(
+                "redirect_to",
+                "REDIRECT_NOT_ALLOWED",
+                "redirect_to must be a page of one of the site's origins",
+            )
+            .into());
+        }
+        Ok(Some(url))
+    }
+
     /// A yes/no field: JSON `true`/`false`, or a form's `on`, `1`, `yes`, `true`.
     pub fn flag(&self, name: &'static str) -> Result<bool, ApiError> {
         match self.text(name)?.map(|s| s.trim().to_ascii_lowercase()) {

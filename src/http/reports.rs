@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use super::fields::{Encoding, Fields};
 use super::{client_ip, ApiError, AppState};
-use crate::domain::{CommentId, ReportReason, Status, ValidationError, WebUrl};
+use crate::domain::{CommentId, ReportReason, Status};
 use crate::store::{NewReport, ReportOutcome};
 
 /// Largest accepted report body; a 500-character reason fits many times over.
@@ -80,21 +80,7 @@ pub async fn report(
         .limiters
         .check_report(site.id.as_str(), ip)
         .map_err(ApiError::ReportRateLimited)?;
-    let redirect_to = match fields.optional("redirect_to")? {
-        None => None,
-        Some(raw) => {
-            let url = WebUrl::parse(raw, "redirect_to")?;
-            if !site.allows_origin(&url.origin()) {
-                return Err(ValidationError::new(
-                    "redirect_to",
-                    "REDIRECT_NOT_ALLOWED",
-                    "redirect_to must be a page of one of the site's origins",
-                )
-                .into());
-            }
-            Some(url)
-        }
-    };
+    let redirect_to = fields.redirect_to(site)?;
 
     let outcome = state
         .store
