@@ -12,6 +12,7 @@
 //! # Layout
 //! - [`schema`] — opening connections, pragmas, migrations (`migrations/*.sql`).
 //! - [`writer`] — the writer thread and its group commit.
+//! - [`checkpoint`] — the thread that checkpoints the WAL, off the writer's commit path.
 //! - [`readers`] — the read-connection pool.
 //! - [`comments`] — the comment queries (insert with duplicate check, listing, lookups).
 //! - [`outbox`] — webhook events, enqueued in the transaction of the change they report.
@@ -19,6 +20,7 @@
 //! - [`moderators`] — moderators, their tokens (hashed) and the sites they may review.
 //! - [`review`] — the review queue, decisions with their audit log, bans, and the
 //!   labelled decisions that train the next models.
+mod checkpoint;
 mod comments;
 mod moderators;
 mod outbox;
@@ -137,8 +139,21 @@ impl Store {
             [],
             |row| row.get(0),
         )?;
-        let writer =
-            Writer::spawn(conn, config.write_queue, config.max_batch).map_err(StoreError::Spawn)?;
+        // WAL checkpoints run on their own thread (see `checkpoint`), so the writer's
+        // commits never copy pages into the database file; if that thread cannot start,
+        // SQLite's automatic checkpoint stays on.
+        let wal = match checkpoint::spawn(path, busy, checkpoint::Tuning::default()) {
+            Ok(link) => {
+                conn.execute_batch("PRAGMA wal_autocheckpoint = 0")?;
+                Some(link)
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "no checkpoint thread; checkpoints stay in commits");
+                None
+            }
+        };
+        let writer = Writer::spawn(conn, config.write_queue, config.max_batch, wal)
+            .map_err(StoreError::Spawn)?;
         let readers = Arc::new(ReadPool::new(
             path.to_owned(),
             busy,

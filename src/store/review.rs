@@ -330,7 +330,9 @@ fn queue(conn: &Connection, q: &QueueQuery) -> Result<QueuePage, StoreError> {
     }
     sql.push_str(" ORDER BY ");
     sql.push_str(order_by);
-    sql.push_str(" LIMIT ?");
+    // CAST: a bare `LIMIT ?` makes SQLite re-prepare the statement at every call (see
+    // comments::PUBLISHED_BY_EMAIL).
+    sql.push_str(" LIMIT CAST(? AS INTEGER)");
     // One more than asked: tells whether another page follows.
     args.push(
         i64::try_from(q.limit.saturating_add(1))

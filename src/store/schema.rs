@@ -24,6 +24,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0001_intake.sql")),
     M::up(include_str!("migrations/0002_review.sql")),
     M::up(include_str!("migrations/0003_webhooks_reports.sql")),
+    M::up(include_str!("migrations/0004_fewer_index_writes.sql")),
 ];
 
 fn migrations() -> Migrations<'static> {

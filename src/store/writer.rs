@@ -17,6 +17,9 @@
 //! - The queue is bounded; a full queue is reported at once ([`StoreError::Busy`]), never
 //!   waited on, so the async workers cannot pile up behind a slow disk.
 //! - When every [`Writer`] handle is dropped the thread drains the queue and exits.
+//! - WAL checkpoints are not the writer's job (see [`super::checkpoint`]): it tells the
+//!   checkpointer thread about each commit, and only when asked restarts the WAL between
+//!   two batches.
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
@@ -24,6 +27,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::checkpoint::WalLink;
 use super::StoreError;
 
 /// A write waiting for its turn: runs on the writer's connection inside the batch
@@ -45,15 +49,21 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`.
-    pub(crate) fn spawn(conn: Connection, queue: usize, max_batch: usize) -> std::io::Result<Self> {
+    /// Starts the writer thread on `conn`. With `wal`, `conn` must have
+    /// `wal_autocheckpoint = 0`: the checkpointer behind `wal` keeps the WAL bounded.
+    pub(crate) fn spawn(
+        conn: Connection,
+        queue: usize,
+        max_batch: usize,
+        wal: Option<WalLink>,
+    ) -> std::io::Result<Self> {
         let (jobs, rx) = mpsc::sync_channel::<Job>(queue);
         let alive = Arc::new(AtomicBool::new(true));
         let flag = Arc::clone(&alive);
         std::thread::Builder::new()
             .name("commentguard-writer".into())
             .spawn(move || {
-                run(conn, rx, max_batch);
+                run(conn, rx, max_batch, wal);
                 flag.store(false, Ordering::Release);
             })?;
         Ok(Writer { jobs, alive })
@@ -104,8 +114,8 @@ impl Writer {
 }
 
 /// The writer loop: wait for one job, take every other queued job up to `max_batch`,
-/// run them in one transaction, commit, answer.
-fn run(conn: Connection, rx: Receiver<Job>, max_batch: usize) {
+/// run them in one transaction, commit, answer; then tell the checkpointer.
+fn run(conn: Connection, rx: Receiver<Job>, max_batch: usize, mut wal: Option<WalLink>) {
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
     let mut done: Vec<Done> = Vec::with_capacity(max_batch);
     while let Ok(first) = rx.recv() {
@@ -126,6 +136,24 @@ fn run(conn: Connection, rx: Receiver<Job>, max_batch: usize) {
         for d in done.drain(..) {
             let err = commit_error.as_ref().map(StoreError::commit_failed);
             (d.reply)(err);
+        }
+        // After the answers, so that no caller waits for checkpoint work.
+        if let Some(link) = &wal {
+            if commit_error.is_none() {
+                link.committed();
+            }
+            if link.take_restart_request() {
+                link.restart(&conn);
+            }
+            if !link.checkpointer_alive() {
+                // Without its checkpointer the WAL would grow without bound: let SQLite
+                // checkpoint inside commits again (its default, 1,000 pages).
+                tracing::error!("the checkpoint thread stopped; automatic checkpoints back on");
+                if let Err(err) = conn.execute_batch("PRAGMA wal_autocheckpoint = 1000") {
+                    tracing::error!(error = %err, "could not turn automatic checkpoints back on");
+                }
+                wal = None;
+            }
         }
     }
     tracing::debug!("writer queue closed; writer thread exits");
@@ -191,7 +219,7 @@ mod tests {
         let conn = Connection::open(dir.path().join("w.db")).unwrap();
         conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER UNIQUE);")
             .unwrap();
-        (Writer::spawn(conn, queue, 64).unwrap(), dir)
+        (Writer::spawn(conn, queue, 64, None).unwrap(), dir)
     }
 
     fn insert(x: i64) -> impl FnOnce(&Connection) -> Result<i64, StoreError> + Send + 'static {
