@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from markdown_section import write_section
+from reporting import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_FILES = ["tubespam.csv", "davidson.csv", "wikipedia.csv", "civil_comments.csv"]

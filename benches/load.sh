@@ -484,15 +484,10 @@ section = "\n".join(lines) + "\n"
 print(section)
 
 if env["WRITE"]:
+    sys.path.insert(0, str(Path(env["ROOT"], "benches")))
+    from reporting import write_section
     path = Path(env["WRITE"])
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    begin, end = "<!-- load:begin -->", "<!-- load:end -->"
-    block = f"{begin}\n{section}{end}"
-    if begin in text and end in text and text.index(begin) < text.index(end):
-        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
-    else:
-        text = text.rstrip("\n") + ("\n\n" if text.strip() else "") + block + "\n"
-    path.write_text(text, encoding="utf-8")
+    write_section(path, "load", section)
     print(f"[load] wrote the section to {path} and the plot to {env['PLOT']}", file=sys.stderr)
 else:
     print(f"[load] plot: {env['PLOT']} (kept only with --keep)", file=sys.stderr)

@@ -48,7 +48,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from markdown_section import write_section
+from reporting import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 TASKS = ("spam", "abuse")

@@ -37,7 +37,7 @@ import time
 import unicodedata
 from pathlib import Path
 
-from markdown_section import write_section
+from reporting import write_section
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = Path(__file__).resolve().parent / "sklearn_baseline.py"

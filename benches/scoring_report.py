@@ -19,7 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from markdown_section import write_section
+from reporting import cpu_model, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 CRITERION = ROOT / "target" / "criterion"
@@ -33,16 +33,6 @@ def median_ns(group, bench_id):
 
 def fmt(ns):
     return f"{ns / 1000:.2f} µs" if ns < 1e6 else f"{ns / 1e6:.1f} ms"
-
-
-def cpu_model():
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def main():

@@ -311,7 +311,7 @@ from pathlib import Path
 
 env = os.environ
 sys.path.insert(0, str(Path(env["ROOT"], "benches")))
-from markdown_section import write_section
+from reporting import write_section
 
 samples = [json.loads(l) for l in Path(env["RESULTS"]).read_text().splitlines() if l.strip()]
 start, steps = samples[0], samples[1:]

@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from markdown_section import write_section
+from reporting import cpu_model, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 GROUP = ROOT / "target" / "criterion" / "store_writer"
@@ -40,16 +40,6 @@ def find(prefix):
     if len(hits) != 1:
         sys.exit(f"store_report: expected one '{prefix}' benchmark under {GROUP}, found {hits}")
     return hits[0]
-
-
-def cpu_model():
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def main():

@@ -1,4 +1,5 @@
-"""Replacing one generated section of a Markdown file (BENCHMARKS.md).
+"""What the benchmark scripts share: writing their section of BENCHMARKS.md, and
+describing the machine they ran on.
 
 Every benchmark script owns the text between `<!-- NAME:begin -->` and
 `<!-- NAME:end -->`; `write_section` replaces it, or appends the markers and the text
@@ -18,3 +19,14 @@ def write_section(path, name, text):
     else:
         new = (old.rstrip("\n") + "\n\n" if old.strip() else "") + block + "\n"
     path.write_text(new, encoding="utf-8")
+
+
+def cpu_model():
+    """The CPU's model name from /proc/cpuinfo."""
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
