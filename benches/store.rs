@@ -25,7 +25,9 @@ use commentguard::domain::{
     ArticleId, AuthorEmail, AuthorName, CommentBody, ModelScore, NewComment, Outcome, Reason,
     ReasonCode, SiteId, Status,
 };
-use commentguard::store::{AuthorQuery, NewCommentRecord, Store, Submitted};
+use commentguard::store::{
+    AuthorContext, AuthorQuery, NewCommentRecord, Store, Submitted, Verdict,
+};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rusqlite::{params, Connection};
 use sha2::{Digest, Sha256};
@@ -141,18 +143,22 @@ async fn submit_batch(store: &Store, bodies: &Arc<Vec<CommentBody>>, first: u64)
                 parent: None,
                 trust_after: 3,
             };
-            // As the intake does: the record is built by `decide`, on the writer thread.
-            let decide = move |_author: &commentguard::store::AuthorContext| {
-                Ok::<_, Infallible>(NewCommentRecord::new(
-                    r.comment,
-                    r.status,
-                    r.reasons,
-                    Some(r.spam),
-                    Some(r.abuse),
-                    DUPLICATE_WINDOW,
-                ))
+            // As the intake does: the record is built (hashed, explanations encoded)
+            // before the write; `decide`, on the writer thread, only gives the verdict.
+            let record = Arc::new(NewCommentRecord::new(
+                r.comment,
+                Some(r.spam),
+                Some(r.abuse),
+                DUPLICATE_WINDOW,
+            ));
+            let (status, reasons) = (r.status, r.reasons);
+            let decide = move |_author: &AuthorContext, _comment: &NewComment| {
+                Ok::<_, Infallible>(Verdict {
+                    status,
+                    reasons: reasons.clone(),
+                })
             };
-            store.submit(query, decide).await
+            store.submit(query, record, decide).await
         });
     }
     while let Some(done) = tasks.join_next().await {

@@ -30,7 +30,9 @@ use crate::domain::{
     Site, Status, ValidationError, WebUrl,
 };
 use crate::pipeline::{self, Caller, ModelThresholds, Submission};
-use crate::store::{AuthorContext, AuthorQuery, NewCommentRecord, StoredComment, Submitted};
+use crate::store::{
+    AuthorContext, AuthorQuery, NewCommentRecord, StoredComment, Submitted, Verdict,
+};
 
 /// Largest accepted request body (64 KiB); a 5,000-character comment fits many times over.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -248,17 +250,23 @@ pub async fn submit(
         parent: comment.parent_id,
         trust_after: site.trusted_author_after,
     };
+    // Hashed and encoded here, so that the writer thread only decides and inserts.
+    let record = Arc::new(NewCommentRecord::new(
+        parsed.comment,
+        Some(pipeline::model_score(&scores.spam)),
+        Some(pipeline::model_score(&scores.abuse)),
+        site.duplicate_window,
+    ));
     // Everything the decision needs, owned: it runs on the store's writer thread, right
     // after the author lookup and before the insert, in one transaction.
     let decide = {
         let site = Arc::clone(site);
-        let comment = parsed.comment;
         let honeypot = parsed.honeypot.map(str::to_owned);
         let nudge = parsed.nudge;
-        move |author: &AuthorContext| -> Result<NewCommentRecord, ApiError> {
-            check_parent(&comment, author)?;
+        move |author: &AuthorContext, comment: &NewComment| -> Result<Verdict, ApiError> {
+            check_parent(comment, author)?;
             let decision = pipeline::decide(&Submission {
-                comment: &comment,
+                comment,
                 site: &site,
                 caller,
                 honeypot: honeypot.as_deref(),
@@ -270,22 +278,21 @@ pub async fn submit(
             if nudge && decision.flagged_for_abuse() {
                 return Err(ApiError::LikelyAbusive);
             }
-            Ok(NewCommentRecord::new(
-                comment,
-                decision.status,
-                decision.reasons,
-                Some(pipeline::model_score(&scores.spam)),
-                Some(pipeline::model_score(&scores.abuse)),
-                site.duplicate_window,
-            ))
+            Ok(Verdict {
+                status: decision.status,
+                reasons: decision.reasons,
+            })
         }
     };
-    let (submitted, record) = state.store.submit(query, decide).await??;
+    let (submitted, verdict) = state
+        .store
+        .submit(query, Arc::clone(&record), decide)
+        .await??;
     let id = match submitted {
         Submitted::Stored { id, .. } => id,
         Submitted::Duplicate { .. } => return Err(ApiError::Duplicate),
     };
-    let status = record.status;
+    let status = verdict.status;
     let span = tracing::Span::current();
     span.record("id", id.get());
     span.record("status", status.as_str());
@@ -305,7 +312,7 @@ pub async fn submit(
             spam: record.spam.as_ref(),
             abuse: record.abuse.as_ref(),
         }),
-        reasons: backend.then_some(record.reasons.as_slice()),
+        reasons: backend.then_some(verdict.reasons.as_slice()),
     };
     if let (Encoding::Form, Some(redirect)) = (encoding, &parsed.redirect_to) {
         return Ok(HttpResponse::SeeOther()

@@ -66,13 +66,12 @@ const REJECTED_BY_EMAIL: &str = "SELECT EXISTS (SELECT 1 FROM comments
      WHERE site_id = ?1 AND author_email = ?2 AND status = 'rejected')";
 const PARENT: &str = "SELECT article_id, status FROM comments WHERE id = ?1 AND site_id = ?2";
 
-/// A decided comment ready to be stored. Built on the async side so the writer thread
-/// only runs SQL (hashing and JSON encoding happen here).
+/// A scored comment ready to be stored once the pipeline has decided its status. Built
+/// on the async side, before the decision, so that the writer thread only runs the
+/// pipeline and SQL (hashing and JSON encoding happen here).
 #[derive(Debug)]
 pub struct NewCommentRecord {
     pub comment: NewComment,
-    pub status: Status,
-    pub reasons: Vec<Reason>,
     pub spam: Option<ModelScore>,
     pub abuse: Option<ModelScore>,
     body_hash: [u8; 32],
@@ -86,8 +85,6 @@ pub struct NewCommentRecord {
 impl NewCommentRecord {
     pub fn new(
         comment: NewComment,
-        status: Status,
-        reasons: Vec<Reason>,
         spam: Option<ModelScore>,
         abuse: Option<ModelScore>,
         duplicate_window: Duration,
@@ -101,14 +98,19 @@ impl NewCommentRecord {
             spam_tokens: tokens(&spam),
             abuse_tokens: tokens(&abuse),
             comment,
-            status,
-            reasons,
             spam,
             abuse,
             body_hash,
             duplicate_window,
         }
     }
+}
+
+/// What the moderation pipeline decided for a [`NewCommentRecord`].
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub status: Status,
+    pub reasons: Vec<Reason>,
 }
 
 /// What [`super::Store::submit`] did.
@@ -120,11 +122,13 @@ pub enum Submitted {
     Duplicate { existing: CommentId },
 }
 
-/// Inserts `rec` unless it is a duplicate. Runs inside the writer's transaction, so the
-/// check and the insert are atomic with respect to every other submission.
+/// Inserts `rec` with `verdict` unless it is a duplicate. Runs inside the writer's
+/// transaction, so the check and the insert are atomic with respect to every other
+/// submission.
 pub(super) fn insert(
     conn: &Connection,
     rec: &NewCommentRecord,
+    verdict: &Verdict,
     now: i64,
 ) -> Result<Submitted, StoreError> {
     let c = &rec.comment;
@@ -152,7 +156,7 @@ pub(super) fn insert(
         c.author_url.as_ref().map(|u| u.as_str()),
         c.body.as_str(),
         &rec.body_hash[..],
-        rec.status.as_str(),
+        verdict.status.as_str(),
         rec.spam.as_ref().map(|s| s.probability),
         rec.abuse.as_ref().map(|s| s.probability),
         rec.spam_tokens,
@@ -163,7 +167,7 @@ pub(super) fn insert(
     ])?;
     let id = conn.last_insert_rowid();
     let mut reason = conn.prepare_cached(INSERT_REASON)?;
-    for (seq, r) in rec.reasons.iter().enumerate() {
+    for (seq, r) in verdict.reasons.iter().enumerate() {
         reason.execute(params![
             id,
             seq as i64,
@@ -173,7 +177,7 @@ pub(super) fn insert(
         ])?;
     }
     // Same transaction as the insert: the webhook event exists iff the comment does.
-    let event = WebhookEvent::for_status(rec.status);
+    let event = WebhookEvent::for_status(verdict.status);
     enqueue_event(conn, c.site.as_str(), event.as_str(), id)?;
     let id = CommentId::new(id).ok_or_else(|| StoreError::Corrupt(format!("rowid {id}")))?;
     Ok(Submitted::Stored {
@@ -449,7 +453,7 @@ mod tests {
         }
     }
 
-    fn record(c: NewComment, status: Status) -> NewCommentRecord {
+    fn record(c: NewComment, status: Status) -> (NewCommentRecord, Verdict) {
         let reasons = vec![Reason {
             code: ReasonCode::Spam,
             outcome: Outcome::Hold,
@@ -459,7 +463,19 @@ mod tests {
             probability: 0.9,
             top_tokens: vec!["free".into()],
         });
-        NewCommentRecord::new(c, status, reasons, spam, None, Duration::from_secs(86_400))
+        (
+            NewCommentRecord::new(c, spam, None, Duration::from_secs(86_400)),
+            Verdict { status, reasons },
+        )
+    }
+
+    /// [`super::insert`] of a record and its verdict, as built by [`record`].
+    fn insert(
+        conn: &Connection,
+        decided: &(NewCommentRecord, Verdict),
+        now: i64,
+    ) -> Result<Submitted, StoreError> {
+        super::insert(conn, &decided.0, &decided.1, now)
     }
 
     fn stored(s: Submitted) -> CommentId {

@@ -39,7 +39,7 @@ use tokio::sync::Semaphore;
 
 pub use comments::{
     AuthorContext, AuthorQuery, Ban, NewCommentRecord, ParentInfo, PublishedComment, StoredComment,
-    Submitted,
+    Submitted, Verdict,
 };
 
 pub use outbox::{AttemptOutcome, DueEvent, WebhookEvent};
@@ -53,9 +53,9 @@ pub use review::{
 };
 
 use crate::config::StorageConfig;
-use crate::domain::{ArticleId, CommentId, SiteId};
+use crate::domain::{ArticleId, CommentId, NewComment, SiteId};
 use readers::ReadPool;
-use writer::Writer;
+use writer::{Durability, Writer};
 
 /// Storage failures.
 #[derive(Debug, thiserror::Error)]
@@ -152,8 +152,23 @@ impl Store {
                 None
             }
         };
-        let writer = Writer::spawn(conn, config.write_queue, config.max_batch, wal)
-            .map_err(StoreError::Spawn)?;
+        // Commits are made durable by syncing the WAL on a thread of its own, overlapping
+        // the next batch (see `writer`). The WAL file exists from the migrations' writes on
+        // and SQLite keeps it while this connection is open (checkpoints truncate or
+        // rewrite it in place), so one handle serves for the store's lifetime.
+        let wal_path = {
+            let mut p = path.as_os_str().to_owned();
+            p.push("-wal");
+            PathBuf::from(p)
+        };
+        let durability = match std::fs::File::open(&wal_path) {
+            Ok(file) => Durability::SyncWal(Box::new(move || file.sync_data())),
+            Err(err) => {
+                tracing::warn!(error = %err, wal = %wal_path.display(), "cannot open the WAL file; commits sync themselves");
+                Durability::InCommit
+            }
+        };
+        let writer = Writer::spawn(conn, config.write_queue, config.max_batch, wal, durability)?;
         let readers = Arc::new(ReadPool::new(
             path.to_owned(),
             busy,
@@ -202,35 +217,38 @@ impl Store {
     ///
     /// 1. looks up what the decision needs — active bans, the author's history (trust),
     ///    the parent — as of this instant, including comments earlier in the same batch;
-    /// 2. calls `decide` with it, which returns the record to store or refuses (`Err(E)`,
-    ///    nothing is written);
+    /// 2. calls `decide` with it and the comment, which returns the pipeline's verdict or
+    ///    refuses (`Err(E)`, nothing is written);
     /// 3. refuses a duplicate (same body by the same e-mail or IP within the window), else
     ///    inserts — with the comment's webhook event (`comment.held`, `.published` or
     ///    `.rejected`) when its site has a webhook.
     ///
-    /// Returns after the commit is durable, with the stored record. Running the lookup in
+    /// Returns after the commit is durable, with the verdict stored. Running the lookup in
     /// the writer, not on a read connection first, costs the writer a few indexed lookups
     /// and saves every submission a thread hop; it also makes bans, trust and duplicates
     /// exact under concurrency. `decide` runs on the writer thread: keep it CPU-only and
-    /// short (the pipeline's phases are microseconds; model scoring happens before).
+    /// short (the pipeline's phases are microseconds; model scoring, hashing and encoding
+    /// the explanations happen before, in [`NewCommentRecord::new`]). Like every write it
+    /// may run more than once if its batch is replayed (see [`writer`]).
     #[tracing::instrument(level = "debug", skip_all, fields(site = %query.site))]
     pub async fn submit<E, F>(
         &self,
         query: AuthorQuery,
-        decide: F,
-    ) -> Result<Result<(Submitted, NewCommentRecord), E>, StoreError>
+        record: Arc<NewCommentRecord>,
+        mut decide: F,
+    ) -> Result<Result<(Submitted, Verdict), E>, StoreError>
     where
-        F: FnOnce(&AuthorContext) -> Result<NewCommentRecord, E> + Send + 'static,
+        F: FnMut(&AuthorContext, &NewComment) -> Result<Verdict, E> + Send + 'static,
         E: Send + 'static,
     {
         self.writer
             .write(move |conn| {
                 let now = now_millis();
                 let author = comments::author_context(conn, &query, now)?;
-                match decide(&author) {
-                    Ok(record) => {
-                        let submitted = comments::insert(conn, &record, now)?;
-                        Ok(Ok((submitted, record)))
+                match decide(&author, &record.comment) {
+                    Ok(verdict) => {
+                        let submitted = comments::insert(conn, &record, &verdict, now)?;
+                        Ok(Ok((submitted, verdict)))
                     }
                     Err(refusal) => Ok(Err(refusal)),
                 }
@@ -345,7 +363,7 @@ impl Store {
     #[allow(dead_code)]
     pub(crate) async fn write<T, F>(&self, op: F) -> Result<T, StoreError>
     where
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnMut(&Connection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
         self.writer.write(op).await

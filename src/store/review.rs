@@ -812,7 +812,7 @@ mod tests {
     use crate::domain::{
         AuthorEmail, AuthorName, CommentBody, ModelScore, NewComment, Outcome, Reason, RejectLabel,
     };
-    use crate::store::comments::{insert, NewCommentRecord, Submitted};
+    use crate::store::comments::{insert, NewCommentRecord, Submitted, Verdict as CommentVerdict};
 
     /// A migrated database with moderator 1, `ann` (the audit log refers to moderators).
     fn conn() -> Connection {
@@ -869,15 +869,9 @@ mod tests {
             outcome: Outcome::Hold,
             detail: String::new(),
         }];
-        let record = NewCommentRecord::new(
-            comment,
-            status,
-            reasons,
-            score(spam),
-            score(abuse),
-            Duration::from_secs(1),
-        );
-        match insert(conn, &record, 0).unwrap() {
+        let record =
+            NewCommentRecord::new(comment, score(spam), score(abuse), Duration::from_secs(1));
+        match insert(conn, &record, &CommentVerdict { status, reasons }, 0).unwrap() {
             Submitted::Stored { id, .. } => id,
             other => panic!("{other:?}"),
         }

@@ -6,7 +6,9 @@
 //!
 //! Every connection gets the same pragmas: WAL (readers never block the writer),
 //! `synchronous = FULL` (a commit is on disk before it returns, so an acknowledged comment
-//! survives a power cut), foreign keys on, and a busy timeout.
+//! survives a power cut), foreign keys on, and a busy timeout. The store's writer then
+//! switches its own connection to `synchronous = NORMAL` and syncs the WAL on a thread of
+//! its own before answering (see `writer`): acknowledgements stay durable.
 use std::path::Path;
 use std::time::Duration;
 
