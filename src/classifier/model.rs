@@ -378,8 +378,14 @@ impl TaskModel {
             })
             .filter(|&(weight, _)| weight > 0.0)
             .collect();
-        // Strongest first; ties broken by column so explanations are deterministic.
-        parts.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        // Strongest first; ties broken by column so explanations are deterministic. Only
+        // the first `n` need sorting.
+        let order = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        if parts.len() > n && n > 0 {
+            parts.select_nth_unstable_by(n - 1, order);
+            parts.truncate(n);
+        }
+        parts.sort_unstable_by(order);
         parts
             .into_iter()
             .take(n)

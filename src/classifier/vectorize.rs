@@ -72,15 +72,18 @@ impl Default for FeatureConfig {
 
 /// Calls `f(key)` for every feature occurrence of a tokenized comment, in order.
 pub fn for_each_feature_key(tokens: &Tokens, bigrams: bool, mut f: impl FnMut(u64)) {
-    let mut previous: Option<&str> = None;
+    // The previous token's unigram key is the FNV state after its bytes, so a bigram's
+    // key continues from it instead of hashing that token again (= `bigram_key`).
+    let mut previous: Option<u64> = None;
     for token in tokens.iter() {
-        f(unigram_key(token));
+        let key = unigram_key(token);
+        f(key);
         if bigrams {
             if let Some(prev) = previous {
-                f(bigram_key(prev, token));
+                f(fnv(fnv(prev, b" "), token.as_bytes()));
             }
+            previous = Some(key);
         }
-        previous = Some(token);
     }
 }
 
@@ -193,6 +196,25 @@ mod tests {
     fn bigram_key_matches_joined_string() {
         assert_eq!(bigram_key("click", "here"), feature_key("click here"));
         assert_ne!(bigram_key("click", "here"), bigram_key("clic", "khere"));
+    }
+
+    /// The streamed keys of a comment's features are the keys of its feature strings, in
+    /// the same order (what training stores is what scoring looks up).
+    #[test]
+    fn streamed_keys_match_feature_strings() {
+        let mut tokens = Tokens::new();
+        tokenize_into(
+            "Check out my channel: https://youtube.com/x, it's FREE free!",
+            &mut tokens,
+        );
+        for bigrams in [false, true] {
+            let mut streamed = Vec::new();
+            for_each_feature_key(&tokens, bigrams, |k| streamed.push(k));
+            let mut from_strings = Vec::new();
+            for_each_feature_string(&tokens, bigrams, |s| from_strings.push(feature_key(s)));
+            assert_eq!(streamed, from_strings, "bigrams: {bigrams}");
+            assert!(streamed.len() > 8);
+        }
     }
 
     /// Counts merge repeated features; binary keeps presence only; unknown features drop.

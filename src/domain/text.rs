@@ -3,7 +3,7 @@
 //! Both are trimmed and put in Unicode NFC before their length is counted, so the limits
 //! are in characters a person sees and two spellings of "é" are the same comment (which
 //! matters for duplicate detection).
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 use super::{is_control, ValidationError};
 
@@ -18,7 +18,14 @@ fn normalized(
     field: &'static str,
     max: usize,
 ) -> Result<(String, usize), ValidationError> {
-    let text: String = raw.trim().nfc().collect();
+    let trimmed = raw.trim();
+    // Most comments are already NFC (all ASCII ones are): the quick check answers
+    // without decomposing and recomposing every character.
+    let text: String = if is_nfc_quick(trimmed.chars()) == IsNormalized::Yes {
+        trimmed.to_owned()
+    } else {
+        trimmed.nfc().collect()
+    };
     let chars = text.chars().count();
     if chars == 0 {
         return Err(ValidationError::new(
