@@ -443,8 +443,8 @@ w("$ free -g")
 w(env["FREE_G"])
 w("```")
 w("")
-w("Ours: `target/release/commentguard serve` on a fresh database (WAL, `synchronous = FULL`, group "
-  "commit), every rate limit off, `min_form_seconds = 0`, one site. Baseline: "
+w("Ours: `target/release/commentguard serve` on a fresh database (WAL, group commit, every "
+  "acknowledgement after an fsync of the WAL), every rate limit off, `min_form_seconds = 0`, one site. Baseline: "
   "`target/release/examples/baseline_server` — the same actix-web settings (one worker per core, "
   "64 KiB body limit), decodes the same JSON into a struct and answers 201 without scoring or "
   "storing. Load: wrk on the same machine over loopback (it competes with the server for the "

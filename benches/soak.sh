@@ -338,7 +338,7 @@ w(f"Commit `{env['COMMIT']}`, {env['WRK_VERSION']}, kernel {env['KERNEL']}, npro
   "CPU: " + "; ".join(env["CPU_MODEL"].splitlines()) + ".")
 w("")
 w("`target/release/commentguard serve` on a fresh database (the settings of the load test: WAL, "
-  "`synchronous = FULL`, every rate limit off), driven by one wrk run over loopback with "
+  "every acknowledgement after an fsync of the WAL, every rate limit off), driven by one wrk run over loopback with "
   f"{env['CONNS']} connections ({env['THREADS']} threads) — real comment bodies from "
   "`training-data/*.csv`, a new author and client IP per request — until the database holds "
   f"{int(env['ROWS']):,} comments (at most {env['MAX_SECONDS']} s). A sampler polls the "

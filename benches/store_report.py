@@ -3,7 +3,7 @@
 
 `cargo bench --bench store` measures, in one run, a batch of 64 comment submissions through
 `Store::submit` (the intake's call: author lookup, decision, duplicate check, insert,
-webhook outbox, a savepoint per submission, one group commit with synchronous = FULL),
+webhook outbox, group commit, the WAL synced before answering),
 awaited together, and the floor: the same 64 rows inserted by plain rusqlite prepared
 INSERTs in one transaction on a file with the same schema and pragmas. This script runs it,
 reads criterion's estimates (target/criterion/store_writer/**/new/estimates.json) and prints
@@ -71,9 +71,10 @@ def main():
         "",
         f"`benches/store.rs`: {BATCH} comment submissions through `Store::submit` — the call the "
         "intake makes: author lookup (bans, trust, parent), the decision closure, duplicate "
-        "check, insert with reasons, webhook outbox, one savepoint each — started together and "
-        "awaited together: the writer thread commits them in as many groups as they reach its queue "
-        "in (`synchronous = FULL`: an fsync of the WAL per commit). Floor in the same run: the same "
+        "check, insert with reasons, webhook outbox — started together and awaited together: the "
+        "writer thread commits them in as many groups as they reach its queue in, and each group "
+        "is answered once its sync thread has fsynced the WAL (the writer runs the next group "
+        "meanwhile). Floor in the same run: the same "
         f"{BATCH} rows (comment and reasons) inserted with plain rusqlite prepared INSERTs in one "
         "transaction, on a fresh file with the same schema (made by `Store::open`) and pragmas "
         "(WAL, `synchronous = FULL`, `temp_store = MEMORY`, 32 MiB cache) — one commit, one fsync. "

@@ -27,8 +27,8 @@
 //!   back on ([`WalLink::checkpointer_alive`]).
 //!
 //! # Why it is safe
-//! - A commit's durability does not depend on checkpoints: the writer's COMMIT fsyncs the
-//!   WAL (`synchronous = FULL`) before any job of the batch is answered, exactly as before.
+//! - A commit's durability does not depend on checkpoints: the writer's sync thread fsyncs
+//!   the WAL after the commit and before any job of the batch is answered (see `writer`).
 //! - A checkpoint only copies pages of committed transactions from the WAL into the
 //!   database file. SQLite's checkpoint protocol fsyncs the WAL before copying and the
 //!   database file after (this connection has `synchronous = FULL`, so both syncs happen),

@@ -2,10 +2,10 @@
 //!
 //! # Why one writer
 //! SQLite allows one writer at a time; many threads taking turns would each pay a full
-//! fsync (`synchronous = FULL`). Instead every write is a *job* sent over a bounded
-//! channel to one thread. The thread takes whatever jobs are queued (up to `max_batch`),
-//! runs them all inside one transaction and commits once, so a burst of N submissions
-//! costs one fsync, not N (group commit).
+//! fsync. Instead every write is a *job* sent over a bounded channel to one thread. The
+//! thread takes whatever jobs are queued (up to `max_batch`), runs them all inside one
+//! transaction and commits once, so a burst of N submissions costs one fsync, not N
+//! (group commit).
 //!
 //! # Invariants
 //! - A job's answer is delivered only after the transaction holding it has committed and
