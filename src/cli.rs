@@ -21,7 +21,7 @@ pub enum Command {
     /// Run the moderation service (HTTP API on 127.0.0.1:8080 by default).
     Serve(ServeArgs),
     /// Train the spam and abuse models on labelled CSV files and write them to `--out`.
-    Train(crate::commands::train::TrainArgs),
+    Train(Box<crate::commands::train::TrainArgs>),
     /// Score a labelled CSV with the models and report precision, recall, F1, ROC AUC.
     Evaluate(crate::commands::evaluate::EvaluateArgs),
     /// Score one comment (argument, or standard input) and explain the scores.
@@ -55,7 +55,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => crate::startup::serve(args),
-        Command::Train(args) => crate::commands::train::run(args),
+        Command::Train(args) => crate::commands::train::run(*args),
         Command::Evaluate(args) => crate::commands::evaluate::run(args),
         Command::Score(args) => crate::commands::score::run(args),
         Command::SiteKey => crate::startup::print_site_key(),

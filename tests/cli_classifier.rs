@@ -177,6 +177,100 @@ fn train_evaluate_score_end_to_end() {
     assert!(stdout(&out).starts_with("spam"), "{}", stdout(&out));
 }
 
+/// A site's decisions in blend mode: the model is an ordinary file that `evaluate` reads,
+/// its training metadata records the mode, and the decisions' held-out folds are reported
+/// (one per article). A non-positive blend strength is refused before anything is written.
+#[test]
+fn train_with_decisions_in_blend_mode() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    fs::create_dir(&data).unwrap();
+    slice("davidson.csv", 40, &data);
+    slice("wikipedia.csv", 40, &data);
+    // The Fox News slice plays a site's moderators' decisions (group = article).
+    let decisions = tmp.path().join("decisions");
+    fs::create_dir(&decisions).unwrap();
+    slice("fox_news.csv", 2, &decisions);
+    let decisions = decisions.join("fox_news.csv");
+    let out_dir = tmp.path().join("m");
+    let args = |strength: &str| -> Vec<String> {
+        [
+            "train",
+            "--task",
+            "abuse",
+            "--data",
+            data.to_str().unwrap(),
+            "--decisions",
+            decisions.to_str().unwrap(),
+            "--decision-mode",
+            "blend",
+            "--blend-strength",
+            strength,
+            "--compare-with",
+            tmp.path().join("none").to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let run = |strength: &str| {
+        let args = args(strength);
+        commentguard(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+
+    let out = run("0");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("--blend-strength"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!out_dir.exists(), "no model written");
+    let mut mixed = args("50");
+    mixed.extend(["--decision-weight".to_string(), "2".to_string()]);
+    let out = commentguard(&mixed.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("--decision-weight applies to --decision-mode weight"),
+        "{}",
+        stderr(&out)
+    );
+
+    // `evaluate` reads both models; only the abuse one is trained here.
+    fs::create_dir(&out_dir).unwrap();
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("models/spam.json"),
+        out_dir.join("spam.json"),
+    )
+    .unwrap();
+    let out = run("50");
+    assert!(out.status.success(), "train failed: {}", stderr(&out));
+    let report = stdout(&out);
+    assert!(
+        report.contains("held out: decisions:fox_news (blend fold 1/5)"),
+        "{report}"
+    );
+    let model: Value =
+        serde_json::from_slice(&fs::read(out_dir.join("abuse.json")).unwrap()).unwrap();
+    assert_eq!(model["training"]["options"]["decision_mode"], "blend");
+    assert_eq!(model["training"]["options"]["blend_strength"], 50.0);
+    let out = commentguard(&[
+        "evaluate",
+        "--input",
+        decisions.to_str().unwrap(),
+        "--models",
+        out_dir.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "evaluate failed: {}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(
+        report["abuse"]["roc_auc"].as_f64().unwrap() > 0.5,
+        "{report}"
+    );
+}
+
 /// A bad label names file and line, exits non-zero, and writes no model.
 #[test]
 fn bad_label_fails_without_writing_a_model() {

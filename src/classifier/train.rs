@@ -34,8 +34,58 @@ use super::tokenize::{tokenize_into, Tokens, TOKENIZER_VERSION};
 use super::vectorize::{for_each_feature_key, for_each_feature_string, unigram_key, FeatureConfig};
 
 /// Rows whose `source` starts with this are moderators' decisions (see
-/// `commentguard export-decisions`), weighted by [`TrainOptions::decision_weight`].
+/// `commentguard export-decisions`), used as [`TrainOptions::decision_mode`] says.
 pub const DECISIONS_SOURCE_PREFIX: &str = "decisions:";
+/// Folds the decisions are split into for their held-out scores in [`DecisionMode::Blend`].
+const DECISION_FOLDS: usize = 5;
+
+/// How moderators' decisions enter the model.
+///
+/// * `Weight`: the decisions are one more source of the training rows, balanced like the
+///   others and multiplied by [`TrainOptions::decision_weight`]. One naive Bayes is fitted
+///   on everything.
+/// * `Blend`: a per-site naive Bayes whose prior is the base model. The base model is
+///   fitted on the base corpora alone (decisions excluded); then each class's feature
+///   distribution is the posterior mean under a Dirichlet prior centred on the base
+///   model's distribution, with a strength of `m` =
+///   [`TrainOptions::blend_strength`] decisions:
+///
+///   ```text
+///   θ_site[c][j] = (n[c][j] + A_c · θ_base[c][j]) / (N[c] + A_c),   A_c = m · N[c] / d_c
+///                = λ_c · n[c][j] / N[c] + (1 − λ_c) · θ_base[c][j],  λ_c = d_c / (d_c + m)
+///   ```
+///
+///   where `d_c` is the number of decisions of class `c`, `n[c][j]` the count of feature
+///   `j` in them (presence or occurrences, as the model's features count) and `N[c]` its
+///   sum. The prior is worth `m` comments of the class, whatever their length, so the
+///   site's own word distribution takes over as its decisions grow: λ = ½ at `m`
+///   decisions of a class, 0.9 at `9m`. With no decisions the model *is* the base model.
+///   The class prior is interpolated the same way (λ = d / (d + m)). The vocabulary is
+///   the base corpora's plus the decisions' own (each chosen as `FeatureConfig` says, so
+///   at most twice `max_features`): a site's words count even when the base corpora
+///   never use them. Decisions of several sites given together are blended in as one
+///   site (`train --with-decisions --site S` trains one site's model). The result is an
+///   ordinary model file; only its numbers differ.
+///   The thresholds are chosen on held-out decisions as in `Weight` mode, here scored by
+///   the base model blended with the other articles' decisions (see `decision_folds`).
+///
+/// Blend with `m` = 300 is the default: measured by `benches/learning_curve.py` on two
+/// sites' labels replayed as decisions (BENCHMARKS.md, learning curve), it ranks the
+/// unseen Wikipedia chunks better and better as decisions grow, with a higher F1 than
+/// weighting from two chunks on; on Fox News, whose labels do not carry from thread to
+/// thread for any bag-of-words learner, it does about as well as weighting with fewer
+/// good comments held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DecisionMode {
+    Weight,
+    Blend,
+}
+
+/// Model files written before decision modes existed were trained with weighting.
+fn default_decision_mode() -> DecisionMode {
+    DecisionMode::Weight
+}
 
 /// Bytes of dense rows handed to linfa at once.
 const BATCH_BYTES: usize = 128 << 20;
@@ -82,14 +132,26 @@ pub struct TrainOptions {
     /// negatives are the only clean news comments we have: balanced together, news
     /// vocabulary stops meaning "toxic" (Wikipedia held out: ROC AUC 0.73 → 0.80).
     pub source_domains: BTreeMap<String, String>,
-    /// Multiplies the weight of moderators' decisions (rows whose source starts with
-    /// [`DECISIONS_SOURCE_PREFIX`]) on top of source balancing. Balancing already gives a
-    /// site's decisions as much total weight as a whole base corpus; this turns it up.
+    /// How moderators' decisions (rows whose source starts with
+    /// [`DECISIONS_SOURCE_PREFIX`]) enter the model: see [`DecisionMode`].
+    #[serde(default = "default_decision_mode")]
+    pub decision_mode: DecisionMode,
+    /// `Weight` mode: multiplies the weight of moderators' decisions on top of source
+    /// balancing. Balancing already gives a site's decisions as much total weight as a
+    /// whole base corpus; this turns it up.
     pub decision_weight: f64,
+    /// `Blend` mode: how many decisions of a class the base model's distribution is
+    /// worth (the Dirichlet prior's strength `m`; see [`DecisionMode`]).
+    #[serde(default = "default_blend_strength")]
+    pub blend_strength: f64,
     /// Run cross-source validation (needed to choose thresholds; off only for quick runs,
     /// which then keep `fallback_thresholds`).
     pub cross_validate: bool,
     pub fallback_thresholds: Thresholds,
+}
+
+fn default_blend_strength() -> f64 {
+    300.0
 }
 
 impl TrainOptions {
@@ -140,7 +202,9 @@ impl Default for TrainOptions {
             max_good_held: 0.10,
             source_weights: BTreeMap::new(),
             balance_sources: true,
+            decision_mode: DecisionMode::Blend,
             decision_weight: 1.0,
+            blend_strength: default_blend_strength(),
             single_class_weight: 0.3,
             source_domains: [("civil_comments", "news"), ("fox_news", "news")]
                 .into_iter()
@@ -490,8 +554,30 @@ fn train_model(
     progress: &dyn Progress,
 ) -> Result<TaskModel, TrainError> {
     check_classes(task, rows)?;
+    let vocabulary = choose_vocabulary(rows, strings, &options.features(task));
+    train_model_on(
+        task,
+        rows,
+        vocabulary,
+        options,
+        thresholds,
+        calibration,
+        progress,
+    )
+}
+
+/// Trains one model on `rows` over the given vocabulary.
+fn train_model_on(
+    task: Task,
+    rows: &[&Row],
+    vocabulary: Vec<String>,
+    options: &TrainOptions,
+    thresholds: Thresholds,
+    calibration: Calibration,
+    progress: &dyn Progress,
+) -> Result<TaskModel, TrainError> {
+    check_classes(task, rows)?;
     let features = options.features(task);
-    let vocabulary = choose_vocabulary(rows, strings, &features);
     let (class_log_prior, feature_log_prob) = fit(
         rows,
         &vocabulary,
@@ -516,6 +602,91 @@ fn train_model(
     };
     TaskModel::from_file(file, std::path::Path::new(task.name()))
         .map_err(|e| TrainError::Linfa(e.to_string()))
+}
+
+/// What a site's decisions contribute to a blended model: per class `[neg, pos]`, the
+/// number of decisions and the sum of their feature vectors over the model's vocabulary.
+struct SiteCounts {
+    decisions: [f64; 2],
+    features: [Vec<f64>; 2],
+}
+
+impl SiteCounts {
+    fn new(model: &TaskModel, rows: &[&Row]) -> SiteCounts {
+        let columns = model.file().vocabulary.len();
+        let mut counts = SiteCounts {
+            decisions: [0.0; 2],
+            features: [vec![0.0; columns], vec![0.0; columns]],
+        };
+        let mut features = Vec::new();
+        for row in rows {
+            let class = usize::from(row.label);
+            model.vectorize_keys(&row.keys, &mut features);
+            counts.decisions[class] += 1.0;
+            for &(column, value) in &features {
+                counts.features[class][column as usize] += value;
+            }
+        }
+        counts
+    }
+}
+
+/// The base model with a site's decisions blended in (see [`DecisionMode::Blend`]): each
+/// class's feature distribution is the posterior mean under a Dirichlet prior centred
+/// on the base model's, worth `strength` decisions of the class.
+fn blend(base: &ModelFile, site: &SiteCounts, strength: f64) -> ModelFile {
+    let mut file = base.clone();
+    for class in 0..2 {
+        let decisions = site.decisions[class];
+        let total: f64 = site.features[class].iter().sum();
+        if decisions <= 0.0 || total <= 0.0 {
+            continue;
+        }
+        let lambda = decisions / (decisions + strength);
+        for (log_prob, &count) in file.feature_log_prob[class]
+            .iter_mut()
+            .zip(&site.features[class])
+        {
+            *log_prob = (lambda * count / total + (1.0 - lambda) * log_prob.exp()).ln();
+        }
+    }
+    let decisions = site.decisions[0] + site.decisions[1];
+    if decisions > 0.0 {
+        let lambda = decisions / (decisions + strength);
+        for class in 0..2 {
+            let share = site.decisions[class] / decisions;
+            file.class_log_prior[class] =
+                (lambda * share + (1.0 - lambda) * base.class_log_prior[class].exp()).ln();
+        }
+    }
+    file
+}
+
+/// The decisions' folds for held-out scores in blend mode (indexes into `rows`), by
+/// article, since new traffic comes on new articles: one fold per article when they span
+/// up to [`DECISION_FOLDS`] articles, articles hashed into [`DECISION_FOLDS`] folds when
+/// more. Decisions on a single article form one fold, scored by the base model alone
+/// (as weight mode scores its held-out decisions): comments held out of the same article
+/// share its topic words with the rest and score higher than the next article's (with
+/// comments hashed into folds instead, `benches/learning_curve.py`'s Fox News replay at
+/// K = 1 got thresholds that caught 0.7–2% of the other threads' abusive comments).
+fn decision_folds(rows: &[&Row]) -> Vec<Vec<usize>> {
+    let groups: BTreeSet<&str> = rows.iter().map(|r| r.group.as_str()).collect();
+    let mut folds: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        let fold = if groups.len() <= DECISION_FOLDS {
+            groups.iter().position(|g| *g == r.group).unwrap_or(0) as u64
+        } else {
+            (unigram_key(&r.group).wrapping_mul(0xff51_afd7_ed55_8ccd) >> 33)
+                % DECISION_FOLDS as u64
+        };
+        folds.entry(fold).or_default().push(i);
+    }
+    folds.into_values().collect()
+}
+
+fn is_decision(row: &Row) -> bool {
+    row.source.starts_with(DECISIONS_SOURCE_PREFIX)
 }
 
 fn check_classes(task: Task, rows: &[&Row]) -> Result<(), TrainError> {
@@ -647,6 +818,21 @@ pub fn train_task(
     let train_rows: Vec<&Row> = prepared.rows.iter().filter(|r| !r.validation).collect();
     let validation_rows: Vec<&Row> = prepared.rows.iter().filter(|r| r.validation).collect();
     check_classes(task, &train_rows)?;
+    let blending =
+        options.decision_mode == DecisionMode::Blend && train_rows.iter().any(|r| is_decision(r));
+    if blending && !(options.blend_strength > 0.0 && options.blend_strength.is_finite()) {
+        return Err(TrainError::Option(format!(
+            "the blend strength must be a positive number, got {}",
+            options.blend_strength
+        )));
+    }
+    // In blend mode the base model never sees the decisions: they are blended in after.
+    let (base_rows, decision_rows): (Vec<&Row>, Vec<&Row>) = if blending {
+        train_rows.iter().partition(|r| !is_decision(r))
+    } else {
+        (train_rows.clone(), Vec::new())
+    };
+    check_classes(task, &base_rows)?;
 
     // Cross-source validation inside the training split: every held-out unit is scored
     // by a model that never saw it. The pooled scores calibrate the probability and
@@ -657,7 +843,7 @@ pub fn train_task(
     };
     let mut fold_scores: Vec<(String, Vec<(f64, bool)>)> = Vec::new();
     if options.cross_validate {
-        let (by_group, units) = cross_source_units(&train_rows);
+        let (by_group, units) = cross_source_units(&base_rows);
         for unit in &units {
             let unit_of = |r: &Row| {
                 if by_group {
@@ -666,8 +852,8 @@ pub fn train_task(
                     r.source == *unit
                 }
             };
-            let fit_rows: Vec<&Row> = train_rows.iter().copied().filter(|r| !unit_of(r)).collect();
-            let test_rows: Vec<&Row> = train_rows.iter().copied().filter(|r| unit_of(r)).collect();
+            let fit_rows: Vec<&Row> = base_rows.iter().copied().filter(|r| !unit_of(r)).collect();
+            let test_rows: Vec<&Row> = base_rows.iter().copied().filter(|r| unit_of(r)).collect();
             if check_classes(task, &fit_rows).is_err() {
                 continue;
             }
@@ -695,16 +881,81 @@ pub fn train_task(
     }
 
     // The model that ships: all of the training split.
-    progress.start(&format!("{task}: final model"), train_rows.len() as u64);
-    let model = train_model(
-        task,
-        &train_rows,
-        &prepared.strings,
-        options,
-        options.fallback_thresholds,
-        placeholder,
-        progress,
-    )?;
+    progress.start(&format!("{task}: final model"), base_rows.len() as u64);
+    let model = if blending {
+        let features = options.features(task);
+        let mut vocabulary = choose_vocabulary(&base_rows, &prepared.strings, &features);
+        vocabulary.extend(choose_vocabulary(
+            &decision_rows,
+            &prepared.strings,
+            &features,
+        ));
+        vocabulary.sort_unstable();
+        vocabulary.dedup();
+        let base = train_model_on(
+            task,
+            &base_rows,
+            vocabulary,
+            options,
+            options.fallback_thresholds,
+            placeholder,
+            progress,
+        )?;
+        let blended = |rows: &[&Row]| {
+            let file = blend(
+                base.file(),
+                &SiteCounts::new(&base, rows),
+                options.blend_strength,
+            );
+            TaskModel::from_file(file, std::path::Path::new(task.name()))
+                .map_err(|e| TrainError::Linfa(e.to_string()))
+        };
+        if options.cross_validate {
+            // Held-out scores of the decisions: each fold scored by the base model
+            // blended with the other folds' decisions.
+            let site = match decision_rows.first() {
+                Some(first) if decision_rows.iter().all(|r| r.source == first.source) => {
+                    first.source.clone()
+                }
+                _ => format!("{DECISIONS_SOURCE_PREFIX}*"),
+            };
+            let folds = decision_folds(&decision_rows);
+            for (i, fold) in folds.iter().enumerate() {
+                let mut held = vec![false; decision_rows.len()];
+                for &j in fold {
+                    held[j] = true;
+                }
+                let pick = |want: bool| -> Vec<&Row> {
+                    decision_rows
+                        .iter()
+                        .zip(&held)
+                        .filter(|(_, &h)| h == want)
+                        .map(|(r, _)| *r)
+                        .collect()
+                };
+                let (test_rows, rest) = (pick(true), pick(false));
+                let scored = score_rows(&blended(&rest)?, &test_rows);
+                let unit = format!("{site} (blend fold {}/{})", i + 1, folds.len());
+                progress.note(&format!(
+                    "{task}: held out {unit}: {} rows, ROC AUC {}",
+                    scored.len(),
+                    roc_auc(&scored).map_or("-".to_string(), |a| format!("{a:.3}"))
+                ));
+                fold_scores.push((unit, scored));
+            }
+        }
+        blended(&decision_rows)?
+    } else {
+        train_model(
+            task,
+            &train_rows,
+            &prepared.strings,
+            options,
+            options.fallback_thresholds,
+            placeholder,
+            progress,
+        )?
+    };
 
     let pooled: Vec<(f64, bool)> = fold_scores
         .iter()
@@ -955,6 +1206,7 @@ mod tests {
             let options = TrainOptions {
                 validation_percent: 0,
                 cross_validate: false,
+                decision_mode: DecisionMode::Weight,
                 decision_weight: weight,
                 ..TrainOptions::default()
             };
@@ -971,6 +1223,171 @@ mod tests {
             let odds = |m: &ModelFile| m.feature_log_prob[1][c] - m.feature_log_prob[0][c];
             assert!(odds(&heavy) > odds(&light));
         }
+    }
+
+    fn with_decisions(mut corpus: Corpus, decisions: &[(&str, bool)]) -> Corpus {
+        for (i, &(text, spam)) in decisions.iter().enumerate() {
+            corpus.examples.push(Example {
+                source: format!("{DECISIONS_SOURCE_PREFIX}site"),
+                group: format!("article-{}", i % 3),
+                ..example(text, spam)
+            });
+        }
+        corpus
+    }
+
+    fn blend_options(strength: f64) -> TrainOptions {
+        TrainOptions {
+            validation_percent: 0,
+            cross_validate: false,
+            decision_mode: DecisionMode::Blend,
+            blend_strength: strength,
+            spam_features: FeatureConfig {
+                min_df: 1,
+                ..TrainOptions::default().spam_features
+            },
+            ..TrainOptions::default()
+        }
+    }
+
+    /// Without decisions, blend mode trains exactly the model weight mode does; blending
+    /// in no decisions leaves a model unchanged, bit for bit.
+    #[test]
+    fn blend_without_decisions_is_the_base_model() {
+        let corpus = small_corpus();
+        let blended = train_task(&corpus, Task::Spam, &blend_options(10.0), &Silent)
+            .unwrap()
+            .model;
+        let weighted = train_task(
+            &corpus,
+            Task::Spam,
+            &TrainOptions {
+                decision_mode: DecisionMode::Weight,
+                ..blend_options(10.0)
+            },
+            &Silent,
+        )
+        .unwrap()
+        .model;
+        assert_eq!(blended.vocabulary, weighted.vocabulary);
+        assert_eq!(blended.feature_log_prob, weighted.feature_log_prob);
+        assert_eq!(blended.class_log_prior, weighted.class_log_prior);
+        assert_eq!(blended.thresholds, weighted.thresholds);
+
+        let columns = blended.vocabulary.len();
+        let nothing = SiteCounts {
+            decisions: [0.0; 2],
+            features: [vec![0.0; columns], vec![0.0; columns]],
+        };
+        assert_eq!(blend(&blended, &nothing, 10.0), blended);
+    }
+
+    /// The blend is the Dirichlet posterior mean: the site's share of a class's
+    /// distribution is d / (d + m), so more decisions move the model further towards the
+    /// site's word frequencies.
+    #[test]
+    fn blend_follows_the_site_as_decisions_grow() {
+        let base = train_task(&small_corpus(), Task::Spam, &blend_options(10.0), &Silent)
+            .unwrap()
+            .model;
+        let columns = base.vocabulary.len();
+        // The site's spam is all about one word of the vocabulary.
+        let song = base.vocabulary.iter().position(|f| f == "song").unwrap();
+        let site = |d: f64| {
+            let mut features = [vec![0.0; columns], vec![0.0; columns]];
+            features[1][song] = d;
+            SiteCounts {
+                decisions: [0.0, d],
+                features,
+            }
+        };
+        let distance = |m: &ModelFile| -> f64 {
+            (0..columns)
+                .map(|j| {
+                    let site = if j == song { 1.0 } else { 0.0 };
+                    (m.feature_log_prob[1][j].exp() - site).abs()
+                })
+                .sum()
+        };
+        let strength = 10.0;
+        let (few, many) = (
+            blend(&base, &site(10.0), strength),
+            blend(&base, &site(90.0), strength),
+        );
+        // λ = 10 / (10 + 10) = 0.5 and 90 / (90 + 10) = 0.9.
+        let expected = |lambda: f64, j: usize| {
+            lambda * f64::from(u8::from(j == song))
+                + (1.0 - lambda) * base.feature_log_prob[1][j].exp()
+        };
+        for j in 0..columns {
+            assert!((few.feature_log_prob[1][j].exp() - expected(0.5, j)).abs() < 1e-12);
+            assert!((many.feature_log_prob[1][j].exp() - expected(0.9, j)).abs() < 1e-12);
+        }
+        // The class without decisions keeps the base distribution.
+        assert_eq!(few.feature_log_prob[0], base.feature_log_prob[0]);
+        assert!(distance(&base) > distance(&few));
+        assert!(distance(&few) > distance(&many));
+    }
+
+    /// End to end: with more of a site's decisions, a word only its spam uses counts more.
+    #[test]
+    fn more_decisions_teach_the_blended_model_more() {
+        let decisions = [
+            ("free gift card here", true),
+            ("great song", false),
+            ("claim your gift card now", true),
+            ("the chorus is great", false),
+            ("gift card giveaway click", true),
+            ("what a voice", false),
+            ("win a gift card today", true),
+            ("best video this year", false),
+        ];
+        let odds = |n: usize| {
+            let corpus = with_decisions(small_corpus(), &decisions[..n]);
+            let m = train_task(&corpus, Task::Spam, &blend_options(10.0), &Silent)
+                .unwrap()
+                .model;
+            let c = m.vocabulary.iter().position(|f| f == "gift").unwrap();
+            m.feature_log_prob[1][c] - m.feature_log_prob[0][c]
+        };
+        let (two, eight) = (odds(2), odds(8));
+        assert!(two > 0.0, "{two}");
+        assert!(eight > two, "{two} {eight}");
+    }
+
+    /// Blend mode scores the decisions out of fold and chooses the thresholds on them.
+    #[test]
+    fn blend_chooses_thresholds_on_held_out_decisions() {
+        let mut decisions = Vec::new();
+        let texts: Vec<String> = (0..40)
+            .map(|i| format!("gift card offer number{i} click here"))
+            .chain((0..40).map(|i| format!("lovely song part{i} great voice")))
+            .collect();
+        for (i, t) in texts.iter().enumerate() {
+            decisions.push((t.as_str(), i < 40));
+        }
+        let corpus = with_decisions(small_corpus(), &decisions);
+        let options = TrainOptions {
+            cross_validate: true,
+            ..blend_options(10.0)
+        };
+        let outcome = train_task(&corpus, Task::Spam, &options, &Silent).unwrap();
+        assert!(outcome
+            .cross_source
+            .iter()
+            .all(|f| f.held_out.starts_with("decisions:site (blend fold")));
+        assert_eq!(outcome.cross_source.len(), 3);
+        assert!(outcome.thresholds_chosen_on.starts_with("moderators"));
+
+        // Decisions on one article are one fold (scored by the base model alone).
+        let prepared = prepare(&corpus, Task::Spam, &options);
+        let mut rows: Vec<&Row> = prepared.rows.iter().filter(|r| is_decision(r)).collect();
+        assert_eq!(decision_folds(&rows).len(), 3);
+        rows.retain(|r| r.group == "article-0");
+        assert_eq!(
+            decision_folds(&rows),
+            vec![(0..rows.len()).collect::<Vec<_>>()]
+        );
     }
 
     /// A task whose rows hold one class only cannot be trained.

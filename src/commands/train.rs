@@ -9,8 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::classifier::data::{self, Corpus, FileInfo, Task};
 use crate::classifier::metrics::Report;
 use crate::classifier::model::{model_path, TaskModel};
-use crate::classifier::train::DECISIONS_SOURCE_PREFIX;
 use crate::classifier::train::{train_task, Progress, TaskOutcome, TrainOptions};
+use crate::classifier::train::{DecisionMode, DECISIONS_SOURCE_PREFIX};
 use crate::classifier::Classifier;
 use crate::commands::export::decision_examples;
 use crate::config::Config;
@@ -23,7 +23,7 @@ pub struct TrainArgs {
     #[arg(long, default_value = "training-data")]
     pub data: Vec<PathBuf>,
     /// Moderators' decisions in the canonical CSV (from `commentguard export-decisions`);
-    /// repeatable. Their rows count as decisions, weighted by `--decision-weight`.
+    /// repeatable. Their rows count as decisions (see `--decision-mode`).
     #[arg(long)]
     pub decisions: Vec<PathBuf>,
     /// Also learn from the moderators' decisions in the service's database (the one the
@@ -36,9 +36,23 @@ pub struct TrainArgs {
     /// Only this site's decisions (with `--with-decisions`; default: every site).
     #[arg(long, requires = "with_decisions")]
     pub site: Option<String>,
-    /// Weight of moderators' decisions on top of source balancing.
+    /// How moderators' decisions enter the abuse and spam models: `weight`, one more
+    /// source of training rows, balanced like the others and multiplied by
+    /// `--decision-weight`; or `blend`, a per-site naive Bayes on the decisions alone
+    /// whose word distributions are shrunk towards the base model's (a Dirichlet prior
+    /// worth `--blend-strength` decisions per class). Default: blend, unless
+    /// `--decision-weight` is given (measured in BENCHMARKS.md, learning curve).
+    #[arg(long, value_enum)]
+    pub decision_mode: Option<DecisionModeArg>,
+    /// Weight of moderators' decisions on top of source balancing (`--decision-mode
+    /// weight`, which this implies; default 1).
     #[arg(long)]
     pub decision_weight: Option<f64>,
+    /// How many decisions of a class the base model is worth in `--decision-mode blend`:
+    /// with d decisions of a class, the site's own word frequencies get the share
+    /// d / (d + M) of that class's distribution (default 300).
+    #[arg(long, value_name = "M")]
+    pub blend_strength: Option<f64>,
     /// Score the same validation rows with the models in this directory and print them
     /// side by side with the new ones (default: `models`, when training with decisions).
     #[arg(long)]
@@ -93,6 +107,22 @@ pub struct TrainArgs {
 pub enum TaskArg {
     Spam,
     Abuse,
+}
+
+/// `--decision-mode` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DecisionModeArg {
+    Weight,
+    Blend,
+}
+
+impl From<DecisionModeArg> for DecisionMode {
+    fn from(m: DecisionModeArg) -> DecisionMode {
+        match m {
+            DecisionModeArg::Weight => DecisionMode::Weight,
+            DecisionModeArg::Blend => DecisionMode::Blend,
+        }
+    }
 }
 
 impl From<TaskArg> for Task {
@@ -156,6 +186,30 @@ fn options(args: &TrainArgs) -> anyhow::Result<TrainOptions> {
             bail!("--decision-weight must be a positive number, got {w}");
         }
         o.decision_weight = w;
+    }
+    o.decision_mode = match (
+        args.decision_mode,
+        args.decision_weight,
+        args.blend_strength,
+    ) {
+        (Some(DecisionModeArg::Blend), Some(_), _) => {
+            bail!("--decision-weight applies to --decision-mode weight, not blend")
+        }
+        (Some(DecisionModeArg::Weight), _, Some(_)) => {
+            bail!("--blend-strength applies to --decision-mode blend, not weight")
+        }
+        (None, Some(_), Some(_)) => {
+            bail!("--decision-weight (weight mode) and --blend-strength (blend mode) exclude each other")
+        }
+        (Some(mode), _, _) => mode.into(),
+        (None, Some(_), None) => DecisionMode::Weight,
+        (None, None, _) => DecisionMode::Blend,
+    };
+    if let Some(m) = args.blend_strength {
+        if !(m > 0.0 && m.is_finite()) {
+            bail!("--blend-strength must be a positive number, got {m}");
+        }
+        o.blend_strength = m;
     }
     if let Some(p) = args.hold_precision {
         if !(p > 0.0 && p < 1.0) {
