@@ -228,7 +228,7 @@ pub async fn submit(
     let parsed = parse(&fields, site, caller, ip, user_agent)?;
     let comment = &parsed.comment;
 
-    let (scores, thresholds) = {
+    let (mut scores, thresholds) = {
         // A cheap pointer load; the guard is dropped before the next `.await`.
         let classifier = state.classifier.load();
         (
@@ -253,8 +253,8 @@ pub async fn submit(
     // Hashed and encoded here, so that the writer thread only decides and inserts.
     let record = Arc::new(NewCommentRecord::new(
         parsed.comment,
-        Some(pipeline::model_score(&scores.spam)),
-        Some(pipeline::model_score(&scores.abuse)),
+        Some(pipeline::take_model_score(&mut scores.spam)),
+        Some(pipeline::take_model_score(&mut scores.abuse)),
         site.duplicate_window,
     ));
     // Everything the decision needs, owned: it runs on the store's writer thread, right

@@ -182,10 +182,11 @@ pub fn decide(submission: &Submission<'_>) -> Decision {
     }
 }
 
-/// The stored form of a model score.
-pub fn model_score(score: &crate::classifier::TaskScore) -> ModelScore {
+/// The stored form of a model score, taking the explanation out of `score` rather than
+/// copying it (the pipeline's phases read only the probability).
+pub fn take_model_score(score: &mut crate::classifier::TaskScore) -> ModelScore {
     ModelScore {
         probability: score.probability,
-        top_tokens: score.top_tokens.clone(),
+        top_tokens: std::mem::take(&mut score.top_tokens),
     }
 }

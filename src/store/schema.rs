@@ -69,7 +69,9 @@ pub(crate) fn open_writer(path: &Path, busy_timeout: Duration) -> Result<Connect
     // in `pcache1TruncateUnsafe`; ~14% of the writer's time at 32 MiB). Measured under
     // load (`benches/load.sh`), 32 MiB saved no time and cost 38 MB of RSS; the OS page
     // cache serves the re-reads.
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;")?;
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8192;",
+    )?;
     // Foreign keys are off while migrating: a migration that rebuilds a table (SQLite's
     // only way to change a constraint) drops the table other tables reference, which with
     // foreign keys on would delete or refuse their rows. Such a migration ends with a
