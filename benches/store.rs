@@ -6,7 +6,7 @@
 //! Floor, measured in the same run: the same 64 rows (comment and its reasons) inserted with
 //! plain rusqlite prepared INSERTs in one transaction, on a fresh file with the same schema
 //! (made by `Store::open`, so every migration and index) and the store's pragmas (WAL,
-//! `temp_store = MEMORY`, the default page cache), committing with `synchronous = FULL`.
+//! `temp_store = MEMORY`, 8 MiB page cache), committing with `synchronous = FULL`.
 //! Both sync the WAL once per group commit; the difference is what the writer does on top
 //! of storing the rows. Compare medians and the ratio.
 //!
@@ -243,7 +243,7 @@ fn writer(c: &mut Criterion) {
     floor
         .execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-             PRAGMA temp_store = MEMORY;",
+             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8192;",
         )
         .expect("floor pragmas");
     floor.set_prepared_statement_cache_capacity(64);

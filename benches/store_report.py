@@ -77,7 +77,7 @@ def main():
         "meanwhile). Floor in the same run: the same "
         f"{BATCH} rows (comment and reasons) inserted with plain rusqlite prepared INSERTs in one "
         "transaction, on a fresh file with the same schema (made by `Store::open`) and pragmas "
-        "(WAL, `synchronous = FULL`, `temp_store = MEMORY`, SQLite's 2 MiB page cache) — one commit, one fsync. "
+        "(WAL, `synchronous = FULL`, `temp_store = MEMORY`, 8 MiB page cache) — one commit, one fsync. "
         "Real comment bodies from `training-data/*.csv`; a new author and IP per submission. "
         "Both databases grow by 64 rows per iteration through the run (criterion's warm-up and "
         "samples: a few hundred thousand rows).",

@@ -61,14 +61,15 @@ pub(crate) fn open_writer(path: &Path, busy_timeout: Duration) -> Result<Connect
     // synchronous = FULL: an acknowledged comment survives power loss, not only a crash.
     // temp_store = MEMORY: statement journals and temporary tables stay in memory instead
     // of files created and deleted per batch (measured: ~16% of the writer's time).
-    // cache_size stays at SQLite's 2 MiB. A bigger page cache costs every commit a scan of
-    // its whole hash table: B-tree page splits park a page under the lock-byte page's
-    // number (page 262,145 with 4 KiB pages) for a moment, and until the database is past
-    // 1 GiB that number is above the database's size, so the truncation that ends each
-    // transaction walks every cached page looking for pages beyond the end (seen with gdb
-    // in `pcache1TruncateUnsafe`; ~14% of the writer's time at 32 MiB). Measured under
-    // load (`benches/load.sh`), 32 MiB saved no time and cost 38 MB of RSS; the OS page
-    // cache serves the re-reads.
+    // cache_size: 8 MiB, enough for the interior pages of every B-tree past a million
+    // comments (the leaves of the random-key author indexes miss at any size; the OS page
+    // cache serves them). Not more: every commit scans the whole page cache. B-tree page
+    // splits park a page under the lock-byte page's number (page 262,145 with 4 KiB
+    // pages) for a moment, and until the database is past 1 GiB that number is above the
+    // database's size, so the truncation that ends each transaction walks every cached
+    // page looking for pages beyond the end (seen with gdb in `pcache1TruncateUnsafe`:
+    // ~14% of the writer's time at 32 MiB). Under `benches/load.sh`, SQLite's default
+    // 2 MiB lost throughput as the database grew past a few hundred thousand comments.
     conn.execute_batch(
         "PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8192;",
     )?;
