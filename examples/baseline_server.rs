@@ -6,7 +6,7 @@
 //!
 //! Same as `commentguard serve`: one worker per core (actix's default, which `serve`
 //! keeps when `workers` is unset), a 64 KiB body limit, `application/json` only, the
-//! same shutdown timeout.
+//! same shutdown timeout, the same allocator (mimalloc).
 //!
 //! Run: `cargo run --release --example baseline_server -- 127.0.0.1:8081`
 //! (or a bare port, or `BASELINE_BIND=127.0.0.1:8081`; default 127.0.0.1:8081).
@@ -16,6 +16,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use actix_web::http::header;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use serde::{Deserialize, Serialize};
+
+// Same allocator as the `commentguard` binary, so the ratio compares work, not allocators.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Same as `commentguard::http::comments::MAX_BODY_BYTES`.
 const MAX_BODY_BYTES: usize = 64 * 1024;
