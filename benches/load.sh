@@ -17,13 +17,17 @@
 #
 # Usage:
 #   benches/load.sh [--duration S] [--warmup S] [--rounds N] [--connections "1 16 64"]
-#                   [--threads N] [--no-build] [--keep] [--write BENCHMARKS.md]
+#                   [--threads N] [--perf] [--no-build] [--keep] [--write BENCHMARKS.md]
 #
 #   --duration S     seconds per measured run (default 10)
 #   --warmup S       seconds of warm-up per server at 16 connections, not measured (default 3)
 #   --rounds N       rounds over every server × connections; the table shows medians (default 3)
 #   --connections L  connection counts (default "1 16 64")
 #   --threads N      wrk threads, at most the connection count (default 2)
+#   --perf           after the measured rounds, one more run of ours at the highest
+#                    connection count under `perf record -e cpu-clock` (not in the table);
+#                    the report lists the hottest symbols by thread (needs perf: Debian's
+#                    linux-perf)
 #   --no-build       use the existing target/release binaries
 #   --keep           keep the temporary directory (config, database, logs, raw results)
 #   --write FILE     put the Markdown section between <!-- load:begin --> and
@@ -31,7 +35,7 @@
 #                    plot as benches/throughput.png (without --write the plot stays in the
 #                    temporary directory, so a trial run never replaces the published one)
 #
-# Needs: cargo, wrk (apt-get install wrk when missing and root), python3 with matplotlib
+# Needs: cargo, wrk and GNU time (apt-get install wrk time when missing and root), python3 with matplotlib
 # (pip install when missing). Loopback only. Everything it starts is stopped on exit.
 set -euo pipefail
 
@@ -46,6 +50,7 @@ ROUNDS=3
 CONNECTIONS="1 16 64"
 THREADS=2
 BUILD=1
+PERF=0
 KEEP=0
 WRITE=""
 while [ $# -gt 0 ]; do
@@ -55,6 +60,7 @@ while [ $# -gt 0 ]; do
         --rounds) ROUNDS=$2; shift 2 ;;
         --connections) CONNECTIONS=$2; shift 2 ;;
         --threads) THREADS=$2; shift 2 ;;
+        --perf) PERF=1; shift ;;
         --no-build) BUILD=0; shift ;;
         --keep) KEEP=1; shift ;;
         --write) WRITE=$2; shift 2 ;;
@@ -78,6 +84,14 @@ if ! command -v wrk >/dev/null 2>&1; then
     fi
     command -v wrk >/dev/null 2>&1 || { echo "load.sh: wrk is required (Debian: apt-get install wrk)" >&2; exit 1; }
 fi
+if [ ! -x /usr/bin/time ]; then   # GNU time: wrk's own CPU time
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        log "installing time (apt-get)"
+        timeout 600 apt-get install -y -q time >&2 || { timeout 300 apt-get update -q >&2 && timeout 600 apt-get install -y -q time >&2; }
+    fi
+    [ -x /usr/bin/time ] || { echo "load.sh: GNU time is required (Debian: apt-get install time)" >&2; exit 1; }
+fi
+TIMED=(/usr/bin/time -f '%U %S')
 if ! python3 -c 'import matplotlib' 2>/dev/null; then
     log "installing matplotlib (pip)"
     timeout 900 python3 -m pip install -q matplotlib >&2
@@ -289,33 +303,51 @@ RESULTS="$TMP/results.jsonl"
 RUN=0
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() { # pid: user + system time of the whole process, in clock ticks
-    # Fields after the ")" that ends the command name: utime is the 12th, stime the 13th.
-    sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
+# CPU accounting around each run: the server's threads by name (user + system seconds)
+# and the whole machine's busy time from /proc/stat (everything but idle and iowait), so
+# the report can say where ours spends its CPU and how much of the machine was left.
+cpu_snapshot() { # pid: one JSON object
+    python3 - "$1" <<'PY'
+import json, os, sys
+pid, hz = sys.argv[1], os.sysconf("SC_CLK_TCK")
+threads = {}
+for tid in os.listdir(f"/proc/{pid}/task"):
+    try:
+        stat = open(f"/proc/{pid}/task/{tid}/stat").read()
+    except OSError:
+        continue  # a thread that ended meanwhile
+    name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+    threads[name] = threads.get(name, 0) + (int(fields[11]) + int(fields[12])) / hz
+proc = open(f"/proc/{pid}/stat").read()
+proc = proc[proc.rindex(")") + 2:].split()
+cpu = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+print(json.dumps({"threads": threads, "process_s": (int(proc[11]) + int(proc[12])) / hz,
+                  "busy_s": (sum(cpu) - cpu[3] - cpu[4]) / hz}))
+PY
 }
 
 run_wrk() { # server conns seconds phase round
-    local server=$1 conns=$2 secs=$3 phase=$4 round=$5 port pid threads out result hwm cpu0 cpu1
+    local server=$1 conns=$2 secs=$3 phase=$4 round=$5 port pid threads out result hwm cpu0 cpu1 wrk_cpu
     if [ "$server" = ours ]; then port=$OURS_PORT; pid=$OURS_PID; else port=$BASE_PORT; pid=$BASE_PID; fi
     kill -0 "$pid" 2>/dev/null || { echo "load.sh: $server server is gone (log: $TMP/$server.log)" >&2; exit 1; }
     threads=$(( THREADS < conns ? THREADS : conns ))
     RUN=$((RUN + 1))
     echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true   # reset VmHWM to the current RSS
-    cpu0=$(cpu_ticks "$pid")
+    cpu0=$(cpu_snapshot "$pid")
     out="$TMP/wrk-$RUN.txt"
-    timeout $((secs + 60)) wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 5s \
+    timeout $((secs + 60)) "${TIMED[@]}" -o "$out.time" wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 5s \
         -s "$TMP/load.lua" "http://127.0.0.1:$port/api/v1/comments" \
         -- "$TMP/bodies.jsonl" "$RUN" "$TMP/acks/$server-$RUN" "$threads" >"$out" 2>&1 \
         || { echo "load.sh: wrk failed (run $RUN):" >&2; cat "$out" >&2; exit 1; }
     result=$(sed -n 's/^WRK_RESULT //p' "$out")
     [ -n "$result" ] || { echo "load.sh: no WRK_RESULT in $out" >&2; cat "$out" >&2; exit 1; }
     hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
-    cpu1=$(cpu_ticks "$pid")
-    printf '{"server":"%s","connections":%d,"threads":%d,"seconds":%d,"phase":"%s","round":%d,"run":%d,"hwm_kb":%d,"cpu_s":%s,"wrk":%s}\n' \
+    cpu1=$(cpu_snapshot "$pid")
+    wrk_cpu=$(awk '{print $1 + $2}' "$out.time")
+    printf '{"server":"%s","connections":%d,"threads":%d,"seconds":%d,"phase":"%s","round":%d,"run":%d,"hwm_kb":%d,"cpu0":%s,"cpu1":%s,"wrk_cpu_s":%s,"wrk":%s}\n' \
         "$server" "$conns" "$threads" "$secs" "$phase" "$round" "$RUN" "$hwm" \
-        "$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", (b - a) / hz}')" "$result" >>"$RESULTS"
-    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); w=r["wrk"]; print("[load] %-8s %-7s c=%-3d %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %d  errors %s  peak RSS %.1f MB  server CPU %.2f cores" % (r["server"], r["phase"], r["connections"], w["requests"]/(w["duration_us"]/1e6), w["p50_us"]/1e3, w["p99_us"]/1e3, w["non2xx"], sum(w["errors"].values()), r["hwm_kb"]/1024, r["cpu_s"]/(w["duration_us"]/1e6)), file=sys.stderr)' "$(tail -n1 "$RESULTS")"
+        "$cpu0" "$cpu1" "$wrk_cpu" "$result" >>"$RESULTS"
+    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); w=r["wrk"]; r["cpu_s"]=r["cpu1"]["process_s"]-r["cpu0"]["process_s"]; print("[load] %-8s %-7s c=%-3d %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %d  errors %s  peak RSS %.1f MB  server CPU %.2f cores" % (r["server"], r["phase"], r["connections"], w["requests"]/(w["duration_us"]/1e6), w["p50_us"]/1e3, w["p99_us"]/1e3, w["non2xx"], sum(w["errors"].values()), r["hwm_kb"]/1024, r["cpu_s"]/(w["duration_us"]/1e6)), file=sys.stderr)' "$(tail -n1 "$RESULTS")"
 }
 
 if [ "$WARMUP" -gt 0 ]; then
@@ -333,6 +365,18 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
+if [ "$PERF" = 1 ]; then
+    command -v perf >/dev/null 2>&1 || { echo "load.sh: --perf needs perf (Debian: apt-get install linux-perf)" >&2; exit 1; }
+    TOP_CONNS=$(printf '%s\n' $CONNECTIONS | sort -n | tail -n1)
+    log "profile run: ours at $TOP_CONNS connections under perf record"
+    perf record -q -e cpu-clock -F 999 -p "$OURS_PID" -o "$TMP/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+    PERF_PID=$!
+    run_wrk ours "$TOP_CONNS" "$DURATION" profile 0
+    wait "$PERF_PID" || true
+    perf report -i "$TMP/perf.data" --stdio --no-children --sort comm,sym --percent-limit 0.8 2>/dev/null \
+        | grep -v '^#' | grep -v '^[[:space:]]*$' >"$TMP/perf.txt" || true
+fi
+
 # ---------------------------------------------------------------- durability
 log "stopping ours (SIGTERM) before counting its rows"
 stop_pid "$OURS_PID"
@@ -347,7 +391,7 @@ if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" 
     COMMIT="$COMMIT (plus uncommitted changes in the working tree)"
 fi
 export COMMAND COMMIT DURATION WARMUP ROUNDS THREADS LOAD_BEFORE LOAD_AFTER STARTUP_HWM_OURS STARTUP_HWM_BASE
-export RESULTS PLOT WRITE ROOT TMP
+export RESULTS PLOT WRITE ROOT TMP PERF
 export DB="$TMP/db/commentguard.db"
 export FREE_G="$(free -g)"
 export CPU_MODEL="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | sort | uniq -c | sed 's/^ *//')"
@@ -361,6 +405,8 @@ from pathlib import Path
 
 env = os.environ
 rows = [json.loads(l) for l in Path(env["RESULTS"]).read_text().splitlines() if l.strip()]
+for r in rows:
+    r["cpu_s"] = r["cpu1"]["process_s"] - r["cpu0"]["process_s"]
 measured = [r for r in rows if r["phase"] == "measure"]
 conns = sorted({r["connections"] for r in measured})
 servers = ["ours", "baseline"]
@@ -391,6 +437,39 @@ def cell(server, c):
     }
 
 table = {(s, c): cell(s, c) for s in servers for c in conns}
+
+# Where the CPU went: the server's threads grouped by name, wrk, and the whole machine.
+GROUPS = [
+    ("actix-rt|system", "HTTP workers (ours: decode, validate, score, answer)"),
+    ("commentguard-wr", "store writer (author lookup, decision, SQL, WAL frames, commit)"),
+    ("commentguard-sy", "WAL sync (fdatasync before the answers)"),
+    ("commentguard-ch", "WAL checkpointer"),
+]
+
+def cpu_split(server, c):
+    rs = [r for r in measured if r["server"] == server and r["connections"] == c]
+    def per_run(r):
+        secs = r["wrk"]["duration_us"] / 1e6
+        reqs = max(r["wrk"]["requests"], 1)
+        t0, t1 = r["cpu0"]["threads"], r["cpu1"]["threads"]
+        used = {k: t1[k] - t0.get(k, 0.0) for k in t1}
+        named = {name: used.get(name, 0.0) for name, _ in GROUPS}
+        other = r["cpu_s"] - sum(named.values())
+        parts = [(label, named[name]) for name, label in GROUPS if server == "ours" or named[name] > 0]
+        if abs(other) >= 0.005 * secs:
+            parts.append(("rest of the server", other))
+        parts.append(("wrk (load generator)", r["wrk_cpu_s"]))
+        busy = r["cpu1"]["busy_s"] - r["cpu0"]["busy_s"]
+        parts.append(("whole machine (busy, of " + env["NPROC"] + " cores)", busy))
+        return [(label, x / secs, 1e6 * x / reqs) for label, x in parts]
+    runs = [dict((label, (cores, us)) for label, cores, us in per_run(r)) for r in rs]
+    labels = [label for run in runs for label in run]
+    labels = sorted(set(labels), key=labels.index)
+    return [(label, statistics.median(run.get(label, (0.0, 0.0))[0] for run in runs),
+             statistics.median(run.get(label, (0.0, 0.0))[1] for run in runs)) for label in labels]
+
+top = max(conns)
+split = {s: cpu_split(s, top) for s in servers}
 
 # Durability: every id ours acknowledged (2xx) must be in the database.
 acked = []
@@ -470,6 +549,30 @@ for c in conns:
           f"{t['non2xx']}{' (' + bad_codes + ')' if bad_codes else ''} | {t['errors']} | {t['hwm_mb']:.1f} | "
           f"{t['cores']:.2f} | {t['cpu_us']:.0f} | {ok_codes} | " + ", ".join(n(x) for x in t["rps_each"]) + " |")
 w("")
+w(f"Where the CPU went at {top} connections (median over the rounds; µs per request = CPU time / "
+  "requests answered): the server's threads by name (`/proc/PID/task/*/stat`), wrk's own user + "
+  "system time, and the machine's busy time (`/proc/stat`, all but idle and iowait).")
+w("")
+w("| server | where | cores | µs per request |")
+w("|---|---|---:|---:|")
+for s in servers:
+    for label, cores, us in split[s]:
+        w(f"| {s} | {label} | {cores:.2f} | {us:.1f} |")
+w("")
+perf_txt = Path(env["TMP"], "perf.txt")
+if env["PERF"] == "1" and perf_txt.exists():
+    profile = [r for r in rows if r["phase"] == "profile"][0]
+    w(f"Profile of ours at {profile['connections']} connections (`--perf`: one more run of "
+      f"{env['DURATION']} s under `perf record -e cpu-clock -F 999`, "
+      f"{rps(profile):,.0f} requests/s while sampled, not in the tables above): every symbol "
+      "with at least 0.8% of all samples, by thread (`perf report --no-children --sort comm,sym`). "
+      "`[k]` is the kernel; SQLite is compiled into the binary (`sqlite3*`, `pcache1*`, `wal*`, "
+      "`balance*`).")
+    w("")
+    w("```")
+    w(perf_txt.read_text().rstrip())
+    w("```")
+    w("")
 w(f"Peak RSS right after start-up (models loaded, before any request): ours "
   f"{int(env['STARTUP_HWM_OURS']) / 1024:.1f} MB, baseline {int(env['STARTUP_HWM_BASE']) / 1024:.1f} MB.")
 w("")

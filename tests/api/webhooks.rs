@@ -5,10 +5,13 @@ use std::time::{Duration, Instant};
 
 use commentguard::classifier::Task;
 
+use serde_json::json;
+
 use crate::helpers::{
     clearly_bad, clearly_fine, comment, eventually, spawn_app, spawn_app_with, trust_local_proxy,
     unused_port, with_webhook, Received, TestApp, WebhookReceiver, SITE, WEBHOOK_SECRET,
 };
+use crate::review_support::{add_moderator, premoderated};
 
 /// Accepted events by `Webhook-Id`, asserting that none was accepted twice.
 fn by_id(accepted: &[Received]) -> HashMap<String, Received> {
@@ -280,6 +283,76 @@ async fn a_reported_comment_sends_comment_reported() {
             .unwrap(),
         "reported"
     );
+}
+
+/// Moderators' decisions send events too: approving a held comment sends
+/// `comment.published`, rejecting one `comment.rejected`, each once and signed, with the
+/// version the decision made; repeating a decision changes nothing and sends nothing.
+#[tokio::test]
+async fn moderators_decisions_send_their_events_once() {
+    let receiver = WebhookReceiver::start().await;
+    let app = spawn_app_with(|c| {
+        with_webhook(c, &receiver.url);
+        premoderated(c);
+    })
+    .await;
+    let ann = add_moderator(&app, "ann", &[SITE], false).await;
+    let texts = clearly_fine(2);
+    let approved = app
+        .post_comment_expecting(&comment(&texts[0]), "pending")
+        .await;
+    let rejected = app
+        .post_comment_expecting(&comment(&texts[1]), "pending")
+        .await;
+    receiver.wait_for_accepted(2).await;
+
+    let approve = json!({"decision": "approve", "version": 1});
+    assert_eq!(app.decide(&ann, approved, &approve).await.status(), 200);
+    let reject = json!({"decision": "reject", "label": "spam", "version": 1});
+    assert_eq!(app.decide(&ann, rejected, &reject).await.status(), 200);
+    // The same decisions again: idempotent, no new event.
+    assert_eq!(app.decide(&ann, approved, &approve).await.status(), 200);
+    assert_eq!(app.decide(&ann, rejected, &reject).await.status(), 200);
+
+    let accepted = receiver.wait_for_accepted(4).await;
+    let events: Vec<(String, i64, String, i64)> = by_id(&accepted)
+        .values()
+        .map(Received::json)
+        .filter(|e| e["event"] != "comment.held")
+        .map(|e| {
+            let c = &e["comment"];
+            (
+                e["event"].as_str().unwrap().to_owned(),
+                c["id"].as_i64().unwrap(),
+                c["status"].as_str().unwrap().to_owned(),
+                c["version"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let mut events = events;
+    events.sort();
+    assert_eq!(
+        events,
+        [
+            (
+                "comment.published".to_owned(),
+                approved,
+                "published".to_owned(),
+                2
+            ),
+            (
+                "comment.rejected".to_owned(),
+                rejected,
+                "rejected".to_owned(),
+                2
+            ),
+        ]
+    );
+    assert!(accepted
+        .iter()
+        .all(|r| r.signature_is_valid(WEBHOOK_SECRET)));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(receiver.received().len(), 4, "nothing more, nothing twice");
 }
 
 /// A site without a webhook stores no events at all.
