@@ -310,18 +310,20 @@ cpu_snapshot() { # pid: one JSON object
     python3 - "$1" <<'PY'
 import json, os, sys
 pid, hz = sys.argv[1], os.sysconf("SC_CLK_TCK")
-threads = {}
+threads, written = {}, {}
 for tid in os.listdir(f"/proc/{pid}/task"):
     try:
         stat = open(f"/proc/{pid}/task/{tid}/stat").read()
+        io = dict(line.split(": ") for line in open(f"/proc/{pid}/task/{tid}/io").read().splitlines())
     except OSError:
         continue  # a thread that ended meanwhile
     name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
     threads[name] = threads.get(name, 0) + (int(fields[11]) + int(fields[12])) / hz
+    written[name] = written.get(name, 0) + int(io["wchar"])
 proc = open(f"/proc/{pid}/stat").read()
 proc = proc[proc.rindex(")") + 2:].split()
 cpu = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-print(json.dumps({"threads": threads, "process_s": (int(proc[11]) + int(proc[12])) / hz,
+print(json.dumps({"threads": threads, "written": written, "process_s": (int(proc[11]) + int(proc[12])) / hz,
                   "busy_s": (sum(cpu) - cpu[3] - cpu[4]) / hz}))
 PY
 }
@@ -440,7 +442,7 @@ table = {(s, c): cell(s, c) for s in servers for c in conns}
 
 # Where the CPU went: the server's threads grouped by name, wrk, and the whole machine.
 GROUPS = [
-    ("actix-rt|system", "HTTP workers (ours: decode, validate, score, answer)"),
+    ("actix-rt|system", "HTTP workers (actix threads)"),
     ("commentguard-wr", "store writer (author lookup, decision, SQL, WAL frames, commit)"),
     ("commentguard-sy", "WAL sync (fdatasync before the answers)"),
     ("commentguard-ch", "WAL checkpointer"),
@@ -470,6 +472,13 @@ def cpu_split(server, c):
 
 top = max(conns)
 split = {s: cpu_split(s, top) for s in servers}
+
+def written_per_request(name):
+    """KiB a thread of ours wrote (write/pwrite bytes) per answered request, median of runs."""
+    rs = [r for r in measured if r["server"] == "ours" and r["connections"] == top]
+    return statistics.median(
+        (r["cpu1"]["written"].get(name, 0) - r["cpu0"]["written"].get(name, 0))
+        / max(r["wrk"]["requests"], 1) / 1024 for r in rs)
 
 # Durability: every id ours acknowledged (2xx) must be in the database.
 acked = []
@@ -558,6 +567,11 @@ w("|---|---|---:|---:|")
 for s in servers:
     for label, cores, us in split[s]:
         w(f"| {s} | {label} | {cores:.2f} | {us:.1f} |")
+w("")
+w(f"Bytes written per request at {top} connections (`wchar` of `/proc/PID/task/*/io`, median over "
+  f"the rounds): the store writer {written_per_request('commentguard-wr'):.1f} KiB (WAL frames: "
+  f"a 24-byte header and a 4 KiB page each), the checkpointer "
+  f"{written_per_request('commentguard-ch'):.1f} KiB (pages copied from the WAL into the database).")
 w("")
 perf_txt = Path(env["TMP"], "perf.txt")
 if env["PERF"] == "1" and perf_txt.exists():
