@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use commentguard::classifier::Task;
-
 use serde_json::json;
 
 use crate::helpers::{
@@ -315,7 +314,7 @@ async fn moderators_decisions_send_their_events_once() {
     assert_eq!(app.decide(&ann, rejected, &reject).await.status(), 200);
 
     let accepted = receiver.wait_for_accepted(4).await;
-    let events: Vec<(String, i64, String, i64)> = by_id(&accepted)
+    let mut events: Vec<(String, i64, String, i64)> = by_id(&accepted)
         .values()
         .map(Received::json)
         .filter(|e| e["event"] != "comment.held")
@@ -329,7 +328,6 @@ async fn moderators_decisions_send_their_events_once() {
             )
         })
         .collect();
-    let mut events = events;
     events.sort();
     assert_eq!(
         events,
