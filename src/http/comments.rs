@@ -5,7 +5,8 @@
 //! transaction looks up bans, the author's history and the parent, runs the pipeline's
 //! decision, refuses duplicates and inserts (durable before we answer) → `201`
 //! (published) or `202` (held or rejected) with `Location`, or `303` back to the article
-//! for a form with `redirect_to`.
+//! for a form with `redirect_to` (`?commentguard=published|pending#comment-ID`). A
+//! browser's own form post gets HTML, never JSON, when it fails (see [`form_page`]).
 //!
 //! What the caller learns depends on who it is: the site's backend (with its API key)
 //! sees the true status, both scores, the reasons and the explaining words. Anyone else
@@ -22,7 +23,7 @@ use serde::Serialize;
 
 use super::auth::SiteCredentials;
 use super::fields::{Encoding, Fields};
-use super::{client_ip, ApiError, AppState};
+use super::{client_ip, form_page, hints, ApiError, AppState};
 use crate::classifier::Task;
 use crate::domain::comment::clean_user_agent;
 use crate::domain::{
@@ -30,6 +31,7 @@ use crate::domain::{
     Site, Status, ValidationError, WebUrl,
 };
 use crate::pipeline::{self, Caller, ModelThresholds, Submission};
+use crate::ratelimit::LimitScope;
 use crate::store::{
     AuthorContext, AuthorQuery, NewCommentRecord, StoredComment, Submitted, Verdict,
 };
@@ -194,6 +196,9 @@ struct SubmitResponse<'a> {
     scores: Option<ScoresView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reasons: Option<&'a [Reason]>,
+    /// What the backend should fix in its requests (see [`hints`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -210,22 +215,61 @@ pub async fn submit(
     state: web::Data<AppState>,
     credentials: SiteCredentials,
 ) -> Result<HttpResponse, ApiError> {
-    let encoding = Encoding::of(&req)?;
-    let bytes = read_body(&req, payload).await?;
-    let fields = Fields::decode(encoding, &bytes)?;
-    let site = state.sites.resolve(fields.optional("site")?)?;
+    let browser_form = form_page::is_browser_form(&req);
+    let decoded = match Encoding::of(&req) {
+        Ok(encoding) => match read_body(&req, payload).await {
+            Ok(bytes) => Fields::decode(encoding, &bytes).map(|fields| (encoding, fields)),
+            Err(err) => Err(err),
+        },
+        Err(err) => Err(err),
+    };
+    let (encoding, fields) = match decoded {
+        Ok(decoded) => decoded,
+        Err(err) if browser_form => return Ok(form_page::error_page(&err, None, None)),
+        Err(err) => return Err(err),
+    };
+    match accept(&req, &state, &credentials, encoding, &fields).await {
+        Err(err) if browser_form => {
+            let back = state
+                .sites
+                .resolve(fields.optional("site").ok().flatten())
+                .ok()
+                .and_then(|site| fields.redirect_to(site).ok().flatten());
+            Ok(form_page::error_page(&err, Some(&fields), back.as_ref()))
+        }
+        answer => answer,
+    }
+}
+
+/// Everything after decoding: check, decide, store, answer.
+async fn accept(
+    req: &HttpRequest,
+    state: &AppState,
+    credentials: &SiteCredentials,
+    encoding: Encoding,
+    fields: &Fields,
+) -> Result<HttpResponse, ApiError> {
+    let site = state
+        .sites
+        .resolve(fields.optional("site")?)
+        .map_err(|e| hints::unknown_site(e, &state.sites, credentials))?;
     tracing::Span::current().record("site", site.id.as_str());
     let caller = credentials.caller_for(site)?;
-    let ip = client_address(&req, &state, caller, &fields)?;
+    let ip = client_address(req, state, caller, fields)?;
+    let without_client_ip = caller == Caller::Backend && fields.optional("client_ip")?.is_none();
     state
         .limiters
-        .check(site.id.as_str(), ip, fields.optional("author_email")?)?;
+        .check(site.id.as_str(), ip, fields.optional("author_email")?)
+        .map_err(|limited| match limited.scope {
+            LimitScope::Ip if without_client_ip => ApiError::RateLimitedWithoutClientIp(limited),
+            _ => ApiError::RateLimited(limited),
+        })?;
 
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    let parsed = parse(&fields, site, caller, ip, user_agent)?;
+    let parsed = parse(fields, site, caller, ip, user_agent)?;
     let comment = &parsed.comment;
 
     let (mut scores, thresholds) = {
@@ -313,11 +357,14 @@ pub async fn submit(
             abuse: record.abuse.as_ref(),
         }),
         reasons: backend.then_some(verdict.reasons.as_slice()),
+        warnings: if without_client_ip {
+            vec![hints::NO_CLIENT_IP]
+        } else {
+            Vec::new()
+        },
     };
     if let (Encoding::Form, Some(redirect)) = (encoding, &parsed.redirect_to) {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, redirect.as_str()))
-            .json(body));
+        return Ok(form_page::success_redirect(redirect, shown, id, &body));
     }
     let code = if status == Status::Published {
         StatusCode::CREATED

@@ -7,6 +7,7 @@
 //! | GET | `/api/v1/comments/{id}` | [`comments::get_one`] |
 //! | POST | `/api/v1/comments/{id}/report` | [`reports::report`] |
 //! | GET | `/api/v1/sites/{site}/articles/{article_id}/comments` | [`articles::list`] |
+//! | GET | `/api/v1/sites/{site}/articles/counts?ids=` | [`counts::counts`] |
 //! | GET | `/api/v1/form-token` | [`form_token::issue`] |
 //! | GET | `/healthz`, `/readyz` | [`health`] |
 //! | GET, POST | `/api/v1/review…` | [`review`] (moderators: queue, decisions, bans) |
@@ -20,16 +21,21 @@
 //! - [`moderator_auth`] — the moderator and admin token extractors, failed-auth limits.
 //! - [`fields`] — decoding JSON and form bodies into named fields.
 //! - [`cors`] — per-site CORS.
+//! - [`form_page`] — HTML answers to browsers' plain form posts (no JavaScript).
+//! - [`hints`] — errors and warnings that tell an integrator what to fix.
 pub mod admin;
 pub mod articles;
 pub mod auth;
 pub mod client_ip;
 pub mod comments;
 pub mod cors;
+pub mod counts;
 pub mod error;
 pub mod fields;
+pub mod form_page;
 pub mod form_token;
 pub mod health;
+pub mod hints;
 pub mod moderator_auth;
 pub mod reports;
 pub mod review;
@@ -78,6 +84,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/comments").route(web::post().to(comments::submit)))
             .service(web::resource("/comments/{id}").route(web::get().to(comments::get_one)))
             .service(web::resource("/comments/{id}/report").route(web::post().to(reports::report)))
+            .service(
+                web::resource("/sites/{site}/articles/counts").route(web::get().to(counts::counts)),
+            )
             .service(
                 web::resource("/sites/{site}/articles/{article_id}/comments")
                     .route(web::get().to(articles::list)),

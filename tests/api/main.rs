@@ -1,9 +1,11 @@
 //! API tests: each test starts the real service on an ephemeral port with its own SQLite
 //! file and tells one story through HTTP.
 mod durability;
+mod embed;
 mod health;
 mod helpers;
 mod heuristics;
+mod integration_contract;
 mod listing;
 mod rate_limit;
 mod reports;
