@@ -15,7 +15,8 @@
 //!   to post the edited text (checked again) or the text as written (a moderator decides).
 //!
 //! Every value is HTML-escaped; the page has no script and no style, and its
-//! Content-Security-Policy allows nothing but posting the form back to this service.
+//! Content-Security-Policy allows nothing but posting the form back to this service (and
+//! following its redirect back to the article).
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
@@ -23,9 +24,16 @@ use super::fields::{Encoding, Fields};
 use super::ApiError;
 use crate::domain::{CommentId, Status, WebUrl};
 
-/// The policy of the error page: no script, no style, no frames; the form posts back here.
-const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// The policy of the error page: no script, no style, no frames; the form posts back
+/// here, and may follow the service's redirect to `back`'s origin (browsers apply
+/// `form-action` to a form's redirects too).
+fn content_security_policy(back: Option<&WebUrl>) -> String {
+    let article = back.map(|b| format!(" {}", b.origin().as_str()));
+    format!(
+        "default-src 'none'; base-uri 'none'; form-action 'self'{}; frame-ancestors 'none'",
+        article.unwrap_or_default()
+    )
+}
 
 /// The fields the page carries over, hidden, when it shows the form again.
 const HIDDEN_FIELDS: &[&str] = &[
@@ -182,7 +190,7 @@ pub fn error_page(err: &ApiError, fields: Option<&Fields>, back: Option<&WebUrl>
         ))
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            content_security_policy(back),
         ))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
@@ -264,5 +272,10 @@ mod tests {
         assert!(!html.contains("<script>"));
         assert!(html.contains("href=\"https://news.example/a?x=1&amp;y=%222%22\""));
         assert!(html.contains("<input type=\"hidden\" name=\"article_id\" value=\"a\">"));
+        assert_eq!(
+            content_security_policy(Some(&back)),
+            "default-src 'none'; base-uri 'none'; form-action 'self' https://news.example; \
+             frame-ancestors 'none'"
+        );
     }
 }

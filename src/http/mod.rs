@@ -13,6 +13,7 @@
 //! | GET, POST | `/api/v1/review…` | [`review`] (moderators: queue, decisions, bans) |
 //! | POST, GET | `/api/v1/admin/…` | [`admin`] (admins: model reload) |
 //! | GET | `/review` | [`review_page`] (the moderators' page) |
+//! | GET | `/embed.js`, `/embed.css` | [`embed`] (drop-in comments for article pages) |
 //!
 //! # Layout
 //! - [`error`] — [`ApiError`], its status/code table and the JSON fallback for errors
@@ -30,6 +31,7 @@ pub mod client_ip;
 pub mod comments;
 pub mod cors;
 pub mod counts;
+pub mod embed;
 pub mod error;
 pub mod fields;
 pub mod form_page;
@@ -95,7 +97,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(review::routes)
             .configure(admin::routes),
     )
-    .configure(review_page::routes);
+    .configure(review_page::routes)
+    .configure(embed::routes);
 }
 
 /// The answer for routes that do not exist.

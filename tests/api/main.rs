@@ -2,6 +2,7 @@
 //! file and tells one story through HTTP.
 mod durability;
 mod embed;
+mod embed_browser;
 mod health;
 mod helpers;
 mod heuristics;
