@@ -22,6 +22,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::auth::SiteCredentials;
+use super::error::ErrorBody;
 use super::fields::{Encoding, Fields};
 use super::{client_ip, form_page, hints, ApiError, AppState};
 use crate::classifier::Task;
@@ -187,9 +188,47 @@ pub(crate) fn now_millis() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// A comment submission, as JSON or as an HTML form (`application/x-www-form-urlencoded`,
+/// where `nudge` is `on`/`off` and every value is text).
+///
+/// This type only documents the body: the handler decodes both encodings into named
+/// fields ([`Fields`]) so that each error names its field, and the honeypot's name is
+/// per-site configuration (send it empty under the name `GET /api/v1/form-token` gives).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct CommentSubmission {
+    /// The site id; optional when the instance serves one site.
+    site: Option<String>,
+    /// The CMS's key for the article (1-200 printable characters).
+    article_id: String,
+    /// The article's address (http or https).
+    article_url: Option<String>,
+    /// 1-100 characters after trimming.
+    author_name: String,
+    /// Never shown publicly.
+    author_email: Option<String>,
+    author_url: Option<String>,
+    /// 1-5,000 characters after trimming.
+    body: String,
+    /// A published comment of the same article this one answers.
+    parent_id: Option<i64>,
+    /// Refuse with `422 LIKELY_ABUSIVE` (storing nothing) what the abuse model would
+    /// hold, so the page can offer to edit.
+    nudge: Option<bool>,
+    /// HTML forms: a page of the site to send the browser back to (303).
+    redirect_to: Option<String>,
+    /// From `GET /api/v1/form-token`.
+    form_token: Option<String>,
+    /// Backends only (with the API key): the reader's IP address. Without it every
+    /// reader counts as the backend's address for rate limits.
+    client_ip: Option<String>,
+    /// Backends only: the reader's User-Agent.
+    user_agent: Option<String>,
+}
+
 /// What a caller is told about a submission.
-#[derive(Serialize)]
-struct SubmitResponse<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SubmitResponse<'a> {
     id: CommentId,
     status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -201,13 +240,41 @@ struct SubmitResponse<'a> {
     warnings: Vec<&'static str>,
 }
 
-#[derive(Serialize)]
-struct ScoresView<'a> {
+/// Both models' scores (backend only).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ScoresView<'a> {
     spam: Option<&'a ModelScore>,
     abuse: Option<&'a ModelScore>,
 }
 
 /// `POST /api/v1/comments`
+///
+/// Anonymous callers (article pages) see `published` or `pending`; the site's backend,
+/// with its API key, sees the true status, the scores and the reasons.
+#[utoipa::path(post, path = "/api/v1/comments", tag = "comments",
+    request_body(content(
+        (CommentSubmission = "application/json"),
+        (CommentSubmission = "application/x-www-form-urlencoded"),
+    )),
+    security((), ("site_key" = [])),
+    responses(
+        (status = 201, description = "Published", body = SubmitResponse,
+            headers(("Location" = String, description = "The comment"))),
+        (status = 202, description = "Held for review (or, for the backend, rejected)", body = SubmitResponse,
+            headers(("Location" = String, description = "The comment"))),
+        (status = 303, description = "A form with `redirect_to`: back to the article with \
+            `?commentguard=published|pending#comment-ID`", body = SubmitResponse,
+            headers(("Location" = String, description = "The article"))),
+        (status = 400, description = "Undecodable body", body = ErrorBody),
+        (status = 401, description = "An API key that is not the site's", body = ErrorBody),
+        (status = 409, description = "`DUPLICATE`", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
+        (status = 422, description = "A field breaks a rule (the error names it), `UNKNOWN_SITE`, or \
+            `LIKELY_ABUSIVE` with `nudge`. A browser's own form post gets an HTML page instead", body = ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`, with `Retry-After`", body = ErrorBody),
+        (status = 503, description = "`BUSY`, with `Retry-After`", body = ErrorBody),
+    ))]
 #[tracing::instrument(name = "submit_comment", skip_all, fields(site, status, id))]
 pub async fn submit(
     req: HttpRequest,
@@ -377,8 +444,8 @@ async fn accept(
 }
 
 /// A comment as `GET /api/v1/comments/{id}` shows it.
-#[derive(Serialize)]
-struct CommentView<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CommentView<'a> {
     id: CommentId,
     site: &'a str,
     article_id: &'a str,
@@ -394,8 +461,8 @@ struct CommentView<'a> {
 }
 
 /// What only the site's backend sees.
-#[derive(Serialize)]
-struct BackendView<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BackendView<'a> {
     article_url: Option<&'a str>,
     author_email: Option<&'a str>,
     scores: ScoresView<'a>,
@@ -432,6 +499,14 @@ fn view(c: &StoredComment, backend: bool) -> CommentView<'_> {
 /// `GET /api/v1/comments/{id}`: anyone sees a published comment; the backend of the
 /// comment's site sees any of its comments, with scores and reasons. Everything else is
 /// a 404, so ids of held comments cannot be probed.
+#[utoipa::path(get, path = "/api/v1/comments/{id}", tag = "comments",
+    params(("id" = i64, Path, description = "The comment id")),
+    security((), ("site_key" = [])),
+    responses(
+        (status = 200, description = "The comment (with `backend` for the site's backend)", body = CommentView),
+        (status = 401, description = "A malformed `Authorization`", body = ErrorBody),
+        (status = 404, description = "`COMMENT_NOT_FOUND`", body = ErrorBody),
+    ))]
 #[tracing::instrument(name = "get_comment", skip_all, fields(id = %id))]
 pub async fn get_one(
     id: web::Path<i64>,

@@ -17,14 +17,16 @@ use crate::domain::{ArticleId, ValidationError};
 /// Most article ids in one request.
 pub const MAX_IDS: usize = 100;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CountsQuery {
+    /// Article ids, comma-separated (at most 100).
     ids: Option<String>,
 }
 
 /// The answer: each requested article id with its number of published comments.
-#[derive(Serialize)]
-struct Counts {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Counts {
     site: String,
     counts: BTreeMap<String, u64>,
 }
@@ -64,6 +66,14 @@ fn parse_ids(raw: Option<&str>) -> Result<Vec<ArticleId>, ApiError> {
 }
 
 /// `GET /api/v1/sites/{site}/articles/counts?ids=`
+#[utoipa::path(get, path = "/api/v1/sites/{site}/articles/counts", tag = "comments",
+    params(("site" = String, Path, description = "The site id"), CountsQuery),
+    responses(
+        (status = 200, description = "Published comments per article", body = Counts),
+        (status = 400, description = "A malformed query", body = super::error::ErrorBody),
+        (status = 404, description = "`UNKNOWN_SITE`", body = super::error::ErrorBody),
+        (status = 422, description = "No `ids`, a bad id, or more than 100", body = super::error::ErrorBody),
+    ))]
 #[tracing::instrument(name = "comment_counts", skip_all, fields(site = %site))]
 pub async fn counts(
     site: web::Path<String>,

@@ -45,11 +45,15 @@ fn respond(content_type: &'static str, body: &'static str) -> HttpResponse {
 }
 
 /// `GET /embed.js`
+#[utoipa::path(get, path = "/embed.js", tag = "embed",
+    responses((status = 200, description = "The embed script", content_type = "text/javascript", body = String)))]
 pub async fn script() -> HttpResponse {
     respond("text/javascript; charset=utf-8", SCRIPT)
 }
 
 /// `GET /embed.css`
+#[utoipa::path(get, path = "/embed.css", tag = "embed",
+    responses((status = 200, description = "The embed's default style", content_type = "text/css", body = String)))]
 pub async fn style() -> HttpResponse {
     respond("text/css; charset=utf-8", STYLE)
 }

@@ -243,18 +243,24 @@ impl From<RateLimited> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// The body of every error response.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
     error: ErrorDetail<'a>,
     /// The resource as it is now, for a 409 the client can recover from.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::store::CommentState>)]
     current: Option<&'a serde_json::Value>,
 }
 
-#[derive(Serialize)]
-struct ErrorDetail<'a> {
+/// What went wrong.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail<'a> {
+    /// Stable, machine-readable, `UPPER_SNAKE`.
     code: &'a str,
+    /// For people; names the field at fault.
     message: String,
+    /// The request field at fault, if one is.
     field: Option<&'a str>,
 }
 

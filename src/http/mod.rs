@@ -10,6 +10,7 @@
 //! | GET | `/api/v1/sites/{site}/articles/counts?ids=` | [`counts::counts`] |
 //! | GET | `/api/v1/form-token` | [`form_token::issue`] |
 //! | GET | `/healthz`, `/readyz` | [`health`] |
+//! | GET | `/api/v1/openapi.json` | [`openapi`] (this table, as OpenAPI 3.1) |
 //! | GET, POST | `/api/v1/review…` | [`review`] (moderators: queue, decisions, bans) |
 //! | POST, GET | `/api/v1/admin/…` | [`admin`] (admins: model reload) |
 //! | GET | `/review` | [`review_page`] (the moderators' page) |
@@ -39,6 +40,7 @@ pub mod form_token;
 pub mod health;
 pub mod hints;
 pub mod moderator_auth;
+pub mod openapi;
 pub mod reports;
 pub mod review;
 pub mod review_page;
@@ -94,6 +96,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(articles::list)),
             )
             .service(web::resource("/form-token").route(web::get().to(form_token::issue)))
+            .service(web::resource("/openapi.json").route(web::get().to(openapi::document)))
             .configure(review::routes)
             .configure(admin::routes),
     )

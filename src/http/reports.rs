@@ -33,13 +33,42 @@ use crate::store::{NewReport, ReportOutcome};
 /// Largest accepted report body; a 500-character reason fits many times over.
 pub const MAX_REPORT_BYTES: usize = 8 * 1024;
 
-#[derive(Serialize)]
-struct ReportResponse {
+/// A report, as JSON or as an HTML form.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ReportRequest {
+    /// Up to 500 characters.
+    reason: Option<String>,
+    /// HTML forms: a page of the comment's site to send the browser back to (303).
+    redirect_to: Option<String>,
+}
+
+/// A report was recorded.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReportResponse {
     comment_id: CommentId,
+    /// `received`.
     status: &'static str,
 }
 
 /// `POST /api/v1/comments/{id}/report`
+#[utoipa::path(post, path = "/api/v1/comments/{id}/report", tag = "comments",
+    params(("id" = i64, Path, description = "The comment id")),
+    request_body(content(
+        (ReportRequest = "application/json"),
+        (ReportRequest = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 202, description = "Recorded", body = ReportResponse),
+        (status = 303, description = "A form with `redirect_to`: back to the page", body = ReportResponse),
+        (status = 400, description = "Undecodable body", body = super::error::ErrorBody),
+        (status = 404, description = "`COMMENT_NOT_FOUND` (or not published)", body = super::error::ErrorBody),
+        (status = 409, description = "`ALREADY_REPORTED` by this IP", body = super::error::ErrorBody),
+        (status = 413, description = "Body over 8 KiB", body = super::error::ErrorBody),
+        (status = 415, description = "Neither JSON nor a form", body = super::error::ErrorBody),
+        (status = 422, description = "A bad `reason` or `redirect_to`", body = super::error::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`, with `Retry-After`", body = super::error::ErrorBody),
+    ))]
 #[tracing::instrument(name = "report_comment", skip_all, fields(id = %id, outcome))]
 pub async fn report(
     req: HttpRequest,

@@ -8,6 +8,7 @@ mod helpers;
 mod heuristics;
 mod integration_contract;
 mod listing;
+mod openapi;
 mod rate_limit;
 mod reports;
 mod review;
