@@ -104,9 +104,24 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// The error page for a failed browser form post. `fields` is what was decoded (if the
-/// body could be), `back` the article to return to (a checked `redirect_to`).
+/// The error page for a failed browser comment post. `fields` is what was decoded (if
+/// the body could be), `back` the article to return to (a checked `redirect_to`).
 pub fn error_page(err: &ApiError, fields: Option<&Fields>, back: Option<&WebUrl>) -> HttpResponse {
+    render("Your comment was not posted", err, fields, back)
+}
+
+/// The error page for a failed browser report (no form to send again: one click does it).
+pub fn report_error_page(err: &ApiError, back: Option<&WebUrl>) -> HttpResponse {
+    render("Your report was not sent", err, None, back)
+}
+
+/// The page: `title`, the error, the comment form again when `fields` are known.
+fn render(
+    title: &str,
+    err: &ApiError,
+    fields: Option<&Fields>,
+    back: Option<&WebUrl>,
+) -> HttpResponse {
     let status = err.status_code();
     let (message, field) = (err.message(), err.field());
     let value = |name: &'static str| {
@@ -115,13 +130,13 @@ pub fn error_page(err: &ApiError, fields: Option<&Fields>, back: Option<&WebUrl>
             .unwrap_or("")
     };
     let mut html = String::with_capacity(4096);
-    html.push_str(
+    html.push_str(&format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"referrer\" content=\"no-referrer\">\n\
-         <title>Your comment was not posted</title>\n</head>\n<body>\n\
-         <h1>Your comment was not posted</h1>\n",
-    );
+         <title>{title}</title>\n</head>\n<body>\n<h1>{title}</h1>\n",
+        title = escape(title)
+    ));
     html.push_str(&format!("<p id=\"message\">{}", escape(&message)));
     if let Some(field) = field {
         html.push_str(&format!(" (field: <code>{}</code>)", escape(field)));

@@ -26,7 +26,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::fields::{Encoding, Fields};
-use super::{client_ip, ApiError, AppState};
+use super::{client_ip, form_page, ApiError, AppState};
+use crate::domain::WebUrl;
 use crate::domain::{CommentId, ReportReason, Status};
 use crate::store::{NewReport, ReportOutcome};
 
@@ -76,9 +77,27 @@ pub async fn report(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    // A browser's own form post gets an HTML page when it fails, never JSON.
+    let browser_form = form_page::is_browser_form(&req);
+    let mut back = None;
+    match record(&req, id.into_inner(), payload, &state, &mut back).await {
+        Err(err) if browser_form => Ok(form_page::report_error_page(&err, back.as_ref())),
+        answer => answer,
+    }
+}
+
+/// Decodes, checks and records the report; `back` is set to the page to return to as
+/// soon as it is known (for the error page).
+async fn record(
+    req: &HttpRequest,
+    id: i64,
+    payload: web::Payload,
+    state: &AppState,
+    back: &mut Option<WebUrl>,
+) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::not_found("COMMENT_NOT_FOUND", "no such comment");
-    let id = CommentId::new(id.into_inner()).ok_or_else(not_found)?;
-    let encoding = Encoding::of(&req)?;
+    let id = CommentId::new(id).ok_or_else(not_found)?;
+    let encoding = Encoding::of(req)?;
     let body = payload
         .to_bytes_limited(MAX_REPORT_BYTES)
         .await
@@ -105,6 +124,7 @@ pub async fn report(
         return Err(not_found());
     }
     let site = state.sites.get(&comment.site_id).ok_or_else(not_found)?;
+    *back = fields.redirect_to(site).ok().flatten();
     state
         .limiters
         .check_report(site.id.as_str(), ip)

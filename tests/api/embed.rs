@@ -218,3 +218,41 @@ async fn a_browser_form_post_for_an_unknown_site_gets_an_html_page() {
         "no back link to an unchecked address"
     );
 }
+
+/// A browser's plain report form that fails (a second report from the same reader) gets
+/// an HTML page with the reason and a link back, not JSON.
+#[tokio::test]
+async fn a_failing_browser_report_gets_an_html_page() {
+    let app = spawn_app().await;
+    let id = app
+        .post_comment_expecting(&comment(&clearly_fine(1).remove(0)), "published")
+        .await;
+    let back = format!("{ORIGIN}/2024/budget");
+    let report = || {
+        app.client
+            .post(app.url(&format!("/api/v1/comments/{id}/report")))
+            .header("accept", BROWSER_ACCEPT)
+            .form(&[("reason", "off-topic"), ("redirect_to", back.as_str())])
+            .send()
+    };
+    let first = report().await.unwrap();
+    assert_eq!(first.status(), 303);
+    assert_eq!(first.headers()["location"], back.as_str());
+
+    let second = report().await.unwrap();
+    assert_eq!(second.status(), 409);
+    assert!(second.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = second.text().await.unwrap();
+    assert!(html.contains("<h1>Your report was not sent</h1>"), "{html}");
+    assert!(
+        html.contains("you have already reported this comment"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("<a id=\"back\" href=\"{back}\">")),
+        "{html}"
+    );
+}

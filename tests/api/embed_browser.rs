@@ -69,14 +69,27 @@ impl ArticleServer {
         (listener, origin)
     }
 
-    /// Serves `examples/article.html` (naming the service at `service`) and `article.css`
-    /// on `listener`, with the page's Content-Security-Policy also sent as a header.
-    fn serve(listener: TcpListener, origin: String, service: &str) -> ArticleServer {
+    /// Serves `examples/article.html` (naming the service at `service`; with
+    /// `data-page-size` when `page_size` is given) and `article.css` on `listener`, with
+    /// the page's Content-Security-Policy also sent as a header.
+    fn serve(
+        listener: TcpListener,
+        origin: String,
+        service: &str,
+        page_size: Option<u32>,
+    ) -> ArticleServer {
         let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
         let html = std::fs::read_to_string(examples.join("article.html"))
             .expect("examples/article.html")
             .replace(DEMO_SERVICE, service)
             .replace(DEMO_PAGE_ORIGIN, &origin);
+        let html = match page_size {
+            Some(n) => html.replace(
+                &format!("data-article=\"{DEMO_ARTICLE}\">"),
+                &format!("data-article=\"{DEMO_ARTICLE}\" data-page-size=\"{n}\">"),
+            ),
+            None => html,
+        };
         let css = std::fs::read_to_string(examples.join("article.css")).expect("article.css");
         let csp = format!(
             "default-src 'self'; script-src 'self' {service}; style-src 'self' {service}; \
@@ -153,9 +166,14 @@ struct Stage {
 
 impl Stage {
     async fn new() -> Stage {
+        Self::with_page_size(None).await
+    }
+
+    /// A stage whose embed asks for `page_size` comments per page.
+    async fn with_page_size(page_size: Option<u32>) -> Stage {
         let (listener, origin) = ArticleServer::bind();
         let app = spawn_app_with(|c| with_demo_site(c, &origin)).await;
-        let article = ArticleServer::serve(listener, origin, &app.address);
+        let article = ArticleServer::serve(listener, origin, &app.address, page_size);
         let moderator = add_moderator(&app, "ann", &[DEMO_SITE], false).await;
         Stage {
             app,
@@ -361,6 +379,40 @@ async fn a_reply_awaits_moderation_then_shows_under_its_parent() {
                 .as_deref(),
             Some("Tom")
         );
+        Ok(())
+    })
+    .await;
+}
+
+/// A long thread comes in pages: the first page, then the rest with "show more"; the
+/// count is the whole thread's from the start.
+#[tokio::test]
+async fn a_long_thread_comes_in_pages() {
+    let stage = Stage::with_page_size(Some(2)).await;
+    let texts = clearly_fine(3);
+    let mut ids = Vec::new();
+    for (author, text) in ["Ada", "Ben", "Cy"].iter().zip(&texts) {
+        ids.push(stage.published(author, text).await);
+    }
+
+    in_browser(true, async |browser| {
+        browser.goto(&stage.article.page()).await?;
+        wait_for_text(browser, &format!("#comment-{} .cg-author", ids[1]), "Ben").await;
+        wait_for_text(browser, ".cg-count", "3 comments").await;
+        assert!(browser
+            .find_all(Locator::Css(&format!("#comment-{}", ids[2])))
+            .await?
+            .is_empty());
+        click(browser, ".cg-more").await?;
+        wait_for_text(browser, &format!("#comment-{} .cg-author", ids[2]), "Cy").await;
+        assert_eq!(
+            browser.find_all(Locator::Css(".cg-comment")).await?.len(),
+            3
+        );
+        let more_hidden = browser
+            .execute("return document.querySelector('.cg-more').hidden", vec![])
+            .await?;
+        assert_eq!(more_hidden, json!(true), "no more pages");
         Ok(())
     })
     .await;
