@@ -203,6 +203,8 @@ pub struct CommentSubmission {
     article_id: String,
     /// The article's address (http or https).
     article_url: Option<String>,
+    /// The article's headline. Accepted (backends may send it), not stored yet.
+    article_title: Option<String>,
     /// 1-100 characters after trimming.
     author_name: String,
     /// Never shown publicly.

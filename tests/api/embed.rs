@@ -256,3 +256,29 @@ async fn a_failing_browser_report_gets_an_html_page() {
         "{html}"
     );
 }
+
+/// The demo's configuration loads, serves one site — the one the demo article names —
+/// and lets the article's origin call the API and be returned to.
+#[test]
+fn the_demo_configuration_matches_the_demo_article() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let config = commentguard::config::Config::load(Some(&dir.join("demo.toml")), None)
+        .expect("examples/demo.toml loads")
+        .validate()
+        .expect("and is valid");
+    let sites: Vec<&String> = config.sites.keys().collect();
+    assert_eq!(sites, ["dailynews"]);
+    let article = std::fs::read_to_string(dir.join("article.html")).unwrap();
+    assert!(article.contains(r#"data-site="dailynews""#));
+    assert!(article.contains(r#"<script src="http://127.0.0.1:8080/embed.js" async></script>"#));
+    assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+    let origins: Vec<&str> = config.sites["dailynews"]
+        .origins
+        .iter()
+        .map(|o| o.as_str())
+        .collect();
+    assert!(origins.contains(&"http://127.0.0.1:8000"), "{origins:?}");
+    for placeholder in ["Please enter your comment!", "Please enter your name here"] {
+        assert!(article.contains(placeholder), "{placeholder}");
+    }
+}
