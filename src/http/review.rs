@@ -25,7 +25,7 @@ use utoipa::ToSchema;
 
 use super::error::ErrorBody;
 use super::moderator_auth::Moderator;
-use super::{ApiError, AppState};
+use super::{hints, ApiError, AppState};
 use crate::classifier::Task;
 use crate::domain::{
     ArticleId, BanTarget, CommentId, ModelScore, Note, Reason, ReasonCode, Site, Status,
@@ -159,10 +159,10 @@ fn parse_queue(
     };
     let sites: Vec<SiteHolds> = match p.site.as_deref().map(str::trim) {
         Some(id) if !id.is_empty() => {
-            let site = state
-                .sites
-                .get(id)
-                .ok_or_else(|| invalid("site", "UNKNOWN_SITE", "no such site on this instance"))?;
+            let site = state.sites.get(id).ok_or_else(|| {
+                let message = hints::unknown_site_for_moderator(&state.sites, moderator.grants());
+                invalid("site", "UNKNOWN_SITE", message)
+            })?;
             moderator.require_site(id)?;
             vec![holds(state, site)]
         }
@@ -752,7 +752,13 @@ fn ban_target<'a>(
     email: Option<&str>,
     ip: Option<&str>,
 ) -> Result<(&'a Site, BanTarget), ApiError> {
-    let site = state.sites.resolve(site)?;
+    let site = state.sites.resolve(site).map_err(|e| match e.code {
+        "UNKNOWN_SITE" => ValidationError {
+            message: hints::unknown_site_for_moderator(&state.sites, moderator.grants()),
+            ..e
+        },
+        _ => e,
+    })?;
     moderator.require_site(site.id.as_str())?;
     Ok((site, BanTarget::parse(email, ip)?))
 }

@@ -222,7 +222,7 @@ impl TestApp {
             .await
             .expect("request sent");
         assert_eq!(res.status(), 200);
-        let json: Value = res.json().await.unwrap();
+        let json = json_body(res).await;
         json["token"].as_str().unwrap().to_owned()
     }
 

@@ -1,9 +1,11 @@
 //! What a CMS backend integrating commentguard is told when it gets something wrong:
 //! an unknown site names the sites of its API key; a request without `client_ip` is
-//! warned that all readers share one rate limit, and the 429 it eventually gets says why.
+//! warned that all readers share one rate limit, and the 429 it eventually gets says why;
+//! a moderator naming an unknown site is told the sites they moderate.
 use serde_json::json;
 
 use crate::helpers::{clearly_fine, comment, json_body, spawn_app, spawn_app_with, SITE};
+use crate::review_support::add_moderator;
 
 /// A backend that names a site the instance does not serve is told its key's site; an
 /// anonymous caller is told where site ids come from, and nothing about other sites.
@@ -73,4 +75,29 @@ async fn a_backend_without_client_ip_is_warned() {
         message.contains("send each reader's IP address as client_ip"),
         "{message}"
     );
+}
+
+/// A moderator who names a site the instance does not serve is told the sites they
+/// moderate, in the queue and when banning.
+#[tokio::test]
+async fn unknown_site_names_the_sites_a_moderator_moderates() {
+    let app = spawn_app().await;
+    let token = add_moderator(&app, "ann", &[SITE], false).await;
+
+    let res = app.review_queue(&token, &[("site", "dailynews")]).await;
+    assert_eq!(res.status(), 422);
+    let json = json_body(res).await;
+    assert_eq!(json["error"]["code"], "UNKNOWN_SITE");
+    assert_eq!(
+        json["error"]["message"],
+        format!("no such site on this instance; you moderate: {SITE}")
+    );
+
+    let ban = json!({"site": "dailynews", "author_email": "troll@example.com"});
+    let json = json_body(app.author_action(&token, "ban", &ban).await).await;
+    assert_eq!(json["error"]["code"], "UNKNOWN_SITE");
+    assert!(json["error"]["message"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("you moderate: {SITE}")));
 }
