@@ -23,6 +23,7 @@
 //! - [`moderator_auth`] — the moderator and admin token extractors, failed-auth limits.
 //! - [`fields`] — decoding JSON and form bodies into named fields.
 //! - [`cors`] — per-site CORS.
+//! - [`review_views`] — the review API's answers, typed for the OpenAPI document.
 //! - [`form_page`] — HTML answers to browsers' plain form posts (no JavaScript).
 //! - [`hints`] — errors and warnings that tell an integrator what to fix.
 pub mod admin;
@@ -44,6 +45,7 @@ pub mod openapi;
 pub mod reports;
 pub mod review;
 pub mod review_page;
+pub mod review_views;
 
 use std::sync::Arc;
 

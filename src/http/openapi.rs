@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     admin, articles, comments, counts, embed, error, form_token, health, reports, review,
-    review_page,
+    review_page, review_views,
 };
 
 /// The document's root: every route and the security schemes.
@@ -47,7 +47,7 @@ use super::{
         review_page::page,
         document,
     ),
-    components(schemas(error::ErrorBody, review::BulkResult, review::ItemError)),
+    components(schemas(error::ErrorBody, review_views::BulkResult, review_views::ItemError)),
     modifiers(&SecuritySchemes),
     tags(
         (name = "comments", description = "Article pages and site backends: submit, list, count, report"),

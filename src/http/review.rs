@@ -17,7 +17,7 @@
 use actix_web::{web, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -25,16 +25,19 @@ use utoipa::ToSchema;
 
 use super::error::ErrorBody;
 use super::moderator_auth::Moderator;
+use super::review_views::{
+    item_error, item_view, AppliedView, BanRecord, BanView, BulkResult, BulkView, QueuePageView,
+    ReviewItemView, UnbanView,
+};
 use super::{hints, ApiError, AppState};
 use crate::classifier::Task;
 use crate::domain::{
-    ArticleId, BanTarget, CommentId, ModelScore, Note, Reason, ReasonCode, Site, Status,
-    TrainingLabels, ValidationError, Verdict,
+    ArticleId, BanTarget, CommentId, Note, ReasonCode, Site, Status, ValidationError, Verdict,
 };
 use crate::pipeline::ModelThresholds;
 use crate::store::{
-    AuditEntry, AuthorHistory, BanRequest, CommentState, DecisionOutcome, DecisionRequest,
-    QueueOrder, QueuePosition, QueueQuery, ReasonFilter, ReviewItem, SiteHolds, MAX_BULK_DECISIONS,
+    BanRequest, DecisionOutcome, DecisionRequest, QueueOrder, QueuePosition, QueueQuery,
+    ReasonFilter, SiteHolds, MAX_BULK_DECISIONS,
 };
 
 /// Queue items per page unless `limit` says otherwise.
@@ -244,132 +247,6 @@ fn parse_queue(
     })
 }
 
-/// A score with the thresholds it is judged against on its site.
-#[derive(Serialize, ToSchema)]
-pub struct ReviewScore<'a> {
-    probability: f64,
-    top_tokens: &'a [String],
-    /// The site's thresholds (absent if the site is no longer configured).
-    hold: Option<f64>,
-    reject: Option<f64>,
-}
-
-/// Both models' scores of a queued comment (`null`: not scored).
-#[derive(Serialize, ToSchema)]
-pub struct ReviewScores<'a> {
-    spam: Option<ReviewScore<'a>>,
-    abuse: Option<ReviewScore<'a>>,
-}
-
-/// The article a queued comment is on.
-#[derive(Serialize, ToSchema)]
-pub struct ReviewArticle<'a> {
-    id: &'a str,
-    url: Option<&'a str>,
-}
-
-/// Who wrote a queued comment, with their record on the site.
-#[derive(Serialize, ToSchema)]
-pub struct ReviewAuthor<'a> {
-    name: &'a str,
-    email: Option<&'a str>,
-    url: Option<&'a str>,
-    client_ip: &'a str,
-    user_agent: Option<&'a str>,
-    history: &'a AuthorHistory,
-}
-
-/// A queue item as moderators (and the review page) see it.
-#[derive(Serialize, ToSchema)]
-pub struct ReviewItemView<'a> {
-    id: CommentId,
-    site: &'a str,
-    status: Status,
-    version: i64,
-    article: ReviewArticle<'a>,
-    parent_id: Option<CommentId>,
-    author: ReviewAuthor<'a>,
-    body: &'a str,
-    /// Unix milliseconds.
-    created_at: i64,
-    /// Unix milliseconds.
-    updated_at: i64,
-    scores: ReviewScores<'a>,
-    reasons: &'a [Reason],
-    report_count: u64,
-    labels: TrainingLabels,
-    /// When a moderator last decided it (Unix milliseconds).
-    decided_at: Option<i64>,
-    /// The audit log, oldest first (`GET /api/v1/review/{id}` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    decisions: Option<&'a [AuditEntry]>,
-}
-
-fn item_view<'a>(state: &AppState, item: &'a ReviewItem) -> ReviewItemView<'a> {
-    let c = &item.comment;
-    let thresholds = state.sites.get(&c.site_id).map(|site| {
-        let classifier = state.classifier.load();
-        ModelThresholds::resolve(
-            site,
-            classifier.thresholds(Task::Spam),
-            classifier.thresholds(Task::Abuse),
-        )
-    });
-    let score = |s: &'a Option<ModelScore>, task: Task| {
-        let t = thresholds.map(|t| match task {
-            Task::Spam => t.spam,
-            Task::Abuse => t.abuse,
-        });
-        s.as_ref().map(|s| ReviewScore {
-            probability: s.probability,
-            top_tokens: &s.top_tokens,
-            hold: t.map(|t| t.hold),
-            reject: t.map(|t| t.reject),
-        })
-    };
-    ReviewItemView {
-        id: c.id,
-        site: &c.site_id,
-        status: c.status,
-        version: c.version,
-        article: ReviewArticle {
-            id: &c.article_id,
-            url: c.article_url.as_deref(),
-        },
-        parent_id: c.parent_id,
-        author: ReviewAuthor {
-            name: &c.author_name,
-            email: c.author_email.as_deref(),
-            url: c.author_url.as_deref(),
-            client_ip: &c.client_ip,
-            user_agent: c.user_agent.as_deref(),
-            history: &item.author_history,
-        },
-        body: &c.body,
-        created_at: c.created_at,
-        updated_at: c.updated_at,
-        scores: ReviewScores {
-            spam: score(&c.spam, Task::Spam),
-            abuse: score(&c.abuse, Task::Abuse),
-        },
-        reasons: &c.reasons,
-        report_count: item.report_count,
-        labels: item.labels,
-        decided_at: item.decided_at,
-        decisions: None,
-    }
-}
-
-/// A page of the review queue.
-#[derive(Serialize, ToSchema)]
-pub struct QueuePageView<'a> {
-    items: Vec<ReviewItemView<'a>>,
-    /// Comments matching the filter, over all pages.
-    total: u64,
-    /// Pass back as `cursor` for the next page; `null` on the last page.
-    next_cursor: Option<String>,
-}
-
 /// `GET /api/v1/review?status=&site=&article_id=&reason=&order=&limit=&cursor=`
 #[utoipa::path(get, path = "/api/v1/review", tag = "review",
     params(QueueParams),
@@ -470,36 +347,6 @@ impl DecisionBody {
     }
 }
 
-/// A decision applied (or already in force): where the comment stands now.
-#[derive(Serialize, ToSchema)]
-pub struct AppliedView {
-    id: CommentId,
-    site: String,
-    status: Status,
-    version: i64,
-    labels: TrainingLabels,
-    /// The latest audit entry, if a moderator ever acted on the comment.
-    last_decision: Option<AuditEntry>,
-    previous_status: Status,
-    /// `false` when the same decision was already in force (nothing was written).
-    changed: bool,
-}
-
-impl AppliedView {
-    fn new(state: CommentState, previous_status: Status, changed: bool) -> Self {
-        AppliedView {
-            id: state.id,
-            site: state.site,
-            status: state.status,
-            version: state.version,
-            labels: state.labels,
-            last_decision: state.last_decision,
-            previous_status,
-            changed,
-        }
-    }
-}
-
 /// The outcome of one decision as an HTTP error, or its success view.
 fn outcome(
     outcome: DecisionOutcome,
@@ -568,69 +415,6 @@ pub async fn decide_one(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BulkBody {
     decisions: Vec<DecisionBody>,
-}
-
-/// One entry of a bulk answer: the decision's result, or why it was refused (the API's
-/// error shape, per item), with the `id` it was sent with.
-#[derive(Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum BulkResult {
-    Applied {
-        /// `true`.
-        ok: bool,
-        #[serde(flatten)]
-        applied: AppliedView,
-    },
-    Refused {
-        /// `false`.
-        ok: bool,
-        id: Option<i64>,
-        error: ItemError,
-        /// The comment as it is now, for `STALE_VERSION`.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        #[schema(value_type = Option<CommentState>)]
-        current: Option<serde_json::Value>,
-    },
-}
-
-/// Why one decision of a bulk request was refused.
-#[derive(Serialize, ToSchema)]
-pub struct ItemError {
-    code: &'static str,
-    message: String,
-    field: Option<&'static str>,
-}
-
-/// An error as one entry of a bulk answer.
-fn item_error(err: &ApiError, id: Option<i64>) -> BulkResult {
-    let (_, code) = err.status_and_code();
-    let (message, field) = match err {
-        ApiError::Invalid(e) => (e.message.clone(), Some(e.field)),
-        ApiError::StaleVersion { .. } => (err.to_string(), Some("version")),
-        other => (other.to_string(), None),
-    };
-    BulkResult::Refused {
-        ok: false,
-        id,
-        error: ItemError {
-            code,
-            message,
-            field,
-        },
-        current: match err {
-            ApiError::StaleVersion { current, .. } => Some((**current).clone()),
-            _ => None,
-        },
-    }
-}
-
-/// The answer to a bulk request.
-#[derive(Serialize, ToSchema)]
-pub struct BulkView {
-    /// One per decision sent, in order.
-    results: Vec<BulkResult>,
-    applied: usize,
-    refused: usize,
 }
 
 /// `POST /api/v1/review/decisions` `{"decisions": [{"id", "decision", "label", "note",
@@ -761,38 +545,6 @@ fn ban_target<'a>(
     })?;
     moderator.require_site(site.id.as_str())?;
     Ok((site, BanTarget::parse(email, ip)?))
-}
-
-/// A ban as recorded.
-#[derive(Serialize, ToSchema)]
-pub struct BanRecord<'a> {
-    id: i64,
-    site: &'a str,
-    /// The banned e-mail (or `client_ip`: one of the two).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    author_email: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    client_ip: Option<&'a str>,
-    /// RFC 3339; `null`: until lifted.
-    until: Option<String>,
-    note: &'a str,
-}
-
-/// The answer to a ban.
-#[derive(Serialize, ToSchema)]
-pub struct BanView<'a> {
-    ban: BanRecord<'a>,
-    /// Earlier active bans of the same author, lifted in favour of this one.
-    replaced: u64,
-    /// The author's comments this ban rejected.
-    rejected: Vec<CommentId>,
-}
-
-/// The answer to an unban.
-#[derive(Serialize, ToSchema)]
-pub struct UnbanView {
-    /// Active bans lifted (0 if there were none).
-    lifted: u64,
 }
 
 /// `POST /api/v1/review/authors/ban` `{"site", "author_email" | "client_ip",
