@@ -27,7 +27,7 @@ use crate::classifier::{Classifier, ModelError, Task};
 const DIGEST_HEX_CHARS: usize = 16;
 
 /// One model in service.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ModelIdentity {
     /// SHA-256 (first 16 hex digits) of the model as loaded: its vocabulary, weights,
     /// thresholds and training metadata. Any retraining changes it.
@@ -39,7 +39,7 @@ pub struct ModelIdentity {
 }
 
 /// The pair of models in service.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ModelsIdentity {
     pub spam: ModelIdentity,
     pub abuse: ModelIdentity,

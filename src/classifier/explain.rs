@@ -161,7 +161,7 @@ pub fn explains(feature: &str, contribution: f64) -> bool {
 }
 
 /// Where an explaining word is in the comment, in UTF-16 code units.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TokenSpan {
     pub token: String,
     pub start: usize,

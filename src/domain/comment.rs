@@ -11,7 +11,19 @@ use super::{ArticleId, AuthorEmail, AuthorName, CommentBody, SiteId, ValidationE
 pub const MAX_USER_AGENT_CHARS: usize = 512;
 
 /// Database id of a comment. Positive; shown to clients as a number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct CommentId(i64);
 
@@ -47,7 +59,19 @@ impl fmt::Display for CommentId {
 /// The order (`Published < Pending < Rejected`) is the pipeline's severity order: a phase
 /// that holds never lowers a rejection. `Reported` never comes out of the pipeline; it is
 /// set when readers' reports send a published comment back to the queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Visible on the article.

@@ -133,7 +133,7 @@ impl RejectLabel {
 
 /// What a decision teaches each model: `Some(true)` positive, `Some(false)` negative,
 /// `None` no label for that task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
 pub struct TrainingLabels {
     pub spam: Option<bool>,
     pub abuse: Option<bool>,

@@ -8,7 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// A stable, snake_case reason code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReasonCode {
     /// The honeypot field was filled in.
@@ -76,7 +76,7 @@ impl fmt::Display for ReasonCode {
 }
 
 /// What a reason did to the comment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// Held it for review.
@@ -98,7 +98,7 @@ impl Outcome {
 }
 
 /// One recorded reason.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reason {
     pub code: ReasonCode,
     pub outcome: Outcome,
@@ -108,7 +108,7 @@ pub struct Reason {
 }
 
 /// One model's verdict on a comment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ModelScore {
     /// Probability in `[0, 1]` that the comment is spam (or abusive).
     pub probability: f64,

@@ -8,12 +8,33 @@
 //!
 //! A refused reload (a missing, truncated or incompatible model file) answers 422
 //! `MODELS_REFUSED` naming the file, and the models in service keep serving.
-use actix_web::{web, HttpResponse};
-use serde_json::json;
+use std::path::PathBuf;
 
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::error::ErrorBody;
 use super::moderator_auth::Admin;
 use super::{ApiError, AppState};
-use crate::reload::ReloadError;
+use crate::reload::{ModelsIdentity, ReloadError};
+
+/// The answer to a successful reload.
+#[derive(Serialize, ToSchema)]
+pub struct Reloaded {
+    /// `reloaded`.
+    status: &'static str,
+    /// The models now serving.
+    models: ModelsIdentity,
+}
+
+/// The models in service and where they are reloaded from.
+#[derive(Serialize, ToSchema)]
+pub struct ModelsInService {
+    #[schema(value_type = String)]
+    dir: PathBuf,
+    models: ModelsIdentity,
+}
 
 /// Registers the admin routes (inside `/api/v1`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -32,16 +53,25 @@ fn api_error(err: ReloadError) -> ApiError {
 }
 
 /// `POST /api/v1/admin/reload-models`: 200 with the identity of the models now serving.
+#[utoipa::path(post, path = "/api/v1/admin/reload-models", tag = "admin",
+    security(("moderator_token" = [])),
+    responses(
+        (status = 200, description = "The new models serve", body = Reloaded),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 422, description = "`MODELS_REFUSED`: the previous models keep serving", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications", body = ErrorBody),
+    ))]
 #[tracing::instrument(name = "admin_reload_models", skip_all, fields(admin = %admin.0.name()))]
 pub async fn reload_models(
     state: web::Data<AppState>,
     admin: Admin,
 ) -> Result<HttpResponse, ApiError> {
     match state.models.reload().await {
-        Ok(identity) => Ok(HttpResponse::Ok().json(json!({
-            "status": "reloaded",
-            "models": *identity,
-        }))),
+        Ok(identity) => Ok(HttpResponse::Ok().json(Reloaded {
+            status: "reloaded",
+            models: (*identity).clone(),
+        })),
         Err(err) => {
             tracing::warn!(error = %err, "model reload refused; the previous models keep serving");
             Err(api_error(err))
@@ -51,10 +81,18 @@ pub async fn reload_models(
 
 /// `GET /api/v1/admin/models`: the identity of the models in service and where they are
 /// reloaded from.
+#[utoipa::path(get, path = "/api/v1/admin/models", tag = "admin",
+    security(("moderator_token" = [])),
+    responses(
+        (status = 200, description = "The models in service", body = ModelsInService),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications", body = ErrorBody),
+    ))]
 pub async fn models(state: web::Data<AppState>, _admin: Admin) -> Result<HttpResponse, ApiError> {
     let identity = state.models.identity().await.map_err(api_error)?;
-    Ok(HttpResponse::Ok().json(json!({
-        "dir": state.models.dir(),
-        "models": *identity,
-    })))
+    Ok(HttpResponse::Ok().json(ModelsInService {
+        dir: state.models.dir().to_path_buf(),
+        models: (*identity).clone(),
+    }))
 }

@@ -39,19 +39,37 @@ pub fn decode_cursor(cursor: &str) -> Result<CommentId, ApiError> {
         .ok_or_else(invalid)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Comments per page, 1-200 (default 50).
     limit: Option<usize>,
 }
 
-#[derive(Serialize)]
-struct Page {
+/// A page of an article's published comments, oldest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CommentPage {
+    /// Replies are in the same list, linked to their parent by `parent_id`.
     comments: Vec<PublishedComment>,
+    /// Pass back as `cursor` for the next page; `null` on the last page.
     next_cursor: Option<String>,
 }
 
 /// `GET /api/v1/sites/{site}/articles/{article_id}/comments?cursor=&limit=`
+#[utoipa::path(get, path = "/api/v1/sites/{site}/articles/{article_id}/comments", tag = "comments",
+    params(
+        ("site" = String, Path, description = "The site id"),
+        ("article_id" = String, Path, description = "The article id, percent-encoded (`/` as `%2F`)"),
+        ListQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of published comments", body = CommentPage),
+        (status = 400, description = "`INVALID_CURSOR` or a malformed query", body = super::error::ErrorBody),
+        (status = 404, description = "`UNKNOWN_SITE`", body = super::error::ErrorBody),
+        (status = 422, description = "A bad `article_id` or `limit`", body = super::error::ErrorBody),
+    ))]
 #[tracing::instrument(name = "list_comments", skip_all, fields(site = %path.0))]
 pub async fn list(
     path: web::Path<(String, String)>,
@@ -85,7 +103,7 @@ pub async fn list(
     } else {
         None
     };
-    Ok(HttpResponse::Ok().json(Page {
+    Ok(HttpResponse::Ok().json(CommentPage {
         comments,
         next_cursor,
     }))

@@ -35,6 +35,11 @@ impl SiteCredentials {
     pub fn is_present(&self) -> bool {
         self.0.is_some()
     }
+
+    /// Whether the presented key is `site`'s API key.
+    pub fn is_key_of(&self, site: &Site) -> bool {
+        self.0.as_deref().is_some_and(|key| site.accepts_key(key))
+    }
 }
 
 impl std::fmt::Debug for SiteCredentials {

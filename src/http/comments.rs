@@ -5,7 +5,8 @@
 //! transaction looks up bans, the author's history and the parent, runs the pipeline's
 //! decision, refuses duplicates and inserts (durable before we answer) → `201`
 //! (published) or `202` (held or rejected) with `Location`, or `303` back to the article
-//! for a form with `redirect_to`.
+//! for a form with `redirect_to` (`?commentguard=published|pending#comment-ID`). A
+//! browser's own form post gets HTML, never JSON, when it fails (see [`form_page`]).
 //!
 //! What the caller learns depends on who it is: the site's backend (with its API key)
 //! sees the true status, both scores, the reasons and the explaining words. Anyone else
@@ -21,14 +22,16 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::auth::SiteCredentials;
+use super::error::ErrorBody;
 use super::fields::{Encoding, Fields};
-use super::{client_ip, ApiError, AppState};
+use super::{client_ip, form_page, hints, ApiError, AppState};
 use crate::domain::comment::clean_user_agent;
 use crate::domain::{
     ArticleId, AuthorEmail, AuthorName, CommentBody, CommentId, ModelScore, NewComment, Reason,
     Site, Status, ValidationError, WebUrl,
 };
 use crate::pipeline::{self, Caller, ModelThresholds, Submission};
+use crate::ratelimit::LimitScope;
 use crate::store::{
     AuthorContext, AuthorQuery, NewCommentRecord, StoredComment, Submitted, Verdict,
 };
@@ -184,24 +187,95 @@ pub(crate) fn now_millis() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// A comment submission, as JSON or as an HTML form (`application/x-www-form-urlencoded`,
+/// where `nudge` is `on`/`off` and every value is text).
+///
+/// This type only documents the body: the handler decodes both encodings into named
+/// fields ([`Fields`]) so that each error names its field, and the honeypot's name is
+/// per-site configuration (send it empty under the name `GET /api/v1/form-token` gives).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct CommentSubmission {
+    /// The site id; optional when the instance serves one site.
+    site: Option<String>,
+    /// The CMS's key for the article (1-200 printable characters).
+    article_id: String,
+    /// The article's address (http or https).
+    article_url: Option<String>,
+    /// The article's headline. Accepted (backends may send it), not stored yet.
+    article_title: Option<String>,
+    /// 1-100 characters after trimming.
+    author_name: String,
+    /// Never shown publicly.
+    author_email: Option<String>,
+    author_url: Option<String>,
+    /// 1-5,000 characters after trimming.
+    body: String,
+    /// A published comment of the same article this one answers.
+    parent_id: Option<i64>,
+    /// Refuse with `422 LIKELY_ABUSIVE` (storing nothing) what the abuse model would
+    /// hold, so the page can offer to edit.
+    nudge: Option<bool>,
+    /// HTML forms: a page of the site to send the browser back to (303).
+    redirect_to: Option<String>,
+    /// From `GET /api/v1/form-token`.
+    form_token: Option<String>,
+    /// Backends only (with the API key): the reader's IP address. Without it every
+    /// reader counts as the backend's address for rate limits.
+    client_ip: Option<String>,
+    /// Backends only: the reader's User-Agent.
+    user_agent: Option<String>,
+}
+
 /// What a caller is told about a submission.
-#[derive(Serialize)]
-struct SubmitResponse<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SubmitResponse<'a> {
     id: CommentId,
     status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     scores: Option<ScoresView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reasons: Option<&'a [Reason]>,
+    /// What the backend should fix in its requests (see [`hints`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<&'static str>,
 }
 
-#[derive(Serialize)]
-struct ScoresView<'a> {
+/// Both models' scores (backend only).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ScoresView<'a> {
     spam: Option<&'a ModelScore>,
     abuse: Option<&'a ModelScore>,
 }
 
 /// `POST /api/v1/comments`
+///
+/// Anonymous callers (article pages) see `published` or `pending`; the site's backend,
+/// with its API key, sees the true status, the scores and the reasons.
+#[utoipa::path(post, path = "/api/v1/comments", tag = "comments",
+    request_body(content(
+        (CommentSubmission = "application/json"),
+        (CommentSubmission = "application/x-www-form-urlencoded"),
+    )),
+    security((), ("site_key" = [])),
+    responses(
+        (status = 201, description = "Published", body = SubmitResponse,
+            headers(("Location" = String, description = "The comment"))),
+        (status = 202, description = "Held for review (or, for the backend, rejected)", body = SubmitResponse,
+            headers(("Location" = String, description = "The comment"))),
+        (status = 303, description = "A form with `redirect_to`: back to the article with \
+            `?commentguard=published|pending#comment-ID`", body = SubmitResponse,
+            headers(("Location" = String, description = "The article"))),
+        (status = 400, description = "Undecodable body", body = ErrorBody),
+        (status = 401, description = "An API key that is not the site's", body = ErrorBody),
+        (status = 409, description = "`DUPLICATE`", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
+        (status = 422, description = "A field breaks a rule (the error names it), `UNKNOWN_SITE`, or \
+            `LIKELY_ABUSIVE` with `nudge`. A browser's own form post gets an HTML page instead", body = ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`, with `Retry-After`", body = ErrorBody),
+        (status = 503, description = "`BUSY`, with `Retry-After`", body = ErrorBody),
+    ))]
 #[tracing::instrument(name = "submit_comment", skip_all, fields(site, status, id))]
 pub async fn submit(
     req: HttpRequest,
@@ -209,22 +283,61 @@ pub async fn submit(
     state: web::Data<AppState>,
     credentials: SiteCredentials,
 ) -> Result<HttpResponse, ApiError> {
-    let encoding = Encoding::of(&req)?;
-    let bytes = read_body(&req, payload).await?;
-    let fields = Fields::decode(encoding, &bytes)?;
-    let site = state.sites.resolve(fields.optional("site")?)?;
+    let browser_form = form_page::is_browser_form(&req);
+    let decoded = match Encoding::of(&req) {
+        Ok(encoding) => match read_body(&req, payload).await {
+            Ok(bytes) => Fields::decode(encoding, &bytes).map(|fields| (encoding, fields)),
+            Err(err) => Err(err),
+        },
+        Err(err) => Err(err),
+    };
+    let (encoding, fields) = match decoded {
+        Ok(decoded) => decoded,
+        Err(err) if browser_form => return Ok(form_page::error_page(&err, None, None)),
+        Err(err) => return Err(err),
+    };
+    match accept(&req, &state, &credentials, encoding, &fields).await {
+        Err(err) if browser_form => {
+            let back = state
+                .sites
+                .resolve(fields.optional("site").ok().flatten())
+                .ok()
+                .and_then(|site| fields.redirect_to(site).ok().flatten());
+            Ok(form_page::error_page(&err, Some(&fields), back.as_ref()))
+        }
+        answer => answer,
+    }
+}
+
+/// Everything after decoding: check, decide, store, answer.
+async fn accept(
+    req: &HttpRequest,
+    state: &AppState,
+    credentials: &SiteCredentials,
+    encoding: Encoding,
+    fields: &Fields,
+) -> Result<HttpResponse, ApiError> {
+    let site = state
+        .sites
+        .resolve(fields.optional("site")?)
+        .map_err(|e| hints::unknown_site(e, &state.sites, credentials))?;
     tracing::Span::current().record("site", site.id.as_str());
     let caller = credentials.caller_for(site)?;
-    let ip = client_address(&req, &state, caller, &fields)?;
+    let ip = client_address(req, state, caller, fields)?;
+    let without_client_ip = caller == Caller::Backend && fields.optional("client_ip")?.is_none();
     state
         .limiters
-        .check(site.id.as_str(), ip, fields.optional("author_email")?)?;
+        .check(site.id.as_str(), ip, fields.optional("author_email")?)
+        .map_err(|limited| match limited.scope {
+            LimitScope::Ip if without_client_ip => ApiError::RateLimitedWithoutClientIp(limited),
+            _ => ApiError::RateLimited(limited),
+        })?;
 
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    let parsed = parse(&fields, site, caller, ip, user_agent)?;
+    let parsed = parse(fields, site, caller, ip, user_agent)?;
     let comment = &parsed.comment;
 
     let (judgement, thresholds) = {
@@ -310,11 +423,14 @@ pub async fn submit(
             abuse: record.abuse.as_ref(),
         }),
         reasons: backend.then_some(verdict.reasons.as_slice()),
+        warnings: if without_client_ip {
+            vec![hints::NO_CLIENT_IP]
+        } else {
+            Vec::new()
+        },
     };
     if let (Encoding::Form, Some(redirect)) = (encoding, &parsed.redirect_to) {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, redirect.as_str()))
-            .json(body));
+        return Ok(form_page::success_redirect(redirect, shown, id, &body));
     }
     let code = if status == Status::Published {
         StatusCode::CREATED
@@ -327,8 +443,8 @@ pub async fn submit(
 }
 
 /// A comment as `GET /api/v1/comments/{id}` shows it.
-#[derive(Serialize)]
-struct CommentView<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CommentView<'a> {
     id: CommentId,
     site: &'a str,
     article_id: &'a str,
@@ -344,8 +460,8 @@ struct CommentView<'a> {
 }
 
 /// What only the site's backend sees.
-#[derive(Serialize)]
-struct BackendView<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BackendView<'a> {
     article_url: Option<&'a str>,
     author_email: Option<&'a str>,
     scores: ScoresView<'a>,
@@ -382,6 +498,14 @@ fn view(c: &StoredComment, backend: bool) -> CommentView<'_> {
 /// `GET /api/v1/comments/{id}`: anyone sees a published comment; the backend of the
 /// comment's site sees any of its comments, with scores and reasons. Everything else is
 /// a 404, so ids of held comments cannot be probed.
+#[utoipa::path(get, path = "/api/v1/comments/{id}", tag = "comments",
+    params(("id" = i64, Path, description = "The comment id")),
+    security((), ("site_key" = [])),
+    responses(
+        (status = 200, description = "The comment (with `backend` for the site's backend)", body = CommentView),
+        (status = 401, description = "A malformed `Authorization`", body = ErrorBody),
+        (status = 404, description = "`COMMENT_NOT_FOUND`", body = ErrorBody),
+    ))]
 #[tracing::instrument(name = "get_comment", skip_all, fields(id = %id))]
 pub async fn get_one(
     id: web::Path<i64>,

@@ -71,6 +71,10 @@ pub enum ApiError {
     LikelyAbusive,
     #[error("too many comments; try again later")]
     RateLimited(RateLimited),
+    /// The IP rate limit, reached by a backend that sends no `client_ip` (429): every
+    /// reader counts as the backend's address.
+    #[error("too many comments from one address ({} s to wait); {}", .0.retry_after_secs(), super::hints::NO_CLIENT_IP)]
+    RateLimitedWithoutClientIp(RateLimited),
     /// Too many reader reports from this client IP (429).
     #[error("too many reports; try again in {} s", .0.retry_after_secs())]
     ReportRateLimited(RateLimited),
@@ -130,7 +134,9 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
             }
             ApiError::LikelyAbusive => (StatusCode::UNPROCESSABLE_ENTITY, "LIKELY_ABUSIVE"),
-            ApiError::RateLimited(_) | ApiError::ReportRateLimited(_) => {
+            ApiError::RateLimited(_)
+            | ApiError::ReportRateLimited(_)
+            | ApiError::RateLimitedWithoutClientIp(_) => {
                 (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
             }
             ApiError::AuthRateLimited { .. } => {
@@ -143,7 +149,8 @@ impl ApiError {
         }
     }
 
-    fn field(&self) -> Option<&'static str> {
+    /// The field at fault, if one is.
+    pub(crate) fn field(&self) -> Option<&'static str> {
         match self {
             ApiError::Invalid(e) => Some(e.field),
             ApiError::BadRequest { field, .. } => *field,
@@ -153,15 +160,29 @@ impl ApiError {
         }
     }
 
-    fn retry_after_secs(&self) -> Option<u64> {
+    /// When the client may try again, for 429 and 503.
+    pub(crate) fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            ApiError::RateLimited(limited) | ApiError::ReportRateLimited(limited) => {
-                Some(limited.retry_after_secs())
-            }
+            ApiError::RateLimited(limited)
+            | ApiError::ReportRateLimited(limited)
+            | ApiError::RateLimitedWithoutClientIp(limited) => Some(limited.retry_after_secs()),
             ApiError::AuthRateLimited { retry_after_secs } => Some(*retry_after_secs),
             ApiError::Busy { retry_after_secs } => Some(*retry_after_secs),
             ApiError::Unavailable(_) => Some(5),
             _ => None,
+        }
+    }
+
+    /// The human message of the error body.
+    pub(crate) fn message(&self) -> String {
+        match self {
+            ApiError::Invalid(e) => e.message.clone(),
+            ApiError::RateLimited(limited) => format!(
+                "too many comments ({} limit); try again in {} s",
+                limited.scope.as_str(),
+                limited.retry_after_secs()
+            ),
+            other => other.to_string(),
         }
     }
 
@@ -222,18 +243,24 @@ impl From<RateLimited> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// The body of every error response.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
     error: ErrorDetail<'a>,
     /// The resource as it is now, for a 409 the client can recover from.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::store::CommentState>)]
     current: Option<&'a serde_json::Value>,
 }
 
-#[derive(Serialize)]
-struct ErrorDetail<'a> {
+/// What went wrong.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail<'a> {
+    /// Stable, machine-readable, `UPPER_SNAKE`.
     code: &'a str,
+    /// For people; names the field at fault.
     message: String,
+    /// The request field at fault, if one is.
     field: Option<&'a str>,
 }
 
@@ -247,15 +274,7 @@ impl ResponseError for ApiError {
         if status.is_server_error() && !matches!(self, ApiError::Busy { .. }) {
             tracing::error!(error = ?self, "request failed");
         }
-        let message = match self {
-            ApiError::Invalid(e) => e.message.clone(),
-            ApiError::RateLimited(limited) => format!(
-                "too many comments ({} limit); try again in {} s",
-                limited.scope.as_str(),
-                limited.retry_after_secs()
-            ),
-            other => other.to_string(),
-        };
+        let message = self.message();
         let mut response = HttpResponse::build(status);
         if let Some(secs) = self.retry_after_secs() {
             response.insert_header((header::RETRY_AFTER, secs));
@@ -278,18 +297,22 @@ impl ResponseError for ApiError {
     }
 }
 
-/// Turns any error response that is not already our JSON (actix's own 404 and 405, CORS
-/// refusals, extractor errors we did not map) into the API's error shape, keeping its
-/// status and headers.
+/// Turns any error response that is not already our JSON or HTML (actix's own 404 and
+/// 405, CORS refusals, extractor errors we did not map) into the API's error shape,
+/// keeping its status and headers.
 pub fn json_error_fallback<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_json = res
+    // JSON is ours; so is HTML (actix's own errors are text/plain): the pages answering
+    // browsers' plain form posts (`super::form_page`).
+    let ours = res
         .response()
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if is_json {
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+        });
+    if ours {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

@@ -8,13 +8,17 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApiError, AppState};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TokenQuery {
+    /// The site id; optional when the instance serves one site.
     site: Option<String>,
 }
 
-#[derive(Serialize)]
-struct TokenResponse<'a> {
+/// A form token and how to send it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenResponse<'a> {
+    /// Send back as `form_token`.
     token: String,
     /// The form field to send the token in.
     field: &'static str,
@@ -25,6 +29,13 @@ struct TokenResponse<'a> {
 }
 
 /// `GET /api/v1/form-token`
+#[utoipa::path(get, path = "/api/v1/form-token", tag = "comments",
+    params(TokenQuery),
+    responses(
+        (status = 200, description = "A token for a form being rendered now", body = TokenResponse),
+        (status = 400, description = "A malformed query", body = super::error::ErrorBody),
+        (status = 422, description = "`UNKNOWN_SITE`, or no site on a multi-site instance", body = super::error::ErrorBody),
+    ))]
 pub async fn issue(
     query: web::Query<TokenQuery>,
     state: web::Data<AppState>,

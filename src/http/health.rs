@@ -3,16 +3,44 @@
 //! service (`model_identity`, see [`crate::reload::ModelsIdentity`]), so a deploy can
 //! check that a reload took effect.
 use actix_web::{web, HttpResponse};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{ApiError, AppState};
+use crate::reload::ModelsIdentity;
+
+/// `GET /healthz`'s answer.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    status: &'static str,
+}
+
+/// `GET /readyz`'s answer.
+#[derive(Serialize, ToSchema)]
+pub struct Ready {
+    /// `ready`.
+    status: &'static str,
+    /// `ok`.
+    database: &'static str,
+    /// `ok`.
+    models: &'static str,
+    /// The models in service (`null` if they cannot be described).
+    model_identity: Option<ModelsIdentity>,
+}
 
 /// Liveness: no dependencies checked, so a slow disk never gets the process restarted.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process answers", body = Health)))]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json(Health { status: "ok" })
 }
 
 /// Readiness: 200 when comments can be taken, 503 otherwise.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses(
+    (status = 200, description = "Comments can be taken", body = Ready),
+    (status = 503, description = "The database is not available", body = super::error::ErrorBody),
+))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     if let Err(err) = state.store.ping().await {
         tracing::warn!(error = %err, "not ready: database");
@@ -20,17 +48,17 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     }
     // The classifier is loaded before the server starts and swapped only for a loaded one,
     // so holding one means models are ready.
-    let identity = match state.models.identity().await {
-        Ok(identity) => json!(*identity),
+    let model_identity = match state.models.identity().await {
+        Ok(identity) => Some((*identity).clone()),
         Err(err) => {
             tracing::warn!(error = %err, "cannot describe the models");
-            serde_json::Value::Null
+            None
         }
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "status": "ready",
-        "database": "ok",
-        "models": "ok",
-        "model_identity": identity,
-    })))
+    Ok(HttpResponse::Ok().json(Ready {
+        status: "ready",
+        database: "ok",
+        models: "ok",
+        model_identity,
+    }))
 }

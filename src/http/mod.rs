@@ -7,11 +7,14 @@
 //! | GET | `/api/v1/comments/{id}` | [`comments::get_one`] |
 //! | POST | `/api/v1/comments/{id}/report` | [`reports::report`] |
 //! | GET | `/api/v1/sites/{site}/articles/{article_id}/comments` | [`articles::list`] |
+//! | GET | `/api/v1/sites/{site}/articles/counts?ids=` | [`counts::counts`] |
 //! | GET | `/api/v1/form-token` | [`form_token::issue`] |
 //! | GET | `/healthz`, `/readyz` | [`health`] |
+//! | GET | `/api/v1/openapi.json` | [`openapi`] (this table, as OpenAPI 3.1) |
 //! | GET, POST | `/api/v1/review…` | [`review`] (moderators: queue, decisions, bans) |
 //! | POST, GET | `/api/v1/admin/…` | [`admin`] (admins: model reload) |
 //! | GET | `/review` | [`review_page`] (the moderators' page) |
+//! | GET | `/embed.js`, `/embed.css` | [`embed`] (drop-in comments for article pages) |
 //!
 //! # Layout
 //! - [`error`] — [`ApiError`], its status/code table and the JSON fallback for errors
@@ -20,20 +23,29 @@
 //! - [`moderator_auth`] — the moderator and admin token extractors, failed-auth limits.
 //! - [`fields`] — decoding JSON and form bodies into named fields.
 //! - [`cors`] — per-site CORS.
+//! - [`review_views`] — the review API's answers, typed for the OpenAPI document.
+//! - [`form_page`] — HTML answers to browsers' plain form posts (no JavaScript).
+//! - [`hints`] — errors and warnings that tell an integrator what to fix.
 pub mod admin;
 pub mod articles;
 pub mod auth;
 pub mod client_ip;
 pub mod comments;
 pub mod cors;
+pub mod counts;
+pub mod embed;
 pub mod error;
 pub mod fields;
+pub mod form_page;
 pub mod form_token;
 pub mod health;
+pub mod hints;
 pub mod moderator_auth;
+pub mod openapi;
 pub mod reports;
 pub mod review;
 pub mod review_page;
+pub mod review_views;
 
 use std::sync::Arc;
 
@@ -79,14 +91,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/comments/{id}").route(web::get().to(comments::get_one)))
             .service(web::resource("/comments/{id}/report").route(web::post().to(reports::report)))
             .service(
+                web::resource("/sites/{site}/articles/counts").route(web::get().to(counts::counts)),
+            )
+            .service(
                 web::resource("/sites/{site}/articles/{article_id}/comments")
                     .route(web::get().to(articles::list)),
             )
             .service(web::resource("/form-token").route(web::get().to(form_token::issue)))
+            .service(web::resource("/openapi.json").route(web::get().to(openapi::document)))
             .configure(review::routes)
             .configure(admin::routes),
     )
-    .configure(review_page::routes);
+    .configure(review_page::routes)
+    .configure(embed::routes);
 }
 
 /// The answer for routes that do not exist.

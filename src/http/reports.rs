@@ -26,20 +26,50 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::fields::{Encoding, Fields};
-use super::{client_ip, ApiError, AppState};
+use super::{client_ip, form_page, ApiError, AppState};
+use crate::domain::WebUrl;
 use crate::domain::{CommentId, ReportReason, Status};
 use crate::store::{NewReport, ReportOutcome};
 
 /// Largest accepted report body; a 500-character reason fits many times over.
 pub const MAX_REPORT_BYTES: usize = 8 * 1024;
 
-#[derive(Serialize)]
-struct ReportResponse {
+/// A report, as JSON or as an HTML form.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ReportRequest {
+    /// Up to 500 characters.
+    reason: Option<String>,
+    /// HTML forms: a page of the comment's site to send the browser back to (303).
+    redirect_to: Option<String>,
+}
+
+/// A report was recorded.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReportResponse {
     comment_id: CommentId,
+    /// `received`.
     status: &'static str,
 }
 
 /// `POST /api/v1/comments/{id}/report`
+#[utoipa::path(post, path = "/api/v1/comments/{id}/report", tag = "comments",
+    params(("id" = i64, Path, description = "The comment id")),
+    request_body(content(
+        (ReportRequest = "application/json"),
+        (ReportRequest = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 202, description = "Recorded", body = ReportResponse),
+        (status = 303, description = "A form with `redirect_to`: back to the page", body = ReportResponse),
+        (status = 400, description = "Undecodable body", body = super::error::ErrorBody),
+        (status = 404, description = "`COMMENT_NOT_FOUND` (or not published)", body = super::error::ErrorBody),
+        (status = 409, description = "`ALREADY_REPORTED` by this IP", body = super::error::ErrorBody),
+        (status = 413, description = "Body over 8 KiB", body = super::error::ErrorBody),
+        (status = 415, description = "Neither JSON nor a form", body = super::error::ErrorBody),
+        (status = 422, description = "A bad `reason` or `redirect_to`", body = super::error::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`, with `Retry-After`", body = super::error::ErrorBody),
+    ))]
 #[tracing::instrument(name = "report_comment", skip_all, fields(id = %id, outcome))]
 pub async fn report(
     req: HttpRequest,
@@ -47,9 +77,27 @@ pub async fn report(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    // A browser's own form post gets an HTML page when it fails, never JSON.
+    let browser_form = form_page::is_browser_form(&req);
+    let mut back = None;
+    match record(&req, id.into_inner(), payload, &state, &mut back).await {
+        Err(err) if browser_form => Ok(form_page::report_error_page(&err, back.as_ref())),
+        answer => answer,
+    }
+}
+
+/// Decodes, checks and records the report; `back` is set to the page to return to as
+/// soon as it is known (for the error page).
+async fn record(
+    req: &HttpRequest,
+    id: i64,
+    payload: web::Payload,
+    state: &AppState,
+    back: &mut Option<WebUrl>,
+) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::not_found("COMMENT_NOT_FOUND", "no such comment");
-    let id = CommentId::new(id.into_inner()).ok_or_else(not_found)?;
-    let encoding = Encoding::of(&req)?;
+    let id = CommentId::new(id).ok_or_else(not_found)?;
+    let encoding = Encoding::of(req)?;
     let body = payload
         .to_bytes_limited(MAX_REPORT_BYTES)
         .await
@@ -76,6 +124,7 @@ pub async fn report(
         return Err(not_found());
     }
     let site = state.sites.get(&comment.site_id).ok_or_else(not_found)?;
+    *back = fields.redirect_to(site).ok().flatten();
     state
         .limiters
         .check_report(site.id.as_str(), ip)

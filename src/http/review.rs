@@ -17,23 +17,26 @@
 use actix_web::{web, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
+use super::error::ErrorBody;
 use super::moderator_auth::Moderator;
-use super::{ApiError, AppState};
-use crate::classifier::explain::{self, TokenSpan};
-use crate::classifier::Task;
+use super::review_views::{
+    item_error, item_view, AppliedView, BanRecord, BanView, BulkResult, BulkView, QueuePageView,
+    ReviewItemView, UnbanView,
+};
+use super::{hints, ApiError, AppState};
 use crate::domain::{
-    ArticleId, BanTarget, CommentId, ModelScore, Note, ReasonCode, Site, Status, ValidationError,
-    Verdict,
+    ArticleId, BanTarget, CommentId, Note, ReasonCode, Site, Status, ValidationError, Verdict,
 };
 use crate::pipeline::ModelThresholds;
 use crate::store::{
-    BanRequest, CommentState, DecisionOutcome, DecisionRequest, QueueOrder, QueuePosition,
-    QueueQuery, ReasonFilter, ReviewItem, SiteHolds, MAX_BULK_DECISIONS,
+    BanRequest, DecisionOutcome, DecisionRequest, QueueOrder, QueuePosition, QueueQuery,
+    ReasonFilter, SiteHolds, MAX_BULK_DECISIONS,
 };
 
 /// Queue items per page unless `limit` says otherwise.
@@ -108,14 +111,21 @@ fn decode_cursor(cursor: &str, order: QueueOrder) -> Result<QueuePosition, ApiEr
     Ok(QueuePosition { key, id })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueParams {
+    /// `pending` (default), `published`, `rejected` or `reported`.
     status: Option<String>,
+    /// One site (default: every site the moderator is granted).
     site: Option<String>,
     article_id: Option<String>,
+    /// `spam`, `abuse`, any reason code, or `reported`.
     reason: Option<String>,
+    /// `oldest` (default), `newest`, `spam`, `abuse` or `uncertain`.
     order: Option<String>,
+    /// 1-200 (default 50).
     limit: Option<String>,
+    /// `next_cursor` of the previous page (same query).
     cursor: Option<String>,
 }
 
@@ -147,10 +157,10 @@ fn parse_queue(
     };
     let sites: Vec<SiteHolds> = match p.site.as_deref().map(str::trim) {
         Some(id) if !id.is_empty() => {
-            let site = state
-                .sites
-                .get(id)
-                .ok_or_else(|| invalid("site", "UNKNOWN_SITE", "no such site on this instance"))?;
+            let site = state.sites.get(id).ok_or_else(|| {
+                let message = hints::unknown_site_for_moderator(&state.sites, moderator.grants());
+                invalid("site", "UNKNOWN_SITE", message)
+            })?;
             moderator.require_site(id)?;
             vec![holds(state, site)]
         }
@@ -232,71 +242,18 @@ fn parse_queue(
     })
 }
 
-/// A score with the thresholds it is judged against on its site.
-#[derive(Serialize)]
-struct ScoreView<'a> {
-    probability: f64,
-    top_tokens: &'a [String],
-    /// Where the explaining words are in the body (UTF-16 offsets, as JavaScript indexes
-    /// strings), for highlighting.
-    spans: Vec<TokenSpan>,
-    /// The site's thresholds (absent if the site is no longer configured).
-    hold: Option<f64>,
-    reject: Option<f64>,
-}
-
-/// A queue item as moderators (and the review page) see it.
-fn item_view(state: &AppState, item: &ReviewItem) -> serde_json::Value {
-    let c = &item.comment;
-    let thresholds = state.sites.get(&c.site_id).map(|site| {
-        let classifier = state.classifier.load();
-        ModelThresholds::resolve(site, &classifier)
-    });
-    let score = |s: &'_ Option<ModelScore>, task: Task| {
-        let t = thresholds.map(|t| match task {
-            Task::Spam => t.spam,
-            Task::Abuse => t.abuse,
-        });
-        s.as_ref().map(|s| {
-            json!(ScoreView {
-                probability: s.probability,
-                top_tokens: &s.top_tokens,
-                spans: explain::spans(c.body.as_str(), &s.top_tokens),
-                hold: t.map(|t| t.hold),
-                reject: t.and_then(|t| t.reject),
-            })
-        })
-    };
-    json!({
-        "id": c.id,
-        "site": c.site_id,
-        "status": c.status,
-        "version": c.version,
-        "article": {"id": c.article_id, "url": c.article_url},
-        "parent_id": c.parent_id,
-        "author": {
-            "name": c.author_name,
-            "email": c.author_email,
-            "url": c.author_url,
-            "client_ip": c.client_ip,
-            "user_agent": c.user_agent,
-            "history": item.author_history,
-        },
-        "body": c.body,
-        "created_at": c.created_at,
-        "updated_at": c.updated_at,
-        "scores": {
-            "spam": score(&c.spam, Task::Spam),
-            "abuse": score(&c.abuse, Task::Abuse),
-        },
-        "reasons": c.reasons,
-        "report_count": item.report_count,
-        "labels": item.labels,
-        "decided_at": item.decided_at,
-    })
-}
-
 /// `GET /api/v1/review?status=&site=&article_id=&reason=&order=&limit=&cursor=`
+#[utoipa::path(get, path = "/api/v1/review", tag = "review",
+    params(QueueParams),
+    security(("moderator_token" = [])),
+    responses(
+        (status = 200, description = "A page of the queue", body = QueuePageView),
+        (status = 400, description = "`INVALID_CURSOR` or a malformed query", body = ErrorBody),
+        (status = 401, description = "No valid moderator token", body = ErrorBody),
+        (status = 403, description = "`SITE_NOT_GRANTED`", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications, with `Retry-After`", body = ErrorBody),
+        (status = 422, description = "A bad filter, order or limit; `UNKNOWN_SITE`", body = ErrorBody),
+    ))]
 #[tracing::instrument(name = "review_queue", skip_all, fields(moderator = %moderator.name()))]
 pub async fn queue(
     params: web::Query<QueueParams>,
@@ -306,12 +263,11 @@ pub async fn queue(
     let query = parse_queue(&params, &state, &moderator)?;
     let order = query.order;
     let page = state.store.review_queue(query).await?;
-    let items: Vec<_> = page.items.iter().map(|i| item_view(&state, i)).collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "items": items,
-        "total": page.total,
-        "next_cursor": page.next.map(|pos| encode_cursor(order, pos)),
-    })))
+    Ok(HttpResponse::Ok().json(QueuePageView {
+        items: page.items.iter().map(|i| item_view(&state, i)).collect(),
+        total: page.total,
+        next_cursor: page.next.map(|pos| encode_cursor(order, pos)),
+    }))
 }
 
 fn not_found() -> ApiError {
@@ -320,6 +276,16 @@ fn not_found() -> ApiError {
 
 /// `GET /api/v1/review/{id}`: the comment as in the queue, plus `decisions`, its audit
 /// log, oldest first.
+#[utoipa::path(get, path = "/api/v1/review/{id}", tag = "review",
+    params(("id" = i64, Path, description = "The comment id")),
+    security(("moderator_token" = [])),
+    responses(
+        (status = 200, description = "The comment with `decisions`", body = ReviewItemView),
+        (status = 401, description = "No valid moderator token", body = ErrorBody),
+        (status = 403, description = "`SITE_NOT_GRANTED`", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications, with `Retry-After`", body = ErrorBody),
+        (status = 404, description = "`COMMENT_NOT_FOUND`", body = ErrorBody),
+    ))]
 #[tracing::instrument(name = "review_item", skip_all, fields(id = %id))]
 pub async fn item(
     id: web::Path<i64>,
@@ -330,17 +296,22 @@ pub async fn item(
     let (item, audit) = state.store.review_item(id).await?.ok_or_else(not_found)?;
     moderator.require_site(&item.comment.site_id)?;
     let mut view = item_view(&state, &item);
-    view["decisions"] = json!(audit);
+    view.decisions = Some(&audit);
     Ok(HttpResponse::Ok().json(view))
 }
 
 /// A decision as sent; every field optional so each missing one is reported by name.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct DecisionBody {
+    /// The comment (in bulk requests; the path names it otherwise).
     id: Option<i64>,
+    /// `approve` or `reject`.
     decision: Option<String>,
+    /// With `reject`: `spam`, `abuse` or `other`.
     label: Option<String>,
+    /// Up to 1,000 characters, kept in the audit log.
     note: Option<String>,
+    /// The comment version you decided on.
     version: Option<i64>,
 }
 
@@ -371,31 +342,18 @@ impl DecisionBody {
     }
 }
 
-#[derive(Serialize)]
-struct AppliedView<'a> {
-    #[serde(flatten)]
-    state: &'a CommentState,
-    previous_status: Status,
-    /// `false` when the same decision was already in force (nothing was written).
-    changed: bool,
-}
-
 /// The outcome of one decision as an HTTP error, or its success view.
 fn outcome(
     outcome: DecisionOutcome,
     seen: i64,
     site_hint: impl FnOnce() -> String,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<AppliedView, ApiError> {
     match outcome {
         DecisionOutcome::Applied {
             state,
             previous,
             changed,
-        } => Ok(json!(AppliedView {
-            state: &state,
-            previous_status: previous,
-            changed,
-        })),
+        } => Ok(AppliedView::new(state, previous, changed)),
         DecisionOutcome::NotFound => Err(not_found()),
         DecisionOutcome::Forbidden => Err(ApiError::Forbidden {
             code: "SITE_NOT_GRANTED",
@@ -410,6 +368,20 @@ fn outcome(
 
 /// `POST /api/v1/review/{id}/decision`
 /// `{"decision": "approve"|"reject", "label": "spam"|"abuse"|"other", "note", "version"}`
+#[utoipa::path(post, path = "/api/v1/review/{id}/decision", tag = "review",
+    params(("id" = i64, Path, description = "The comment id")),
+    request_body = DecisionBody,
+    security(("moderator_token" = [])),
+    responses(
+        (status = 200, description = "Applied (`changed`), or already in force", body = AppliedView),
+        (status = 400, description = "`INVALID_JSON`", body = ErrorBody),
+        (status = 401, description = "No valid moderator token", body = ErrorBody),
+        (status = 403, description = "`SITE_NOT_GRANTED`", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications, with `Retry-After`", body = ErrorBody),
+        (status = 404, description = "`COMMENT_NOT_FOUND`", body = ErrorBody),
+        (status = 409, description = "`STALE_VERSION`, with `current`", body = ErrorBody),
+        (status = 422, description = "A missing or bad field", body = ErrorBody),
+    ))]
 #[tracing::instrument(name = "review_decide", skip_all, fields(id = %id, moderator = %moderator.name()))]
 pub async fn decide_one(
     id: web::Path<i64>,
@@ -434,30 +406,26 @@ pub async fn decide_one(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Debug, Deserialize)]
+/// Up to 500 decisions.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct BulkBody {
     decisions: Vec<DecisionBody>,
-}
-
-/// An error as one entry of a bulk answer: the API's error shape, per item.
-fn item_error(err: &ApiError) -> serde_json::Value {
-    let (_, code) = err.status_and_code();
-    let (message, field) = match err {
-        ApiError::Invalid(e) => (e.message.clone(), Some(e.field)),
-        ApiError::StaleVersion { .. } => (err.to_string(), Some("version")),
-        other => (other.to_string(), None),
-    };
-    let mut entry =
-        json!({"ok": false, "error": {"code": code, "message": message, "field": field}});
-    if let ApiError::StaleVersion { current, .. } = err {
-        entry["current"] = (**current).clone();
-    }
-    entry
 }
 
 /// `POST /api/v1/review/decisions` `{"decisions": [{"id", "decision", "label", "note",
 /// "version"}, ...]}` (at most 500): each decision is applied or refused on its own; the
 /// answer is 200 with one result per decision, in order.
+#[utoipa::path(post, path = "/api/v1/review/decisions", tag = "review",
+    request_body = BulkBody,
+    security(("moderator_token" = [])),
+    responses(
+        (status = 200, description = "One result per decision", body = BulkView),
+        (status = 400, description = "`INVALID_JSON`", body = ErrorBody),
+        (status = 401, description = "No valid moderator token", body = ErrorBody),
+        (status = 403, description = "`SITE_NOT_GRANTED`", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications, with `Retry-After`", body = ErrorBody),
+        (status = 422, description = "None or more than 500 decisions", body = ErrorBody),
+    ))]
 #[tracing::instrument(name = "review_decide_many", skip_all, fields(moderator = %moderator.name(), n = body.decisions.len()))]
 pub async fn decide_many(
     body: web::Json<BulkBody>,
@@ -496,28 +464,29 @@ pub async fn decide_many(
                 outcome(o, request.version, || "this comment's site".into())
             }
         };
-        let mut entry = match entry {
-            Ok(mut view) => {
+        results.push(match entry {
+            Ok(view) => {
                 applied += 1;
-                view["ok"] = json!(true);
-                view
+                BulkResult::Applied {
+                    ok: true,
+                    applied: view,
+                }
             }
             Err(err) => {
                 refused += 1;
-                item_error(&err)
+                item_error(&err, raw.id)
             }
-        };
-        entry["id"] = json!(raw.id);
-        results.push(entry);
+        });
     }
-    Ok(HttpResponse::Ok().json(json!({
-        "results": results,
-        "applied": applied,
-        "refused": refused,
-    })))
+    Ok(HttpResponse::Ok().json(BulkView {
+        results,
+        applied,
+        refused,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+/// A ban: by `author_email` or by `client_ip`.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct BanBody {
     site: Option<String>,
     author_email: Option<String>,
@@ -562,13 +531,30 @@ fn ban_target<'a>(
     email: Option<&str>,
     ip: Option<&str>,
 ) -> Result<(&'a Site, BanTarget), ApiError> {
-    let site = state.sites.resolve(site)?;
+    let site = state.sites.resolve(site).map_err(|e| match e.code {
+        "UNKNOWN_SITE" => ValidationError {
+            message: hints::unknown_site_for_moderator(&state.sites, moderator.grants()),
+            ..e
+        },
+        _ => e,
+    })?;
     moderator.require_site(site.id.as_str())?;
     Ok((site, BanTarget::parse(email, ip)?))
 }
 
 /// `POST /api/v1/review/authors/ban` `{"site", "author_email" | "client_ip",
 /// "reject_existing", "until", "note"}`
+#[utoipa::path(post, path = "/api/v1/review/authors/ban", tag = "review",
+    request_body = BanBody,
+    security(("moderator_token" = [])),
+    responses(
+        (status = 200, description = "Banned", body = BanView),
+        (status = 400, description = "`INVALID_JSON`", body = ErrorBody),
+        (status = 401, description = "No valid moderator token", body = ErrorBody),
+        (status = 403, description = "`SITE_NOT_GRANTED`", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications, with `Retry-After`", body = ErrorBody),
+        (status = 422, description = "A missing or bad field; `UNKNOWN_SITE`", body = ErrorBody),
+    ))]
 #[tracing::instrument(name = "review_ban", skip_all, fields(moderator = %moderator.name()))]
 pub async fn ban(
     body: web::Json<BanBody>,
@@ -592,24 +578,26 @@ pub async fn ban(
         note: note.clone(),
     };
     let done = state.store.ban(moderator.actor(), request).await?;
-    let mut ban = json!({
-        "id": done.ban_id,
-        "site": site.id.as_str(),
-        "until": until.and_then(rfc3339),
-        "note": note.as_str(),
-    });
-    match &target {
-        BanTarget::Email(_) => ban["author_email"] = json!(target.key()),
-        BanTarget::Ip(_) => ban["client_ip"] = json!(target.key()),
-    }
-    Ok(HttpResponse::Ok().json(json!({
-        "ban": ban,
-        "replaced": done.replaced,
-        "rejected": done.rejected,
-    })))
+    let (author_email, client_ip) = match &target {
+        BanTarget::Email(_) => (Some(target.key()), None),
+        BanTarget::Ip(_) => (None, Some(target.key())),
+    };
+    Ok(HttpResponse::Ok().json(BanView {
+        ban: BanRecord {
+            id: done.ban_id,
+            site: site.id.as_str(),
+            author_email: author_email.as_deref(),
+            client_ip: client_ip.as_deref(),
+            until: until.and_then(rfc3339),
+            note: note.as_str(),
+        },
+        replaced: done.replaced,
+        rejected: done.rejected,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+/// Whose bans to lift.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UnbanBody {
     site: Option<String>,
     author_email: Option<String>,
@@ -619,6 +607,17 @@ pub struct UnbanBody {
 /// `POST /api/v1/review/authors/unban` `{"site", "author_email" | "client_ip"}`: lifts
 /// the author's active bans (`lifted` says how many; 0 if there were none). Comments the
 /// ban rejected stay rejected; restore them one by one.
+#[utoipa::path(post, path = "/api/v1/review/authors/unban", tag = "review",
+    request_body = UnbanBody,
+    security(("moderator_token" = [])),
+    responses(
+        (status = 200, description = "Lifted", body = UnbanView),
+        (status = 400, description = "`INVALID_JSON`", body = ErrorBody),
+        (status = 401, description = "No valid moderator token", body = ErrorBody),
+        (status = 403, description = "`SITE_NOT_GRANTED`", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications, with `Retry-After`", body = ErrorBody),
+        (status = 422, description = "A missing or bad field; `UNKNOWN_SITE`", body = ErrorBody),
+    ))]
 #[tracing::instrument(name = "review_unban", skip_all, fields(moderator = %moderator.name()))]
 pub async fn unban(
     body: web::Json<UnbanBody>,
@@ -636,7 +635,7 @@ pub async fn unban(
         .store
         .unban(moderator.actor(), site.id.clone(), target)
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"lifted": lifted})))
+    Ok(HttpResponse::Ok().json(UnbanView { lifted }))
 }
 
 #[cfg(test)]

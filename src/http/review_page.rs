@@ -40,6 +40,10 @@ fn respond(content_type: &'static str, body: &'static str) -> HttpResponse {
         .body(body)
 }
 
+/// `GET /review`: the moderators' page (its script and style are at `/review/review.js`
+/// and `/review/review.css`).
+#[utoipa::path(get, path = "/review", tag = "embed",
+    responses((status = 200, description = "The moderators' page", content_type = "text/html", body = String)))]
 pub async fn page() -> HttpResponse {
     respond("text/html; charset=utf-8", PAGE)
 }

@@ -286,7 +286,7 @@ pub(super) fn author_context(
 }
 
 /// A comment as readers of the article see it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct PublishedComment {
     pub id: CommentId,
     pub parent_id: Option<CommentId>,

@@ -15,6 +15,7 @@
 //! - [`checkpoint`] — the thread that checkpoints the WAL, off the writer's commit path.
 //! - [`readers`] — the read-connection pool.
 //! - [`comments`] — the comment queries (insert with duplicate check, listing, lookups).
+//! - [`counts`] — published comments per article, for article lists.
 //! - [`outbox`] — webhook events, enqueued in the transaction of the change they report.
 //! - [`reports`] — reader reports and sending reported comments back to the queue.
 //! - [`moderators`] — moderators, their tokens (hashed) and the sites they may review.
@@ -22,6 +23,7 @@
 //!   labelled decisions that train the next models.
 mod checkpoint;
 mod comments;
+mod counts;
 mod moderators;
 mod outbox;
 mod readers;

@@ -117,7 +117,7 @@ pub struct QueueQuery {
 }
 
 /// An author's record on a site: their comments by status.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AuthorHistory {
     /// What identifies the author: `email` when the comment has one, else `ip`.
     pub by: &'static str,
@@ -150,7 +150,7 @@ pub struct QueuePage {
 }
 
 /// One row of the audit log.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: i64,
     pub moderator: String,
@@ -175,7 +175,7 @@ pub struct DecisionRequest {
 }
 
 /// Where a comment stands after (or instead of) a decision.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CommentState {
     pub id: CommentId,
     pub site: String,

@@ -222,7 +222,7 @@ impl TestApp {
             .await
             .expect("request sent");
         assert_eq!(res.status(), 200);
-        let json: Value = res.json().await.unwrap();
+        let json = json_body(res).await;
         json["token"].as_str().unwrap().to_owned()
     }
 
@@ -263,11 +263,17 @@ fn url_escape(segment: &str) -> String {
         .replace('+', "%20")
 }
 
-/// Response body as JSON, with the status in the panic message if it is not JSON.
+/// Response body as JSON, with the status in the panic message if it is not JSON —
+/// checked against the OpenAPI document for its route and status
+/// ([`crate::openapi::check_response`]).
 pub async fn json_body(res: Response) -> Value {
     let status = res.status();
+    let url = res.url().clone();
     let text = res.text().await.unwrap();
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status}: not JSON ({e}): {text}"))
+    let json =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status}: not JSON ({e}): {text}"));
+    crate::openapi::check_response(&url, status.as_u16(), &json);
+    json
 }
 
 /// One row of the canonical training CSV.

@@ -1,10 +1,14 @@
 //! API tests: each test starts the real service on an ephemeral port with its own SQLite
 //! file and tells one story through HTTP.
 mod durability;
+mod embed;
+mod embed_browser;
 mod health;
 mod helpers;
 mod heuristics;
+mod integration_contract;
 mod listing;
+mod openapi;
 mod rate_limit;
 mod reports;
 mod review;

@@ -20,10 +20,10 @@ use crate::helpers::{
 use crate::review_support::{add_moderator, premoderated};
 
 /// How long the browser gets for any one step.
-const STEP: Duration = Duration::from_secs(20);
+pub(crate) const STEP: Duration = Duration::from_secs(20);
 
 /// `chromedriver` on `PATH`, if installed.
-fn find_chromedriver() -> Option<PathBuf> {
+pub(crate) fn find_chromedriver() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join("chromedriver"))
@@ -31,13 +31,13 @@ fn find_chromedriver() -> Option<PathBuf> {
 }
 
 /// A chromedriver process this test started; killed (by its own id) when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Driver {
-    fn start(binary: &PathBuf) -> Driver {
+    pub(crate) fn start(binary: &PathBuf) -> Driver {
         let port = unused_port();
         let child = Command::new(binary)
             .arg(format!("--port={port}"))
@@ -94,7 +94,7 @@ async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
 }
 
 /// Polls `check` until it is true or [`STEP`] passes.
-async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
+pub(crate) async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + STEP;
     while !check().await {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -103,7 +103,7 @@ async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
 }
 
 /// The `textContent` of the first element matching `css`, if there is one.
-async fn text_of(browser: &Client, css: &str) -> Option<String> {
+pub(crate) async fn text_of(browser: &Client, css: &str) -> Option<String> {
     let el = browser.find(Locator::Css(css)).await.ok()?;
     el.prop("textContent").await.ok().flatten()
 }

@@ -30,7 +30,8 @@ async fn normal_comment_is_published_and_listed() {
     assert_eq!(public.status(), 200, "Location points at the comment");
 }
 
-/// A form post with `redirect_to` on the site's origin is answered 303 back to that page.
+/// A form post with `redirect_to` on the site's origin is answered 303 back to that page,
+/// saying the comment is published and which it is.
 #[tokio::test]
 async fn form_post_redirects_back_to_the_article() {
     let app = spawn_app().await;
@@ -48,10 +49,18 @@ async fn form_post_redirects_back_to_the_article() {
             ("redirect_to", &back),
         ])
         .await;
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&format!(
+            "{ORIGIN}/2024/budget?commentguard=published#comment-"
+        )),
+        "{location}"
+    );
 
     assert_eq!(res.status(), 303);
-    assert_eq!(res.headers()["location"], back.as_str());
+    let id = json_body(res).await["id"].as_i64().unwrap();
     assert_eq!(app.stored_comments(), 1);
+    assert_eq!(app.listed_ids("2024/budget").await, [id]);
 }
 
 /// A form post is answered with JSON when it names no `redirect_to`.

@@ -1,0 +1,142 @@
+//! `GET /api/v1/openapi.json`: the OpenAPI 3.1 description of every route, generated from
+//! the handlers and the types they answer with (`utoipa`): each handler carries its
+//! `#[utoipa::path]` (method, path, parameters, request body, every status it answers
+//! with), each response type derives `ToSchema`, and [`ApiDoc`] gathers them here.
+//!
+//! The API tests check it against reality: every JSON response they read is validated
+//! against the schema the document gives for its route and status, with undocumented
+//! properties refused (`tests/api/openapi.rs`).
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{
+    admin, articles, comments, counts, embed, error, form_token, health, reports, review,
+    review_page, review_views,
+};
+
+/// The document's root: every route and the security schemes.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "commentguard",
+        description = "Self-hosted comment moderation for news sites: submit comments, list \
+            the published ones, and moderate the rest. Errors are always \
+            `{\"error\": {\"code\", \"message\", \"field\"}}`.",
+        license(name = "MIT OR Apache-2.0"),
+    ),
+    paths(
+        comments::submit,
+        comments::get_one,
+        reports::report,
+        articles::list,
+        counts::counts,
+        form_token::issue,
+        review::queue,
+        review::item,
+        review::decide_one,
+        review::decide_many,
+        review::ban,
+        review::unban,
+        admin::reload_models,
+        admin::models,
+        health::healthz,
+        health::readyz,
+        embed::script,
+        embed::style,
+        review_page::page,
+        document,
+    ),
+    components(schemas(error::ErrorBody, review_views::BulkResult, review_views::ItemError)),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "comments", description = "Article pages and site backends: submit, list, count, report"),
+        (name = "review", description = "Moderators: the queue, decisions, bans"),
+        (name = "admin", description = "Admins: the models in service"),
+        (name = "embed", description = "Drop-in comments and the moderators' page"),
+        (name = "operations", description = "Health and this document"),
+    ),
+)]
+pub struct ApiDoc;
+
+/// The two bearer schemes: a site's API key (backends) and a moderator's token.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "site_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A site's API key (`commentguard site-key`), sent by its backend only",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "moderator_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A moderator's token (`commentguard moderator add`); admin routes need an admin's",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document as JSON.
+pub fn json() -> serde_json::Value {
+    serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes")
+}
+
+/// `GET /api/v1/openapi.json`
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "This document (OpenAPI 3.1)", body = Object)))]
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Version 3.1, every route, security schemes that exist.
+    #[test]
+    fn document_covers_the_routes() {
+        let doc = json();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let paths = doc["paths"].as_object().unwrap();
+        for path in [
+            "/api/v1/comments",
+            "/api/v1/comments/{id}",
+            "/api/v1/comments/{id}/report",
+            "/api/v1/sites/{site}/articles/{article_id}/comments",
+            "/api/v1/sites/{site}/articles/counts",
+            "/api/v1/form-token",
+            "/api/v1/review",
+            "/api/v1/review/{id}",
+            "/api/v1/review/{id}/decision",
+            "/api/v1/review/decisions",
+            "/api/v1/review/authors/ban",
+            "/api/v1/review/authors/unban",
+            "/api/v1/admin/reload-models",
+            "/api/v1/admin/models",
+            "/api/v1/openapi.json",
+            "/healthz",
+            "/readyz",
+            "/embed.js",
+            "/embed.css",
+            "/review",
+        ] {
+            assert!(paths.contains_key(path), "{path} is documented");
+        }
+        let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
+        assert!(schemes.contains_key("site_key") && schemes.contains_key("moderator_token"));
+    }
+}

@@ -1,0 +1,251 @@
+//! The OpenAPI document against reality. Every JSON response an API test reads through
+//! [`crate::helpers::json_body`] is checked here against the schema the document gives for
+//! its route and status: an undocumented route or status, a missing required field, a
+//! wrong type or enum value — or a property the document does not mention — fails the
+//! test that received it. The tests below also check the served document itself.
+//!
+//! Strictness: utoipa leaves objects open (`additionalProperties` unset), so before
+//! validating, every object schema is closed here (`additionalProperties: false`; an
+//! `allOf` composition gets `unevaluatedProperties: false` instead, and its parts stay
+//! open so that each may see the others' properties).
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde_json::{json, Value};
+
+use crate::helpers::{json_body, spawn_app};
+
+const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
+
+/// Names of the component schemas that appear as parts of an `allOf`.
+fn composed_parts(node: &Value, found: &mut HashSet<String>) {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::Array(parts)) = map.get("allOf") {
+                for part in parts {
+                    if let Some(r) = part.get("$ref").and_then(Value::as_str) {
+                        found.insert(r.trim_start_matches("#/components/schemas/").to_owned());
+                    }
+                }
+            }
+            map.values().for_each(|v| composed_parts(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| composed_parts(v, found)),
+        _ => {}
+    }
+}
+
+/// Closes every object schema under `node` (see the module docs).
+fn close_objects(node: &mut Value, in_all_of: bool, open: &HashSet<String>, name: Option<&str>) {
+    match node {
+        Value::Object(map) => {
+            let is_open_part = in_all_of || name.is_some_and(|n| open.contains(n));
+            if map.contains_key("allOf") && !is_open_part {
+                map.entry("unevaluatedProperties").or_insert(json!(false));
+            } else if map.contains_key("properties") && !is_open_part {
+                map.entry("additionalProperties").or_insert(json!(false));
+            }
+            for (key, value) in map.iter_mut() {
+                match key.as_str() {
+                    "allOf" => {
+                        if let Value::Array(parts) = value {
+                            for part in parts {
+                                close_objects(part, true, open, None);
+                            }
+                        }
+                    }
+                    // The schemas of `properties` and `schemas` are keyed by name.
+                    "properties" | "schemas" => {
+                        if let Value::Object(named) = value {
+                            let components = key == "schemas";
+                            for (n, schema) in named.iter_mut() {
+                                let n = components.then_some(n.as_str());
+                                close_objects(schema, false, open, n);
+                            }
+                        }
+                    }
+                    _ => close_objects(value, false, open, None),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                close_objects(item, false, open, None);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The document as the service generates it, closed, as a JSON Schema 2020-12 root.
+fn strict_document() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = commentguard::http::openapi::json();
+        let mut open = HashSet::new();
+        composed_parts(&doc, &mut open);
+        close_objects(&mut doc, false, &open, None);
+        doc["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+        doc
+    })
+}
+
+/// A validator for the schema at `pointer` in the document (cached).
+fn validator(pointer: &str) -> Arc<jsonschema::Validator> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(v) = cache.lock().unwrap().get(pointer) {
+        return Arc::clone(v);
+    }
+    let mut root = strict_document().clone();
+    root["$ref"] = json!(pointer);
+    let compiled = Arc::new(
+        jsonschema::draft202012::new(&root)
+            .unwrap_or_else(|e| panic!("the schema at {pointer} compiles: {e}")),
+    );
+    cache
+        .lock()
+        .unwrap()
+        .insert(pointer.to_owned(), Arc::clone(&compiled));
+    compiled
+}
+
+/// The documented path template `path` matches, preferring literal segments.
+fn template_for(path: &str) -> Option<&'static str> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let paths = strict_document()["paths"].as_object()?;
+    paths
+        .keys()
+        .filter_map(|template| {
+            let parts: Vec<&str> = template.split('/').collect();
+            if parts.len() != segments.len() {
+                return None;
+            }
+            let mut literal = 0;
+            for (t, s) in parts.iter().zip(&segments) {
+                if t.starts_with('{') && t.ends_with('}') {
+                    if s.is_empty() {
+                        return None;
+                    }
+                } else if t == s {
+                    literal += 1;
+                } else {
+                    return None;
+                }
+            }
+            Some((literal, template.as_str()))
+        })
+        .max_by_key(|(literal, _)| *literal)
+        .map(|(_, t)| t)
+}
+
+/// `s` as one JSON Pointer segment inside a URI fragment.
+fn escape_pointer(s: &str) -> String {
+    s.replace('~', "~0")
+        .replace('/', "~1")
+        .replace('{', "%7B")
+        .replace('}', "%7D")
+}
+
+/// Checks `body` against the API's error shape.
+fn check_error_shape(path: &str, status: u16, body: &Value) {
+    let errors: Vec<String> = validator("#/components/schemas/ErrorBody")
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{status} from {path}: {errors:?}\n{body}"
+    );
+}
+
+/// Panics unless `body`, answered with `status` to a request for `url`, is what the
+/// document says that route answers with that status.
+pub fn check_response(url: &reqwest::Url, status: u16, body: &Value) {
+    let path = url.path();
+    let Some(template) = template_for(path) else {
+        // A route that does not exist: the API's error shape is all there is to check.
+        assert!(status >= 400, "{status} from undocumented path {path}");
+        return check_error_shape(path, status, body);
+    };
+    if status == 405 {
+        // A method the route does not have: outside every documented operation.
+        return check_error_shape(path, status, body);
+    }
+    let item = &strict_document()["paths"][template];
+    let mut pointers = Vec::new();
+    for method in METHODS {
+        let Some(responses) = item[method]["responses"].as_object() else {
+            continue;
+        };
+        let key = if responses.contains_key(&status.to_string()) {
+            status.to_string()
+        } else if responses.contains_key("default") {
+            "default".to_owned()
+        } else {
+            continue;
+        };
+        assert!(
+            responses[&key]["content"]["application/json"].is_object(),
+            "{method} {template} documents {key} without a JSON body, but one came: {body}"
+        );
+        pointers.push(format!(
+            "#/paths/{}/{method}/responses/{key}/content/application~1json/schema",
+            escape_pointer(template)
+        ));
+    }
+    assert!(
+        !pointers.is_empty(),
+        "status {status} of {template} is not documented (got {body})"
+    );
+    let mut failures = Vec::new();
+    for pointer in &pointers {
+        let errors: Vec<String> = validator(pointer)
+            .iter_errors(body)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        if errors.is_empty() {
+            return;
+        }
+        failures.push((pointer, errors));
+    }
+    panic!("{status} from {path} does not match the OpenAPI document: {failures:#?}\n{body}");
+}
+
+/// The service serves its own document, OpenAPI 3.1, the same as the one checked here.
+#[tokio::test]
+async fn the_document_is_served() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let served = json_body(res).await;
+    assert_eq!(served["openapi"], "3.1.0");
+    assert_eq!(served, commentguard::http::openapi::json());
+}
+
+/// The checker itself refuses what the document does not allow: an undocumented
+/// property, a missing required one, a wrong type, an undocumented status.
+#[test]
+fn the_checker_refuses_what_is_not_documented() {
+    let url = reqwest::Url::parse("http://127.0.0.1/api/v1/sites/news/articles/counts").unwrap();
+    let good = json!({"site": "news", "counts": {"a": 1}});
+    check_response(&url, 200, &good);
+    for bad in [
+        json!({"site": "news", "counts": {"a": 1}, "extra": true}),
+        json!({"site": "news"}),
+        json!({"site": "news", "counts": {"a": "one"}}),
+    ] {
+        let outcome = std::panic::catch_unwind(|| check_response(&url, 200, &bad));
+        assert!(outcome.is_err(), "{bad} is refused");
+    }
+    let outcome = std::panic::catch_unwind(|| check_response(&url, 201, &good));
+    assert!(outcome.is_err(), "an undocumented status is refused");
+    let error =
+        json!({"error": {"code": "UNKNOWN_SITE", "message": "no such site", "field": null}});
+    check_response(&url, 404, &error);
+}
