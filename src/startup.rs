@@ -82,7 +82,7 @@ impl Application {
         let webhook_store = store.clone();
         let form_tokens = match &config.form_token_secret {
             // Validated as hex of ≥ 32 bytes.
-            Some(hex_secret) => FormTokens::new(&hex::decode(hex_secret)?),
+            Some(hex_secret) => FormTokens::new(&hex::decode(hex_secret.expose())?),
             None => FormTokens::new(store.form_token_secret()),
         };
         let limiters = Arc::new(RateLimiters::new(&sites));
@@ -191,8 +191,8 @@ impl Application {
 
 /// `commentguard serve`: read the configuration, build, serve until SIGINT/SIGTERM.
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    crate::telemetry::init();
     let config = Config::load(args.config.as_deref(), args.bind.as_deref())?;
+    crate::telemetry::init(config.log_format);
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config).await?;
         app.run_until_stopped().await?;

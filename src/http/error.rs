@@ -211,6 +211,11 @@ impl From<StoreError> for ApiError {
                 retry_after_secs: 1,
             },
             StoreError::Closed => ApiError::Unavailable("the database is shutting down"),
+            // Disk full, I/O error, read-only file, a lock held by another process: the
+            // writer logs the cause (rate-limited); the client is told to come back.
+            err if err.is_unavailable() => ApiError::Unavailable(
+                "the database cannot take writes right now; try again shortly",
+            ),
             other => ApiError::Internal(anyhow::Error::new(other)),
         }
     }
@@ -244,7 +249,10 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse<BoxBody> {
         let (status, code) = self.status_and_code();
-        if status.is_server_error() && !matches!(self, ApiError::Busy { .. }) {
+        // Busy and Unavailable are conditions, not bugs: whoever detects them logs them.
+        if status.is_server_error()
+            && !matches!(self, ApiError::Busy { .. } | ApiError::Unavailable(_))
+        {
             tracing::error!(error = ?self, "request failed");
         }
         let message = match self {

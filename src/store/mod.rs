@@ -93,14 +93,51 @@ pub enum StoreError {
     /// A read-only open found a schema older than this build (read-only opens never migrate).
     #[error("the database schema is older than this build: start `commentguard serve` on it once to migrate it")]
     Outdated,
+    /// The file is a database of another application: refused, never migrated.
+    #[error("{0} is not a commentguard database ({1}); refusing to touch it")]
+    Foreign(PathBuf, String),
+    /// The database cannot take writes for now (disk full, I/O error, read-only file,
+    /// locked by another process): nothing was written; the caller may retry later.
+    #[error("the database cannot take writes right now: {0}")]
+    Unavailable(String),
 }
 
 impl StoreError {
     /// The error each job of a failed batch receives.
     fn commit_failed(err: &StoreError) -> StoreError {
-        StoreError::Commit(format!("{err}: {:?}", std::error::Error::source(err)))
+        let message = format!("{err}: {:?}", std::error::Error::source(err));
+        if err.is_unavailable() {
+            StoreError::Unavailable(message)
+        } else {
+            StoreError::Commit(message)
+        }
+    }
+
+    /// Whether this is a fault of the database's surroundings (the disk is full or
+    /// failing, the file is read-only, another process holds the lock) rather than of
+    /// the request or of our code: it passes, and the caller should retry later.
+    pub fn is_unavailable(&self) -> bool {
+        use rusqlite::ErrorCode;
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                ErrorCode::DiskFull
+                    | ErrorCode::SystemIoFailure
+                    | ErrorCode::ReadOnly
+                    | ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+                    | ErrorCode::CannotOpen
+                    | ErrorCode::OutOfMemory
+            ),
+            _ => false,
+        }
     }
 }
+
+/// How long after a write failed for a reason outside the service (disk full, ...) the
+/// store still reports itself not ready, in milliseconds.
+pub const RECENT_FAILURE_MS: i64 = 3_000;
 
 /// Milliseconds since the Unix epoch, the store's time unit.
 pub(crate) fn now_millis() -> i64 {
@@ -329,10 +366,32 @@ impl Store {
             .await
     }
 
-    /// Readiness: the writer runs and a read connection answers.
+    /// Readiness: the writer runs, writes succeed and a read connection answers.
+    ///
+    /// Writes count as failing for [`RECENT_FAILURE_MS`] after one failed for a reason
+    /// outside the service (disk full, I/O error, read-only file, a lock held elsewhere):
+    /// on a nearly full disk a tiny write may pass while comments do not. After that, if
+    /// the last batch failed, this writes one row over itself through the writer, so
+    /// readiness comes back with writes and not before.
     pub async fn ping(&self) -> Result<(), StoreError> {
         if !self.writer.is_alive() {
             return Err(StoreError::Closed);
+        }
+        if self.writer.failed_within(RECENT_FAILURE_MS) {
+            return Err(StoreError::Unavailable(
+                "a write failed in the last seconds".into(),
+            ));
+        }
+        if self.writer.is_failing() {
+            self.writer
+                .write(|conn| {
+                    conn.execute(
+                        "UPDATE secrets SET value = value WHERE name = 'form_token'",
+                        [],
+                    )?;
+                    Ok(())
+                })
+                .await?;
         }
         self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
             .await

@@ -1,6 +1,7 @@
 //! API tests: each test starts the real service on an ephemeral port with its own SQLite
 //! file and tells one story through HTTP.
 mod durability;
+mod faults;
 mod health;
 mod helpers;
 mod heuristics;
