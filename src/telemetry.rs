@@ -1,4 +1,4 @@
-//! Logging setup: `tracing` to stderr, filtered by `RUST_LOG` (default `info`), as text or
+//! Logging setup: `tracing` to stderr, filtered by `RUST_LOG` (default [`DEFAULT_FILTER`]), as text or
 //! as one JSON object per line (`log_format = "json"`).
 //!
 //! House rule: comment text, e-mail addresses and tokens are never logged above `debug`.
@@ -27,9 +27,16 @@ pub enum LogFormat {
     Json,
 }
 
+/// The filter without `RUST_LOG`: `info`, except actix-http's connection dispatcher, which
+/// logs at ERROR every malformed request an anonymous client sends (a bad
+/// `Content-Length`, a head over its size limit, a reset connection): the client's fault,
+/// nothing an operator can act on. `RUST_LOG=info,actix_http=debug` shows them.
+pub const DEFAULT_FILTER: &str = "info,actix_http::h1::dispatcher=off";
+
 /// Installs the global subscriber; does nothing if one is already installed (tests).
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -102,7 +102,7 @@ fn parse<'a>(
         .transpose()?;
     let body = CommentBody::parse(fields.required("body")?)?;
     let parent_id = fields
-        .optional("parent_id")?
+        .optional_number("parent_id")?
         .map(|raw| CommentId::parse(raw, "parent_id"))
         .transpose()?;
     let redirect_to = fields.redirect_to(site)?;

@@ -143,7 +143,8 @@ impl ApiError {
         }
     }
 
-    fn field(&self) -> Option<&'static str> {
+    /// The field at fault, if the error is about one.
+    pub fn field(&self) -> Option<&'static str> {
         match self {
             ApiError::Invalid(e) => Some(e.field),
             ApiError::BadRequest { field, .. } => *field,

@@ -10,7 +10,8 @@
 //! | POST | `/api/v1/review/authors/unban` | lift an author's bans |
 //!
 //! Every route takes a [`Moderator`] (401 without a valid token) and acts only on the
-//! sites the moderator is granted (403 otherwise). Handlers parse the request into
+//! sites the moderator is granted: naming another site is a 403, and a comment id of
+//! another site is a 404, exactly like an id that does not exist. Handlers parse the request into
 //! domain types, call one store method and shape the answer; the rules (versions,
 //! idempotent repeats, audit rows, labels, webhook events) live in
 //! [`crate::store::Store::decide`] and [`crate::store::Store::ban`].
@@ -331,7 +332,10 @@ pub async fn item(
 ) -> Result<HttpResponse, ApiError> {
     let id = CommentId::new(id.into_inner()).ok_or_else(not_found)?;
     let (item, audit) = state.store.review_item(id).await?.ok_or_else(not_found)?;
-    moderator.require_site(&item.comment.site_id)?;
+    // Another site's comment looks exactly like a missing one: ids are not probed.
+    if !moderator.grants().allows(&item.comment.site_id) {
+        return Err(not_found());
+    }
     let mut view = item_view(&state, &item);
     view["decisions"] = json!(audit);
     Ok(HttpResponse::Ok().json(view))
@@ -384,11 +388,7 @@ struct AppliedView<'a> {
 }
 
 /// The outcome of one decision as an HTTP error, or its success view.
-fn outcome(
-    outcome: DecisionOutcome,
-    seen: i64,
-    site_hint: impl FnOnce() -> String,
-) -> Result<serde_json::Value, ApiError> {
+fn outcome(outcome: DecisionOutcome, seen: i64) -> Result<serde_json::Value, ApiError> {
     match outcome {
         DecisionOutcome::Applied {
             state,
@@ -399,11 +399,8 @@ fn outcome(
             previous_status: previous,
             changed,
         })),
-        DecisionOutcome::NotFound => Err(not_found()),
-        DecisionOutcome::Forbidden => Err(ApiError::Forbidden {
-            code: "SITE_NOT_GRANTED",
-            message: format!("you are not a moderator of {}", site_hint()),
-        }),
+        // Another site's comment looks exactly like a missing one: ids are not probed.
+        DecisionOutcome::NotFound | DecisionOutcome::Forbidden => Err(not_found()),
         DecisionOutcome::Stale { current } => Err(ApiError::StaleVersion {
             seen,
             current: Box::new(json!(current)),
@@ -433,7 +430,7 @@ pub async fn decide_one(
     let one = outcomes
         .pop()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the store returned no outcome")))?;
-    let view = outcome(one, seen, || "this comment's site".into())?;
+    let view = outcome(one, seen)?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -496,7 +493,7 @@ pub async fn decide_many(
                 let o = outcomes.next().ok_or_else(|| {
                     ApiError::Internal(anyhow::anyhow!("the store returned too few outcomes"))
                 })?;
-                outcome(o, request.version, || "this comment's site".into())
+                outcome(o, request.version)
             }
         };
         let mut entry = match entry {
