@@ -18,13 +18,16 @@
 //!   (signed, retried with backoff).
 //! - [`commands`]: the subcommands besides `serve` (`train`, `evaluate`, `score`,
 //!   `moderator`, `export-decisions`); [`cli`] parses the command line and dispatches.
-//! - [`telemetry`] sets up logging (tracing).
+//! - [`maintenance`]: the retention policy, applied daily by the server and by
+//!   `commentguard purge`.
+//! - [`telemetry`] sets up logging (tracing, text or JSON).
 pub mod classifier;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod maintenance;
 pub mod pipeline;
 pub mod ratelimit;
 pub mod reload;

@@ -5,7 +5,8 @@
 //! so a test can ask for port 0 and learn which port it got. Nothing here parses
 //! arguments or reads the environment: [`serve`] does that, then calls `build`.
 //!
-//! Background tasks live as long as the server: the rate-limit pruner, the `SIGHUP`
+//! Background tasks live as long as the server: the rate-limit pruner, the daily
+//! retention purge ([`crate::maintenance`]), the `SIGHUP`
 //! listener that reloads the models ([`crate::reload`]), and — when a site
 //! has a webhook — the [`webhooks::Worker`], which is stopped gracefully (attempts in
 //! flight finish) after the server has stopped.
@@ -80,6 +81,10 @@ impl Application {
             .await
             .context("cannot record the sites with webhooks")?;
         let webhook_store = store.clone();
+        let retention = tokio::spawn(crate::maintenance::purge_daily(
+            store.clone(),
+            config.clone(),
+        ));
         let form_tokens = match &config.form_token_secret {
             // Validated as hex of ≥ 32 bytes.
             Some(hex_secret) => FormTokens::new(&hex::decode(hex_secret.expose())?),
@@ -154,6 +159,7 @@ impl Application {
             classifier,
             background: vec![
                 pruner,
+                retention,
                 #[cfg(unix)]
                 tokio::spawn(crate::reload::reload_on_sighup(models)),
             ],

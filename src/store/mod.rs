@@ -26,6 +26,7 @@ mod moderators;
 mod outbox;
 mod readers;
 mod reports;
+mod retention;
 mod review;
 mod schema;
 mod writer;
@@ -44,6 +45,7 @@ pub use comments::{
 
 pub use outbox::{AttemptOutcome, DueEvent, WebhookEvent};
 pub use reports::{NewReport, ReportOutcome};
+pub use retention::{backup, BackupReport, ErasureReport, PurgeReport, RetentionPolicy};
 
 pub use moderators::{AddModeratorError, ModeratorInfo, ModeratorRecord, NewModerator, SiteGrants};
 pub use review::{
@@ -327,6 +329,66 @@ impl Store {
     pub async fn report(&self, report: NewReport) -> Result<ReportOutcome, StoreError> {
         self.writer
             .write(move |conn| reports::report(conn, &report, now_millis()))
+            .await
+    }
+
+    /// Applies `policy` (see [`retention`]): each step in chunks of [`retention::CHUNK`]
+    /// rows, one write job per chunk, so submissions queued meanwhile are not held up.
+    pub async fn purge(&self, policy: &RetentionPolicy) -> Result<PurgeReport, StoreError> {
+        use retention::PurgeStep;
+        let mut report = PurgeReport::default();
+        let mut steps: Vec<(String, PurgeStep)> = Vec::new();
+        for (site, cutoff) in &policy.sites {
+            let cutoff = *cutoff;
+            steps.push((site.clone(), PurgeStep::DeleteRejected { cutoff }));
+            steps.push((site.clone(), PurgeStep::DeleteReports { cutoff }));
+            steps.push((site.clone(), PurgeStep::Strip { cutoff }));
+        }
+        if let Some(cutoff) = policy.audit_before {
+            steps.push((String::new(), PurgeStep::DeleteAudit { cutoff }));
+        }
+        steps.push((
+            String::new(),
+            PurgeStep::DeleteFailedWebhooks {
+                cutoff: policy.failed_webhooks_before,
+            },
+        ));
+        steps.push((
+            String::new(),
+            PurgeStep::DeleteDeliveredWebhooks {
+                cutoff: policy.delivered_webhooks_before,
+            },
+        ));
+        for (site, step) in steps {
+            loop {
+                let site = site.clone();
+                let n = self
+                    .writer
+                    .write(move |conn| retention::purge_chunk(conn, &site, step))
+                    .await?;
+                match step {
+                    PurgeStep::DeleteRejected { .. } => report.rejected_comments_deleted += n,
+                    PurgeStep::Strip { .. } => report.comments_stripped += n,
+                    PurgeStep::DeleteReports { .. } => report.reports_deleted += n,
+                    PurgeStep::DeleteAudit { .. } => report.audit_entries_deleted += n,
+                    PurgeStep::DeleteFailedWebhooks { .. }
+                    | PurgeStep::DeleteDeliveredWebhooks { .. } => {
+                        report.webhook_events_deleted += n
+                    }
+                }
+                if n < retention::CHUNK {
+                    break;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Erases everything stored under one (lower-cased) e-mail address, on every site, in
+    /// one transaction (see [`retention`]).
+    pub async fn erase_author(&self, email: String) -> Result<ErasureReport, StoreError> {
+        self.writer
+            .write(move |conn| retention::erase_author(conn, &email))
             .await
     }
 

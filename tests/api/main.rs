@@ -1,11 +1,14 @@
 //! API tests: each test starts the real service on an ephemeral port with its own SQLite
 //! file and tells one story through HTTP.
+mod crash;
+mod data_care;
 mod durability;
 mod faults;
 mod health;
 mod helpers;
 mod heuristics;
 mod listing;
+mod process;
 mod rate_limit;
 mod reports;
 mod review;
