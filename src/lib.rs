@@ -20,7 +20,8 @@
 //!   `moderator`, `export-decisions`); [`cli`] parses the command line and dispatches.
 //! - [`maintenance`]: the retention policy, applied daily by the server and by
 //!   `commentguard purge`.
-//! - [`telemetry`] sets up logging (tracing, text or JSON).
+//! - [`telemetry`] sets up logging (tracing, text or JSON); [`monitoring`] records the
+//!   Prometheus metrics served at `/metrics`.
 pub mod classifier;
 pub mod cli;
 pub mod commands;
@@ -28,6 +29,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod maintenance;
+pub mod monitoring;
 pub mod pipeline;
 pub mod ratelimit;
 pub mod reload;

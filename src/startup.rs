@@ -80,6 +80,7 @@ impl Application {
             .set_webhook_sites(webhook_targets.sites())
             .await
             .context("cannot record the sites with webhooks")?;
+        let metrics = crate::monitoring::install();
         let webhook_store = store.clone();
         let retention = tokio::spawn(crate::maintenance::purge_daily(
             store.clone(),
@@ -117,8 +118,10 @@ impl Application {
                 .configure(http::configure)
                 .default_service(web::to(http::not_found))
                 .wrap(http::cors::middleware(Arc::clone(&sites)))
-                // Outermost: sees every response, including CORS refusals.
+                // Sees every response, including CORS refusals.
                 .wrap(ErrorHandlers::new().default_handler(http::error::json_error_fallback))
+                // Outermost: the request id, the access log line and the metrics.
+                .wrap(actix_web::middleware::from_fn(http::access_log::observe))
         })
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS);
         if let Some(workers) = config.workers {
@@ -160,6 +163,11 @@ impl Application {
             background: vec![
                 pruner,
                 retention,
+                tokio::spawn(async move {
+                    if let Some(handle) = metrics {
+                        crate::monitoring::upkeep(handle).await;
+                    }
+                }),
                 #[cfg(unix)]
                 tokio::spawn(crate::reload::reload_on_sighup(models)),
             ],

@@ -293,6 +293,13 @@ pub async fn submit(
         Submitted::Duplicate { .. } => return Err(ApiError::Duplicate),
     };
     let status = verdict.status;
+    crate::monitoring::submission(
+        site.id.as_str(),
+        status,
+        &verdict.reasons,
+        record.spam.as_ref().map(|s| s.probability),
+        record.abuse.as_ref().map(|s| s.probability),
+    );
     let span = tracing::Span::current();
     span.record("id", id.get());
     span.record("status", status.as_str());

@@ -250,6 +250,12 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse<BoxBody> {
         let (status, code) = self.status_and_code();
+        match self {
+            ApiError::RateLimited(_) => crate::monitoring::rate_limited("comment"),
+            ApiError::ReportRateLimited(_) => crate::monitoring::rate_limited("report"),
+            ApiError::AuthRateLimited { .. } => crate::monitoring::rate_limited("auth"),
+            _ => {}
+        }
         // Busy and Unavailable are conditions, not bugs: whoever detects them logs them.
         if status.is_server_error()
             && !matches!(self, ApiError::Busy { .. } | ApiError::Unavailable(_))

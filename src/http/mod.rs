@@ -9,6 +9,7 @@
 //! | GET | `/api/v1/sites/{site}/articles/{article_id}/comments` | [`articles::list`] |
 //! | GET | `/api/v1/form-token` | [`form_token::issue`] |
 //! | GET | `/healthz`, `/readyz` | [`health`] |
+//! | GET | `/metrics` | [`metrics`] (Prometheus) |
 //! | GET, POST | `/api/v1/review…` | [`review`] (moderators: queue, decisions, bans) |
 //! | POST, GET | `/api/v1/admin/…` | [`admin`] (admins: model reload) |
 //! | GET | `/review` | [`review_page`] (the moderators' page) |
@@ -20,6 +21,8 @@
 //! - [`moderator_auth`] — the moderator and admin token extractors, failed-auth limits.
 //! - [`fields`] — decoding JSON and form bodies into named fields.
 //! - [`cors`] — per-site CORS.
+//! - [`access_log`] — the request id, one log line and the metrics of each request.
+pub mod access_log;
 pub mod admin;
 pub mod articles;
 pub mod auth;
@@ -30,6 +33,7 @@ pub mod error;
 pub mod fields;
 pub mod form_token;
 pub mod health;
+pub mod metrics;
 pub mod moderator_auth;
 pub mod reports;
 pub mod review;
@@ -73,6 +77,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }))
     .service(web::resource("/healthz").route(web::get().to(health::healthz)))
     .service(web::resource("/readyz").route(web::get().to(health::readyz)))
+    .service(web::resource("/metrics").route(web::get().to(metrics::scrape)))
     .service(
         web::scope("/api/v1")
             .service(web::resource("/comments").route(web::post().to(comments::submit)))

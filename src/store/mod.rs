@@ -29,6 +29,7 @@ mod reports;
 mod retention;
 mod review;
 mod schema;
+mod stats;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -389,6 +390,16 @@ impl Store {
     pub async fn erase_author(&self, email: String) -> Result<ErasureReport, StoreError> {
         self.writer
             .write(move |conn| retention::erase_author(conn, &email))
+            .await
+    }
+
+    /// For monitoring: `(site, status, count)` of the comments waiting for a moderator on
+    /// each of `sites`, and the webhook events still to deliver.
+    pub async fn waiting_counts(
+        &self,
+        sites: Vec<String>,
+    ) -> Result<(Vec<(String, &'static str, u64)>, u64), StoreError> {
+        self.read(move |conn| Ok((stats::waiting(conn, &sites)?, stats::webhook_backlog(conn)?)))
             .await
     }
 

@@ -257,7 +257,10 @@ impl Syncer {
                     let error = if flag.load(Ordering::Acquire) {
                         Some("an earlier sync of the WAL failed".to_owned())
                     } else {
-                        sync().err().map(|err| {
+                        let started = std::time::Instant::now();
+                        let result = sync();
+                        crate::monitoring::wal_sync(started.elapsed());
+                        result.err().map(|err| {
                             tracing::error!(error = %err, "could not sync the WAL; the writer stops");
                             flag.store(true, Ordering::Release);
                             format!("could not sync the WAL: {err}")
@@ -311,7 +314,18 @@ fn run(
             break;
         }
         let mut job_unavailable = false;
+        let started = std::time::Instant::now();
         let commit_error = run_batch(&conn, &mut batch, &mut job_unavailable);
+        crate::monitoring::batch(
+            size,
+            started.elapsed(),
+            match &commit_error {
+                Some(err) if err.is_unavailable() => Some("unavailable"),
+                Some(_) => Some("error"),
+                None if job_unavailable => Some("unavailable"),
+                None => None,
+            },
+        );
         if let Some(err) = &commit_error {
             health.record(err.is_unavailable());
             if let Some(suppressed) = FAILURES.allow() {

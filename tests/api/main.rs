@@ -8,6 +8,7 @@ mod health;
 mod helpers;
 mod heuristics;
 mod listing;
+mod observability;
 mod process;
 mod rate_limit;
 mod reports;
