@@ -37,8 +37,8 @@ pub struct EraseBody {
 /// as `commentguard forget`); answers what was done.
 #[tracing::instrument(name = "admin_erase", skip_all, fields(admin = %admin.0.name()))]
 pub async fn erase(
-    state: web::Data<AppState>,
     admin: Admin,
+    state: web::Data<AppState>,
     body: web::Json<EraseBody>,
 ) -> Result<HttpResponse, ApiError> {
     let raw = body.author_email.as_deref().ok_or_else(|| {

@@ -9,7 +9,8 @@
 //! | POST | `/api/v1/review/authors/ban` | ban an author, optionally rejecting their comments |
 //! | POST | `/api/v1/review/authors/unban` | lift an author's bans |
 //!
-//! Every route takes a [`Moderator`] (401 without a valid token) and acts only on the
+//! Every route takes a [`Moderator`] as its first extractor (401 without a valid token,
+//! before the path, query or body is even looked at) and acts only on the
 //! sites the moderator is granted: naming another site is a 403, and a comment id of
 //! another site is a 404, exactly like an id that does not exist. Handlers parse the request into
 //! domain types, call one store method and shape the answer; the rules (versions,
@@ -70,7 +71,7 @@ fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) 
 }
 
 /// An opaque queue cursor: the order it belongs to and the last `(key, id)` shown.
-fn encode_cursor(order: QueueOrder, pos: QueuePosition) -> String {
+pub fn encode_cursor(order: QueueOrder, pos: QueuePosition) -> String {
     // The key's exact bits: the next page resumes exactly after this comment.
     URL_SAFE_NO_PAD.encode(format!(
         "{CURSOR_PREFIX}:{}:{:016x}:{}",
@@ -80,7 +81,7 @@ fn encode_cursor(order: QueueOrder, pos: QueuePosition) -> String {
     ))
 }
 
-fn decode_cursor(cursor: &str, order: QueueOrder) -> Result<QueuePosition, ApiError> {
+pub fn decode_cursor(cursor: &str, order: QueueOrder) -> Result<QueuePosition, ApiError> {
     let bad = || ApiError::bad_request("INVALID_CURSOR", "cursor is not valid", Some("cursor"));
     let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
@@ -303,9 +304,9 @@ fn item_view(state: &AppState, item: &ReviewItem) -> serde_json::Value {
 /// `GET /api/v1/review?status=&site=&article_id=&reason=&order=&limit=&cursor=`
 #[tracing::instrument(name = "review_queue", skip_all, fields(moderator = %moderator.name()))]
 pub async fn queue(
+    moderator: Moderator,
     params: web::Query<QueueParams>,
     state: web::Data<AppState>,
-    moderator: Moderator,
 ) -> Result<HttpResponse, ApiError> {
     let query = parse_queue(&params, &state, &moderator)?;
     let order = query.order;
@@ -326,9 +327,9 @@ fn not_found() -> ApiError {
 /// log, oldest first.
 #[tracing::instrument(name = "review_item", skip_all, fields(id = %id))]
 pub async fn item(
+    moderator: Moderator,
     id: web::Path<i64>,
     state: web::Data<AppState>,
-    moderator: Moderator,
 ) -> Result<HttpResponse, ApiError> {
     let id = CommentId::new(id.into_inner()).ok_or_else(not_found)?;
     let (item, audit) = state.store.review_item(id).await?.ok_or_else(not_found)?;
@@ -412,10 +413,10 @@ fn outcome(outcome: DecisionOutcome, seen: i64) -> Result<serde_json::Value, Api
 /// `{"decision": "approve"|"reject", "label": "spam"|"abuse"|"other", "note", "version"}`
 #[tracing::instrument(name = "review_decide", skip_all, fields(id = %id, moderator = %moderator.name()))]
 pub async fn decide_one(
+    moderator: Moderator,
     id: web::Path<i64>,
     body: web::Json<DecisionBody>,
     state: web::Data<AppState>,
-    moderator: Moderator,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     if CommentId::new(id).is_none() {
@@ -460,9 +461,9 @@ fn item_error(err: &ApiError) -> serde_json::Value {
 /// answer is 200 with one result per decision, in order.
 #[tracing::instrument(name = "review_decide_many", skip_all, fields(moderator = %moderator.name(), n = body.decisions.len()))]
 pub async fn decide_many(
+    moderator: Moderator,
     body: web::Json<BulkBody>,
     state: web::Data<AppState>,
-    moderator: Moderator,
 ) -> Result<HttpResponse, ApiError> {
     let n = body.decisions.len();
     if n == 0 || n > MAX_BULK_DECISIONS {
@@ -571,9 +572,9 @@ fn ban_target<'a>(
 /// "reject_existing", "until", "note"}`
 #[tracing::instrument(name = "review_ban", skip_all, fields(moderator = %moderator.name()))]
 pub async fn ban(
+    moderator: Moderator,
     body: web::Json<BanBody>,
     state: web::Data<AppState>,
-    moderator: Moderator,
 ) -> Result<HttpResponse, ApiError> {
     let (site, target) = ban_target(
         &state,
@@ -621,9 +622,9 @@ pub struct UnbanBody {
 /// ban rejected stay rejected; restore them one by one.
 #[tracing::instrument(name = "review_unban", skip_all, fields(moderator = %moderator.name()))]
 pub async fn unban(
+    moderator: Moderator,
     body: web::Json<UnbanBody>,
     state: web::Data<AppState>,
-    moderator: Moderator,
 ) -> Result<HttpResponse, ApiError> {
     let (site, target) = ban_target(
         &state,

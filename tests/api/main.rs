@@ -16,6 +16,7 @@ mod review;
 mod review_browser;
 mod review_reload;
 mod review_support;
+mod route_table;
 mod submit;
 mod validation;
 mod webhooks;
