@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// Address to listen on, e.g. 127.0.0.1:8080 (overrides the config's `bind`).
     #[arg(long)]
     pub bind: Option<String>,
+    /// Check the configuration (file and environment) and the models, then exit: 0 if the
+    /// service would start with them.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// Entry point of the `commentguard` binary.

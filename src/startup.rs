@@ -206,6 +206,9 @@ impl Application {
 /// `commentguard serve`: read the configuration, build, serve until SIGINT/SIGTERM.
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref(), args.bind.as_deref())?;
+    if args.check {
+        return check(&config);
+    }
     crate::telemetry::init(config.log_format);
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config).await?;
@@ -213,6 +216,23 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!("commentguard stopped");
         Ok(())
     })
+}
+
+/// `commentguard serve --check`: what `build` checks before it touches the database or
+/// the network — sites, webhooks, the models — and a summary.
+fn check(config: &Config) -> anyhow::Result<()> {
+    Sites::from_config(&config.sites).context("invalid site")?;
+    webhooks::Targets::from_config(config)?;
+    Classifier::load(&config.models)
+        .with_context(|| format!("cannot load the models from {}", config.models.display()))?;
+    println!(
+        "configuration OK: bind {}, database {}, models {}, sites {}",
+        config.bind,
+        config.database.display(),
+        config.models.display(),
+        config.sites.keys().cloned().collect::<Vec<_>>().join(", ")
+    );
+    Ok(())
 }
 
 /// `commentguard site-key`: a fresh API key and the hash that goes in the config.
