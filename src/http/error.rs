@@ -66,6 +66,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("send application/json or application/x-www-form-urlencoded")]
     UnsupportedMediaType,
+    /// The request's headers together are too large (431).
+    #[error("the request headers are larger than {limit} bytes")]
+    HeadersTooLarge { limit: usize },
     /// `nudge` was set and the abuse model would hold the comment (422).
     #[error("this comment looks abusive; please rephrase it")]
     LikelyAbusive,
@@ -129,6 +132,10 @@ impl ApiError {
             ApiError::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
             }
+            ApiError::HeadersTooLarge { .. } => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "HEADERS_TOO_LARGE",
+            ),
             ApiError::LikelyAbusive => (StatusCode::UNPROCESSABLE_ENTITY, "LIKELY_ABUSIVE"),
             ApiError::RateLimited(_) | ApiError::ReportRateLimited(_) => {
                 (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
@@ -175,6 +182,9 @@ impl ApiError {
                 limit: super::comments::MAX_BODY_BYTES,
             },
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => ApiError::HeadersTooLarge {
+                limit: super::access_log::MAX_HEADER_BYTES,
+            },
             s if s.is_client_error() => ApiError::bad_request(
                 "BAD_REQUEST",
                 s.canonical_reason().unwrap_or("bad request"),
