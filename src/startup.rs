@@ -82,10 +82,7 @@ impl Application {
             .context("cannot record the sites with webhooks")?;
         let metrics = crate::monitoring::install();
         let webhook_store = store.clone();
-        let retention = tokio::spawn(crate::maintenance::purge_daily(
-            store.clone(),
-            config.clone(),
-        ));
+        let retention_store = store.clone();
         let form_tokens = match &config.form_token_secret {
             // Validated as hex of ≥ 32 bytes.
             Some(hex_secret) => FormTokens::new(&hex::decode(hex_secret.expose())?),
@@ -138,6 +135,10 @@ impl Application {
             )?)
         };
 
+        let retention = tokio::spawn(crate::maintenance::purge_daily(
+            retention_store,
+            config.clone(),
+        ));
         let prune_every = Duration::from_secs(config.rate_limit_prune_secs);
         let pruner = tokio::spawn(async move {
             let mut ticks = tokio::time::interval(prune_every);
