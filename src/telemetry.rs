@@ -23,7 +23,8 @@ pub enum LogFormat {
     /// Human-readable lines (coloured on a terminal).
     #[default]
     Text,
-    /// One JSON object per line: `timestamp`, `level`, `target`, `fields`, `spans`.
+    /// One JSON object per line: `timestamp`, `level`, `target`, `fields`, and `spans`
+    /// (outermost first: the `request` span with its `request_id`, then the handler's).
     Json,
 }
 
@@ -47,8 +48,8 @@ pub fn init(format: LogFormat) {
         LogFormat::Json => builder
             .json()
             .flatten_event(false)
-            .with_current_span(true)
-            .with_span_list(false)
+            .with_current_span(false)
+            .with_span_list(true)
             .try_init(),
     };
 }

@@ -5,7 +5,7 @@
 //! Each request gets an id — the caller's `X-Request-Id` when it is a plain token (1–64 of
 //! `A-Z a-z 0-9 . _ -`), else 16 random hex digits — echoed in the `X-Request-Id`
 //! response header and recorded on a `request` span, so every line logged while handling
-//! the request carries it (JSON logs: `span.request_id`). The access line itself
+//! the request carries it (JSON logs: `spans[0].request_id`). The access line itself
 //! (`target: commentguard::access`, INFO) has method, route pattern, path, status and
 //! milliseconds: never the query string, the body, a header value or the client's IP.
 use std::time::Instant;

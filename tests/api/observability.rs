@@ -168,6 +168,10 @@ async fn json_access_log_without_personal_data() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path());
     config.log_format = commentguard::telemetry::LogFormat::Json;
+    let admin = commentguard::commands::moderator::add(&config, "ops", &[], true)
+        .await
+        .unwrap()
+        .token;
     let server = Process::start(&mut config, "serve.log").await;
     commentguard::webhooks::install_tls_provider();
     let client = reqwest::Client::new();
@@ -182,6 +186,17 @@ async fn json_access_log_without_personal_data() {
         .await
         .unwrap();
     assert!(res.status().is_success(), "{}", json_body(res).await);
+
+    // A handler's own line carries the request id too.
+    let res = client
+        .post(server.url("/api/v1/admin/erase"))
+        .header("x-request-id", "trace-me-2")
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"author_email": "private.person@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
 
     let too_large = format!(
         "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
@@ -208,10 +223,23 @@ async fn json_access_log_without_personal_data() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
+    let request_id = |l: &Value| l["spans"][0]["request_id"].as_str().map(str::to_owned);
     let access = lines
         .iter()
-        .find(|l| l["target"] == "commentguard::access" && l["span"]["request_id"] == "trace-me-1")
+        .find(|l| {
+            l["target"] == "commentguard::access" && request_id(l).as_deref() == Some("trace-me-1")
+        })
         .unwrap_or_else(|| panic!("no access line for trace-me-1 in:\n{log}"));
+    let erased = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "a commenter's data was erased")
+        .unwrap_or_else(|| panic!("no erasure line in:\n{log}"));
+    assert_eq!(
+        request_id(erased).as_deref(),
+        Some("trace-me-2"),
+        "{erased}"
+    );
+    assert_eq!(erased["fields"]["comments_deleted"], 1);
     assert_eq!(access["level"], "INFO");
     assert_eq!(access["fields"]["route"], "/api/v1/comments");
     assert!(access["fields"]["status"].as_u64().is_some_and(|s| s < 300));
