@@ -17,7 +17,8 @@
 //! - [`webhooks`]: delivering comment events to sites' webhooks from the durable outbox
 //!   (signed, retried with backoff).
 //! - [`commands`]: the subcommands besides `serve` (`train`, `evaluate`, `score`,
-//!   `moderator`, `export-decisions`); [`cli`] parses the command line and dispatches.
+//!   `moderator`, `export-decisions`, `backup`, `purge`, `forget`); [`cli`] parses the
+//!   command line and dispatches.
 //! - [`maintenance`]: the retention policy, applied daily by the server and by
 //!   `commentguard purge`.
 //! - [`telemetry`] sets up logging (tracing, text or JSON); [`monitoring`] records the

@@ -20,6 +20,8 @@
 //! - [`moderators`] — moderators, their tokens (hashed) and the sites they may review.
 //! - [`review`] — the review queue, decisions with their audit log, bans, and the
 //!   labelled decisions that train the next models.
+//! - [`retention`] — purging by the retention policy, erasing one commenter, backups.
+//! - [`stats`] — counts read for monitoring.
 mod checkpoint;
 mod comments;
 mod moderators;
