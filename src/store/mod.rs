@@ -101,6 +101,19 @@ pub enum StoreError {
     /// The file is a database of another application: refused, never migrated.
     #[error("{0} is not a commentguard database ({1}); refusing to touch it")]
     Foreign(PathBuf, String),
+    /// The database's directory cannot be written (read-only file system, wrong owner):
+    /// the service cannot start on it.
+    #[error("cannot write in the database's directory {dir} (read-only file system, or not the service user's?)")]
+    Unwritable {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database file could only be opened read-only.
+    #[error(
+        "{0} can only be opened read-only (read-only file system, or not the service user's file?)"
+    )]
+    ReadOnlyFile(PathBuf),
     /// The database cannot take writes for now (disk full, I/O error, read-only file,
     /// locked by another process): nothing was written; the caller may retry later.
     #[error("the database cannot take writes right now: {0}")]

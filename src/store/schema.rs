@@ -36,6 +36,23 @@ fn migrations() -> Migrations<'static> {
     Migrations::from_slice(MIGRATIONS)
 }
 
+/// SQLite says "unable to open database file" whether the file or its directory cannot be
+/// written (a read-only file system, wrong owner): say which, since the service needs to
+/// create its WAL next to the database.
+fn explain_unwritable(path: &Path, err: rusqlite::Error) -> StoreError {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match tempfile::tempfile_in(dir) {
+        Err(io) => StoreError::Unwritable {
+            dir: dir.to_owned(),
+            source: io,
+        },
+        Ok(_) => StoreError::Sqlite(err),
+    }
+}
+
 /// `PRAGMA application_id` of a commentguard database ("CGRD"), set when it is created
 /// (or first opened by a build that knows it): a file of another application is refused
 /// instead of being migrated.
@@ -130,11 +147,17 @@ pub(crate) fn is_current(conn: &Connection) -> Result<bool, StoreError> {
 /// Opens (creating if needed) the database for writing and brings its schema up to date.
 pub(crate) fn open_writer(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
     create_private(path)?;
-    let mut conn = Connection::open(path)?;
+    let mut conn = Connection::open(path).map_err(|e| explain_unwritable(path, e))?;
     conn.busy_timeout(busy_timeout)?;
+    // SQLite falls back to read-only when it cannot open the file for writing.
+    if conn.is_readonly(rusqlite::MAIN_DB)? {
+        return Err(StoreError::ReadOnlyFile(path.to_owned()));
+    }
     check_ownership(&conn, path)?;
     // journal_mode returns the resulting mode as a row.
-    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .map_err(|e| explain_unwritable(path, e))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::NoWal(mode));
     }

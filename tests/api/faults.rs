@@ -360,3 +360,45 @@ async fn a_file_system_gone_read_only_is_a_503_and_loses_nothing() {
     drop(dir);
     drop(mount);
 }
+
+/// Started on a database it cannot write (a file system mounted read-only), the service
+/// refuses to start and says why, rather than answering every comment with an error.
+#[tokio::test]
+async fn a_read_only_database_at_start_is_refused_with_the_reason() {
+    if !can_mount("a_read_only_database_at_start_is_refused_with_the_reason") {
+        return;
+    }
+    let mount = Mount::tmpfs("8m");
+    let app = spawn_app_with(|c| c.database = mount.dir.join("commentguard.db")).await;
+    let acked = acknowledged(&submit_numbered(&app, "before", 2).await);
+    let (mut config, dir) = app.stop().await;
+    // The stopped service's threads close their files a moment after it stops.
+    let mut remounted = false;
+    for _ in 0..100 {
+        let out = Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&mount.dir)
+            .output()
+            .unwrap();
+        if out.status.success() {
+            remounted = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(remounted, "remounted read-only");
+    config.bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let err = commentguard::startup::Application::build_with_classifier(
+        config,
+        crate::helpers::classifier(),
+    )
+    .await
+    .err()
+    .expect("refused");
+    assert!(format!("{err:#}").contains("read-only"), "{err:#}");
+    run(Command::new("mount")
+        .args(["-o", "remount,rw"])
+        .arg(&mount.dir));
+    assert_all_stored(&mount.dir.join("commentguard.db"), &acked);
+    drop(dir);
+}
