@@ -36,6 +36,16 @@ pub fn backup(database: &Path, out: &Path) -> anyhow::Result<crate::store::Backu
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let live = std::fs::canonicalize(database)?;
+    let target = std::fs::canonicalize(dir)?.join(out.file_name().unwrap_or_default());
+    let live_name = live.as_os_str().to_string_lossy().into_owned();
+    let target_name = target.as_os_str().to_string_lossy().into_owned();
+    if target_name == live_name || target_name.starts_with(&format!("{live_name}-")) {
+        anyhow::bail!(
+            "--out {} is the database itself (or one of its files): give another path",
+            out.display()
+        );
+    }
     // An empty private file for VACUUM INTO to fill (it accepts an empty target).
     let mut builder = tempfile::Builder::new();
     builder.prefix(".commentguard-backup-");

@@ -81,6 +81,17 @@ async fn backup_online_and_restore() {
         backups.push((out, started));
     }
     let acked = load.await.unwrap();
+    let over_itself = commentguard(&[
+        "backup",
+        "--config",
+        config_path.to_str().unwrap(),
+        "--out",
+        config.database.to_str().unwrap(),
+    ]);
+    assert!(
+        !over_itself.status.success(),
+        "a backup never replaces the database"
+    );
     assert!(acked.len() > 50, "load ran: {}", acked.len());
 
     for (path, started) in &backups {
