@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each fuzz target uses one of these functions
 // What each fuzz target does with one input, shared by the libFuzzer targets
 // (fuzz/fuzz_targets/*.rs) and by `tests/fuzz_corpus.rs`, which replays the committed
 // corpus on stable Rust in every `cargo test`. A panic anywhere is a finding.
