@@ -1,7 +1,8 @@
-#![allow(dead_code)] // each fuzz target uses one of these functions
 // What each fuzz target does with one input, shared by the libFuzzer targets
 // (fuzz/fuzz_targets/*.rs) and by `tests/fuzz_corpus.rs`, which replays the committed
-// corpus on stable Rust in every `cargo test`. A panic anywhere is a finding.
+// corpus on stable Rust in every `cargo test`. A panic anywhere is a finding. Each fuzz
+// target uses one of these functions.
+#![allow(dead_code)]
 
 /// A submission body, as the HTTP layer sees it: the first byte picks the encoding (JSON or
 /// form), the rest is the body. Decoded fields go through every typed accessor and every
