@@ -266,8 +266,16 @@ pub struct SiteConfig {
     pub premoderate: bool,
     /// Hold every comment on these articles.
     pub premoderate_articles: Vec<String>,
-    /// Model thresholds; unset ones come from the model files.
+    /// Share of ordinary comments the spam and abuse models may hold together (e.g.
+    /// `0.03`), instead of the models' own hold thresholds: each model's threshold is
+    /// taken from the estimate it was trained with. Raw `thresholds` still win.
+    pub hold_budget: Option<f64>,
+    /// Model thresholds; unset ones come from the model files (or `hold_budget`).
+    /// Abuse is never rejected automatically unless `abuse_reject` is set.
     pub thresholds: ThresholdConfig,
+    /// What happens to a comment the models cannot judge because it is confidently in
+    /// another language than English: `hold` (for a moderator) or `publish`.
+    pub other_languages: OtherLanguages,
     /// Words, e-mails and IPs that are held or rejected.
     pub blocklist: BlockListConfig,
     /// Flood limits.
@@ -297,7 +305,9 @@ impl Default for SiteConfig {
             trusted_author_after: 5,
             premoderate: false,
             premoderate_articles: Vec::new(),
+            hold_budget: None,
             thresholds: ThresholdConfig::default(),
+            other_languages: OtherLanguages::Hold,
             blocklist: BlockListConfig::default(),
             rate_limit: RateLimitConfig::default(),
             reports_to_review: 3,
@@ -305,6 +315,16 @@ impl Default for SiteConfig {
             retention_days: None,
         }
     }
+}
+
+/// What to do with a comment in a language the models were not trained on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OtherLanguages {
+    /// Hold it for a moderator (reason `language`).
+    Hold,
+    /// Publish it unless another phase holds it (the reason `language` is still noted).
+    Publish,
 }
 
 /// Per-site model thresholds (probabilities in `[0, 1]`); `review` ≤ `reject`.
@@ -489,6 +509,14 @@ impl SiteConfig {
         }
         if self.duplicate_window_hours == 0 {
             return Err(invalid(key("duplicate_window_hours"), "must be at least 1"));
+        }
+        if let Some(b) = self.hold_budget {
+            if !(b > 0.0 && b < 1.0) {
+                return Err(invalid(
+                    key("hold_budget"),
+                    "must be a share of comments between 0 and 1 (e.g. 0.03 for 3%)",
+                ));
+            }
         }
         let t = &self.thresholds;
         for (name, value) in [

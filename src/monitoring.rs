@@ -17,7 +17,7 @@
 //! | `commentguard_review_queue` | gauge | `site`, `status` | comments waiting for a moderator (`pending`, `reported`), at scrape time |
 //! | `commentguard_webhook_backlog` | gauge | | webhook events neither delivered nor given up on, at scrape time |
 //! | `commentguard_model_info` | gauge | `model`, `sha256` | 1 for the models in service (0 for ones replaced) |
-//! | `commentguard_model_threshold` | gauge | `model`, `kind` (`hold`, `reject`) | the models' own thresholds |
+//! | `commentguard_model_threshold` | gauge | `model`, `kind` (`hold`, `reject`) | the models' own thresholds (no `reject` for a model that only holds) |
 //!
 //! The recorder is process-wide ([`install`], idempotent). Nothing here carries comment
 //! text, names, e-mails or IPs: labels are route patterns, site ids, statuses and codes.
@@ -183,8 +183,11 @@ pub fn render(handle: &PrometheusHandle, snapshot: &Snapshot<'_>) -> String {
                     .set(1.0);
                 metrics::gauge!("commentguard_model_threshold", "model" => model, "kind" => "hold")
                     .set(m.hold);
-                metrics::gauge!("commentguard_model_threshold", "model" => model, "kind" => "reject")
-                    .set(m.reject);
+                // A model without a reject threshold (it only holds) has no such series.
+                if let Some(reject) = m.reject {
+                    metrics::gauge!("commentguard_model_threshold", "model" => model, "kind" => "reject")
+                        .set(reject);
+                }
             }
             *shown = Some(models.clone());
         }

@@ -34,7 +34,8 @@ pub struct ModelIdentity {
     pub sha256: String,
     /// The model's own hold and reject thresholds (sites may override them).
     pub hold: f64,
-    pub reject: f64,
+    /// `None`: this model never rejects on its own.
+    pub reject: Option<f64>,
 }
 
 /// The pair of models in service.

@@ -1,6 +1,7 @@
 //! The classifier from the command line, end to end: `train` on a small slice of the
 //! real corpus in a temp dir, `evaluate`, `score`; bad input gets a clear error and
 //! leaves no model behind.
+use commentguard::classifier::model::FORMAT_VERSION;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -96,7 +97,7 @@ fn train_evaluate_score_end_to_end() {
 
     // The model file carries its version, vocabulary and training metadata.
     let model: Value = serde_json::from_slice(&fs::read(a.join("spam.json")).unwrap()).unwrap();
-    assert_eq!(model["format_version"], 2);
+    assert_eq!(model["format_version"], FORMAT_VERSION);
     assert!(model["vocabulary"].as_array().unwrap().len() > 100);
     assert_eq!(model["training"]["files"].as_array().unwrap().len(), 4);
     assert!(
@@ -336,7 +337,7 @@ fn broken_models_are_clear_errors() {
     assert!(!stderr(&out).contains("panicked"));
 
     let text = String::from_utf8(spam).unwrap().replacen(
-        "\"format_version\":2",
+        &format!("\"format_version\":{FORMAT_VERSION}"),
         "\"format_version\":99",
         1,
     );

@@ -34,23 +34,35 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::data::Task;
+use super::explain;
+use super::language::{self, Language};
 use super::tokenize::{tokenize_into, Tokens, TOKENIZER_VERSION};
-use super::vectorize::{index_vocabulary, vectorize, vectorize_keys, FeatureConfig, KeyIndex};
+use super::vectorize::{
+    index_vocabulary, unigram_key, vectorize, vectorize_keys, FeatureConfig, KeyIndex,
+};
 
 /// Bumped whenever the model file layout changes; older files are refused at load.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// The `format` field every model file carries, to recognise a wrong file early.
 pub const FORMAT_NAME: &str = "commentguard-multinomial-nb";
 /// How many tokens an explanation lists.
 pub const EXPLANATION_TOKENS: usize = 5;
 
-/// Decision thresholds on a task's probability, chosen in training for precision.
+/// Decision thresholds on a task's probability, chosen in training (see
+/// `classifier::train::thresholds`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Thresholds {
     /// At or above: hold the comment for review (the service's default review threshold).
     pub hold: f64,
-    /// At or above: reject the comment outright.
-    pub reject: f64,
+    /// At or above: reject the comment outright; `None`: never reject on this score alone.
+    pub reject: Option<f64>,
+}
+
+impl Thresholds {
+    /// Whether a probability reaches the reject threshold (never, without one).
+    pub fn rejects(&self, probability: f64) -> bool {
+        self.reject.is_some_and(|r| probability >= r)
+    }
 }
 
 /// Maps the per-feature evidence of a comment to a probability: `σ(slope · x + intercept)`.
@@ -76,6 +88,13 @@ pub struct ModelFile {
     pub task: Task,
     pub features: FeatureConfig,
     pub thresholds: Thresholds,
+    /// The hold budget the hold threshold was chosen for: the share of ordinary comments
+    /// from sources the model was not trained on that it holds (`None`: chosen otherwise).
+    pub hold_budget: Option<f64>,
+    /// `[budget, threshold]` pairs, budgets ascending: the hold threshold that holds at
+    /// most that share of ordinary comments from unseen sources (estimated in training).
+    /// Lets a site set its own budget without retraining.
+    pub ordinary_held: Vec<[f64; 2]>,
     /// Share of the strongest feature's contribution added to the per-feature evidence.
     pub strongest_feature_weight: f64,
     pub calibration: Calibration,
@@ -168,6 +187,14 @@ impl Scores {
     }
 }
 
+/// What the classifier finds in a comment (see [`Classifier::judge`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Judgement {
+    pub scores: Scores,
+    /// English (scored by the models) or confidently another language.
+    pub language: Language,
+}
+
 /// A feature's part in a score: `value × (ln P(f|pos) − ln P(f|neg))`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Contribution {
@@ -250,8 +277,25 @@ impl TaskModel {
             return Err(invalid("non-finite log-probability".into()));
         }
         let t = file.thresholds;
-        if !(0.0..=1.0).contains(&t.hold) || !(0.0..=1.0).contains(&t.reject) {
+        let unit = |p: f64| (0.0..=1.0).contains(&p);
+        if !unit(t.hold) || !t.reject.is_none_or(unit) {
             return Err(invalid("thresholds must be within [0, 1]".into()));
+        }
+        if t.reject.is_some_and(|r| r < t.hold) {
+            return Err(invalid(format!(
+                "the hold threshold {} exceeds the reject threshold {:?}",
+                t.hold, t.reject
+            )));
+        }
+        let budgets_ok = file.ordinary_held.windows(2).all(|w| w[0][0] < w[1][0])
+            && file
+                .ordinary_held
+                .iter()
+                .all(|[b, p]| unit(*b) && p.is_finite() && *p >= 0.0);
+        if !budgets_ok || !file.hold_budget.is_none_or(unit) {
+            return Err(invalid(
+                "hold budgets must be ascending shares in [0, 1]".into(),
+            ));
         }
         let index = index_vocabulary(&file.vocabulary)
             .map_err(|(a, b)| invalid(format!("features {a:?} and {b:?} share a hash key")))?;
@@ -306,6 +350,27 @@ impl TaskModel {
 
     pub fn thresholds(&self) -> Thresholds {
         self.file.thresholds
+    }
+
+    /// The hold threshold that holds at most `budget` of ordinary comments from sources
+    /// the model was not trained on, by the estimate recorded in training: the threshold
+    /// of the largest recorded budget not above `budget`. `None` when the model records
+    /// no estimate; the strictest recorded threshold when `budget` is below every one.
+    pub fn hold_threshold_for_budget(&self, budget: f64) -> Option<f64> {
+        let table = &self.file.ordinary_held;
+        let first = table.first()?;
+        Some(
+            table
+                .iter()
+                .take_while(|[b, _]| *b <= budget + 1e-12)
+                .last()
+                .unwrap_or(first)[1],
+        )
+    }
+
+    /// The hold budget the model's own hold threshold was chosen for, if any.
+    pub fn hold_budget(&self) -> Option<f64> {
+        self.file.hold_budget
     }
 
     pub fn features(&self) -> &FeatureConfig {
@@ -368,7 +433,8 @@ impl TaskModel {
         }
     }
 
-    /// The `n` features with the largest positive contribution to the log-odds.
+    /// The `n` features with the largest positive contribution to the log-odds that
+    /// explain the score (see [`explain::explains`]: real evidence, no function words).
     fn contributions(&self, features: &[(u32, f64)], n: usize) -> Vec<Contribution> {
         let mut parts: Vec<(f64, u32)> = features
             .iter()
@@ -376,7 +442,10 @@ impl TaskModel {
                 let w = self.weights[column as usize];
                 (value * (w[1] - w[0]), column)
             })
-            .filter(|&(weight, _)| weight > 0.0)
+            .filter(|&(weight, column)| {
+                weight >= explain::MIN_EVIDENCE
+                    && explain::explains(&self.file.vocabulary[column as usize], weight)
+            })
             .collect();
         // Strongest first; ties broken by column so explanations are deterministic. Only
         // the first `n` need sorting.
@@ -488,6 +557,30 @@ impl Classifier {
         self.model(task).thresholds()
     }
 
+    /// Whether `word` (a token) is in either model's vocabulary: learned from English
+    /// corpora, it is what [`language::detect`] counts as known English.
+    pub fn knows(&self, word: &str) -> bool {
+        let key = unigram_key(word);
+        self.spam.index.contains_key(&key) || self.abuse.index.contains_key(&key)
+    }
+
+    /// Everything the classifier finds in a comment: both scores, its language, and the
+    /// words written with look-alike letters of another script (tokenized once).
+    pub fn judge(&self, text: &str) -> Judgement {
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let Scratch { tokens, features } = &mut *s;
+            tokenize_into(text, tokens);
+            Judgement {
+                scores: Scores {
+                    spam: self.spam.score_tokens(tokens, features),
+                    abuse: self.abuse.score_tokens(tokens, features),
+                },
+                language: language::detect(text, tokens, |w| self.knows(w)),
+            }
+        })
+    }
+
     /// Scores a comment for spam and abuse (tokenized once for both).
     pub fn score(&self, text: &str) -> Scores {
         SCRATCH.with(|s| {
@@ -576,10 +669,8 @@ mod tests {
                 .as_array()
                 .is_some_and(|f| !f.is_empty()));
             let t = file.thresholds;
-            assert!(
-                t.hold > 0.0 && t.hold <= t.reject && t.reject <= 1.0,
-                "{t:?}"
-            );
+            assert!(t.hold > 0.0 && t.hold < 1.0, "{t:?}");
+            assert!(t.reject.is_none_or(|r| t.hold <= r && r <= 1.0), "{t:?}");
         }
     }
 

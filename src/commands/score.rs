@@ -45,7 +45,8 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     if text.trim().is_empty() {
         bail!("the comment is empty");
     }
-    let scores = classifier.score(&text);
+    let judgement = classifier.judge(&text);
+    let scores = &judgement.scores;
     let explained = |task: Task| {
         let score = scores.get(task);
         let hold = classifier.thresholds(task).hold;
@@ -60,8 +61,21 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     };
     let (spam, abuse) = (explained(Task::Spam), explained(Task::Abuse));
     if args.json {
-        println!("{}", serde_json::json!({ "spam": spam, "abuse": abuse }));
+        println!(
+            "{}",
+            serde_json::json!({ "spam": spam, "abuse": abuse, "language": judgement.language })
+        );
         return Ok(());
+    }
+    if let crate::classifier::Language::Other {
+        code,
+        name,
+        confidence,
+    } = judgement.language
+    {
+        println!(
+            "language: {name} ({code}, confidence {confidence:.2}); the service does not judge it with the English models (site setting `other_languages`)"
+        );
     }
     for (task, e) in [(Task::Spam, &spam), (Task::Abuse, &abuse)] {
         let words: Vec<String> = e

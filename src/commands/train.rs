@@ -11,7 +11,7 @@ use crate::classifier::metrics::Report;
 use crate::classifier::model::{model_path, TaskModel};
 use crate::classifier::train::{train_task, Progress, TaskOutcome, TrainOptions};
 use crate::classifier::train::{DecisionMode, DECISIONS_SOURCE_PREFIX};
-use crate::classifier::Classifier;
+use crate::classifier::{bias, lookalike, Classifier};
 use crate::commands::export::decision_examples;
 use crate::config::Config;
 use crate::domain::SiteId;
@@ -91,9 +91,22 @@ pub struct TrainArgs {
     /// Train only this model (the other file in `--out` is left as it is).
     #[arg(long, value_enum)]
     pub task: Option<TaskArg>,
-    /// Precision the hold threshold must reach on cross-source validation (default 0.90).
-    #[arg(long)]
+    /// Total weight of human conversation used as spam = 0 (rows labelled for abuse
+    /// only), in balanced cells (default 1); 0 leaves it out of the spam model.
+    #[arg(long, value_name = "CELLS")]
+    pub human_ham_weight: Option<f64>,
+    /// Instead of a hold budget: the precision the hold threshold must reach on
+    /// cross-source validation.
+    #[arg(long, conflicts_with_all = ["spam_hold_budget", "abuse_hold_budget"])]
     pub hold_precision: Option<f64>,
+    /// Share of ordinary comments from unseen sources the spam model may hold
+    /// (default 0.015).
+    #[arg(long, value_name = "SHARE")]
+    pub spam_hold_budget: Option<f64>,
+    /// Share of ordinary comments from unseen sources the abuse model may hold
+    /// (default 0.015).
+    #[arg(long, value_name = "SHARE")]
+    pub abuse_hold_budget: Option<f64>,
     /// Skip cross-source validation (faster; thresholds fall back to 0.5 hold, 0.99 reject).
     #[arg(long)]
     pub no_cross_validation: bool,
@@ -215,7 +228,33 @@ fn options(args: &TrainArgs) -> anyhow::Result<TrainOptions> {
         if !(p > 0.0 && p < 1.0) {
             bail!("--hold-precision must be between 0 and 1, got {p}");
         }
-        o.hold_precision = p;
+        o.hold_precision = Some(p);
+    }
+    if let Some(w) = args.human_ham_weight {
+        if !(w >= 0.0 && w.is_finite()) {
+            bail!("--human-ham-weight must be a number >= 0, got {w}");
+        }
+        o.human_ham = w > 0.0;
+        o.derived_weight = w;
+    }
+    for (arg, value, field) in [
+        (
+            "--spam-hold-budget",
+            args.spam_hold_budget,
+            &mut o.spam_hold_budget,
+        ),
+        (
+            "--abuse-hold-budget",
+            args.abuse_hold_budget,
+            &mut o.abuse_hold_budget,
+        ),
+    ] {
+        if let Some(b) = value {
+            if !(b > 0.0 && b < 1.0) {
+                bail!("{arg} must be a share between 0 and 1, got {b}");
+            }
+            *field = b;
+        }
     }
     if let Some(s) = args.seed {
         o.seed = s;
@@ -306,6 +345,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         for (task, outcome) in &outcomes {
             print_outcome(*task, outcome);
         }
+        print_robustness(&corpus, &outcomes);
         println!("models written to {}", args.out.display());
     }
     Ok(())
@@ -321,17 +361,26 @@ fn row(name: &str, r: &Report, held_good: Option<f64>) {
 }
 
 fn print_outcome(task: Task, o: &TaskOutcome) {
+    let reject = o
+        .thresholds
+        .reject
+        .map_or("never".to_string(), |r| format!("{r:.6}"));
     println!(
-        "{task}: {} training rows, {} validation rows; hold threshold {:.6} (reject {:.6}), chosen on {}{}",
+        "{task}: {} training rows{}, {} validation rows; hold threshold {:.6} ({}), reject {reject}; chosen on {}{}",
         o.train_rows,
+        if o.derived_rows > 0 {
+            format!(" ({} of them human conversation labelled not spam)", o.derived_rows)
+        } else {
+            String::new()
+        },
         o.validation_rows,
         o.thresholds.hold,
-        o.thresholds.reject,
+        o.hold_rule,
         o.thresholds_chosen_on,
         if o.hold_target_met {
             ""
         } else {
-            "  [precision target NOT reached on cross-source validation]"
+            "  [hold rule NOT met on cross-source validation]"
         }
     );
     println!(
@@ -355,6 +404,91 @@ fn print_outcome(task: Task, o: &TaskOutcome) {
             "cross-source, pooled",
             p,
             Some(p.confusion.false_positive_rate()),
+        );
+    }
+    if let Some(mean) = o.ordinary_held_mean {
+        println!(
+            "  ordinary comments held (estimate, each source scored by a model that never saw it): {:.2}% on average",
+            mean * 100.0
+        );
+        for s in &o.ordinary_held {
+            println!(
+                "    {:<26} {:>6} rows {:>7.2}%{}",
+                s.source,
+                s.rows,
+                s.held * 100.0,
+                if s.in_budget {
+                    ""
+                } else {
+                    "  (not counted: not a sample of a site's comments)"
+                }
+            );
+        }
+    }
+    for p in &o.domain_proxies {
+        println!(
+            "  {} proxy: a model without {} ranks its {} ordinary comments against {} held-out positives of {}:",
+            p.domain,
+            p.ordinary_from,
+            p.ordinary,
+            p.positives,
+            p.positives_from.join(", ")
+        );
+        println!(
+            "    ROC AUC {}, caught {:.1}% when 5% of the ordinary ones are held; at the hold threshold {:.1}% caught, {:.1}% held",
+            p.roc_auc.map_or("-".into(), |a| format!("{a:.3}")),
+            p.caught_at_5pct_held * 100.0,
+            p.caught_at_hold * 100.0,
+            p.ordinary_held_at_hold * 100.0
+        );
+    }
+    println!();
+}
+
+/// The identity-bias templates (abuse) and look-alike letters (both tasks), on the models
+/// just trained.
+fn print_robustness(corpus: &Corpus, outcomes: &[(Task, TaskOutcome)]) {
+    for (task, outcome) in outcomes {
+        let model =
+            match TaskModel::from_file(outcome.model.clone(), std::path::Path::new(task.name())) {
+                Ok(m) => m,
+                Err(_) => continue,
+            };
+        let hold = outcome.thresholds.hold;
+        if *task == Task::Abuse {
+            let b = bias::identity_report(&model, hold);
+            println!(
+                "abuse: identity templates ({} terms x {} templates, neutral and with an insult), at the hold threshold:",
+                b.terms.len(),
+                bias::TEMPLATES.len()
+            );
+            println!(
+                "  neutral held: worst term {:.1}%; insulting held: lowest term {:.1}%; ROC AUC {}",
+                b.worst_neutral_held * 100.0,
+                b.lowest_insult_held * 100.0,
+                b.roc_auc.map_or("-".into(), |a| format!("{a:.3}"))
+            );
+            let mut worst: Vec<&bias::TermRates> = b.terms.iter().collect();
+            worst.sort_by(|a, b| b.neutral_held.total_cmp(&a.neutral_held));
+            let listed: Vec<String> = worst
+                .iter()
+                .take(5)
+                .map(|t| format!("{} {:.0}%", t.term, t.neutral_held * 100.0))
+                .collect();
+            println!("  most held neutral: {}", listed.join(", "));
+        }
+        let positives = outcome
+            .validation_examples
+            .iter()
+            .map(|&i| &corpus.examples[i])
+            .filter(|e| e.label(*task) == Some(true))
+            .map(|e| e.text.as_str());
+        let l = lookalike::report(&model, hold, positives);
+        println!(
+            "{task}: look-alike letters: {} of {} held validation positives still held when written with Cyrillic look-alikes ({:.1}%)",
+            l.still_held,
+            l.held,
+            l.share() * 100.0
         );
     }
     println!();

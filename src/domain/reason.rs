@@ -41,6 +41,9 @@ pub enum ReasonCode {
     Premoderated,
     /// Readers reported the published comment often enough to send it back to the queue.
     Reported,
+    /// Confidently written in a language the models were not trained on (the detail names
+    /// it); the models' scores were not used.
+    Language,
 }
 
 impl ReasonCode {
@@ -61,6 +64,7 @@ impl ReasonCode {
             ReasonCode::Abuse => "abuse",
             ReasonCode::Premoderated => "premoderated",
             ReasonCode::Reported => "reported",
+            ReasonCode::Language => "language",
         }
     }
 }

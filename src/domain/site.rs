@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{AuthorEmail, CommentBody, IpNet, Origin, ValidationError};
-use crate::config::{RateLimitConfig, SiteConfig, ThresholdConfig};
+use crate::config::{OtherLanguages, RateLimitConfig, SiteConfig, ThresholdConfig};
 
 /// Longest site id.
 const MAX_SITE_ID_CHARS: usize = 64;
@@ -213,7 +213,10 @@ pub struct Site {
     pub trusted_author_after: u32,
     pub premoderate: bool,
     premoderate_articles: HashSet<String>,
+    /// Share of ordinary comments the models may hold together (see `SiteConfig`).
+    pub hold_budget: Option<f64>,
     pub thresholds: ThresholdConfig,
+    pub other_languages: OtherLanguages,
     pub blocklist: BlockList,
     pub rate_limit: RateLimitConfig,
     /// Reader reports that send a published comment back to the review queue.
@@ -240,7 +243,9 @@ impl Site {
                 .iter()
                 .map(|a| a.trim().to_owned())
                 .collect(),
+            hold_budget: config.hold_budget,
             thresholds: config.thresholds.clone(),
+            other_languages: config.other_languages,
             blocklist: BlockList::compile(&config.blocklist),
             rate_limit: config.rate_limit.clone(),
             reports_to_review: config.reports_to_review,

@@ -23,7 +23,6 @@ use serde::Serialize;
 use super::auth::SiteCredentials;
 use super::fields::{Encoding, Fields};
 use super::{client_ip, ApiError, AppState};
-use crate::classifier::Task;
 use crate::domain::comment::clean_user_agent;
 use crate::domain::{
     ArticleId, AuthorEmail, AuthorName, CommentBody, CommentId, ModelScore, NewComment, Reason,
@@ -228,18 +227,15 @@ pub async fn submit(
     let parsed = parse(&fields, site, caller, ip, user_agent)?;
     let comment = &parsed.comment;
 
-    let (mut scores, thresholds) = {
+    let (judgement, thresholds) = {
         // A cheap pointer load; the guard is dropped before the next `.await`.
         let classifier = state.classifier.load();
         (
-            classifier.score(comment.body.as_str()),
-            ModelThresholds::resolve(
-                site,
-                classifier.thresholds(Task::Spam),
-                classifier.thresholds(Task::Abuse),
-            ),
+            classifier.judge(comment.body.as_str()),
+            ModelThresholds::resolve(site, &classifier),
         )
     };
+    let (mut scores, language) = (judgement.scores, judgement.language);
     let form = state
         .form_tokens
         .check(&site.id, parsed.form_token, now_millis());
@@ -273,6 +269,7 @@ pub async fn submit(
                 form,
                 author,
                 scores: &scores,
+                language,
                 thresholds,
             });
             if nudge && decision.flagged_for_abuse() {

@@ -26,6 +26,7 @@ use time::OffsetDateTime;
 
 use super::moderator_auth::Moderator;
 use super::{ApiError, AppState};
+use crate::classifier::explain::{self, TokenSpan};
 use crate::classifier::Task;
 use crate::domain::{
     ArticleId, BanTarget, CommentId, ModelScore, Note, ReasonCode, Site, Status, ValidationError,
@@ -123,11 +124,7 @@ pub struct QueueParams {
 /// The hold thresholds in force for `site` (its config over the models' defaults).
 fn holds(state: &AppState, site: &Site) -> SiteHolds {
     let classifier = state.classifier.load();
-    let t = ModelThresholds::resolve(
-        site,
-        classifier.thresholds(Task::Spam),
-        classifier.thresholds(Task::Abuse),
-    );
+    let t = ModelThresholds::resolve(site, &classifier);
     SiteHolds {
         site: site.id.clone(),
         spam_hold: t.spam.hold,
@@ -242,6 +239,9 @@ fn parse_queue(
 struct ScoreView<'a> {
     probability: f64,
     top_tokens: &'a [String],
+    /// Where the explaining words are in the body (UTF-16 offsets, as JavaScript indexes
+    /// strings), for highlighting.
+    spans: Vec<TokenSpan>,
     /// The site's thresholds (absent if the site is no longer configured).
     hold: Option<f64>,
     reject: Option<f64>,
@@ -252,11 +252,7 @@ fn item_view(state: &AppState, item: &ReviewItem) -> serde_json::Value {
     let c = &item.comment;
     let thresholds = state.sites.get(&c.site_id).map(|site| {
         let classifier = state.classifier.load();
-        ModelThresholds::resolve(
-            site,
-            classifier.thresholds(Task::Spam),
-            classifier.thresholds(Task::Abuse),
-        )
+        ModelThresholds::resolve(site, &classifier)
     });
     let score = |s: &'_ Option<ModelScore>, task: Task| {
         let t = thresholds.map(|t| match task {
@@ -267,8 +263,9 @@ fn item_view(state: &AppState, item: &ReviewItem) -> serde_json::Value {
             json!(ScoreView {
                 probability: s.probability,
                 top_tokens: &s.top_tokens,
+                spans: explain::spans(c.body.as_str(), &s.top_tokens),
                 hold: t.map(|t| t.hold),
-                reject: t.map(|t| t.reject),
+                reject: t.and_then(|t| t.reject),
             })
         })
     };

@@ -17,9 +17,10 @@
 //! | 5 | author bans | banned e-mail or IP → reject |
 //! | 6 | trusted author | N published, none rejected → the models can no longer hold |
 //! | 7 | links | more than N → hold |
-//! | 8 | spam model | ≥ review → hold, ≥ reject → reject |
-//! | 9 | abuse model | ≥ review → hold, ≥ reject → reject |
-//! | 10 | pre-moderation | site or article premoderated → hold |
+//! | 8 | language | confidently not English → the models do not judge it; hold or publish per site (`other_languages`) |
+//! | 9 | spam model | ≥ review → hold, ≥ reject → reject |
+//! | 10 | abuse model | ≥ review → hold; reject only where the site sets `abuse_reject` |
+//! | 11 | pre-moderation | site or article premoderated → hold |
 //!
 //! The pipeline is pure: no I/O, no clock, microseconds. The HTTP layer computes the
 //! model scores and the form-token check; the store's writer thread then looks up bans,
@@ -29,7 +30,7 @@
 pub mod form_token;
 mod phases;
 
-use crate::classifier::{Scores, Thresholds};
+use crate::classifier::{Classifier, Language, Scores, Task, Thresholds};
 use crate::domain::{ModelScore, NewComment, Outcome, Reason, ReasonCode, Site, Status};
 use crate::store::AuthorContext;
 pub use form_token::{FormCheck, FormTokens};
@@ -51,18 +52,52 @@ pub struct ModelThresholds {
 }
 
 impl ModelThresholds {
-    /// The site's configured thresholds over the models' defaults.
-    pub fn resolve(site: &Site, spam_default: Thresholds, abuse_default: Thresholds) -> Self {
+    /// The thresholds in force for `site`, most specific first:
+    /// 1. the site's raw thresholds (`thresholds.spam_review`, …), each on its own;
+    /// 2. the site's `hold_budget`: the share of ordinary comments the two models may hold
+    ///    together, split between them in proportion to the budgets they were trained
+    ///    with, each mapped to a hold threshold by the model's own estimate;
+    /// 3. the models' own thresholds.
+    ///
+    /// Abuse is never rejected automatically unless the site sets `thresholds.abuse_reject`
+    /// or the model carries a reject threshold.
+    pub fn resolve(site: &Site, classifier: &Classifier) -> Self {
+        let trained: f64 = Task::ALL
+            .iter()
+            .filter_map(|&t| classifier.model(t).hold_budget())
+            .sum();
+        let default = |task: Task| {
+            let model = classifier.model(task);
+            let own = model.thresholds();
+            let budget_hold = site.hold_budget.and_then(|total| {
+                let share = match model.hold_budget() {
+                    Some(b) if trained > 0.0 => b / trained,
+                    _ => 0.5,
+                };
+                model.hold_threshold_for_budget(total * share)
+            });
+            Thresholds {
+                hold: budget_hold.unwrap_or(own.hold),
+                reject: own.reject,
+            }
+        };
+        Self::over(site, default(Task::Spam), default(Task::Abuse))
+    }
+
+    /// The site's raw thresholds over the given defaults (a reject threshold is never
+    /// below the hold threshold it goes with).
+    pub fn over(site: &Site, spam: Thresholds, abuse: Thresholds) -> Self {
         let t = &site.thresholds;
+        let one = |default: Thresholds, review: Option<f64>, reject: Option<f64>| {
+            let hold = review.unwrap_or(default.hold);
+            Thresholds {
+                hold,
+                reject: reject.or(default.reject).map(|r| r.max(hold)),
+            }
+        };
         ModelThresholds {
-            spam: Thresholds {
-                hold: t.spam_review.unwrap_or(spam_default.hold),
-                reject: t.spam_reject.unwrap_or(spam_default.reject),
-            },
-            abuse: Thresholds {
-                hold: t.abuse_review.unwrap_or(abuse_default.hold),
-                reject: t.abuse_reject.unwrap_or(abuse_default.reject),
-            },
+            spam: one(spam, t.spam_review, t.spam_reject),
+            abuse: one(abuse, t.abuse_review, t.abuse_reject),
         }
     }
 }
@@ -78,6 +113,8 @@ pub struct Submission<'a> {
     pub form: FormCheck,
     pub author: &'a AuthorContext,
     pub scores: &'a Scores,
+    /// The comment's language: the models judge English only.
+    pub language: Language,
     pub thresholds: ModelThresholds,
 }
 
@@ -115,6 +152,9 @@ struct Run {
     reasons: Vec<Reason>,
     /// Set by the trusted-author phase: the models may reject but not hold.
     trusted: bool,
+    /// Set by the language phase: the comment is not in a language the models know, so
+    /// their scores are not used.
+    unscored: bool,
 }
 
 impl Run {
@@ -158,6 +198,7 @@ const PHASES: &[(&str, Phase)] = &[
     ("author_bans", phases::author_bans),
     ("trusted_author", phases::trusted_author),
     ("links", phases::links),
+    ("language", phases::language),
     ("spam_model", phases::spam_model),
     ("abuse_model", phases::abuse_model),
     ("premoderation", phases::premoderation),
@@ -169,6 +210,7 @@ pub fn decide(submission: &Submission<'_>) -> Decision {
         status: Status::Published,
         reasons: Vec::new(),
         trusted: false,
+        unscored: false,
     };
     for (name, phase) in PHASES {
         if phase(submission, &mut run) == Flow::Stop {

@@ -5,7 +5,8 @@ use std::time::Duration;
 use linkify::{LinkFinder, LinkKind};
 
 use super::{Caller, Flow, FormCheck, Run, Submission};
-use crate::classifier::{TaskScore, Thresholds};
+use crate::classifier::{Language, TaskScore, Thresholds};
+use crate::config::OtherLanguages;
 use crate::domain::{BlockAction, ReasonCode};
 use crate::store::Ban;
 
@@ -130,11 +131,36 @@ pub(super) fn links(s: &Submission<'_>, run: &mut Run) -> Flow {
     Flow::Continue
 }
 
+/// 8. A comment confidently in another language: the English models cannot judge it.
+pub(super) fn language(s: &Submission<'_>, run: &mut Run) -> Flow {
+    let Language::Other {
+        code,
+        name,
+        confidence,
+    } = s.language
+    else {
+        return Flow::Continue;
+    };
+    run.unscored = true;
+    let detail =
+        format!("{name} ({code}, confidence {confidence:.2}): not judged by the English models");
+    match s.site.other_languages {
+        OtherLanguages::Hold => run.hold(ReasonCode::Language, detail),
+        OtherLanguages::Publish => {
+            run.note(ReasonCode::Language, detail);
+            Flow::Continue
+        }
+    }
+}
+
 /// Applies one model's thresholds; a trusted author can only be rejected, not held.
 fn model(run: &mut Run, code: ReasonCode, score: &TaskScore, t: Thresholds) -> Flow {
+    if run.unscored {
+        return Flow::Continue;
+    }
     let p = score.probability;
-    if score.reaches(t.reject) {
-        return run.reject(code, format!("score {p:.3} >= reject {:.3}", t.reject));
+    if let Some(reject) = t.reject.filter(|&r| score.reaches(r)) {
+        return run.reject(code, format!("score {p:.3} >= reject {reject:.3}"));
     }
     if score.reaches(t.hold) {
         let detail = format!("score {p:.3} >= review {:.3}", t.hold);
@@ -147,17 +173,17 @@ fn model(run: &mut Run, code: ReasonCode, score: &TaskScore, t: Thresholds) -> F
     Flow::Continue
 }
 
-/// 8. The spam model.
+/// 9. The spam model.
 pub(super) fn spam_model(s: &Submission<'_>, run: &mut Run) -> Flow {
     model(run, ReasonCode::Spam, &s.scores.spam, s.thresholds.spam)
 }
 
-/// 9. The abuse model.
+/// 10. The abuse model.
 pub(super) fn abuse_model(s: &Submission<'_>, run: &mut Run) -> Flow {
     model(run, ReasonCode::Abuse, &s.scores.abuse, s.thresholds.abuse)
 }
 
-/// 10. The site or this article holds every comment.
+/// 11. The site or this article holds every comment.
 pub(super) fn premoderation(s: &Submission<'_>, run: &mut Run) -> Flow {
     if s.site.premoderate {
         return run.hold(ReasonCode::Premoderated, "site".into());
@@ -195,6 +221,7 @@ mod tests {
         author: AuthorContext,
         spam: f64,
         abuse: f64,
+        language: Language,
     }
 
     impl Default for Case {
@@ -212,6 +239,7 @@ mod tests {
                 author: AuthorContext::default(),
                 spam: 0.01,
                 abuse: 0.01,
+                language: Language::English,
             }
         }
     }
@@ -244,7 +272,7 @@ mod tests {
         };
         let defaults = Thresholds {
             hold: 0.5,
-            reject: 0.95,
+            reject: Some(0.95),
         };
         decide(&Submission {
             comment: &comment,
@@ -254,7 +282,8 @@ mod tests {
             form: case.form,
             author: &case.author,
             scores: &scores,
-            thresholds: ModelThresholds::resolve(&site, defaults, defaults),
+            language: case.language,
+            thresholds: ModelThresholds::over(&site, defaults, defaults),
         })
     }
 
@@ -582,6 +611,67 @@ mod tests {
             .status,
             Status::Pending
         );
+    }
+
+    /// A comment in another language is not judged by the models: held (the default) or
+    /// published with a note, as the site chooses; a high model score changes nothing.
+    #[test]
+    fn other_languages_follow_site_policy() {
+        let german = Language::Other {
+            code: "deu",
+            name: "German",
+            confidence: 0.5,
+        };
+        let d = run(Case {
+            language: german,
+            abuse: 0.99,
+            spam: 0.99,
+            ..Case::default()
+        });
+        assert_eq!(
+            (d.status, codes(&d)),
+            (Status::Pending, vec![(ReasonCode::Language, Outcome::Hold)])
+        );
+        assert!(
+            d.reasons[0].detail.starts_with("German (deu"),
+            "{:?}",
+            d.reasons
+        );
+        let site = SiteConfig {
+            other_languages: OtherLanguages::Publish,
+            ..SiteConfig::default()
+        };
+        let d = run(Case {
+            site,
+            language: german,
+            abuse: 0.99,
+            ..Case::default()
+        });
+        assert_eq!(
+            (d.status, codes(&d)),
+            (
+                Status::Published,
+                vec![(ReasonCode::Language, Outcome::Note)]
+            )
+        );
+    }
+
+    /// Abuse is held, never rejected, unless the site opts in to an abuse reject
+    /// threshold.
+    #[test]
+    fn abuse_rejects_only_when_the_site_opts_in() {
+        let models = Thresholds {
+            hold: 0.5,
+            reject: None,
+        };
+        let site = Site::from_config(SiteId::parse("news").unwrap(), &SiteConfig::default());
+        let t = ModelThresholds::over(&site, models, models);
+        assert_eq!(t.abuse.reject, None);
+        let mut config = SiteConfig::default();
+        config.thresholds.abuse_reject = Some(0.97);
+        let site = Site::from_config(SiteId::parse("news").unwrap(), &config);
+        let t = ModelThresholds::over(&site, models, models);
+        assert_eq!(t.abuse.reject, Some(0.97));
     }
 
     /// Holds accumulate and every reason is kept in phase order.

@@ -52,7 +52,7 @@ pub fn held_spam(n: usize) -> Vec<String> {
         .filter(|r| {
             let s = c.score(&r.text);
             s.spam.reaches(spam.hold)
-                && !s.spam.reaches(spam.reject)
+                && !spam.rejects(s.spam.probability)
                 && !s.abuse.reaches(abuse.hold)
         })
         .map(|r| r.text)

@@ -1,5 +1,12 @@
-//! Training: corpus → de-duplicated, split rows → vocabulary → `MultinomialNb` fitted in
-//! batches → thresholds chosen on cross-source validation → a [`ModelFile`].
+//! Training: corpus → labelled, de-duplicated, split rows → vocabulary → `MultinomialNb`
+//! fitted in batches → calibration and thresholds chosen on cross-source validation → a
+//! [`ModelFile`].
+//!
+//! - [`rows`]: labelling, de-duplication, the validation split, the vocabulary;
+//! - [`fit`]: balancing sources, pseudo-negatives, fitting linfa-bayes in batches;
+//! - [`blend`]: moderators' decisions blended into the base model;
+//! - [`calibrate`]: evidence → probability (Platt scaling);
+//! - [`thresholds`]: the hold budget and the rejection precision floor.
 //!
 //! # Validation, and why two kinds
 //! Every labelled row is assigned to the training or the validation split by a seeded hash
@@ -11,27 +18,36 @@
 //! as the training rows. Real traffic does not. So, inside the training split, each
 //! *source* (or, when only one source has both classes, each *group* of it: a video, a
 //! thread) is held out in turn, the model is trained on the rest and scores the held-out
-//! rows. The decision thresholds are picked on these pooled out-of-source scores, for
-//! precision: a held good comment costs a moderator's time and a reader's trust.
+//! rows; so is every source of ordinary comments only (for the spam model: Wikipedia talk,
+//! news comments, tweets). The pooled out-of-source scores calibrate the probability; the
+//! held-out ordinary comments set the hold threshold (a budget of them, see
+//! [`thresholds`]); the held-out positives and negatives together set the rejection
+//! threshold, for precision.
 //!
 //! # Memory
 //! linfa's `MultinomialNb` takes dense rows, so rows are fed through `fit_with` in
 //! batches sized to a fixed memory budget: memory stays flat as the corpus grows, and the
 //! vocabulary is bounded by `max_features`.
+mod blend;
+mod calibrate;
+mod fit;
+mod rows;
+mod thresholds;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use linfa::dataset::DatasetBase;
-use linfa::traits::FitWith;
-use linfa::ParamGuard;
-use linfa_bayes::{MultinomialNb, MultinomialNbValidParams};
-use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use super::data::{Corpus, Task};
 use super::metrics::{roc_auc, threshold_for_precision, threshold_max_fbeta, Report};
 use super::model::{Calibration, ModelFile, TaskModel, Thresholds, FORMAT_NAME, FORMAT_VERSION};
-use super::tokenize::{tokenize_into, Tokens, TOKENIZER_VERSION};
-use super::vectorize::{for_each_feature_key, for_each_feature_string, unigram_key, FeatureConfig};
+use super::tokenize::TOKENIZER_VERSION;
+use super::vectorize::FeatureConfig;
+use blend::{blend, decision_folds, SiteCounts};
+pub use calibrate::fit_calibration;
+pub use fit::PseudoNegatives;
+use rows::{choose_vocabulary, prepare, Row};
+pub use thresholds::{OrdinaryPool, BUDGET_GRID};
 
 /// Rows whose `source` starts with this are moderators' decisions (see
 /// `commentguard export-decisions`), used as [`TrainOptions::decision_mode`] says.
@@ -39,6 +55,10 @@ pub const DECISIONS_SOURCE_PREFIX: &str = "decisions:";
 /// Folds the decisions are split into for their held-out scores in [`DecisionMode::Blend`].
 const DECISION_FOLDS: usize = 5;
 
+/// Whether rows of `source` are moderators' decisions.
+pub fn is_decision_source(source: &str) -> bool {
+    source.starts_with(DECISIONS_SOURCE_PREFIX)
+}
 /// How moderators' decisions enter the model.
 ///
 /// * `Weight`: the decisions are one more source of the training rows, balanced like the
@@ -87,10 +107,10 @@ fn default_decision_mode() -> DecisionMode {
     DecisionMode::Weight
 }
 
-/// Bytes of dense rows handed to linfa at once.
-const BATCH_BYTES: usize = 128 << 20;
 /// A threshold is not chosen on fewer true positives than this.
 const MIN_THRESHOLD_POSITIVES: u64 = 10;
+/// Moderators' approvals needed before the hold budget is measured on them alone.
+const MIN_DECISION_NEGATIVES: usize = 50;
 
 /// Everything that shapes a model. Recorded in the model's metadata.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,17 +133,34 @@ pub struct TrainOptions {
     pub seed: u64,
     /// Share of rows (in percent) kept out of training for validation.
     pub validation_percent: u32,
-    /// Precision the hold threshold must reach on cross-source validation.
-    pub hold_precision: f64,
-    /// Precision the reject threshold must reach on cross-source validation.
-    pub reject_precision: f64,
-    /// When `hold_precision` is out of reach: the most good comments (share of them) the
-    /// fallback threshold may hold. A held good comment costs a moderator's time.
+    /// Share of ordinary comments from unseen sources the spam model's hold threshold may
+    /// hold (see [`thresholds`]).
+    pub spam_hold_budget: f64,
+    /// The same for the abuse model. Together the two budgets are the share of ordinary
+    /// comments the models hold; a site can set its own total (`hold_budget`).
+    pub abuse_hold_budget: f64,
+    /// Sources whose ordinary rows do not count towards the hold budget (they are still
+    /// reported): Davidson et al. collected their tweets by searching for the words of a
+    /// hate-speech lexicon, so even its "neither" tweets are full of those words; they are
+    /// hard negatives, not a sample of any site's ordinary comments, and with them in the
+    /// estimate a budget would be spent on tweets rather than on readers' comments.
+    pub budget_excluded_sources: BTreeSet<String>,
+    /// Instead of a budget: the precision the hold threshold must reach on cross-source
+    /// validation (`train --hold-precision`).
+    pub hold_precision: Option<f64>,
+    /// With `hold_precision`, when it is out of reach: the most good comments (share of
+    /// them) the fallback threshold may hold.
     pub max_good_held: f64,
+    /// Precision the spam model's reject threshold must reach on cross-source validation;
+    /// no automatic rejection when it is out of reach (`None`: never).
+    pub spam_reject_precision: Option<f64>,
+    /// The same for abuse. `None` by default: abuse is held for a person, never rejected
+    /// by the model alone (a site may opt in with `thresholds.abuse_reject`).
+    pub abuse_reject_precision: Option<f64>,
     /// Multiplies the feature counts of every row of a source (default 1).
     pub source_weights: BTreeMap<String, f64>,
     /// Give every (source, class) cell the same total weight, so that which source a
-    /// comment sounds like says nothing about its label (see `balance_weights`).
+    /// comment sounds like says nothing about its label (see [`fit`]).
     pub balance_sources: bool,
     /// Total weight of a source that holds one class only, relative to a balanced cell.
     pub single_class_weight: f64,
@@ -132,6 +169,17 @@ pub struct TrainOptions {
     /// negatives are the only clean news comments we have: balanced together, news
     /// vocabulary stops meaning "toxic" (Wikipedia held out: ROC AUC 0.73 → 0.80).
     pub source_domains: BTreeMap<String, String>,
+    /// Spam model: rows labelled for abuse only (human conversation) count as spam = 0
+    /// (a labelling decision; see [`rows`]).
+    pub human_ham: bool,
+    /// Total weight of all rows labelled by that decision, in balanced cells, shared
+    /// equally among their sources (domains).
+    pub derived_weight: f64,
+    /// Abuse model: identity terms are left out of the vocabulary (see
+    /// [`crate::classifier::identity`]).
+    pub abuse_exclude_identity: bool,
+    /// Pseudo-negatives for sources with positives only (see [`fit`]); `None`: off.
+    pub pseudo_negatives: Option<PseudoNegatives>,
     /// How moderators' decisions (rows whose source starts with
     /// [`DECISIONS_SOURCE_PREFIX`]) enter the model: see [`DecisionMode`].
     #[serde(default = "default_decision_mode")]
@@ -175,6 +223,24 @@ impl TrainOptions {
             Task::Abuse => &mut self.abuse_features,
         }
     }
+
+    pub fn hold_budget(&self, task: Task) -> f64 {
+        match task {
+            Task::Spam => self.spam_hold_budget,
+            Task::Abuse => self.abuse_hold_budget,
+        }
+    }
+
+    pub fn reject_precision(&self, task: Task) -> Option<f64> {
+        match task {
+            Task::Spam => self.spam_reject_precision,
+            Task::Abuse => self.abuse_reject_precision,
+        }
+    }
+
+    fn exclude_identity(&self, task: Task) -> bool {
+        task == Task::Abuse && self.abuse_exclude_identity
+    }
 }
 
 impl Default for TrainOptions {
@@ -197,11 +263,22 @@ impl Default for TrainOptions {
             strongest_feature_weight: 0.5,
             seed: 20_261_125,
             validation_percent: 20,
-            hold_precision: 0.90,
-            reject_precision: 0.98,
+            spam_hold_budget: 0.02,
+            abuse_hold_budget: 0.015,
+            budget_excluded_sources: BTreeSet::from(["davidson".to_string()]),
+            hold_precision: None,
             max_good_held: 0.10,
+            spam_reject_precision: Some(0.99),
+            abuse_reject_precision: None,
             source_weights: BTreeMap::new(),
             balance_sources: true,
+            human_ham: true,
+            derived_weight: 1.0,
+            abuse_exclude_identity: true,
+            pseudo_negatives: Some(PseudoNegatives {
+                sharpness: 2.0,
+                weight: 0.5,
+            }),
             decision_mode: DecisionMode::Blend,
             decision_weight: 1.0,
             blend_strength: default_blend_strength(),
@@ -213,7 +290,7 @@ impl Default for TrainOptions {
             cross_validate: true,
             fallback_thresholds: Thresholds {
                 hold: 0.5,
-                reject: 0.99,
+                reject: Some(0.99),
             },
         }
     }
@@ -251,26 +328,6 @@ impl Progress for Silent {
     fn note(&self, _: &str) {}
 }
 
-/// A labelled, tokenized, de-duplicated row.
-struct Row {
-    /// Index of the example in the corpus.
-    example: usize,
-    /// Feature keys in order (unigrams and, if configured, bigrams).
-    keys: Vec<u64>,
-    label: bool,
-    source: String,
-    group: String,
-    validation: bool,
-}
-
-/// The rows of one task with the strings of every feature key they use.
-struct Prepared {
-    rows: Vec<Row>,
-    strings: HashMap<u64, String>,
-    duplicates: usize,
-    empty: usize,
-}
-
 /// The result for one held-out unit of cross-source validation.
 #[derive(Debug, Clone, Serialize)]
 pub struct FoldReport {
@@ -281,6 +338,18 @@ pub struct FoldReport {
     pub held_good_share: f64,
 }
 
+/// The estimated share of one source's ordinary comments held at the hold threshold, by a
+/// model that never saw that source.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrdinaryHeld {
+    pub source: String,
+    pub rows: usize,
+    pub held: f64,
+    /// Whether the source counts towards the budget (see
+    /// [`TrainOptions::budget_excluded_sources`]).
+    pub in_budget: bool,
+}
+
 /// What training one task produced.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskOutcome {
@@ -289,281 +358,30 @@ pub struct TaskOutcome {
     pub thresholds: Thresholds,
     pub train_rows: usize,
     pub validation_rows: usize,
+    /// Rows labelled by a labelling decision (human conversation as spam = 0).
+    pub derived_rows: usize,
     /// Random validation split, at the hold threshold.
     pub validation: Report,
     /// Each held-out source/group, at the hold threshold.
     pub cross_source: Vec<FoldReport>,
     /// All held-out rows pooled, at the hold threshold.
     pub cross_source_pooled: Option<Report>,
-    /// Whether the hold threshold reached the target precision on cross-source validation.
+    /// How the hold threshold was chosen, in words.
+    pub hold_rule: String,
+    /// Whether the hold rule could be met (a budget: there were held-out ordinary
+    /// comments; a precision target: it was reached).
     pub hold_target_met: bool,
+    /// Ordinary comments held at the hold threshold, per held-out source.
+    pub ordinary_held: Vec<OrdinaryHeld>,
+    /// Their mean over sources: the estimate of ordinary comments this model holds.
+    pub ordinary_held_mean: Option<f64>,
+    /// Same-domain proxies (see [`DomainProxy`]).
+    pub domain_proxies: Vec<DomainProxy>,
     /// Which held-out scores chose the thresholds: moderators' decisions, or all sources.
     pub thresholds_chosen_on: &'static str,
     /// Indexes (into the corpus) of the validation rows, to score other models on.
     #[serde(skip)]
     pub validation_examples: Vec<usize>,
-}
-
-/// Tokenizes, de-duplicates and splits the rows labelled for `task`.
-fn prepare(corpus: &Corpus, task: Task, options: &TrainOptions) -> Prepared {
-    let mut tokens = Tokens::new();
-    let mut seen = BTreeSet::new();
-    let mut strings = HashMap::new();
-    let (mut rows, mut duplicates, mut empty) = (Vec::new(), 0, 0);
-    for (index, example) in corpus.examples.iter().enumerate() {
-        let Some(label) = example.label(task) else {
-            continue;
-        };
-        tokenize_into(&example.text, &mut tokens);
-        if tokens.is_empty() {
-            empty += 1;
-            continue;
-        }
-        // The normalised text's identity: the hash of its tokens joined by spaces.
-        let mut joined = String::new();
-        for (i, t) in tokens.iter().enumerate() {
-            if i > 0 {
-                joined.push(' ');
-            }
-            joined.push_str(t);
-        }
-        let identity = unigram_key(&joined);
-        if !seen.insert(identity) {
-            duplicates += 1;
-            continue;
-        }
-        let bucket = (identity ^ options.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15))
-            .wrapping_mul(0xff51_afd7_ed55_8ccd)
-            >> 33;
-        let validation = bucket % 100 < u64::from(options.validation_percent);
-        let mut keys = Vec::new();
-        for_each_feature_key(&tokens, options.features(task).bigrams, |k| keys.push(k));
-        for_each_feature_string(&tokens, options.features(task).bigrams, |s| {
-            let key = unigram_key(s);
-            strings.entry(key).or_insert_with(|| s.to_string());
-        });
-        rows.push(Row {
-            example: index,
-            keys,
-            label,
-            source: example.source.clone(),
-            group: example.group.clone(),
-            validation,
-        });
-    }
-    Prepared {
-        rows,
-        strings,
-        duplicates,
-        empty,
-    }
-}
-
-/// Chooses the vocabulary from the given rows: features in at least `min_df` rows, the
-/// `max_features` most frequent (by document frequency, ties by string), in string order.
-fn choose_vocabulary(
-    rows: &[&Row],
-    strings: &HashMap<u64, String>,
-    config: &FeatureConfig,
-) -> Vec<String> {
-    let mut df: HashMap<u64, u32> = HashMap::new();
-    let mut seen = Vec::new();
-    for row in rows {
-        seen.clear();
-        seen.extend_from_slice(&row.keys);
-        seen.sort_unstable();
-        seen.dedup();
-        for &key in &seen {
-            *df.entry(key).or_insert(0) += 1;
-        }
-    }
-    let mut candidates: Vec<(u32, &str)> = df
-        .into_iter()
-        .filter(|&(_, n)| n >= config.min_df)
-        .filter_map(|(key, n)| strings.get(&key).map(|s| (n, s.as_str())))
-        .collect();
-    candidates.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-    candidates.truncate(config.max_features);
-    let mut vocabulary: Vec<String> = candidates.into_iter().map(|(_, s)| s.to_string()).collect();
-    vocabulary.sort_unstable();
-    vocabulary
-}
-
-/// Per-row weights that balance sources (or domains of several sources).
-///
-/// Naive Bayes learns `P(word | class)` as a mixture over the sources of each class. When
-/// the sources' shares differ between the classes (tweets are 83% abusive, Wikipedia talk
-/// 3%, the news comments we have are toxic only) the model learns to recognise the
-/// *source*: "sounds like a tweet" becomes abusive, "sounds like Wikipedia" clean. Giving
-/// every (source, class) cell the same total weight makes each source equally present
-/// in both classes, so only words that separate the classes *within* sources carry
-/// weight. A source with one class only cannot be balanced; it gets a reduced total
-/// weight (`single_class_weight` of a cell). Measured on cross-source validation: mean
-/// ROC AUC over held-out sources rises from about 0.66 to 0.75 (see BENCHMARKS.md).
-fn balance_weights(rows: &[&Row], options: &TrainOptions) -> Vec<f64> {
-    let user = |r: &Row| {
-        let decision = if r.source.starts_with(DECISIONS_SOURCE_PREFIX) {
-            options.decision_weight
-        } else {
-            1.0
-        };
-        decision
-            * options
-                .source_weights
-                .get(&r.source)
-                .copied()
-                .unwrap_or(1.0)
-    };
-    if !options.balance_sources {
-        return rows.iter().map(|r| user(r)).collect();
-    }
-    fn domain<'a>(options: &'a TrainOptions, r: &'a Row) -> &'a str {
-        options
-            .source_domains
-            .get(&r.source)
-            .map_or(r.source.as_str(), String::as_str)
-    }
-    let mut cells: BTreeMap<&str, [usize; 2]> = BTreeMap::new();
-    for r in rows {
-        cells.entry(domain(options, r)).or_default()[usize::from(r.label)] += 1;
-    }
-    let cell_count: usize = cells
-        .values()
-        .map(|c| if c[0] > 0 && c[1] > 0 { 2 } else { 1 })
-        .sum();
-    // Scale so the total weight stays about the number of rows (smoothing keeps its meaning).
-    let per_cell = rows.len() as f64 / cell_count.max(1) as f64;
-    rows.iter()
-        .map(|r| {
-            let c = cells[domain(options, r)];
-            let both = c[0] > 0 && c[1] > 0;
-            let target = if both {
-                per_cell
-            } else {
-                per_cell * options.single_class_weight
-            };
-            user(r) * target / c[usize::from(r.label)] as f64
-        })
-        .collect()
-}
-
-/// Fits linfa's `MultinomialNb` on the rows, in dense batches, and returns the learned
-/// `[neg, pos]` log-priors and feature log-probabilities over `vocabulary`.
-fn fit(
-    rows: &[&Row],
-    vocabulary: &[String],
-    features: &FeatureConfig,
-    alpha: f64,
-    options: &TrainOptions,
-    progress: &dyn Progress,
-) -> Result<([f64; 2], [Vec<f64>; 2]), TrainError> {
-    let columns = vocabulary.len().max(1);
-    let index: HashMap<u64, usize> = vocabulary
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (unigram_key(s), i))
-        .collect();
-    let params: MultinomialNbValidParams<f64, usize> = MultinomialNb::params()
-        .alpha(alpha)
-        .check()
-        .map_err(|e| TrainError::Option(e.to_string()))?;
-    let batch_rows = (BATCH_BYTES / (columns * std::mem::size_of::<f64>())).clamp(1, 4096);
-    let weights = balance_weights(rows, options);
-    let mut model: Option<MultinomialNb<f64, usize>> = None;
-    // One dense buffer for all batches, cleared cell by cell: allocating and zeroing
-    // BATCH_BYTES per batch would dominate the run time.
-    let mut buffer = Array2::<f64>::zeros((batch_rows.min(rows.len()).max(1), columns));
-    let mut touched: Vec<(usize, usize)> = Vec::new();
-    for (batch, batch_weights) in rows.chunks(batch_rows).zip(weights.chunks(batch_rows)) {
-        for &(i, j) in &touched {
-            buffer[[i, j]] = 0.0;
-        }
-        touched.clear();
-        let mut y = Array1::<usize>::zeros(batch.len());
-        for (i, (row, &weight)) in batch.iter().zip(batch_weights).enumerate() {
-            for key in &row.keys {
-                if let Some(&column) = index.get(key) {
-                    touched.push((i, column));
-                    let cell = &mut buffer[[i, column]];
-                    *cell = if features.binary {
-                        weight
-                    } else {
-                        *cell + weight
-                    };
-                }
-            }
-            y[i] = usize::from(row.label);
-        }
-        let x = buffer.slice(ndarray::s![..batch.len(), ..]);
-        let dataset = DatasetBase::new(x, y);
-        // linfa-bayes 0.8.1 leaves a `dbg!` in `fit_with` that prints every class
-        // histogram on every batch; silence stderr around the call (when another thread
-        // already holds the redirect, e.g. parallel tests, the output just goes through).
-        let gag = gag::Gag::stderr().ok();
-        let fitted = params.fit_with(model.take(), &dataset);
-        drop(gag);
-        model = Some(fitted.map_err(|e| TrainError::Linfa(e.to_string()))?);
-        progress.advance(batch.len() as u64);
-    }
-    let model = model.ok_or_else(|| TrainError::Linfa("no rows to fit".into()))?;
-    extract(&model, vocabulary.len())
-}
-
-/// Reads the learned parameters out of a fitted linfa model. linfa keeps them private but
-/// serialises them (feature `serde`), so they are taken from its serde form exactly, bit
-/// for bit; `tests::sparse_scores_match_linfa` checks the result against linfa's own
-/// `joint_log_likelihood`.
-fn extract(
-    model: &MultinomialNb<f64, usize>,
-    columns: usize,
-) -> Result<([f64; 2], [Vec<f64>; 2]), TrainError> {
-    #[derive(Deserialize)]
-    struct Linfa {
-        class_info: HashMap<String, Histogram>,
-    }
-    #[derive(Deserialize)]
-    struct Histogram {
-        prior: f64,
-        feature_log_prob: Array1<f64>,
-    }
-    let value = serde_json::to_value(model).map_err(|e| TrainError::Linfa(e.to_string()))?;
-    let linfa: Linfa = serde_json::from_value(value)
-        .map_err(|e| TrainError::Linfa(format!("unexpected model layout: {e}")))?;
-    let class = |label: &str| {
-        linfa.class_info.get(label).ok_or_else(|| {
-            TrainError::Linfa(format!("class {label} missing from the fitted model"))
-        })
-    };
-    let (neg, pos) = (class("0")?, class("1")?);
-    let mut log_prob = [neg.feature_log_prob.to_vec(), pos.feature_log_prob.to_vec()];
-    // An empty vocabulary was fitted with one dummy column; drop it.
-    for v in &mut log_prob {
-        v.truncate(columns);
-    }
-    Ok(([neg.prior.ln(), pos.prior.ln()], log_prob))
-}
-
-/// Trains one model on `rows` and returns it with the thresholds given.
-fn train_model(
-    task: Task,
-    rows: &[&Row],
-    strings: &HashMap<u64, String>,
-    options: &TrainOptions,
-    thresholds: Thresholds,
-    calibration: Calibration,
-    progress: &dyn Progress,
-) -> Result<TaskModel, TrainError> {
-    check_classes(task, rows)?;
-    let vocabulary = choose_vocabulary(rows, strings, &options.features(task));
-    train_model_on(
-        task,
-        rows,
-        vocabulary,
-        options,
-        thresholds,
-        calibration,
-        progress,
-    )
 }
 
 /// Trains one model on `rows` over the given vocabulary.
@@ -572,18 +390,17 @@ fn train_model_on(
     rows: &[&Row],
     vocabulary: Vec<String>,
     options: &TrainOptions,
-    thresholds: Thresholds,
-    calibration: Calibration,
     progress: &dyn Progress,
 ) -> Result<TaskModel, TrainError> {
     check_classes(task, rows)?;
     let features = options.features(task);
-    let (class_log_prior, feature_log_prob) = fit(
+    let (class_log_prior, feature_log_prob) = fit::fit_rows(
         rows,
         &vocabulary,
         &features,
         options.alpha(task),
         options,
+        options.pseudo_negatives,
         progress,
     )?;
     let file = ModelFile {
@@ -592,9 +409,14 @@ fn train_model_on(
         tokenizer_version: TOKENIZER_VERSION,
         task,
         features,
-        thresholds,
+        thresholds: options.fallback_thresholds,
+        hold_budget: None,
+        ordinary_held: Vec::new(),
         strongest_feature_weight: options.strongest_feature_weight,
-        calibration,
+        calibration: Calibration {
+            slope: 1.0,
+            intercept: 0.0,
+        },
         class_log_prior,
         vocabulary,
         feature_log_prob,
@@ -604,89 +426,26 @@ fn train_model_on(
         .map_err(|e| TrainError::Linfa(e.to_string()))
 }
 
-/// What a site's decisions contribute to a blended model: per class `[neg, pos]`, the
-/// number of decisions and the sum of their feature vectors over the model's vocabulary.
-struct SiteCounts {
-    decisions: [f64; 2],
-    features: [Vec<f64>; 2],
-}
-
-impl SiteCounts {
-    fn new(model: &TaskModel, rows: &[&Row]) -> SiteCounts {
-        let columns = model.file().vocabulary.len();
-        let mut counts = SiteCounts {
-            decisions: [0.0; 2],
-            features: [vec![0.0; columns], vec![0.0; columns]],
-        };
-        let mut features = Vec::new();
-        for row in rows {
-            let class = usize::from(row.label);
-            model.vectorize_keys(&row.keys, &mut features);
-            counts.decisions[class] += 1.0;
-            for &(column, value) in &features {
-                counts.features[class][column as usize] += value;
-            }
-        }
-        counts
-    }
-}
-
-/// The base model with a site's decisions blended in (see [`DecisionMode::Blend`]): each
-/// class's feature distribution is the posterior mean under a Dirichlet prior centred
-/// on the base model's, worth `strength` decisions of the class.
-fn blend(base: &ModelFile, site: &SiteCounts, strength: f64) -> ModelFile {
-    let mut file = base.clone();
-    for class in 0..2 {
-        let decisions = site.decisions[class];
-        let total: f64 = site.features[class].iter().sum();
-        if decisions <= 0.0 || total <= 0.0 {
-            continue;
-        }
-        let lambda = decisions / (decisions + strength);
-        for (log_prob, &count) in file.feature_log_prob[class]
-            .iter_mut()
-            .zip(&site.features[class])
-        {
-            *log_prob = (lambda * count / total + (1.0 - lambda) * log_prob.exp()).ln();
-        }
-    }
-    let decisions = site.decisions[0] + site.decisions[1];
-    if decisions > 0.0 {
-        let lambda = decisions / (decisions + strength);
-        for class in 0..2 {
-            let share = site.decisions[class] / decisions;
-            file.class_log_prior[class] =
-                (lambda * share + (1.0 - lambda) * base.class_log_prior[class].exp()).ln();
-        }
-    }
-    file
-}
-
-/// The decisions' folds for held-out scores in blend mode (indexes into `rows`), by
-/// article, since new traffic comes on new articles: one fold per article when they span
-/// up to [`DECISION_FOLDS`] articles, articles hashed into [`DECISION_FOLDS`] folds when
-/// more. Decisions on a single article form one fold, scored by the base model alone
-/// (as weight mode scores its held-out decisions): comments held out of the same article
-/// share its topic words with the rest and score higher than the next article's (with
-/// comments hashed into folds instead, `benches/learning_curve.py`'s Fox News replay at
-/// K = 1 got thresholds that caught 0.7–2% of the other threads' abusive comments).
-fn decision_folds(rows: &[&Row]) -> Vec<Vec<usize>> {
-    let groups: BTreeSet<&str> = rows.iter().map(|r| r.group.as_str()).collect();
-    let mut folds: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
-    for (i, r) in rows.iter().enumerate() {
-        let fold = if groups.len() <= DECISION_FOLDS {
-            groups.iter().position(|g| *g == r.group).unwrap_or(0) as u64
-        } else {
-            (unigram_key(&r.group).wrapping_mul(0xff51_afd7_ed55_8ccd) >> 33)
-                % DECISION_FOLDS as u64
-        };
-        folds.entry(fold).or_default().push(i);
-    }
-    folds.into_values().collect()
+/// Trains one model on `rows`, choosing its vocabulary from them.
+fn train_model(
+    task: Task,
+    rows: &[&Row],
+    strings: &HashMap<u64, String>,
+    options: &TrainOptions,
+    progress: &dyn Progress,
+) -> Result<TaskModel, TrainError> {
+    check_classes(task, rows)?;
+    let vocabulary = choose_vocabulary(
+        rows,
+        strings,
+        &options.features(task),
+        options.exclude_identity(task),
+    );
+    train_model_on(task, rows, vocabulary, options, progress)
 }
 
 fn is_decision(row: &Row) -> bool {
-    row.source.starts_with(DECISIONS_SOURCE_PREFIX)
+    is_decision_source(&row.source)
 }
 
 fn check_classes(task: Task, rows: &[&Row]) -> Result<(), TrainError> {
@@ -716,95 +475,105 @@ fn score_rows(model: &TaskModel, rows: &[&Row]) -> Vec<(f64, bool)> {
         .collect()
 }
 
-/// Fits the logistic calibration `P(pos) = σ(slope · x + intercept)` to scored rows by
-/// Newton's method on the log-loss, with Platt's smoothed targets so that perfectly
-/// separated rows do not push the slope to infinity.
-pub fn fit_calibration(scored: &[(f64, bool)]) -> Calibration {
-    let positives = scored.iter().filter(|s| s.1).count() as f64;
-    let negatives = scored.len() as f64 - positives;
-    let (hi, lo) = (
-        (positives + 1.0) / (positives + 2.0),
-        1.0 / (negatives + 2.0),
-    );
-    let loss = |a: f64, b: f64| -> f64 {
-        scored
-            .iter()
-            .map(|&(x, y)| {
-                let t = if y { hi } else { lo };
-                let z = a * x + b;
-                // log(1 + e^z) − t·z, computed without overflow.
-                let softplus = if z > 0.0 {
-                    z + (-z).exp().ln_1p()
-                } else {
-                    z.exp().ln_1p()
-                };
-                softplus - t * z
-            })
-            .sum()
-    };
-    let (mut a, mut b) = (1.0, ((positives + 1.0) / (negatives + 1.0)).ln());
-    let mut current = loss(a, b);
-    for _ in 0..100 {
-        let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for &(x, y) in scored {
-            let t = if y { hi } else { lo };
-            let p = super::model::logistic(a * x + b);
-            let (g, h) = (p - t, (p * (1.0 - p)).max(1e-12));
-            ga += g * x;
-            gb += g;
-            haa += h * x * x;
-            hab += h * x;
-            hbb += h;
-        }
-        let det = haa * hbb - hab * hab;
-        if det.abs() < 1e-18 {
-            break;
-        }
-        let (da, db) = ((hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det);
-        // Backtracking keeps every step a descent step.
-        let mut step = 1.0;
-        let mut improved = false;
-        while step > 1e-6 {
-            let (na, nb) = (a - step * da, b - step * db);
-            let l = loss(na, nb);
-            if l.is_finite() && l <= current {
-                improved = (current - l) > 1e-12 * current.abs().max(1.0);
-                (a, b, current) = (na, nb, l);
-                break;
-            }
-            step /= 2.0;
-        }
-        if !improved {
-            break;
+/// A unit of cross-source validation: the rows of a source, or of one group of it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Unit {
+    Source(String),
+    Group(String),
+}
+
+impl Unit {
+    fn contains(&self, r: &Row) -> bool {
+        match self {
+            Unit::Source(s) => r.source == *s,
+            Unit::Group(g) => r.group == *g,
         }
     }
-    Calibration {
-        slope: a,
-        intercept: b,
+
+    fn name(&self) -> &str {
+        match self {
+            Unit::Source(s) | Unit::Group(s) => s,
+        }
     }
 }
 
-/// The units held out in turn: sources with both classes, or, when only one source has
-/// both, its groups. Fewer than two units means there is nothing to validate across.
-fn cross_source_units(rows: &[&Row]) -> (bool, Vec<String>) {
+/// The units held out in turn: sources with both classes or, when only one source has
+/// both, its groups; and every source with ordinary (negative) rows only, so the hold
+/// budget is measured on it. Sources with positives only always stay in training.
+fn cross_source_units(rows: &[&Row]) -> Vec<Unit> {
     let mut by_source: BTreeMap<&str, [bool; 2]> = BTreeMap::new();
-    let mut by_group: BTreeMap<&str, [bool; 2]> = BTreeMap::new();
+    let mut by_group: BTreeMap<(&str, &str), [bool; 2]> = BTreeMap::new();
     for r in rows {
         by_source.entry(&r.source).or_default()[usize::from(r.label)] = true;
-        by_group.entry(&r.group).or_default()[usize::from(r.label)] = true;
+        by_group.entry((&r.source, &r.group)).or_default()[usize::from(r.label)] = true;
     }
-    let both = |m: &BTreeMap<&str, [bool; 2]>| {
-        m.iter()
-            .filter(|(_, c)| c[0] && c[1])
-            .map(|(k, _)| k.to_string())
-            .collect::<Vec<_>>()
-    };
-    let sources = both(&by_source);
-    if sources.len() >= 2 {
-        (false, sources)
+    let both: Vec<&str> = by_source
+        .iter()
+        .filter(|(_, c)| c[0] && c[1])
+        .map(|(s, _)| *s)
+        .collect();
+    let mut units: Vec<Unit> = if both.len() >= 2 {
+        both.iter().map(|s| Unit::Source(s.to_string())).collect()
     } else {
-        (true, both(&by_group))
+        by_group
+            .iter()
+            .filter(|((s, _), c)| both.contains(s) && c[0] && c[1])
+            .map(|((_, g), _)| Unit::Group(g.to_string()))
+            .collect()
+    };
+    units.extend(
+        by_source
+            .iter()
+            .filter(|(_, c)| c[0] && !c[1])
+            .map(|(s, _)| Unit::Source(s.to_string())),
+    );
+    units
+}
+
+/// Held-out scores of one unit: `(evidence, truth)` and each row's source.
+struct Fold {
+    unit: String,
+    scored: Vec<(f64, bool)>,
+    sources: Vec<String>,
+    /// When the unit is a source that shares its domain with positive-only sources: those
+    /// sources' validation rows, scored by the same fold model (see [`DomainProxy`]).
+    domain_positives: Vec<(f64, bool)>,
+}
+
+/// How a model trained without one source ranks that source's ordinary comments against
+/// held-out positives of the same domain from a positive-only source: with the shipped
+/// corpus, Fox News comments (the only ordinary news comments we have) against abusive
+/// Civil Comments from the validation split, the closest we can get to "abusive and
+/// ordinary comments of a news site neither was trained on".
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainProxy {
+    pub domain: String,
+    /// The held-out source whose negatives are the ordinary comments.
+    pub ordinary_from: String,
+    /// The positive-only sources the positives come from (their validation rows).
+    pub positives_from: Vec<String>,
+    pub ordinary: usize,
+    pub positives: usize,
+    pub roc_auc: Option<f64>,
+    /// Positives caught when the threshold holds 5% of the ordinary comments (ranking).
+    pub caught_at_5pct_held: f64,
+    /// Positives caught at the model's hold threshold, and ordinary comments held there.
+    pub caught_at_hold: f64,
+    pub ordinary_held_at_hold: f64,
+}
+
+/// The positive-only sources that share a domain with `source` (and are not `source`).
+fn domain_partners(options: &TrainOptions, rows: &[&Row], source: &str) -> Vec<String> {
+    let domain = fit::domain_of(options, source);
+    let mut classes: BTreeMap<&str, [bool; 2]> = BTreeMap::new();
+    for r in rows.iter().filter(|r| !r.derived) {
+        classes.entry(&r.source).or_default()[usize::from(r.label)] = true;
     }
+    classes
+        .into_iter()
+        .filter(|(s, c)| *s != source && c[1] && !c[0] && fit::domain_of(options, s) == domain)
+        .map(|(s, _)| s.to_string())
+        .collect()
 }
 
 /// Trains the model for one task, with validation and threshold selection.
@@ -835,72 +604,72 @@ pub fn train_task(
     check_classes(task, &base_rows)?;
 
     // Cross-source validation inside the training split: every held-out unit is scored
-    // by a model that never saw it. The pooled scores calibrate the probability and
-    // choose the thresholds.
-    let placeholder = Calibration {
-        slope: 1.0,
-        intercept: 0.0,
-    };
-    let mut fold_scores: Vec<(String, Vec<(f64, bool)>)> = Vec::new();
+    // by a model that never saw it.
+    let mut folds: Vec<Fold> = Vec::new();
     if options.cross_validate {
-        let (by_group, units) = cross_source_units(&base_rows);
-        for unit in &units {
-            let unit_of = |r: &Row| {
-                if by_group {
-                    r.group == *unit
-                } else {
-                    r.source == *unit
-                }
-            };
-            let fit_rows: Vec<&Row> = base_rows.iter().copied().filter(|r| !unit_of(r)).collect();
-            let test_rows: Vec<&Row> = base_rows.iter().copied().filter(|r| unit_of(r)).collect();
+        for unit in cross_source_units(&base_rows) {
+            let fit_rows: Vec<&Row> = base_rows
+                .iter()
+                .copied()
+                .filter(|r| !unit.contains(r))
+                .collect();
+            let test_rows: Vec<&Row> = base_rows
+                .iter()
+                .copied()
+                .filter(|r| unit.contains(r))
+                .collect();
             if check_classes(task, &fit_rows).is_err() {
                 continue;
             }
             progress.start(
-                &format!("{task}: cross-source fold, holding out {unit}"),
+                &format!("{task}: cross-source fold, holding out {}", unit.name()),
                 fit_rows.len() as u64,
             );
-            let model = train_model(
-                task,
-                &fit_rows,
-                &prepared.strings,
-                options,
-                options.fallback_thresholds,
-                placeholder,
-                progress,
-            )?;
+            let model = train_model(task, &fit_rows, &prepared.strings, options, progress)?;
             let scored = score_rows(&model, &test_rows);
             progress.note(&format!(
-                "{task}: held out {unit}: {} rows, ROC AUC {}",
+                "{task}: held out {}: {} rows, ROC AUC {}",
+                unit.name(),
                 scored.len(),
                 roc_auc(&scored).map_or("-".to_string(), |a| format!("{a:.3}"))
             ));
-            fold_scores.push((unit.clone(), scored));
+            let domain_positives = match &unit {
+                Unit::Source(source) => {
+                    let proxied = domain_partners(options, &base_rows, source);
+                    let rows: Vec<&Row> = validation_rows
+                        .iter()
+                        .copied()
+                        .filter(|r| r.label && proxied.contains(&r.source))
+                        .collect();
+                    score_rows(&model, &rows)
+                }
+                Unit::Group(_) => Vec::new(),
+            };
+            folds.push(Fold {
+                unit: unit.name().to_string(),
+                scored,
+                sources: test_rows.iter().map(|r| r.source.clone()).collect(),
+                domain_positives,
+            });
         }
     }
 
     // The model that ships: all of the training split.
     progress.start(&format!("{task}: final model"), base_rows.len() as u64);
+    let exclude_identity = options.exclude_identity(task);
     let model = if blending {
         let features = options.features(task);
-        let mut vocabulary = choose_vocabulary(&base_rows, &prepared.strings, &features);
+        let mut vocabulary =
+            choose_vocabulary(&base_rows, &prepared.strings, &features, exclude_identity);
         vocabulary.extend(choose_vocabulary(
             &decision_rows,
             &prepared.strings,
             &features,
+            exclude_identity,
         ));
         vocabulary.sort_unstable();
         vocabulary.dedup();
-        let base = train_model_on(
-            task,
-            &base_rows,
-            vocabulary,
-            options,
-            options.fallback_thresholds,
-            placeholder,
-            progress,
-        )?;
+        let base = train_model_on(task, &base_rows, vocabulary, options, progress)?;
         let blended = |rows: &[&Row]| {
             let file = blend(
                 base.file(),
@@ -919,8 +688,8 @@ pub fn train_task(
                 }
                 _ => format!("{DECISIONS_SOURCE_PREFIX}*"),
             };
-            let folds = decision_folds(&decision_rows);
-            for (i, fold) in folds.iter().enumerate() {
+            let decision_fold_rows = decision_folds(&decision_rows);
+            for (i, fold) in decision_fold_rows.iter().enumerate() {
                 let mut held = vec![false; decision_rows.len()];
                 for &j in fold {
                     held[j] = true;
@@ -935,31 +704,28 @@ pub fn train_task(
                 };
                 let (test_rows, rest) = (pick(true), pick(false));
                 let scored = score_rows(&blended(&rest)?, &test_rows);
-                let unit = format!("{site} (blend fold {}/{})", i + 1, folds.len());
+                let unit = format!("{site} (blend fold {}/{})", i + 1, decision_fold_rows.len());
                 progress.note(&format!(
                     "{task}: held out {unit}: {} rows, ROC AUC {}",
                     scored.len(),
                     roc_auc(&scored).map_or("-".to_string(), |a| format!("{a:.3}"))
                 ));
-                fold_scores.push((unit, scored));
+                folds.push(Fold {
+                    unit,
+                    sources: test_rows.iter().map(|r| r.source.clone()).collect(),
+                    scored,
+                    domain_positives: Vec::new(),
+                });
             }
         }
         blended(&decision_rows)?
     } else {
-        train_model(
-            task,
-            &train_rows,
-            &prepared.strings,
-            options,
-            options.fallback_thresholds,
-            placeholder,
-            progress,
-        )?
+        train_model(task, &train_rows, &prepared.strings, options, progress)?
     };
 
-    let pooled: Vec<(f64, bool)> = fold_scores
+    let pooled: Vec<(f64, bool)> = folds
         .iter()
-        .flat_map(|(_, s)| s.iter().copied())
+        .flat_map(|f| f.scored.iter().copied())
         .collect();
     // Without cross-source scores, calibrate on the training rows themselves (optimistic).
     let calibration = fit_calibration(&if pooled.is_empty() {
@@ -974,54 +740,82 @@ pub fn train_task(
             .collect()
     };
     let pooled = to_probability(&pooled);
+
     // Moderators' decisions are a sample of the traffic the service actually sees: when
     // there are enough of them, the thresholds are chosen on their held-out scores alone
     // rather than on the base corpora's, whose mix of sources is nobody's traffic.
-    let decisions: Vec<(f64, bool)> = fold_scores
+    let decision_folds_only = |f: &&Fold| f.unit.starts_with(DECISIONS_SOURCE_PREFIX);
+    let decisions: Vec<(f64, bool)> = folds
         .iter()
-        .filter(|(unit, _)| unit.starts_with(DECISIONS_SOURCE_PREFIX))
-        .flat_map(|(_, scored)| to_probability(scored))
+        .filter(decision_folds_only)
+        .flat_map(|f| to_probability(&f.scored))
         .collect();
-    let enough_decisions =
-        decisions.iter().filter(|s| s.1).count() as u64 >= MIN_THRESHOLD_POSITIVES;
-    let threshold_pool = if enough_decisions {
-        &decisions
-    } else {
-        &pooled
-    };
-    let hold = threshold_for_precision(
-        threshold_pool,
-        options.hold_precision,
-        MIN_THRESHOLD_POSITIVES,
-    );
-    let reject = threshold_for_precision(
-        threshold_pool,
-        options.reject_precision,
-        MIN_THRESHOLD_POSITIVES,
-    );
-    let hold_target_met = hold.is_some();
-    let thresholds = if threshold_pool.is_empty() {
-        options.fallback_thresholds
-    } else {
-        // A precision target out of reach on data this varied: fall back to the
-        // threshold with the best F0.5 (precision weighted four times recall) among those
-        // holding at most `max_good_held` of the good comments, rather than to one that
-        // flags nothing; the report says the target was missed.
-        let f_half = threshold_max_fbeta(threshold_pool, 0.5, options.max_good_held)
-            .unwrap_or(options.fallback_thresholds.hold);
-        let hold = hold.unwrap_or(f_half);
-        let top = threshold_pool.iter().map(|s| s.0).fold(hold, f64::max);
-        Thresholds {
-            hold,
-            reject: reject.unwrap_or(top).max(hold),
-        }
-    };
-    let cross_source = fold_scores
+    let on_decisions = decisions.iter().filter(|s| s.1).count() as u64 >= MIN_THRESHOLD_POSITIVES
+        || decisions.iter().filter(|s| !s.1).count() >= MIN_DECISION_NEGATIVES;
+    let threshold_pool = if on_decisions { &decisions } else { &pooled };
+    // The ordinary comments the hold budget counts: held-out negatives, by source.
+    let mut ordinary = OrdinaryPool::default();
+    let mut excluded = OrdinaryPool::default();
+    for fold in folds
         .iter()
-        .map(|(unit, scored)| {
-            let report = Report::new(&to_probability(scored), thresholds.hold);
+        .filter(|f| on_decisions == f.unit.starts_with(DECISIONS_SOURCE_PREFIX))
+    {
+        for (&(x, truth), source) in fold.scored.iter().zip(&fold.sources) {
+            if !truth {
+                let pool = if options.budget_excluded_sources.contains(source) {
+                    &mut excluded
+                } else {
+                    &mut ordinary
+                };
+                pool.add(source, calibration.probability(x));
+            }
+        }
+    }
+
+    let budget = options.hold_budget(task);
+    let (hold, hold_rule, hold_target_met) = match options.hold_precision {
+        Some(target) => {
+            let hold = threshold_for_precision(threshold_pool, target, MIN_THRESHOLD_POSITIVES);
+            // A precision target out of reach: fall back to the threshold with the best
+            // F0.5 among those holding at most `max_good_held` of the good comments.
+            let fallback = threshold_max_fbeta(threshold_pool, 0.5, options.max_good_held)
+                .unwrap_or(options.fallback_thresholds.hold);
+            (
+                hold.unwrap_or(fallback),
+                format!("precision {target:.2} on cross-source validation"),
+                hold.is_some(),
+            )
+        }
+        None => match ordinary.threshold_for_budget(budget) {
+            Some(hold) => (
+                hold,
+                format!(
+                    "budget: at most {:.1}% of ordinary comments from unseen sources held",
+                    budget * 100.0
+                ),
+                true,
+            ),
+            None => (
+                options.fallback_thresholds.hold,
+                "fallback (no held-out ordinary comments)".to_string(),
+                false,
+            ),
+        },
+    };
+    let reject = match options.reject_precision(task) {
+        None => None,
+        Some(_) if threshold_pool.is_empty() => options.fallback_thresholds.reject,
+        Some(target) => threshold_for_precision(threshold_pool, target, MIN_THRESHOLD_POSITIVES)
+            .map(|r| r.max(hold)),
+    };
+    let thresholds = Thresholds { hold, reject };
+
+    let cross_source = folds
+        .iter()
+        .map(|f| {
+            let report = Report::new(&to_probability(&f.scored), thresholds.hold);
             FoldReport {
-                held_out: unit.clone(),
+                held_out: f.unit.clone(),
                 held_good_share: report.confusion.false_positive_rate(),
                 report,
             }
@@ -1032,20 +826,89 @@ pub fn train_task(
         &to_probability(&score_rows(&model, &validation_rows)),
         thresholds.hold,
     );
+    let ordinary_held: Vec<OrdinaryHeld> =
+        ordinary
+            .held_by_source(thresholds.hold)
+            .into_iter()
+            .map(|(source, rows, held)| OrdinaryHeld {
+                source,
+                rows,
+                held,
+                in_budget: true,
+            })
+            .chain(excluded.held_by_source(thresholds.hold).into_iter().map(
+                |(source, rows, held)| OrdinaryHeld {
+                    source,
+                    rows,
+                    held,
+                    in_budget: false,
+                },
+            ))
+            .collect();
+    let ordinary_held_mean = (!ordinary.is_empty()).then(|| ordinary.held(thresholds.hold));
+    let domain_proxies = folds
+        .iter()
+        .filter(|f| !f.domain_positives.is_empty())
+        .map(|f| {
+            let ordinary: Vec<f64> = f
+                .scored
+                .iter()
+                .filter(|s| !s.1)
+                .map(|s| calibration.probability(s.0))
+                .collect();
+            let positives: Vec<f64> = f
+                .domain_positives
+                .iter()
+                .map(|s| calibration.probability(s.0))
+                .collect();
+            let mut pool = OrdinaryPool::default();
+            for &p in &ordinary {
+                pool.add(&f.unit, p);
+            }
+            let share = |scores: &[f64], t: f64| {
+                scores.iter().filter(|&&p| p >= t).count() as f64 / scores.len().max(1) as f64
+            };
+            let at5 = pool.threshold_for_budget(0.05).unwrap_or(1.0);
+            let both: Vec<(f64, bool)> = positives
+                .iter()
+                .map(|&p| (p, true))
+                .chain(ordinary.iter().map(|&p| (p, false)))
+                .collect();
+            let unit_source = f.unit.as_str();
+            DomainProxy {
+                domain: fit::domain_of(options, unit_source).to_string(),
+                ordinary_from: f.unit.clone(),
+                positives_from: domain_partners(options, &base_rows, unit_source),
+                ordinary: ordinary.len(),
+                positives: positives.len(),
+                roc_auc: roc_auc(&both),
+                caught_at_5pct_held: share(&positives, at5),
+                caught_at_hold: share(&positives, thresholds.hold),
+                ordinary_held_at_hold: share(&ordinary, thresholds.hold),
+            }
+        })
+        .collect();
     let mut file = model.file().clone();
     file.thresholds = thresholds;
     file.calibration = calibration;
+    file.hold_budget = options.hold_precision.is_none().then_some(budget);
+    file.ordinary_held = ordinary.budget_table();
 
     let mut outcome = TaskOutcome {
         model: file,
         thresholds,
         train_rows: train_rows.len(),
         validation_rows: validation_rows.len(),
+        derived_rows: prepared.derived,
         validation,
         cross_source,
         cross_source_pooled,
+        hold_rule,
         hold_target_met,
-        thresholds_chosen_on: if enough_decisions {
+        ordinary_held,
+        ordinary_held_mean,
+        domain_proxies,
+        thresholds_chosen_on: if on_decisions {
             "moderators' decisions (cross-source scores)"
         } else {
             "all sources (cross-source scores)"
@@ -1058,16 +921,26 @@ pub fn train_task(
             "labelled": prepared.rows.len() + prepared.duplicates + prepared.empty,
             "duplicates_dropped": prepared.duplicates,
             "empty_dropped": prepared.empty,
+            "derived_labels": prepared.derived,
             "train": outcome.train_rows,
             "validation": outcome.validation_rows,
             "train_positive": train_rows.iter().filter(|r| r.label).count(),
+        },
+        "labelling_decisions": if prepared.derived > 0 {
+            vec!["human conversation is not spam: rows labelled for abuse only count as spam = 0"]
+        } else {
+            Vec::new()
         },
         "options": options,
         "linfa_bayes": "0.8.1 MultinomialNb, fitted with fit_with in batches",
         "validation": outcome.validation,
         "cross_source": outcome.cross_source,
         "cross_source_pooled": outcome.cross_source_pooled,
+        "hold_rule": outcome.hold_rule,
         "hold_target_met": outcome.hold_target_met,
+        "ordinary_held": outcome.ordinary_held,
+        "ordinary_held_mean": outcome.ordinary_held_mean,
+        "domain_proxies": outcome.domain_proxies,
         "thresholds_chosen_on": outcome.thresholds_chosen_on,
     });
     Ok(outcome)
@@ -1077,8 +950,13 @@ pub fn train_task(
 mod tests {
     use super::*;
     use crate::classifier::data::Example;
+    use crate::classifier::tokenize::{tokenize_into, Tokens};
     use crate::classifier::vectorize::{index_vocabulary, vectorize};
-    use linfa_bayes::NaiveBayes;
+    use linfa::dataset::DatasetBase;
+    use linfa::traits::FitWith;
+    use linfa::ParamGuard;
+    use linfa_bayes::{MultinomialNb, MultinomialNbValidParams, NaiveBayes};
+    use ndarray::{Array1, Array2};
 
     fn example(text: &str, spam: bool) -> Example {
         Example {
@@ -1130,7 +1008,7 @@ mod tests {
         };
         let prepared = prepare(&corpus, Task::Spam, &options);
         let rows: Vec<&Row> = prepared.rows.iter().collect();
-        let vocabulary = choose_vocabulary(&rows, &prepared.strings, &options.spam_features);
+        let vocabulary = choose_vocabulary(&rows, &prepared.strings, &options.spam_features, false);
         // Fit linfa directly on the same dense matrix.
         let index = index_vocabulary(&vocabulary).unwrap();
         let mut x = Array2::<f64>::zeros((rows.len(), vocabulary.len()));
@@ -1147,20 +1025,7 @@ mod tests {
         let linfa_model = params
             .fit_with(None, &DatasetBase::new(x.clone(), y))
             .unwrap();
-        let calibration = Calibration {
-            slope: 1.0,
-            intercept: 0.0,
-        };
-        let ours = train_model(
-            Task::Spam,
-            &rows,
-            &prepared.strings,
-            &options,
-            options.fallback_thresholds,
-            calibration,
-            &Silent,
-        )
-        .unwrap();
+        let ours = train_model(Task::Spam, &rows, &prepared.strings, &options, &Silent).unwrap();
 
         let probe = [
             "check out my channel",

@@ -1,0 +1,335 @@
+//! Explanations that read as reasons: which words pushed a score up, and where they are in
+//! the comment.
+//!
+//! A score's explaining words ([`super::TaskScore::top_tokens`]) are the features with
+//! real positive evidence for the flagged class: a contribution of at least
+//! [`MIN_EVIDENCE`] (the word alone makes the class at least ~1.6 times likelier), and no
+//! function words ("and", "a", "for the"), which carry a little evidence in every
+//! comment and explain nothing to a moderator.
+//!
+//! [`spans`] finds those words in the comment as written, so a page can highlight them.
+//! Offsets count UTF-16 code units, as JavaScript strings do (`body.slice(start, end)`).
+//! The comment is cut at whitespace and each piece tokenized on its own, so a word found
+//! through the tokenizer's normalisation (`ＩＤＩＯＴ`, `1d10t`, `іdіоt` with Cyrillic
+//! letters) is found in the text; a word the tokenizer assembled across spaces
+//! (`f u c k`) has no span.
+use serde::Serialize;
+
+use super::tokenize::tokenize;
+
+/// Smallest contribution (in nats of log-odds) of an explaining word.
+pub const MIN_EVIDENCE: f64 = 0.5;
+
+/// English function words. A feature made only of these explains nothing.
+const STOP_WORDS: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "down",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "me",
+    "more",
+    "most",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+];
+
+/// Whether every word of a feature (a token or a bigram) is a function word.
+pub fn is_stop_feature(feature: &str) -> bool {
+    feature.split(' ').all(|w| STOP_WORDS.contains(&w))
+}
+
+/// Whether a feature with this contribution may explain a score.
+pub fn explains(feature: &str, contribution: f64) -> bool {
+    contribution >= MIN_EVIDENCE && !is_stop_feature(feature)
+}
+
+/// Where an explaining word is in the comment, in UTF-16 code units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenSpan {
+    pub token: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A whitespace-separated piece of the text: UTF-16 offsets and its tokens.
+struct Piece {
+    start: usize,
+    end: usize,
+    text_start: usize,
+    text_end: usize,
+    tokens: Vec<String>,
+}
+
+fn pieces(text: &str) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let mut utf16 = 0;
+    let mut start: Option<(usize, usize)> = None;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if let Some((byte, u)) = start.take() {
+                out.push(Piece {
+                    start: u,
+                    end: utf16,
+                    text_start: byte,
+                    text_end: i,
+                    tokens: tokenize(&text[byte..i]),
+                });
+            }
+        } else if start.is_none() {
+            start = Some((i, utf16));
+        }
+        utf16 += c.len_utf16();
+    }
+    if let Some((byte, u)) = start {
+        out.push(Piece {
+            start: u,
+            end: utf16,
+            text_start: byte,
+            text_end: text.len(),
+            tokens: tokenize(&text[byte..]),
+        });
+    }
+    out
+}
+
+/// The span of `word` inside a piece: the word itself when it is written plainly
+/// (case aside), else the piece without surrounding punctuation.
+fn tight(text: &str, piece: &Piece, word: &str) -> (usize, usize) {
+    let raw = &text[piece.text_start..piece.text_end];
+    // Lower-casing keeps byte offsets only for ASCII.
+    if raw.is_ascii() {
+        if let Some(at) = raw.to_ascii_lowercase().find(word) {
+            // ASCII: bytes are UTF-16 units.
+            return (piece.start + at, piece.start + at + word.len());
+        }
+    }
+    let lead: usize = raw
+        .chars()
+        .take_while(|c| !c.is_alphanumeric())
+        .map(char::len_utf16)
+        .sum();
+    let trail: usize = raw
+        .chars()
+        .rev()
+        .take_while(|c| !c.is_alphanumeric())
+        .map(char::len_utf16)
+        .sum();
+    if lead + trail >= piece.end - piece.start {
+        return (piece.start, piece.end);
+    }
+    (piece.start + lead, piece.end - trail)
+}
+
+/// Every occurrence of each explaining word (or bigram) of `tokens` in `text`, in text
+/// order.
+pub fn spans(text: &str, tokens: &[String]) -> Vec<TokenSpan> {
+    let pieces = pieces(text);
+    // Every token of the text with the piece it came from.
+    let flat: Vec<(&str, usize)> = pieces
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| p.tokens.iter().map(move |t| (t.as_str(), i)))
+        .collect();
+    let mut out = Vec::new();
+    for token in tokens {
+        match token.split_once(' ') {
+            None => {
+                for (i, p) in pieces.iter().enumerate() {
+                    if p.tokens.iter().any(|t| t == token) {
+                        let (start, end) = tight(text, &pieces[i], token);
+                        out.push(TokenSpan {
+                            token: token.clone(),
+                            start,
+                            end,
+                        });
+                    }
+                }
+            }
+            Some((a, b)) => {
+                for pair in flat.windows(2) {
+                    if pair[0].0 == a && pair[1].0 == b {
+                        let (first, second) = (&pieces[pair[0].1], &pieces[pair[1].1]);
+                        let (start, _) = tight(text, first, a);
+                        let (_, end) = tight(text, second, b);
+                        out.push(TokenSpan {
+                            token: token.clone(),
+                            start,
+                            end: end.max(start),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out.sort_by_key(|s| (s.start, s.end));
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slice(text: &str, s: &TokenSpan) -> String {
+        let units: Vec<u16> = text.encode_utf16().collect();
+        String::from_utf16(&units[s.start..s.end]).unwrap()
+    }
+
+    #[test]
+    fn stop_words_explain_nothing() {
+        assert!(is_stop_feature("and"));
+        assert!(is_stop_feature("for the"));
+        assert!(!is_stop_feature("thanks for"));
+        assert!(!explains("a", 3.0));
+        assert!(!explains("idiot", 0.2));
+        assert!(explains("idiot", 3.0));
+        assert!(explains("__url__", 3.0), "a link explains spam");
+    }
+
+    #[test]
+    fn plain_words_and_bigrams_are_found() {
+        let text = "The mayor is an IDIOT. Check out my channel!";
+        let s = spans(text, &["idiot".into(), "check out".into()]);
+        let found: Vec<String> = s.iter().map(|s| slice(text, s)).collect();
+        assert_eq!(found, vec!["IDIOT", "Check out"]);
+    }
+
+    #[test]
+    fn offsets_count_utf16_units() {
+        let text = "😀😀 you idiot";
+        let s = spans(text, &["idiot".into()]);
+        assert_eq!(s.len(), 1);
+        assert_eq!((s[0].start, s[0].end), (9, 14));
+        assert_eq!(slice(text, &s[0]), "idiot");
+    }
+
+    #[test]
+    fn normalised_words_get_their_piece() {
+        // Full-width letters: the tokenizer reads `idiot`; the span is the written word.
+        let text = "what an ｉｄｉｏｔ!";
+        let s = spans(text, &["idiot".into()]);
+        assert_eq!(s.len(), 1);
+        assert_eq!(slice(text, &s[0]), "ｉｄｉｏｔ");
+        // Every occurrence is listed.
+        let text = "idiot, idiot";
+        assert_eq!(spans(text, &["idiot".into()]).len(), 2);
+        assert!(spans("nothing here", &["idiot".into()]).is_empty());
+    }
+}

@@ -1,0 +1,156 @@
+//! Training rows: the labelled comments of one task, tokenized, de-duplicated and split,
+//! with the one labelling decision the trainer makes, and the choice of vocabulary.
+//!
+//! # Human conversation is not spam (a labelling decision)
+//! The only spam-labelled corpus (TubeSpam) comes from YouTube music videos, so its only
+//! non-spam rows are comments about songs: a spam model trained on it alone learns that
+//! polite thanks ("thanks for sharing") sound like "thanks for watching, check my
+//! channel" and held a third of ordinary news comments. Every comment of the other
+//! corpora (Wikipedia talk, Civil Comments, Fox News, tweets) was written by a person in
+//! a conversation and none of them is spam, so with [`TrainOptions::human_ham`] a row
+//! that is labelled for abuse but not for spam counts as spam = 0. Such rows are marked
+//! [`Row::derived`]: they are balanced as their own sources (see `fit::balance_weights`)
+//! and never mistaken for the spam corpus's own labels. Moderators' decisions are left
+//! as they are (a decision states what it states).
+use std::collections::{BTreeSet, HashMap};
+
+use super::{is_decision_source, TrainOptions};
+use crate::classifier::data::{Corpus, Task};
+use crate::classifier::identity::is_identity_term;
+use crate::classifier::tokenize::{tokenize_into, Tokens};
+use crate::classifier::vectorize::{
+    for_each_feature_key, for_each_feature_string, unigram_key, FeatureConfig,
+};
+
+/// A labelled, tokenized, de-duplicated row.
+pub(super) struct Row {
+    /// Index of the example in the corpus.
+    pub example: usize,
+    /// Feature keys in order (unigrams and, if configured, bigrams).
+    pub keys: Vec<u64>,
+    pub label: bool,
+    pub source: String,
+    pub group: String,
+    pub validation: bool,
+    /// The label comes from a labelling decision, not from the source's own labels.
+    pub derived: bool,
+}
+
+/// The rows of one task with the strings of every feature key they use.
+pub(super) struct Prepared {
+    pub rows: Vec<Row>,
+    pub strings: HashMap<u64, String>,
+    pub duplicates: usize,
+    pub empty: usize,
+    /// Rows labelled by a labelling decision (see the module documentation).
+    pub derived: usize,
+}
+
+/// The label of `example` for `task`, and whether it is derived.
+fn label_of(
+    example: &crate::classifier::data::Example,
+    task: Task,
+    options: &TrainOptions,
+) -> Option<(bool, bool)> {
+    if let Some(label) = example.label(task) {
+        return Some((label, false));
+    }
+    let human = task == Task::Spam
+        && options.human_ham
+        && example.abuse.is_some()
+        && !is_decision_source(&example.source);
+    human.then_some((false, true))
+}
+
+/// Tokenizes, de-duplicates and splits the rows labelled for `task`.
+pub(super) fn prepare(corpus: &Corpus, task: Task, options: &TrainOptions) -> Prepared {
+    let mut tokens = Tokens::new();
+    let mut seen = BTreeSet::new();
+    let mut strings = HashMap::new();
+    let (mut rows, mut duplicates, mut empty, mut derived_rows) = (Vec::new(), 0, 0, 0);
+    let bigrams = options.features(task).bigrams;
+    for (index, example) in corpus.examples.iter().enumerate() {
+        let Some((label, derived)) = label_of(example, task, options) else {
+            continue;
+        };
+        tokenize_into(&example.text, &mut tokens);
+        if tokens.is_empty() {
+            empty += 1;
+            continue;
+        }
+        // The normalised text's identity: the hash of its tokens joined by spaces.
+        let mut joined = String::new();
+        for (i, t) in tokens.iter().enumerate() {
+            if i > 0 {
+                joined.push(' ');
+            }
+            joined.push_str(t);
+        }
+        let identity = unigram_key(&joined);
+        if !seen.insert(identity) {
+            duplicates += 1;
+            continue;
+        }
+        let bucket = (identity ^ options.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .wrapping_mul(0xff51_afd7_ed55_8ccd)
+            >> 33;
+        let validation = bucket % 100 < u64::from(options.validation_percent);
+        let mut keys = Vec::new();
+        for_each_feature_key(&tokens, bigrams, |k| keys.push(k));
+        for_each_feature_string(&tokens, bigrams, |s| {
+            let key = unigram_key(s);
+            strings.entry(key).or_insert_with(|| s.to_string());
+        });
+        derived_rows += usize::from(derived);
+        rows.push(Row {
+            example: index,
+            keys,
+            label,
+            source: example.source.clone(),
+            group: example.group.clone(),
+            validation,
+            derived,
+        });
+    }
+    Prepared {
+        rows,
+        strings,
+        duplicates,
+        empty,
+        derived: derived_rows,
+    }
+}
+
+/// Chooses the vocabulary from the given rows: features in at least `min_df` rows, the
+/// `max_features` most frequent (by document frequency, ties by string), in string order.
+/// With `exclude_identity` set, identity terms (and bigrams containing one) are left out
+/// (see [`crate::classifier::identity`]).
+pub(super) fn choose_vocabulary(
+    rows: &[&Row],
+    strings: &HashMap<u64, String>,
+    config: &FeatureConfig,
+    exclude_identity: bool,
+) -> Vec<String> {
+    let mut df: HashMap<u64, u32> = HashMap::new();
+    let mut seen = Vec::new();
+    for row in rows {
+        seen.clear();
+        seen.extend_from_slice(&row.keys);
+        seen.sort_unstable();
+        seen.dedup();
+        for &key in &seen {
+            *df.entry(key).or_insert(0) += 1;
+        }
+    }
+    let mut candidates: Vec<(u32, &str)> = df
+        .into_iter()
+        .filter(|&(_, n)| n >= config.min_df)
+        .filter_map(|(key, n)| strings.get(&key).map(|s| (n, s.as_str())))
+        .filter(|(_, s)| !(exclude_identity && is_identity_term(s)))
+        .collect();
+    candidates.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    candidates.truncate(config.max_features);
+    let mut vocabulary: Vec<String> = candidates.into_iter().map(|(_, s)| s.to_string()).collect();
+    vocabulary.sort_unstable();
+    vocabulary
+}
