@@ -1,5 +1,5 @@
 //! Command line interface: `serve`, `train`, `evaluate`, `score`, `site-key`,
-//! `example-config`, `moderator`, `export-decisions`.
+//! `example-config`, `moderator`, `export-decisions`, `backup`, `purge`, `forget`.
 //!
 //! Every subcommand is documented with `///` so `commentguard help <cmd>` is the manual.
 //! The library does the work; this module parses arguments, prints and picks exit codes.
@@ -37,6 +37,14 @@ pub enum Command {
     Moderator(crate::commands::moderator::ModeratorArgs),
     /// Write moderators' labelled decisions as training CSV (text,spam,abuse,source,group).
     ExportDecisions(crate::commands::export::ExportArgs),
+    /// Copy the database to `--out`, consistently, while the service runs (VACUUM INTO).
+    Backup(crate::commands::backup::BackupArgs),
+    /// Apply the retention policy now: sites' `retention_days`, `[retention]` (the server
+    /// also does this daily). Prints what was deleted or erased.
+    Purge(crate::commands::purge::PurgeArgs),
+    /// Erase one commenter (by e-mail) from every site: their comments, reports, audit
+    /// entries, webhook events and bans. Prints what was done.
+    Forget(crate::commands::forget::ForgetArgs),
 }
 
 /// Arguments of `commentguard serve`.
@@ -48,6 +56,10 @@ pub struct ServeArgs {
     /// Address to listen on, e.g. 127.0.0.1:8080 (overrides the config's `bind`).
     #[arg(long)]
     pub bind: Option<String>,
+    /// Check the configuration (file and environment) and the models, then exit: 0 if the
+    /// service would start with them.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// Entry point of the `commentguard` binary.
@@ -62,6 +74,9 @@ pub fn main() -> ExitCode {
         Command::ExampleConfig => crate::startup::print_example_config(),
         Command::Moderator(args) => crate::commands::moderator::run(args),
         Command::ExportDecisions(args) => crate::commands::export::run(args),
+        Command::Backup(args) => crate::commands::backup::run(args),
+        Command::Purge(args) => crate::commands::purge::run(args),
+        Command::Forget(args) => crate::commands::forget::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

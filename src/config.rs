@@ -70,7 +70,11 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Secret for form tokens (hex, ≥ 32 bytes). `None` = a random secret kept in the
     /// database, so tokens survive restarts.
-    pub form_token_secret: Option<String>,
+    pub form_token_secret: Option<Secret>,
+    /// `text` (default) or `json`: one JSON object per log line.
+    pub log_format: crate::telemetry::LogFormat,
+    /// How long data the service no longer needs is kept (sites add `retention_days`).
+    pub retention: RetentionConfig,
     /// How often keyed rate-limit state is pruned, in seconds.
     pub rate_limit_prune_secs: u64,
     /// Storage tuning.
@@ -91,6 +95,8 @@ impl Default for Config {
             workers: None,
             trusted_proxies: Vec::new(),
             form_token_secret: None,
+            log_format: crate::telemetry::LogFormat::default(),
+            retention: RetentionConfig::default(),
             rate_limit_prune_secs: 60,
             storage: StorageConfig::default(),
             webhooks: WebhookDeliveryConfig::default(),
@@ -186,6 +192,51 @@ impl std::fmt::Debug for WebhookConfig {
     }
 }
 
+/// A secret from the configuration: `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// Retention of data kept beyond a comment's own life (see `commentguard purge`).
+///
+/// Comments themselves follow their site's `retention_days`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Audit-log entries (who decided what, with their notes) older than this many days
+    /// are deleted; the comments keep their status and labels. Unset: kept.
+    pub audit_days: Option<u32>,
+    /// Webhook events given up on (never delivered) older than this many days are
+    /// deleted. Delivered ones follow `webhooks.keep_delivered_hours`.
+    pub failed_webhook_days: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            audit_days: None,
+            failed_webhook_days: 30,
+        }
+    }
+}
+
 /// Shortest accepted webhook secret, in characters.
 pub const MIN_WEBHOOK_SECRET_CHARS: usize = 16;
 
@@ -234,6 +285,10 @@ pub struct SiteConfig {
     pub reports_to_review: u32,
     /// Where this site's webhook events go; unset: no events.
     pub webhook: Option<WebhookConfig>,
+    /// Days after which this site's rejected comments are deleted and the client IP,
+    /// e-mail address and user agent of its other comments are erased (daily, and by
+    /// `commentguard purge`). Unset: kept.
+    pub retention_days: Option<u32>,
 }
 
 impl Default for SiteConfig {
@@ -257,6 +312,7 @@ impl Default for SiteConfig {
             rate_limit: RateLimitConfig::default(),
             reports_to_review: 3,
             webhook: None,
+            retention_days: None,
         }
     }
 }
@@ -417,7 +473,7 @@ impl Config {
             return Err(invalid("rate_limit_prune_secs", "must be at least 1"));
         }
         if let Some(secret) = &self.form_token_secret {
-            match hex::decode(secret) {
+            match hex::decode(secret.expose()) {
                 Ok(bytes) if bytes.len() >= 32 => {}
                 _ => {
                     return Err(invalid(
@@ -526,6 +582,12 @@ impl SiteConfig {
                 ));
             }
         }
+        if self.retention_days == Some(0) {
+            return Err(invalid(
+                key("retention_days"),
+                "must be at least 1 (or unset)",
+            ));
+        }
         if self.reports_to_review == 0 {
             return Err(invalid(key("reports_to_review"), "must be at least 1"));
         }
@@ -605,6 +667,12 @@ mod tests {
                 "[webhooks]\nretry_base_ms = 100\nretry_max_ms = 10",
                 "webhooks.retry_max_ms",
             ),
+            ("log_format = \"xml\"", "log_format"),
+            (
+                "[sites.news]\nretention_days = 0",
+                "sites.news.retention_days",
+            ),
+            ("[retention]\naudit_days = -1", "retention.audit_days"),
         ];
         for (toml, key) in cases {
             let err = Config::from_toml(toml).expect_err(toml).to_string();
@@ -644,6 +712,17 @@ mod tests {
             assert!(
                 !format!("{config:?}").contains("whsec_"),
                 "Debug hides the secret"
+            );
+            let hex_secret = "ab".repeat(32);
+            jail.set_env("COMMENTGUARD_FORM_TOKEN_SECRET", &hex_secret);
+            let config = Config::load(Some(Path::new("c.toml")), None).unwrap();
+            assert_eq!(
+                config.form_token_secret.as_ref().map(Secret::expose),
+                Some(hex_secret.as_str())
+            );
+            assert!(
+                !format!("{config:?}").contains(&hex_secret),
+                "Debug hides the form-token secret"
             );
             Ok(())
         });

@@ -17,14 +17,20 @@
 //! - [`webhooks`]: delivering comment events to sites' webhooks from the durable outbox
 //!   (signed, retried with backoff).
 //! - [`commands`]: the subcommands besides `serve` (`train`, `evaluate`, `score`,
-//!   `moderator`, `export-decisions`); [`cli`] parses the command line and dispatches.
-//! - [`telemetry`] sets up logging (tracing).
+//!   `moderator`, `export-decisions`, `backup`, `purge`, `forget`); [`cli`] parses the
+//!   command line and dispatches.
+//! - [`maintenance`]: the retention policy, applied daily by the server and by
+//!   `commentguard purge`.
+//! - [`telemetry`] sets up logging (tracing, text or JSON); [`monitoring`] records the
+//!   Prometheus metrics served at `/metrics`.
 pub mod classifier;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod maintenance;
+pub mod monitoring;
 pub mod pipeline;
 pub mod ratelimit;
 pub mod reload;

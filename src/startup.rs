@@ -5,7 +5,8 @@
 //! so a test can ask for port 0 and learn which port it got. Nothing here parses
 //! arguments or reads the environment: [`serve`] does that, then calls `build`.
 //!
-//! Background tasks live as long as the server: the rate-limit pruner, the `SIGHUP`
+//! Background tasks live as long as the server: the rate-limit pruner, the daily
+//! retention purge ([`crate::maintenance`]), the `SIGHUP`
 //! listener that reloads the models ([`crate::reload`]), and — when a site
 //! has a webhook — the [`webhooks::Worker`], which is stopped gracefully (attempts in
 //! flight finish) after the server has stopped.
@@ -79,10 +80,12 @@ impl Application {
             .set_webhook_sites(webhook_targets.sites())
             .await
             .context("cannot record the sites with webhooks")?;
+        let metrics = crate::monitoring::install();
         let webhook_store = store.clone();
+        let retention_store = store.clone();
         let form_tokens = match &config.form_token_secret {
             // Validated as hex of ≥ 32 bytes.
-            Some(hex_secret) => FormTokens::new(&hex::decode(hex_secret)?),
+            Some(hex_secret) => FormTokens::new(&hex::decode(hex_secret.expose())?),
             None => FormTokens::new(store.form_token_secret()),
         };
         let limiters = Arc::new(RateLimiters::new(&sites));
@@ -112,8 +115,10 @@ impl Application {
                 .configure(http::configure)
                 .default_service(web::to(http::not_found))
                 .wrap(http::cors::middleware(Arc::clone(&sites)))
-                // Outermost: sees every response, including CORS refusals.
+                // Sees every response, including CORS refusals.
                 .wrap(ErrorHandlers::new().default_handler(http::error::json_error_fallback))
+                // Outermost: the request id, the access log line and the metrics.
+                .wrap(actix_web::middleware::from_fn(http::access_log::observe))
         })
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS);
         if let Some(workers) = config.workers {
@@ -130,6 +135,10 @@ impl Application {
             )?)
         };
 
+        let retention = tokio::spawn(crate::maintenance::purge_daily(
+            retention_store,
+            config.clone(),
+        ));
         let prune_every = Duration::from_secs(config.rate_limit_prune_secs);
         let pruner = tokio::spawn(async move {
             let mut ticks = tokio::time::interval(prune_every);
@@ -154,6 +163,12 @@ impl Application {
             classifier,
             background: vec![
                 pruner,
+                retention,
+                tokio::spawn(async move {
+                    if let Some(handle) = metrics {
+                        crate::monitoring::upkeep(handle).await;
+                    }
+                }),
                 #[cfg(unix)]
                 tokio::spawn(crate::reload::reload_on_sighup(models)),
             ],
@@ -191,14 +206,34 @@ impl Application {
 
 /// `commentguard serve`: read the configuration, build, serve until SIGINT/SIGTERM.
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    crate::telemetry::init();
     let config = Config::load(args.config.as_deref(), args.bind.as_deref())?;
+    if args.check {
+        return check(&config);
+    }
+    crate::telemetry::init(config.log_format);
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config).await?;
         app.run_until_stopped().await?;
         tracing::info!("commentguard stopped");
         Ok(())
     })
+}
+
+/// `commentguard serve --check`: what `build` checks before it touches the database or
+/// the network — sites, webhooks, the models — and a summary.
+fn check(config: &Config) -> anyhow::Result<()> {
+    Sites::from_config(&config.sites).context("invalid site")?;
+    webhooks::Targets::from_config(config)?;
+    Classifier::load(&config.models)
+        .with_context(|| format!("cannot load the models from {}", config.models.display()))?;
+    println!(
+        "configuration OK: bind {}, database {}, models {}, sites {}",
+        config.bind,
+        config.database.display(),
+        config.models.display(),
+        config.sites.keys().cloned().collect::<Vec<_>>().join(", ")
+    );
+    Ok(())
 }
 
 /// `commentguard site-key`: a fresh API key and the hash that goes in the config.

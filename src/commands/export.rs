@@ -69,6 +69,19 @@ pub fn decision_examples(database: &Path, site: Option<&SiteId>) -> anyhow::Resu
     Ok(to_examples(&decisions))
 }
 
+/// A cell as a spreadsheet may safely open it: a cell starting with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return is read as a formula by Excel, LibreOffice and Google Sheets
+/// (`=HYPERLINK(...)` from a commenter would run on a moderator's machine), so it gets a
+/// leading `'`, OWASP's advice for CSV injection. The tokenizer ignores that apostrophe,
+/// so training on the file sees the same words.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 fn label(value: Option<bool>) -> &'static str {
     match value {
         Some(true) => "1",
@@ -92,11 +105,11 @@ pub fn write_csv(decisions: &[LabelledDecision], out: &Path) -> anyhow::Result<(
         csv.write_record(["text", "spam", "abuse", "source", "group"])?;
         for d in decisions {
             csv.write_record([
-                d.text.as_str(),
+                spreadsheet_safe(&d.text).as_ref(),
                 label(d.spam),
                 label(d.abuse),
-                &source(&d.site),
-                d.article_id.as_str(),
+                spreadsheet_safe(&source(&d.site)).as_ref(),
+                spreadsheet_safe(&d.article_id).as_ref(),
             ])?;
         }
         csv.flush()?;
@@ -175,5 +188,46 @@ mod tests {
         assert_eq!(corpus.examples, to_examples(&decisions));
         assert_eq!(corpus.examples[0].source, "decisions:news");
         assert_eq!(corpus.examples[0].group, "2024/budget");
+    }
+
+    /// Cells a spreadsheet would run as formulas are written with a leading `'`; the
+    /// tokens the trainer sees do not change.
+    #[test]
+    fn formulas_are_neutralised() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("decisions.csv");
+        let texts = [
+            "=HYPERLINK(\"http://evil.example\",\"click\")",
+            "+1 for the council",
+            "-5 degrees and no gritters",
+            "@cmd|' /C calc'!A0",
+            "\tindented",
+        ];
+        let decisions: Vec<LabelledDecision> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| LabelledDecision {
+                comment_id: CommentId::new(i as i64 + 1).unwrap(),
+                site: "news".into(),
+                article_id: "=1+1".into(),
+                text: (*text).into(),
+                spam: Some(false),
+                abuse: Some(false),
+                decided_at: 1,
+            })
+            .collect();
+        write_csv(&decisions, &out).unwrap();
+        let mut reader = csv::Reader::from_path(&out).unwrap();
+        for (record, text) in reader.records().zip(texts) {
+            let record = record.unwrap();
+            assert_eq!(&record[0], format!("'{text}"));
+            assert_eq!(&record[4], "'=1+1");
+            assert_eq!(
+                crate::classifier::tokenize::tokenize(&record[0]),
+                crate::classifier::tokenize::tokenize(text),
+                "{text:?}"
+            );
+        }
+        assert_eq!(spreadsheet_safe("plain"), "plain");
     }
 }

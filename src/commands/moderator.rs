@@ -62,14 +62,24 @@ pub struct RevokeArgs {
     pub config: ConfigArg,
 }
 
-/// A moderator just added, with the token to hand over.
-#[derive(Debug)]
+/// A moderator just added, with the token to hand over (`Debug` leaves the token out).
 pub struct Added {
     pub name: ModeratorName,
     pub token: String,
     /// Empty for admins (they have every site).
     pub sites: Vec<SiteId>,
     pub admin: bool,
+}
+
+impl std::fmt::Debug for Added {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Added")
+            .field("name", &self.name)
+            .field("token", &"…")
+            .field("sites", &self.sites)
+            .field("admin", &self.admin)
+            .finish()
+    }
 }
 
 /// The sites to grant: the named ones (each must be configured), or the only site.
@@ -243,6 +253,23 @@ mod tests {
             text.push_str(&format!("[sites.{s}]\n"));
         }
         Config::from_toml(&text).unwrap()
+    }
+
+    /// A new moderator's token never shows in `Debug` (a log line, a panic message).
+    #[test]
+    fn debug_hides_the_token() {
+        let token = ModeratorToken::generate();
+        let added = Added {
+            name: ModeratorName::parse("ann").unwrap(),
+            token: token.token.clone(),
+            sites: Vec::new(),
+            admin: true,
+        };
+        let shown = format!("{added:?}");
+        assert!(
+            shown.contains("ann") && !shown.contains(&token.token),
+            "{shown}"
+        );
     }
 
     /// Which sites a new moderator gets, and the mistakes refused.

@@ -70,7 +70,47 @@ impl CommentBody {
     }
 }
 
-/// The name a commenter signs with: 1–100 characters on one line.
+/// Characters that reorder or hide text: bidirectional embeddings, overrides, isolates
+/// and marks (`admin\u{202E}gnp.exe` shows as "adminexe.png"), and invisible characters
+/// (zero-width space, word joiner and the other invisible operators, BOM, Mongolian vowel
+/// separator, combining grapheme joiner, Hangul fillers). A name containing one could
+/// pass for another name.
+fn is_deceptive(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200B}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+            | '\u{180E}'
+            | '\u{034F}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{3164}'
+            | '\u{FFA0}'
+    )
+}
+
+/// Zero-width non-joiner and joiner are part of writing between two non-ASCII characters
+/// (Persian and Indic names, emoji sequences); anywhere else they only hide something.
+fn misplaced_joiner(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    chars.iter().enumerate().any(|(i, &c)| {
+        matches!(c, '\u{200C}' | '\u{200D}') && {
+            let before = i.checked_sub(1).and_then(|j| chars.get(j));
+            let after = chars.get(i + 1);
+            let writing = |c: Option<&char>| c.is_some_and(|c| !c.is_ascii() && !c.is_whitespace());
+            !(writing(before) && writing(after))
+        }
+    })
+}
+
+/// The name a commenter signs with: 1–100 characters on one line, without characters that
+/// reorder or hide text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorName(String);
 
@@ -82,6 +122,13 @@ impl AuthorName {
                 "author_name",
                 "INVALID_CHARACTERS",
                 "author_name must be one line without control characters",
+            ));
+        }
+        if text.chars().any(is_deceptive) || misplaced_joiner(&text) {
+            return Err(ValidationError::new(
+                "author_name",
+                "INVALID_CHARACTERS",
+                "author_name must not contain invisible or text-direction characters",
             ));
         }
         Ok(AuthorName(text))
@@ -136,5 +183,35 @@ mod tests {
             AuthorName::parse("two\nlines").unwrap_err().code,
             "INVALID_CHARACTERS"
         );
+    }
+
+    /// Names that reorder or hide text are refused; real writing with joiners is not.
+    #[test]
+    fn author_name_without_direction_or_invisible_characters() {
+        for name in [
+            "admin\u{202E}gnp.exe",
+            "Ann\u{200B}",
+            "\u{2066}Bob\u{2069}",
+            "Cy\u{200F}",
+            "\u{FEFF}Di",
+            "Ed\u{200D}",
+            "E\u{200C}d",
+            "Hangul\u{3164}filler",
+        ] {
+            let err = AuthorName::parse(name).unwrap_err();
+            assert_eq!(
+                (err.field, err.code),
+                ("author_name", "INVALID_CHARACTERS"),
+                "{name:?}"
+            );
+        }
+        for name in [
+            "\u{645}\u{6CC}\u{200C}\u{62E}\u{648}\u{627}\u{647}\u{645}",
+            "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467} family",
+            "\u{5D3}\u{5D5}\u{5D3} Levi",
+            "Zoë",
+        ] {
+            assert!(AuthorName::parse(name).is_ok(), "{name:?}");
+        }
     }
 }

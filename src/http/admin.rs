@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | POST | `/api/v1/admin/reload-models` | load the models directory and switch to it (same as `SIGHUP`) |
 //! | GET | `/api/v1/admin/models` | which models are in service |
+//! | POST | `/api/v1/admin/erase` | erase one commenter, by e-mail, on every site (right to erasure) |
 //!
 //! A refused reload (a missing, truncated or incompatible model file) answers 422
 //! `MODELS_REFUSED` naming the file, and the models in service keep serving.
@@ -18,6 +19,7 @@ use super::error::ErrorBody;
 use super::moderator_auth::Admin;
 use super::{ApiError, AppState};
 use crate::reload::{ModelsIdentity, ReloadError};
+use crate::store::ErasureReport;
 
 /// The answer to a successful reload.
 #[derive(Serialize, ToSchema)]
@@ -41,8 +43,62 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
             .route("/reload-models", web::post().to(reload_models))
-            .route("/models", web::get().to(models)),
+            .route("/models", web::get().to(models))
+            .route("/erase", web::post().to(erase)),
     );
+}
+
+/// The body of `POST /api/v1/admin/erase`.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+pub struct EraseBody {
+    author_email: Option<String>,
+}
+
+/// The answer to an erasure.
+#[derive(Serialize, ToSchema)]
+pub struct Erased {
+    /// `erased`.
+    status: &'static str,
+    report: ErasureReport,
+}
+
+/// `POST /api/v1/admin/erase` `{"author_email": "..."}`: deletes every comment written with
+/// that address on every site, with what hangs off them, and the bans naming it (the same
+/// as `commentguard forget`); answers what was done.
+#[utoipa::path(post, path = "/api/v1/admin/erase", tag = "admin",
+    request_body = EraseBody,
+    security(("moderator_token" = [])),
+    responses(
+        (status = 200, description = "What was erased", body = Erased),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 422, description = "`REQUIRED` or an invalid `author_email`", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications", body = ErrorBody),
+    ))]
+#[tracing::instrument(name = "admin_erase", skip_all, fields(admin = %admin.0.name()))]
+pub async fn erase(
+    admin: Admin,
+    state: web::Data<AppState>,
+    body: web::Json<EraseBody>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = body.author_email.as_deref().ok_or_else(|| {
+        crate::domain::ValidationError::new(
+            "author_email",
+            "REQUIRED",
+            "author_email is the address to erase",
+        )
+    })?;
+    let email = crate::domain::AuthorEmail::parse(raw)?;
+    let report = state.store.erase_author(email.as_str().to_owned()).await?;
+    tracing::info!(
+        comments_deleted = report.comments_deleted,
+        bans_deleted = report.bans_deleted,
+        "a commenter's data was erased"
+    );
+    Ok(HttpResponse::Ok().json(Erased {
+        status: "erased",
+        report,
+    }))
 }
 
 fn api_error(err: ReloadError) -> ApiError {

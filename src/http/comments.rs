@@ -104,7 +104,7 @@ fn parse<'a>(
         .transpose()?;
     let body = CommentBody::parse(fields.required("body")?)?;
     let parent_id = fields
-        .optional("parent_id")?
+        .optional_number("parent_id")?
         .map(|raw| CommentId::parse(raw, "parent_id"))
         .transpose()?;
     let redirect_to = fields.redirect_to(site)?;
@@ -270,6 +270,7 @@ pub struct ScoresView<'a> {
         (status = 401, description = "An API key that is not the site's", body = ErrorBody),
         (status = 409, description = "`DUPLICATE`", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 431, description = "`HEADERS_TOO_LARGE`: request headers over 32 KiB", body = ErrorBody),
         (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
         (status = 422, description = "A field breaks a rule (the error names it), `UNKNOWN_SITE`, or \
             `LIKELY_ABUSIVE` with `nudge`. A browser's own form post gets an HTML page instead", body = ErrorBody),
@@ -403,6 +404,13 @@ async fn accept(
         Submitted::Duplicate { .. } => return Err(ApiError::Duplicate),
     };
     let status = verdict.status;
+    crate::monitoring::submission(
+        site.id.as_str(),
+        status,
+        &verdict.reasons,
+        record.spam.as_ref().map(|s| s.probability),
+        record.abuse.as_ref().map(|s| s.probability),
+    );
     let span = tracing::Span::current();
     span.record("id", id.get());
     span.record("status", status.as_str());

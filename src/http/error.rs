@@ -66,6 +66,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("send application/json or application/x-www-form-urlencoded")]
     UnsupportedMediaType,
+    /// The request's headers together are too large (431).
+    #[error("the request headers are larger than {limit} bytes")]
+    HeadersTooLarge { limit: usize },
     /// `nudge` was set and the abuse model would hold the comment (422).
     #[error("this comment looks abusive; please rephrase it")]
     LikelyAbusive,
@@ -133,6 +136,10 @@ impl ApiError {
             ApiError::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
             }
+            ApiError::HeadersTooLarge { .. } => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "HEADERS_TOO_LARGE",
+            ),
             ApiError::LikelyAbusive => (StatusCode::UNPROCESSABLE_ENTITY, "LIKELY_ABUSIVE"),
             ApiError::RateLimited(_)
             | ApiError::ReportRateLimited(_)
@@ -149,8 +156,8 @@ impl ApiError {
         }
     }
 
-    /// The field at fault, if one is.
-    pub(crate) fn field(&self) -> Option<&'static str> {
+    /// The field at fault, if the error is about one.
+    pub fn field(&self) -> Option<&'static str> {
         match self {
             ApiError::Invalid(e) => Some(e.field),
             ApiError::BadRequest { field, .. } => *field,
@@ -195,6 +202,9 @@ impl ApiError {
                 limit: super::comments::MAX_BODY_BYTES,
             },
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => ApiError::HeadersTooLarge {
+                limit: super::access_log::MAX_HEADER_BYTES,
+            },
             s if s.is_client_error() => ApiError::bad_request(
                 "BAD_REQUEST",
                 s.canonical_reason().unwrap_or("bad request"),
@@ -232,6 +242,11 @@ impl From<StoreError> for ApiError {
                 retry_after_secs: 1,
             },
             StoreError::Closed => ApiError::Unavailable("the database is shutting down"),
+            // Disk full, I/O error, read-only file, a lock held by another process: the
+            // writer logs the cause (rate-limited); the client is told to come back.
+            err if err.is_unavailable() => ApiError::Unavailable(
+                "the database cannot take writes right now; try again shortly",
+            ),
             other => ApiError::Internal(anyhow::Error::new(other)),
         }
     }
@@ -271,7 +286,16 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse<BoxBody> {
         let (status, code) = self.status_and_code();
-        if status.is_server_error() && !matches!(self, ApiError::Busy { .. }) {
+        match self {
+            ApiError::RateLimited(_) => crate::monitoring::rate_limited("comment"),
+            ApiError::ReportRateLimited(_) => crate::monitoring::rate_limited("report"),
+            ApiError::AuthRateLimited { .. } => crate::monitoring::rate_limited("auth"),
+            _ => {}
+        }
+        // Busy and Unavailable are conditions, not bugs: whoever detects them logs them.
+        if status.is_server_error()
+            && !matches!(self, ApiError::Busy { .. } | ApiError::Unavailable(_))
+        {
             tracing::error!(error = ?self, "request failed");
         }
         let message = self.message();

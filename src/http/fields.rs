@@ -42,11 +42,27 @@ impl Encoding {
     }
 }
 
-/// A field's raw value: text, or something that cannot be text (a JSON array or object).
+/// A field's raw value: text, a JSON number or boolean (as written), or something that
+/// cannot be text (a JSON array or object).
 #[derive(Debug, Clone, PartialEq)]
 enum Raw {
     Text(String),
+    /// A JSON number or boolean: only fields that take one accept it (`parent_id`,
+    /// `nudge`); `"body": 12` is refused rather than stored as the comment "12".
+    Scalar(String),
     NotText,
+}
+
+/// Decodes one `application/x-www-form-urlencoded` name or value: `+` is a space, `%XX`
+/// a byte, and the bytes must be UTF-8 (a browser encodes the form in the page's UTF-8;
+/// anything else is refused, not silently replaced with U+FFFD).
+fn form_component(raw: &[u8]) -> Option<String> {
+    let plus_as_space: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    let bytes: Vec<u8> = percent_encoding::percent_decode(&plus_as_space).collect();
+    String::from_utf8(bytes).ok()
 }
 
 /// The decoded fields of one submission.
@@ -84,8 +100,8 @@ impl Fields {
             let raw = match value {
                 Value::Null => continue,
                 Value::String(s) => Raw::Text(s),
-                Value::Bool(b) => Raw::Text(b.to_string()),
-                Value::Number(n) => Raw::Text(n.to_string()),
+                Value::Bool(b) => Raw::Scalar(b.to_string()),
+                Value::Number(n) => Raw::Scalar(n.to_string()),
                 Value::Array(_) | Value::Object(_) => Raw::NotText,
             };
             map.insert(name, raw);
@@ -102,24 +118,53 @@ impl Fields {
             ));
         }
         let mut map = HashMap::new();
-        for (name, value) in url::form_urlencoded::parse(body) {
+        for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &[][..]),
+            };
+            let Some(name) = form_component(name) else {
+                return Err(ApiError::bad_request(
+                    "INVALID_FORM",
+                    "a form field name is not percent-encoded UTF-8",
+                    None,
+                ));
+            };
+            let Some(value) = form_component(value) else {
+                let message = format!("{name} is not percent-encoded UTF-8");
+                // Name the field when it is one we know (the error's field is static).
+                let field = crate::domain::KNOWN_FIELDS
+                    .iter()
+                    .copied()
+                    .find(|known| *known == name);
+                return Err(ApiError::bad_request("INVALID_FORM", message, field));
+            };
             // The first occurrence of a repeated field wins.
-            map.entry(name.into_owned())
-                .or_insert_with(|| Raw::Text(value.into_owned()));
+            map.entry(name).or_insert(Raw::Text(value));
         }
         Ok(Fields { map })
     }
 
-    /// The text of `name`, if present; 400 if it is not text.
+    /// The text of `name`, if present; 400 if it is not text (a JSON number, boolean,
+    /// array or object).
     pub fn text(&self, name: &'static str) -> Result<Option<&str>, ApiError> {
         match self.map.get(name) {
             None => Ok(None),
             Some(Raw::Text(s)) => Ok(Some(s.as_str())),
-            Some(Raw::NotText) => Err(ApiError::bad_request(
+            Some(Raw::Scalar(_) | Raw::NotText) => Err(ApiError::bad_request(
                 "INVALID_TYPE",
                 format!("{name} must be a string"),
                 Some(name),
             )),
+        }
+    }
+
+    /// The text of a field that may also be sent as a JSON number (an id), blank
+    /// treated as absent.
+    pub fn optional_number(&self, name: &'static str) -> Result<Option<&str>, ApiError> {
+        match self.map.get(name) {
+            Some(Raw::Scalar(s)) if !matches!(s.as_str(), "true" | "false") => Ok(Some(s)),
+            _ => self.optional(name),
         }
     }
 
@@ -163,7 +208,11 @@ impl Fields {
 
     /// A yes/no field: JSON `true`/`false`, or a form's `on`, `1`, `yes`, `true`.
     pub fn flag(&self, name: &'static str) -> Result<bool, ApiError> {
-        match self.text(name)?.map(|s| s.trim().to_ascii_lowercase()) {
+        let raw = match self.map.get(name) {
+            Some(Raw::Scalar(s)) => Some(s.as_str()),
+            _ => self.text(name)?,
+        };
+        match raw.map(|s| s.trim().to_ascii_lowercase()) {
             None => Ok(false),
             Some(v) => match v.as_str() {
                 "true" | "1" | "on" | "yes" => Ok(true),
@@ -180,7 +229,7 @@ impl Fields {
     /// The value of a field whose name is configuration (the honeypot); any value counts.
     pub fn dynamic(&self, name: &str) -> Option<&str> {
         match self.map.get(name) {
-            Some(Raw::Text(s)) => Some(s.as_str()),
+            Some(Raw::Text(s) | Raw::Scalar(s)) => Some(s.as_str()),
             Some(Raw::NotText) => Some("[not text]"),
             None => None,
         }
@@ -203,7 +252,7 @@ mod tests {
         for f in [&json, &form] {
             assert_eq!(f.text("body").unwrap(), Some("hi"));
             assert!(f.flag("nudge").unwrap());
-            assert_eq!(f.text("parent_id").unwrap(), Some("7"));
+            assert_eq!(f.optional_number("parent_id").unwrap(), Some("7"));
             assert_eq!(f.optional("x").unwrap(), None);
         }
     }
@@ -233,8 +282,50 @@ mod tests {
     /// Percent-encoding and `+` for spaces are decoded in forms.
     #[test]
     fn form_decoding() {
-        let f = Fields::decode(Encoding::Form, b"body=caf%C3%A9+au+lait&website=").unwrap();
+        let f = Fields::decode(
+            Encoding::Form,
+            b"body=caf%C3%A9+au+lait&website=&a%2Bb=1%2B1&flag",
+        )
+        .unwrap();
         assert_eq!(f.text("body").unwrap(), Some("café au lait"));
         assert_eq!(f.dynamic("website"), Some(""));
+        assert_eq!(f.text("a+b").unwrap(), Some("1+1"));
+        assert_eq!(f.text("flag").unwrap(), Some(""));
+    }
+
+    /// Percent-encoded bytes that are not UTF-8 are refused, naming the field, instead of
+    /// being replaced with U+FFFD.
+    #[test]
+    fn form_with_invalid_utf8_is_refused() {
+        let err = Fields::decode(Encoding::Form, b"author_name=Ann&body=caf%E9").unwrap_err();
+        assert_eq!(err.status_and_code().1, "INVALID_FORM");
+        assert_eq!(err.field(), Some("body"));
+        let err = Fields::decode(Encoding::Form, b"b%FFdy=x").unwrap_err();
+        assert_eq!(err.status_and_code().1, "INVALID_FORM");
+    }
+
+    /// JSON numbers and booleans are not text: refused where text is expected, accepted
+    /// where a number (`parent_id`) or a flag (`nudge`) is.
+    #[test]
+    fn json_numbers_and_booleans_are_not_text() {
+        let f = Fields::decode(
+            Encoding::Json,
+            br#"{"body":12,"author_name":true,"parent_id":7,"nudge":true,"website":0}"#,
+        )
+        .unwrap();
+        for name in ["body", "author_name"] {
+            let err = f.required(name).unwrap_err();
+            assert_eq!(err.status_and_code().1, "INVALID_TYPE", "{name}");
+            assert_eq!(err.field(), Some(name));
+        }
+        assert_eq!(f.optional_number("parent_id").unwrap(), Some("7"));
+        assert!(f.flag("nudge").unwrap());
+        assert_eq!(
+            f.dynamic("website"),
+            Some("0"),
+            "a honeypot counts any value"
+        );
+        let f = Fields::decode(Encoding::Json, br#"{"parent_id":true}"#).unwrap();
+        assert!(f.optional_number("parent_id").is_err());
     }
 }

@@ -11,6 +11,7 @@
 //! | GET | `/api/v1/form-token` | [`form_token::issue`] |
 //! | GET | `/healthz`, `/readyz` | [`health`] |
 //! | GET | `/api/v1/openapi.json` | [`openapi`] (this table, as OpenAPI 3.1) |
+//! | GET | `/metrics` | [`metrics`] (Prometheus) |
 //! | GET, POST | `/api/v1/review…` | [`review`] (moderators: queue, decisions, bans) |
 //! | POST, GET | `/api/v1/admin/…` | [`admin`] (admins: model reload) |
 //! | GET | `/review` | [`review_page`] (the moderators' page) |
@@ -26,6 +27,8 @@
 //! - [`review_views`] — the review API's answers, typed for the OpenAPI document.
 //! - [`form_page`] — HTML answers to browsers' plain form posts (no JavaScript).
 //! - [`hints`] — errors and warnings that tell an integrator what to fix.
+//! - [`access_log`] — the request id, one log line and the metrics of each request.
+pub mod access_log;
 pub mod admin;
 pub mod articles;
 pub mod auth;
@@ -40,6 +43,7 @@ pub mod form_page;
 pub mod form_token;
 pub mod health;
 pub mod hints;
+pub mod metrics;
 pub mod moderator_auth;
 pub mod openapi;
 pub mod reports;
@@ -85,6 +89,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }))
     .service(web::resource("/healthz").route(web::get().to(health::healthz)))
     .service(web::resource("/readyz").route(web::get().to(health::readyz)))
+    .service(web::resource("/metrics").route(web::get().to(metrics::scrape)))
     .service(
         web::scope("/api/v1")
             .service(web::resource("/comments").route(web::post().to(comments::submit)))

@@ -13,15 +13,18 @@
 //! | malformed, unknown or revoked token | 401 `INVALID_TOKEN` (counted as a failure) |
 //! | valid token, a site not granted | 403 `SITE_NOT_GRANTED` |
 //! | valid token, admin route, not an admin | 403 `ADMIN_ONLY` |
-//! | more than [`FAILURE_BURST`] failures from one client IP | 429 `AUTH_RATE_LIMITED` + `Retry-After` |
+//! | more than [`FAILURE_BURST`] failures from one client IP, no valid token | 429 `AUTH_RATE_LIMITED` + `Retry-After` |
 //!
 //! # Failed-authentication limit
 //! Failures are counted per client IP (the same resolution as intake, so a spoofed
 //! `X-Forwarded-For` counts against the real peer; IPv6 by /64): a burst of
 //! [`FAILURE_BURST`], refilling at [`FAILURES_PER_MINUTE`]. Once an IP is over the limit
-//! it is *locked out* until a failure would be allowed again: every request from it is
-//! answered 429 before its token is even looked at, so a guesser learns nothing from
-//! further tries. Successful requests are never counted.
+//! it is *locked out* until a failure would be allowed again: every request from it
+//! without a valid token is answered 429 (and still counted). A valid token is let
+//! through all the same: the newsroom behind a shared NAT must not be locked out by one
+//! guesser on the same address. What a guesser could learn from that is nothing
+//! practical: tokens are 256-bit random values, and each wrong guess is still counted.
+//! Successful requests are never counted.
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -186,16 +189,19 @@ async fn authenticate(req: HttpRequest) -> Result<Moderator, ApiError> {
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("request without a peer address")))?;
     let ip = client_ip::resolve(peer, req.headers(), &state.trusted_proxies);
     let failures = &state.auth_failures;
-    if let Err(wait) = failures.check(ip) {
-        return Err(ApiError::AuthRateLimited {
-            retry_after_secs: retry_secs(wait),
-        });
-    }
+    let locked_out = failures.check(ip).err();
     let invalid = || {
         let err = ApiError::Unauthorized {
             code: "INVALID_TOKEN",
             message: "the moderator token is not valid (unknown or revoked)",
         };
+        if let Some(wait) = locked_out {
+            // Still counted, and answered like every request from a locked-out IP.
+            failures.failed(ip);
+            return ApiError::AuthRateLimited {
+                retry_after_secs: retry_secs(wait),
+            };
+        }
         match failures.failed(ip) {
             Some(wait) => {
                 tracing::warn!(client_ip = %ip, "moderator authentication failures over the limit; locked out");
@@ -209,9 +215,14 @@ async fn authenticate(req: HttpRequest) -> Result<Moderator, ApiError> {
     let token = match bearer(&req) {
         Ok(Some(token)) => token,
         Ok(None) => {
-            return Err(ApiError::Unauthorized {
-                code: "MISSING_TOKEN",
-                message: "send `Authorization: Bearer <moderator token>`",
+            return Err(match locked_out {
+                Some(wait) => ApiError::AuthRateLimited {
+                    retry_after_secs: retry_secs(wait),
+                },
+                None => ApiError::Unauthorized {
+                    code: "MISSING_TOKEN",
+                    message: "send `Authorization: Bearer <moderator token>`",
+                },
             })
         }
         Err(()) => return Err(invalid()),

@@ -40,6 +40,7 @@ use super::{
         review::unban,
         admin::reload_models,
         admin::models,
+        admin::erase,
         health::healthz,
         health::readyz,
         embed::script,

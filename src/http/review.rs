@@ -9,8 +9,10 @@
 //! | POST | `/api/v1/review/authors/ban` | ban an author, optionally rejecting their comments |
 //! | POST | `/api/v1/review/authors/unban` | lift an author's bans |
 //!
-//! Every route takes a [`Moderator`] (401 without a valid token) and acts only on the
-//! sites the moderator is granted (403 otherwise). Handlers parse the request into
+//! Every route takes a [`Moderator`] as its first extractor (401 without a valid token,
+//! before the path, query or body is even looked at) and acts only on the
+//! sites the moderator is granted: naming another site is a 403, and a comment id of
+//! another site is a 404, exactly like an id that does not exist. Handlers parse the request into
 //! domain types, call one store method and shape the answer; the rules (versions,
 //! idempotent repeats, audit rows, labels, webhook events) live in
 //! [`crate::store::Store::decide`] and [`crate::store::Store::ban`].
@@ -73,7 +75,7 @@ fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) 
 }
 
 /// An opaque queue cursor: the order it belongs to and the last `(key, id)` shown.
-fn encode_cursor(order: QueueOrder, pos: QueuePosition) -> String {
+pub fn encode_cursor(order: QueueOrder, pos: QueuePosition) -> String {
     // The key's exact bits: the next page resumes exactly after this comment.
     URL_SAFE_NO_PAD.encode(format!(
         "{CURSOR_PREFIX}:{}:{:016x}:{}",
@@ -83,7 +85,7 @@ fn encode_cursor(order: QueueOrder, pos: QueuePosition) -> String {
     ))
 }
 
-fn decode_cursor(cursor: &str, order: QueueOrder) -> Result<QueuePosition, ApiError> {
+pub fn decode_cursor(cursor: &str, order: QueueOrder) -> Result<QueuePosition, ApiError> {
     let bad = || ApiError::bad_request("INVALID_CURSOR", "cursor is not valid", Some("cursor"));
     let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
@@ -256,9 +258,9 @@ fn parse_queue(
     ))]
 #[tracing::instrument(name = "review_queue", skip_all, fields(moderator = %moderator.name()))]
 pub async fn queue(
+    moderator: Moderator,
     params: web::Query<QueueParams>,
     state: web::Data<AppState>,
-    moderator: Moderator,
 ) -> Result<HttpResponse, ApiError> {
     let query = parse_queue(&params, &state, &moderator)?;
     let order = query.order;
@@ -288,13 +290,16 @@ fn not_found() -> ApiError {
     ))]
 #[tracing::instrument(name = "review_item", skip_all, fields(id = %id))]
 pub async fn item(
+    moderator: Moderator,
     id: web::Path<i64>,
     state: web::Data<AppState>,
-    moderator: Moderator,
 ) -> Result<HttpResponse, ApiError> {
     let id = CommentId::new(id.into_inner()).ok_or_else(not_found)?;
     let (item, audit) = state.store.review_item(id).await?.ok_or_else(not_found)?;
-    moderator.require_site(&item.comment.site_id)?;
+    // Another site's comment looks exactly like a missing one: ids are not probed.
+    if !moderator.grants().allows(&item.comment.site_id) {
+        return Err(not_found());
+    }
     let mut view = item_view(&state, &item);
     view.decisions = Some(&audit);
     Ok(HttpResponse::Ok().json(view))
@@ -343,22 +348,15 @@ impl DecisionBody {
 }
 
 /// The outcome of one decision as an HTTP error, or its success view.
-fn outcome(
-    outcome: DecisionOutcome,
-    seen: i64,
-    site_hint: impl FnOnce() -> String,
-) -> Result<AppliedView, ApiError> {
+fn outcome(outcome: DecisionOutcome, seen: i64) -> Result<AppliedView, ApiError> {
     match outcome {
         DecisionOutcome::Applied {
             state,
             previous,
             changed,
         } => Ok(AppliedView::new(state, previous, changed)),
-        DecisionOutcome::NotFound => Err(not_found()),
-        DecisionOutcome::Forbidden => Err(ApiError::Forbidden {
-            code: "SITE_NOT_GRANTED",
-            message: format!("you are not a moderator of {}", site_hint()),
-        }),
+        // Another site's comment looks exactly like a missing one: ids are not probed.
+        DecisionOutcome::NotFound | DecisionOutcome::Forbidden => Err(not_found()),
         DecisionOutcome::Stale { current } => Err(ApiError::StaleVersion {
             seen,
             current: Box::new(json!(current)),
@@ -384,10 +382,10 @@ fn outcome(
     ))]
 #[tracing::instrument(name = "review_decide", skip_all, fields(id = %id, moderator = %moderator.name()))]
 pub async fn decide_one(
+    moderator: Moderator,
     id: web::Path<i64>,
     body: web::Json<DecisionBody>,
     state: web::Data<AppState>,
-    moderator: Moderator,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     if CommentId::new(id).is_none() {
@@ -402,7 +400,7 @@ pub async fn decide_one(
     let one = outcomes
         .pop()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the store returned no outcome")))?;
-    let view = outcome(one, seen, || "this comment's site".into())?;
+    let view = outcome(one, seen)?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -428,9 +426,9 @@ pub struct BulkBody {
     ))]
 #[tracing::instrument(name = "review_decide_many", skip_all, fields(moderator = %moderator.name(), n = body.decisions.len()))]
 pub async fn decide_many(
+    moderator: Moderator,
     body: web::Json<BulkBody>,
     state: web::Data<AppState>,
-    moderator: Moderator,
 ) -> Result<HttpResponse, ApiError> {
     let n = body.decisions.len();
     if n == 0 || n > MAX_BULK_DECISIONS {
@@ -461,7 +459,7 @@ pub async fn decide_many(
                 let o = outcomes.next().ok_or_else(|| {
                     ApiError::Internal(anyhow::anyhow!("the store returned too few outcomes"))
                 })?;
-                outcome(o, request.version, || "this comment's site".into())
+                outcome(o, request.version)
             }
         };
         results.push(match entry {
@@ -557,9 +555,9 @@ fn ban_target<'a>(
     ))]
 #[tracing::instrument(name = "review_ban", skip_all, fields(moderator = %moderator.name()))]
 pub async fn ban(
+    moderator: Moderator,
     body: web::Json<BanBody>,
     state: web::Data<AppState>,
-    moderator: Moderator,
 ) -> Result<HttpResponse, ApiError> {
     let (site, target) = ban_target(
         &state,
@@ -620,9 +618,9 @@ pub struct UnbanBody {
     ))]
 #[tracing::instrument(name = "review_unban", skip_all, fields(moderator = %moderator.name()))]
 pub async fn unban(
+    moderator: Moderator,
     body: web::Json<UnbanBody>,
     state: web::Data<AppState>,
-    moderator: Moderator,
 ) -> Result<HttpResponse, ApiError> {
     let (site, target) = ban_target(
         &state,

@@ -21,6 +21,8 @@
 //! - [`moderators`] — moderators, their tokens (hashed) and the sites they may review.
 //! - [`review`] — the review queue, decisions with their audit log, bans, and the
 //!   labelled decisions that train the next models.
+//! - [`retention`] — purging by the retention policy, erasing one commenter, backups.
+//! - [`stats`] — counts read for monitoring.
 mod checkpoint;
 mod comments;
 mod counts;
@@ -28,8 +30,10 @@ mod moderators;
 mod outbox;
 mod readers;
 mod reports;
+mod retention;
 mod review;
 mod schema;
+mod stats;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -46,6 +50,7 @@ pub use comments::{
 
 pub use outbox::{AttemptOutcome, DueEvent, WebhookEvent};
 pub use reports::{NewReport, ReportOutcome};
+pub use retention::{backup, BackupReport, ErasureReport, PurgeReport, RetentionPolicy};
 
 pub use moderators::{AddModeratorError, ModeratorInfo, ModeratorRecord, NewModerator, SiteGrants};
 pub use review::{
@@ -95,14 +100,64 @@ pub enum StoreError {
     /// A read-only open found a schema older than this build (read-only opens never migrate).
     #[error("the database schema is older than this build: start `commentguard serve` on it once to migrate it")]
     Outdated,
+    /// The file is a database of another application: refused, never migrated.
+    #[error("{0} is not a commentguard database ({1}); refusing to touch it")]
+    Foreign(PathBuf, String),
+    /// The database's directory cannot be written (read-only file system, wrong owner):
+    /// the service cannot start on it.
+    #[error("cannot write in the database's directory {dir} (read-only file system, or not the service user's?)")]
+    Unwritable {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database file could only be opened read-only.
+    #[error(
+        "{0} can only be opened read-only (read-only file system, or not the service user's file?)"
+    )]
+    ReadOnlyFile(PathBuf),
+    /// The database cannot take writes for now (disk full, I/O error, read-only file,
+    /// locked by another process): nothing was written; the caller may retry later.
+    #[error("the database cannot take writes right now: {0}")]
+    Unavailable(String),
 }
 
 impl StoreError {
     /// The error each job of a failed batch receives.
     fn commit_failed(err: &StoreError) -> StoreError {
-        StoreError::Commit(format!("{err}: {:?}", std::error::Error::source(err)))
+        let message = format!("{err}: {:?}", std::error::Error::source(err));
+        if err.is_unavailable() {
+            StoreError::Unavailable(message)
+        } else {
+            StoreError::Commit(message)
+        }
+    }
+
+    /// Whether this is a fault of the database's surroundings (the disk is full or
+    /// failing, the file is read-only, another process holds the lock) rather than of
+    /// the request or of our code: it passes, and the caller should retry later.
+    pub fn is_unavailable(&self) -> bool {
+        use rusqlite::ErrorCode;
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                ErrorCode::DiskFull
+                    | ErrorCode::SystemIoFailure
+                    | ErrorCode::ReadOnly
+                    | ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+                    | ErrorCode::CannotOpen
+                    | ErrorCode::OutOfMemory
+            ),
+            _ => false,
+        }
     }
 }
+
+/// How long after a write failed for a reason outside the service (disk full, ...) the
+/// store still reports itself not ready, in milliseconds.
+pub const RECENT_FAILURE_MS: i64 = 3_000;
 
 /// Milliseconds since the Unix epoch, the store's time unit.
 pub(crate) fn now_millis() -> i64 {
@@ -295,6 +350,76 @@ impl Store {
             .await
     }
 
+    /// Applies `policy` (see [`retention`]): each step in chunks of [`retention::CHUNK`]
+    /// rows, one write job per chunk, so submissions queued meanwhile are not held up.
+    pub async fn purge(&self, policy: &RetentionPolicy) -> Result<PurgeReport, StoreError> {
+        use retention::PurgeStep;
+        let mut report = PurgeReport::default();
+        let mut steps: Vec<(String, PurgeStep)> = Vec::new();
+        for (site, cutoff) in &policy.sites {
+            let cutoff = *cutoff;
+            steps.push((site.clone(), PurgeStep::DeleteRejected { cutoff }));
+            steps.push((site.clone(), PurgeStep::DeleteReports { cutoff }));
+            steps.push((site.clone(), PurgeStep::Strip { cutoff }));
+        }
+        if let Some(cutoff) = policy.audit_before {
+            steps.push((String::new(), PurgeStep::DeleteAudit { cutoff }));
+        }
+        steps.push((
+            String::new(),
+            PurgeStep::DeleteFailedWebhooks {
+                cutoff: policy.failed_webhooks_before,
+            },
+        ));
+        steps.push((
+            String::new(),
+            PurgeStep::DeleteDeliveredWebhooks {
+                cutoff: policy.delivered_webhooks_before,
+            },
+        ));
+        for (site, step) in steps {
+            loop {
+                let site = site.clone();
+                let n = self
+                    .writer
+                    .write(move |conn| retention::purge_chunk(conn, &site, step))
+                    .await?;
+                match step {
+                    PurgeStep::DeleteRejected { .. } => report.rejected_comments_deleted += n,
+                    PurgeStep::Strip { .. } => report.comments_stripped += n,
+                    PurgeStep::DeleteReports { .. } => report.reports_deleted += n,
+                    PurgeStep::DeleteAudit { .. } => report.audit_entries_deleted += n,
+                    PurgeStep::DeleteFailedWebhooks { .. }
+                    | PurgeStep::DeleteDeliveredWebhooks { .. } => {
+                        report.webhook_events_deleted += n
+                    }
+                }
+                if n < retention::CHUNK {
+                    break;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Erases everything stored under one (lower-cased) e-mail address, on every site, in
+    /// one transaction (see [`retention`]).
+    pub async fn erase_author(&self, email: String) -> Result<ErasureReport, StoreError> {
+        self.writer
+            .write(move |conn| retention::erase_author(conn, &email))
+            .await
+    }
+
+    /// For monitoring: `(site, status, count)` of the comments waiting for a moderator on
+    /// each of `sites`, and the webhook events still to deliver.
+    pub async fn waiting_counts(
+        &self,
+        sites: Vec<String>,
+    ) -> Result<(Vec<(String, &'static str, u64)>, u64), StoreError> {
+        self.read(move |conn| Ok((stats::waiting(conn, &sites)?, stats::webhook_backlog(conn)?)))
+            .await
+    }
+
     /// Whether any webhook event is due at `now` (a read; claiming needs the writer).
     pub async fn webhook_events_due(&self, now: i64) -> Result<bool, StoreError> {
         self.read(move |conn| outbox::any_due(conn, now)).await
@@ -331,10 +456,32 @@ impl Store {
             .await
     }
 
-    /// Readiness: the writer runs and a read connection answers.
+    /// Readiness: the writer runs, writes succeed and a read connection answers.
+    ///
+    /// Writes count as failing for [`RECENT_FAILURE_MS`] after one failed for a reason
+    /// outside the service (disk full, I/O error, read-only file, a lock held elsewhere):
+    /// on a nearly full disk a tiny write may pass while comments do not. After that, if
+    /// the last batch failed, this writes one row over itself through the writer, so
+    /// readiness comes back with writes and not before.
     pub async fn ping(&self) -> Result<(), StoreError> {
         if !self.writer.is_alive() {
             return Err(StoreError::Closed);
+        }
+        if self.writer.failed_within(RECENT_FAILURE_MS) {
+            return Err(StoreError::Unavailable(
+                "a write failed in the last seconds".into(),
+            ));
+        }
+        if self.writer.is_failing() {
+            self.writer
+                .write(|conn| {
+                    conn.execute(
+                        "UPDATE secrets SET value = value WHERE name = 'form_token'",
+                        [],
+                    )?;
+                    Ok(())
+                })
+                .await?;
         }
         self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
             .await

@@ -119,7 +119,8 @@ pub struct QueueQuery {
 /// An author's record on a site: their comments by status.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AuthorHistory {
-    /// What identifies the author: `email` when the comment has one, else `ip`.
+    /// What identifies the author: `email` when the comment has one, else `ip`; `none`
+    /// when retention erased both.
     pub by: &'static str,
     pub published: u64,
     pub pending: u64,
@@ -397,8 +398,15 @@ fn item(conn: &Connection, id: CommentId) -> Result<Option<ReviewItem>, StoreErr
 }
 
 /// The author's comments on the site by status: by e-mail if the comment has one (the
-/// identity intake uses for trust), else by IP.
+/// identity intake uses for trust), else by IP; `none` (all zero) when retention erased
+/// both.
 fn author_history(conn: &Connection, c: &StoredComment) -> Result<AuthorHistory, StoreError> {
+    if c.author_email.is_none() && c.client_ip.is_empty() {
+        return Ok(AuthorHistory {
+            by: "none",
+            ..AuthorHistory::default()
+        });
+    }
     let (by, sql, key) = match &c.author_email {
         Some(email) => (
             "email",

@@ -36,6 +36,107 @@ fn migrations() -> Migrations<'static> {
     Migrations::from_slice(MIGRATIONS)
 }
 
+/// SQLite says "unable to open database file" whether the file or its directory cannot be
+/// written (a read-only file system, wrong owner): say which, since the service needs to
+/// create its WAL next to the database.
+fn explain_unwritable(path: &Path, err: rusqlite::Error) -> StoreError {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match tempfile::tempfile_in(dir) {
+        Err(io) => StoreError::Unwritable {
+            dir: dir.to_owned(),
+            source: io,
+        },
+        Ok(_) => StoreError::Sqlite(err),
+    }
+}
+
+/// `PRAGMA application_id` of a commentguard database ("CGRD"), set when it is created
+/// (or first opened by a build that knows it): a file of another application is refused
+/// instead of being migrated.
+pub(crate) const APPLICATION_ID: i32 = 0x4347_5244;
+
+/// Refuses a database this build must not migrate: one with another application's id,
+/// or one that holds tables but no commentguard schema (`user_version` 0).
+fn check_ownership(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let app: i32 = conn.query_row("PRAGMA application_id", [], |row| row.get(0))?;
+    if app != 0 && app != APPLICATION_ID {
+        return Err(StoreError::Foreign(
+            path.to_owned(),
+            format!("its application_id is {app:#x}"),
+        ));
+    }
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if version == 0 {
+        let tables: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            [],
+            |row| row.get(0),
+        )?;
+        if tables > 0 {
+            return Err(StoreError::Foreign(
+                path.to_owned(),
+                format!("it holds {tables} table(s) but no commentguard schema"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Creates the database's directory (0700) and the empty file (0600) when missing: the
+/// database holds e-mail and IP addresses and the form-token secret. SQLite gives its WAL
+/// and shared-memory files the database file's permissions. Existing ones are left as
+/// they are, with a warning when others may read them.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder
+                .create(dir)
+                .map_err(|source| StoreError::CreateDir {
+                    path: dir.to_owned(),
+                    source,
+                })?;
+        }
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            warn_if_readable_by_others(path);
+            Ok(())
+        }
+        // Let SQLite report it (read-only directory, ...) with its own error.
+        Err(_) => Ok(()),
+    }
+}
+
+#[cfg(unix)]
+fn warn_if_readable_by_others(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                database = %path.display(),
+                mode = format!("{mode:o}"),
+                "the database may be read by other users; it holds e-mail and IP addresses (chmod 600)"
+            );
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_readable_by_others(_path: &Path) {}
+
 /// Whether `conn`'s schema has every migration this build knows (read-only opens cannot
 /// migrate, so they check instead).
 pub(crate) fn is_current(conn: &Connection) -> Result<bool, StoreError> {
@@ -45,16 +146,18 @@ pub(crate) fn is_current(conn: &Connection) -> Result<bool, StoreError> {
 
 /// Opens (creating if needed) the database for writing and brings its schema up to date.
 pub(crate) fn open_writer(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-            path: dir.to_owned(),
-            source,
-        })?;
-    }
-    let mut conn = Connection::open(path)?;
+    create_private(path)?;
+    let mut conn = Connection::open(path).map_err(|e| explain_unwritable(path, e))?;
     conn.busy_timeout(busy_timeout)?;
+    // SQLite falls back to read-only when it cannot open the file for writing.
+    if conn.is_readonly(rusqlite::MAIN_DB)? {
+        return Err(StoreError::ReadOnlyFile(path.to_owned()));
+    }
+    check_ownership(&conn, path)?;
     // journal_mode returns the resulting mode as a row.
-    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .map_err(|e| explain_unwritable(path, e))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::NoWal(mode));
     }
@@ -80,6 +183,10 @@ pub(crate) fn open_writer(path: &Path, busy_timeout: Duration) -> Result<Connect
     conn.execute_batch("PRAGMA foreign_keys = OFF;")?;
     migrations().to_latest(&mut conn)?;
     conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+    let app: i32 = conn.query_row("PRAGMA application_id", [], |row| row.get(0))?;
+    if app != APPLICATION_ID {
+        conn.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}"))?;
+    }
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }

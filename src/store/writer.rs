@@ -40,9 +40,10 @@
 //! - WAL checkpoints are not the writer's job (see [`super::checkpoint`]): it tells the
 //!   checkpointer thread about each commit, and only when asked restarts the WAL between
 //!   two batches.
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
+use std::time::Duration;
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -55,6 +56,9 @@ trait Job: Send {
     /// Runs the write on the writer's connection inside the batch transaction and keeps
     /// its result; returns whether it succeeded. Called again if the batch is replayed.
     fn run(&mut self, conn: &Connection) -> bool;
+    /// Whether the job's last run failed for a reason outside the service (disk full, I/O
+    /// error, ...: [`StoreError::is_unavailable`]).
+    fn unavailable(&self) -> bool;
     /// Records that the job panicked: its caller will see the store as closed.
     fn panicked(&mut self);
     /// Answers the caller once the batch has committed (or with the commit's error).
@@ -78,6 +82,10 @@ where
         let ok = result.is_ok();
         self.result = Some(result);
         ok
+    }
+
+    fn unavailable(&self) -> bool {
+        matches!(&self.result, Some(Err(err)) if err.is_unavailable())
     }
 
     fn panicked(&mut self) {
@@ -111,7 +119,33 @@ pub(crate) enum Durability {
 pub(crate) struct Writer {
     jobs: SyncSender<Box<dyn Job>>,
     alive: Arc<AtomicBool>,
+    /// Whether writes fail for a reason outside the service.
+    health: Arc<WriteHealth>,
 }
+
+/// Whether writes fail for a reason outside the service (disk full, I/O error, read-only
+/// file, a lock held elsewhere).
+#[derive(Default)]
+pub(crate) struct WriteHealth {
+    /// Set by a batch with such a failure, cleared by the next batch without.
+    failing: AtomicBool,
+    /// When the last such failure happened (unix milliseconds; 0 = never).
+    last_failure_ms: AtomicI64,
+}
+
+impl WriteHealth {
+    fn record(&self, failed: bool) {
+        self.failing.store(failed, Ordering::Release);
+        if failed {
+            self.last_failure_ms
+                .store(super::now_millis(), Ordering::Release);
+        }
+    }
+}
+
+/// At most one "write batch failed" line per this interval: a full disk fails every
+/// batch, thousands a second.
+const FAILURE_LOG_EVERY: Duration = Duration::from_secs(10);
 
 impl Writer {
     /// Starts the writer thread on `conn` (and, with [`Durability::SyncWal`], its syncer
@@ -126,6 +160,7 @@ impl Writer {
     ) -> Result<Self, StoreError> {
         let (jobs, rx) = mpsc::sync_channel::<Box<dyn Job>>(queue);
         let alive = Arc::new(AtomicBool::new(true));
+        let health = Arc::new(WriteHealth::default());
         let syncer = match durability {
             Durability::InCommit => None,
             Durability::SyncWal(sync) => {
@@ -134,14 +169,19 @@ impl Writer {
             }
         };
         let flag = Arc::clone(&alive);
+        let shared_health = Arc::clone(&health);
         std::thread::Builder::new()
             .name("commentguard-writer".into())
             .spawn(move || {
-                run(conn, rx, max_batch, wal, syncer);
+                run(conn, rx, max_batch, wal, syncer, &shared_health);
                 flag.store(false, Ordering::Release);
             })
             .map_err(StoreError::Spawn)?;
-        Ok(Writer { jobs, alive })
+        Ok(Writer {
+            jobs,
+            alive,
+            health,
+        })
     }
 
     /// A writer without a thread that refuses every write with [`StoreError::Closed`]:
@@ -151,12 +191,26 @@ impl Writer {
         Writer {
             jobs,
             alive: Arc::new(AtomicBool::new(false)),
+            health: Arc::new(WriteHealth::default()),
         }
     }
 
     /// Whether the writer thread is still running.
     pub(crate) fn is_alive(&self) -> bool {
         self.alive.load(Ordering::Acquire)
+    }
+
+    /// Whether the last batch failed for a reason outside the service (see
+    /// [`StoreError::is_unavailable`]); the next batch without such a failure clears it.
+    pub(crate) fn is_failing(&self) -> bool {
+        self.health.failing.load(Ordering::Acquire)
+    }
+
+    /// Whether a write failed for a reason outside the service less than `window_ms`
+    /// milliseconds ago.
+    pub(crate) fn failed_within(&self, window_ms: i64) -> bool {
+        let at = self.health.last_failure_ms.load(Ordering::Acquire);
+        at != 0 && super::now_millis().saturating_sub(at) < window_ms
     }
 
     /// Queues `op` and waits for its committed result. `op` may run more than once (see
@@ -203,14 +257,18 @@ impl Syncer {
                     let error = if flag.load(Ordering::Acquire) {
                         Some("an earlier sync of the WAL failed".to_owned())
                     } else {
-                        sync().err().map(|err| {
+                        let started = std::time::Instant::now();
+                        let result = sync();
+                        crate::monitoring::wal_sync(started.elapsed());
+                        result.err().map(|err| {
                             tracing::error!(error = %err, "could not sync the WAL; the writer stops");
                             flag.store(true, Ordering::Release);
                             format!("could not sync the WAL: {err}")
                         })
                     };
+                    // An I/O fault: the callers hear 503, never that their write is kept.
                     for job in pending.drain(..).flatten() {
-                        job.answer(error.clone().map(StoreError::Commit));
+                        job.answer(error.clone().map(StoreError::Unavailable));
                     }
                 }
             })?;
@@ -235,7 +293,10 @@ fn run(
     max_batch: usize,
     mut wal: Option<WalLink>,
     syncer: Option<Syncer>,
+    health: &WriteHealth,
 ) {
+    static FAILURES: crate::telemetry::Throttle =
+        crate::telemetry::Throttle::new(FAILURE_LOG_EVERY);
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(max_batch);
     while let Ok(first) = rx.recv() {
         batch.push(first);
@@ -252,10 +313,43 @@ fn run(
             }
             break;
         }
-        let commit_error = run_batch(&conn, &mut batch);
+        let mut job_unavailable = false;
+        let started = std::time::Instant::now();
+        let commit_error = run_batch(&conn, &mut batch, &mut job_unavailable);
+        crate::monitoring::batch(
+            size,
+            started.elapsed(),
+            match &commit_error {
+                Some(err) if err.is_unavailable() => Some("unavailable"),
+                Some(_) => Some("error"),
+                None if job_unavailable => Some("unavailable"),
+                None => None,
+            },
+        );
         if let Some(err) = &commit_error {
-            tracing::error!(error = %err, batch = size, "write batch failed; answering each job with the error");
+            health.record(err.is_unavailable());
+            if let Some(suppressed) = FAILURES.allow() {
+                tracing::error!(
+                    error = %err,
+                    source = ?std::error::Error::source(err),
+                    batch = size,
+                    similar_lines_suppressed = suppressed,
+                    "write batch failed; answering each job with the error"
+                );
+            }
         } else {
+            // A job that hit a full disk mid-statement fails alone, and the rest (maybe
+            // nothing) commits: writes still fail.
+            health.record(job_unavailable);
+            if job_unavailable {
+                if let Some(suppressed) = FAILURES.allow() {
+                    tracing::error!(
+                        batch = size,
+                        similar_lines_suppressed = suppressed,
+                        "a write failed for a reason outside the service (disk full, I/O error, read-only, locked); answering it with 503"
+                    );
+                }
+            }
             tracing::trace!(batch = size, "write batch committed");
         }
         match (&syncer, &commit_error) {
@@ -314,7 +408,11 @@ fn run(
 /// A job that fails after changing rows spoils the transaction: it is rolled back and
 /// the batch runs again from the start without the failed job (so a batch of n jobs runs
 /// at most n + 1 times; in practice once).
-fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Option<StoreError> {
+fn run_batch(
+    conn: &Connection,
+    batch: &mut [Box<dyn Job>],
+    unavailable: &mut bool,
+) -> Option<StoreError> {
     let mut excluded = vec![false; batch.len()];
     'attempt: loop {
         if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
@@ -339,6 +437,7 @@ fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Option<StoreError
             if ok {
                 continue;
             }
+            *unavailable |= job.unavailable();
             *excluded = true;
             let wrote = conn.total_changes() != before;
             let transaction_gone = conn.is_autocommit();
@@ -600,7 +699,7 @@ mod tests {
         let (w, _dir) = synced_writer(|| Err(std::io::Error::other("disk on fire")));
         let first = w.write(insert(1)).await;
         assert!(
-            matches!(&first, Err(StoreError::Commit(m)) if m.contains("disk on fire")),
+            matches!(&first, Err(StoreError::Unavailable(m)) if m.contains("disk on fire")),
             "{first:?}"
         );
         let mut later = w.write(insert(2)).await;

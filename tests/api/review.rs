@@ -281,7 +281,8 @@ async fn bulk_decisions_with_one_bad_id() {
 }
 
 /// Without a valid token nothing is visible (401); a moderator of another site is
-/// refused this site's comments (403) and sees none of them; a revoked token is 401.
+/// refused this site (403), its comment ids are as unknown to them as missing ones (404),
+/// and they see none of its comments; a revoked token is 401.
 /// Moderators are managed with the real CLI here.
 #[tokio::test]
 async fn authentication_and_site_permissions() {
@@ -337,15 +338,6 @@ async fn authentication_and_site_permissions() {
             "queue of the other site",
         ),
         (
-            app.review_item(&sam, id).await,
-            "one comment of the other site",
-        ),
-        (
-            app.decide(&sam, id, &json!({"decision": "approve", "version": 1}))
-                .await,
-            "deciding a comment of the other site",
-        ),
-        (
             app.author_action(
                 &sam,
                 "ban",
@@ -358,6 +350,30 @@ async fn authentication_and_site_permissions() {
     ];
     for (res, what) in cases {
         assert_eq!(res.status(), 403, "{what}");
+    }
+    // A comment id of another site answers exactly like an id that does not exist.
+    let missing = id + 1_000;
+    for (other_site, nowhere, what) in [
+        (
+            app.review_item(&sam, id).await,
+            app.review_item(&sam, missing).await,
+            "one comment of the other site",
+        ),
+        (
+            app.decide(&sam, id, &json!({"decision": "approve", "version": 1}))
+                .await,
+            app.decide(&sam, missing, &json!({"decision": "approve", "version": 1}))
+                .await,
+            "deciding a comment of the other site",
+        ),
+    ] {
+        assert_eq!(other_site.status(), 404, "{what}");
+        assert_eq!(nowhere.status(), 404, "{what}");
+        assert_eq!(
+            json_body(other_site).await,
+            json_body(nowhere).await,
+            "{what}"
+        );
     }
     let own = json_body(app.review_queue(&sam, &[]).await).await;
     assert_eq!(own["total"], 0, "sam's queue holds only sport's comments");
@@ -407,12 +423,24 @@ async fn failed_authentications_are_rate_limited_per_ip() {
         json_body(limited).await["error"]["code"],
         "AUTH_RATE_LIMITED"
     );
-    let locked = from("198.51.100.7", ann.clone()).await.unwrap();
+    let guess = from("198.51.100.7", "cgm_still_guessing".into())
+        .await
+        .unwrap();
+    assert_eq!(guess.status(), 429, "guesses from the IP stay refused");
+    let colleague = from("198.51.100.7", ann.clone()).await.unwrap();
     assert_eq!(
-        locked.status(),
-        429,
-        "locked out: the token is not even looked at"
+        colleague.status(),
+        200,
+        "a valid token from the same address (a shared NAT) is let through"
     );
+    let missing = app
+        .client
+        .get(app.url("/api/v1/review"))
+        .header("x-forwarded-for", "198.51.100.7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 429);
 
     let other = from("198.51.100.8", ann.clone()).await.unwrap();
     assert_eq!(other.status(), 200, "another IP is not affected");

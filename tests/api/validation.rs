@@ -85,12 +85,39 @@ async fn each_bad_input_gets_its_code_and_field() {
             "INVALID_TYPE",
             "nudge",
         ),
+        ("body a number", json!(12), 400, "INVALID_TYPE", "body"),
+        ("body a boolean", json!(true), 400, "INVALID_TYPE", "body"),
+        (
+            "name a number",
+            json!(7),
+            400,
+            "INVALID_TYPE",
+            "author_name",
+        ),
+        (
+            "name with a direction override",
+            json!("admin\u{202E}gnp.exe"),
+            422,
+            "INVALID_CHARACTERS",
+            "author_name",
+        ),
+        (
+            "name with a zero-width space",
+            json!("Ann\u{200B}"),
+            422,
+            "INVALID_CHARACTERS",
+            "author_name",
+        ),
     ];
     for (why, value, status, code, field) in cases {
         let mut c = comment("A perfectly fine comment.");
         let key = match why {
-            "missing body" | "blank body" | "body too long" | "body not text" => "body",
-            "name too long" => "author_name",
+            "missing body" | "blank body" | "body too long" | "body not text" | "body a number"
+            | "body a boolean" => "body",
+            "name too long"
+            | "name a number"
+            | "name with a direction override"
+            | "name with a zero-width space" => "author_name",
             "bad e-mail" => "author_email",
             "javascript url" => "author_url",
             "ftp article url" => "article_url",
@@ -252,4 +279,24 @@ async fn protocol_errors_are_json() {
         );
         assert_eq!(json_body(res).await["error"]["code"], code, "{why}");
     }
+}
+
+/// A form whose percent-encoded bytes are not UTF-8 is refused, naming the field, rather
+/// than stored with U+FFFD in place of the bytes.
+#[tokio::test]
+async fn forms_with_invalid_utf8_are_refused() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/comments"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("site=news&article_id=a1&author_name=Ann&body=caf%E9+au+lait")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let json = json_body(res).await;
+    assert_eq!(json["error"]["code"], "INVALID_FORM", "{json}");
+    assert_eq!(json["error"]["field"], "body", "{json}");
+    assert_eq!(app.stored_comments(), 0);
 }

@@ -1,0 +1,7 @@
+//! Fuzzes the tokenizer (see ../harness.rs).
+#![no_main]
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::tokenizer(data));

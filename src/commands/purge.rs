@@ -1,0 +1,49 @@
+//! `commentguard purge`: applies the retention policy of the configuration now (the server
+//! also does it once a day; see [`crate::maintenance`]) and prints what it did.
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::config::Config;
+use crate::store::Store;
+
+/// Arguments of `commentguard purge`.
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// TOML configuration file (its sites' `retention_days` and `[retention]` apply).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// `commentguard purge [--config FILE]`
+pub fn run(args: PurgeArgs) -> anyhow::Result<()> {
+    let config = Config::load(args.config.as_deref(), None)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let report = runtime.block_on(async {
+        let store = Store::open(&config.database, &config.storage)
+            .with_context(|| format!("cannot open the database {}", config.database.display()))?;
+        crate::maintenance::purge_once(&store, &config)
+            .await
+            .context("cannot apply the retention policy")
+    })?;
+    let with_retention: Vec<&str> = config
+        .sites
+        .iter()
+        .filter(|(_, s)| s.retention_days.is_some())
+        .map(|(id, _)| id.as_str())
+        .collect();
+    eprintln!(
+        "Sites with retention_days: {}.",
+        if with_retention.is_empty() {
+            "none".to_owned()
+        } else {
+            with_retention.join(", ")
+        }
+    );
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}

@@ -1,0 +1,338 @@
+//! Data care: online backups and their restore, retention, and erasing one commenter.
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::helpers::{comment, json_body, spawn_app_with, test_config, TestApp, API_KEY, SITE};
+use crate::process::Process;
+use crate::review_support::{add_moderator, commentguard, outputs, with_other_site, OTHER_SITE};
+
+/// Submits comments from four clients for `duration`; every answer must be a 2xx.
+/// Returns `(id, when acknowledged)` for each.
+async fn submit_for(address: String, tag: &str, duration: Duration) -> Vec<(i64, Instant)> {
+    commentguard::webhooks::install_tls_provider();
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + duration;
+    let tasks: Vec<_> = (0..4)
+        .map(|task| {
+            let client = client.clone();
+            let url = format!("{address}/api/v1/comments");
+            let tag = tag.to_owned();
+            tokio::spawn(async move {
+                let mut acked = Vec::new();
+                let mut i = 0;
+                while Instant::now() < deadline {
+                    let mut c = comment(&format!(
+                        "Backup {tag} client {task} comment {i}: publish the budget lines."
+                    ));
+                    c["author_email"] = format!("{tag}{task}n{i}@example.com").into();
+                    i += 1;
+                    let res = client.post(&url).json(&c).send().await.unwrap();
+                    let status = res.status().as_u16();
+                    let json: Value = res.json().await.unwrap();
+                    assert!((200..300).contains(&status), "{status}: {json}");
+                    acked.push((json["id"].as_i64().unwrap(), Instant::now()));
+                }
+                acked
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all
+}
+
+/// `commentguard backup` runs while the service takes comments: no commenter gets an
+/// error, each backup is a consistent private file holding everything acknowledged before
+/// it started, and the documented restore brings it back into service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_online_and_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    let server = Process::start(&mut config, "serve.log").await;
+    let config_path = dir.path().join("commentguard.toml");
+
+    let load = tokio::spawn(submit_for(
+        server.address.clone(),
+        "during",
+        Duration::from_millis(2_500),
+    ));
+    let mut backups = Vec::new();
+    for n in 0..3 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let out = dir.path().join(format!("backups/commentguard-{n}.db"));
+        let started = Instant::now();
+        let args = [
+            "backup".to_owned(),
+            "--config".to_owned(),
+            config_path.to_str().unwrap().to_owned(),
+            "--out".to_owned(),
+            out.to_str().unwrap().to_owned(),
+        ];
+        let run = tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            commentguard(&args)
+        })
+        .await
+        .unwrap();
+        assert!(run.status.success(), "{:?}", outputs(&run));
+        backups.push((out, started));
+    }
+    let acked = load.await.unwrap();
+    let over_itself = commentguard(&[
+        "backup",
+        "--config",
+        config_path.to_str().unwrap(),
+        "--out",
+        config.database.to_str().unwrap(),
+    ]);
+    assert!(
+        !over_itself.status.success(),
+        "a backup never replaces the database"
+    );
+    assert!(acked.len() > 50, "load ran: {}", acked.len());
+
+    for (path, started) in &backups {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", path.display());
+        }
+        let copy = rusqlite::Connection::open(path).unwrap();
+        let check: String = copy
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        for (id, at) in &acked {
+            if at < started {
+                let n: i64 = copy
+                    .query_row("SELECT COUNT(*) FROM comments WHERE id = ?1", [id], |r| {
+                        r.get(0)
+                    })
+                    .unwrap();
+                assert_eq!(n, 1, "comment {id} acknowledged before the backup is in it");
+            }
+        }
+    }
+
+    // Restore (deploy/README.md): stop, put the backup in place, drop -wal/-shm, start.
+    server.stop();
+    let (last, started) = backups.last().unwrap();
+    std::fs::copy(last, &config.database).unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let mut p = config.database.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(std::path::PathBuf::from(p));
+    }
+    let server = Process::start(&mut config, "restored.log").await;
+    let client = reqwest::Client::new();
+    let before: Vec<i64> = acked
+        .iter()
+        .filter(|(_, at)| at < started)
+        .map(|(id, _)| *id)
+        .collect();
+    assert!(!before.is_empty());
+    for id in before.iter().step_by(7) {
+        let res = client
+            .get(server.url(&format!("/api/v1/comments/{id}")))
+            .bearer_auth(API_KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "comment {id} restored");
+    }
+    let res = client.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    server.stop();
+}
+
+/// Days ago, in unix milliseconds.
+fn days_ago(days: i64) -> i64 {
+    commentguard::maintenance::now_millis() - days * 24 * 60 * 60 * 1000
+}
+
+/// Posts a comment as the backend and returns its id.
+async fn post(app: &TestApp, body: &str, email: &str, site: &str) -> i64 {
+    let mut c = comment(body);
+    c["author_email"] = email.into();
+    c["site"] = site.into();
+    c["user_agent"] = "Mozilla/5.0 (test)".into();
+    c["client_ip"] = "203.0.113.7".into();
+    let json = json_body(app.post_comment_as_backend(&c).await).await;
+    json["id"].as_i64().unwrap_or_else(|| panic!("{json}"))
+}
+
+/// `commentguard purge` applies `retention_days`: old rejected comments are deleted, old
+/// others keep their text but lose IP, e-mail and user agent; newer ones are untouched;
+/// old audit entries go past `retention.audit_days`.
+#[tokio::test]
+async fn purge_applies_retention() {
+    let app = spawn_app_with(|c| {
+        c.sites.get_mut(SITE).unwrap().retention_days = Some(30);
+        c.retention.audit_days = Some(365);
+    })
+    .await;
+    let admin = add_moderator(&app, "ops", &[], true).await;
+    let old_kept = post(
+        &app,
+        "An old comment the site published.",
+        "old@example.com",
+        SITE,
+    )
+    .await;
+    let old_rejected = post(
+        &app,
+        "An old comment a moderator rejected.",
+        "old2@example.com",
+        SITE,
+    )
+    .await;
+    let new = post(
+        &app,
+        "A fresh comment from this week.",
+        "new@example.com",
+        SITE,
+    )
+    .await;
+    let v = json_body(app.get_comment_as_backend(old_rejected).await).await["backend"]["version"]
+        .as_i64()
+        .unwrap();
+    let res = app
+        .decide(
+            &admin,
+            old_rejected,
+            &json!({"decision": "reject", "label": "spam", "version": v}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    {
+        let db = app.db();
+        db.execute(
+            "UPDATE comments SET created_at = ?1 WHERE id IN (?2, ?3)",
+            rusqlite::params![days_ago(40), old_kept, old_rejected],
+        )
+        .unwrap();
+        db.execute("UPDATE decisions SET created_at = ?1", [days_ago(400)])
+            .unwrap();
+    }
+
+    let config = app.config_file();
+    let run = commentguard(&["purge", "--config", config.to_str().unwrap()]);
+    let (stdout, stderr) = outputs(&run);
+    assert!(run.status.success(), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["rejected_comments_deleted"], 1, "{report}");
+    assert_eq!(report["comments_stripped"], 1, "{report}");
+
+    let db = app.db();
+    let row = |id: i64| {
+        db.query_row(
+            "SELECT body, client_ip, author_email, user_agent FROM comments WHERE id = ?1",
+            [id],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
+            },
+        )
+        .ok()
+    };
+    assert_eq!(row(old_rejected), None);
+    let (body, ip, email, ua) = row(old_kept).unwrap();
+    assert_eq!(body, "An old comment the site published.");
+    assert_eq!((ip.as_str(), email, ua), ("", None, None));
+    let (_, ip, email, ua) = row(new).unwrap();
+    assert_eq!(ip, "203.0.113.7");
+    assert_eq!(email.as_deref(), Some("new@example.com"));
+    assert!(ua.is_some());
+    // The stripped comment is still served, and still to the backend.
+    assert_eq!(app.get_comment_as_backend(old_kept).await.status(), 200);
+    // A second purge has nothing left to do.
+    let again = commentguard(&["purge", "--config", config.to_str().unwrap()]);
+    let report: Value = serde_json::from_str(&outputs(&again).0).unwrap();
+    assert_eq!(report["rejected_comments_deleted"], 0);
+    assert_eq!(report["comments_stripped"], 0);
+}
+
+/// Erasing one commenter (admin API, then the CLI finds nothing left): their comments on
+/// every site are gone, a reply by someone else stays without its link, and the answer
+/// says what was done.
+#[tokio::test]
+async fn erasing_a_commenter_on_every_site() {
+    let app = spawn_app_with(|c| {
+        with_other_site(c);
+        let other = c.sites.get_mut(OTHER_SITE).unwrap();
+        other.api_key_sha256 = Some(commentguard::domain::KeyHash::of(API_KEY));
+    })
+    .await;
+    let admin = add_moderator(&app, "ops", &[], true).await;
+    let moderator = add_moderator(&app, "ann", &[SITE], false).await;
+    let texts = crate::helpers::clearly_fine(3);
+    let first = post(&app, &texts[0], "Ann@Example.com", SITE).await;
+    let second = post(&app, &texts[1], "ann@example.com", OTHER_SITE).await;
+    let mut reply = comment(&texts[2]);
+    reply["author_email"] = "bob@example.com".into();
+    reply["parent_id"] = first.into();
+    let reply = json_body(app.post_comment_as_backend(&reply).await).await["id"]
+        .as_i64()
+        .unwrap();
+
+    let erase = |token: String, email: &'static str| {
+        app.client
+            .post(app.url("/api/v1/admin/erase"))
+            .bearer_auth(token)
+            .json(&json!({ "author_email": email }))
+            .send()
+    };
+    assert_eq!(
+        erase(moderator, "ann@example.com").await.unwrap().status(),
+        403,
+        "admins only"
+    );
+    let res = erase(admin.clone(), " ANN@example.com ").await.unwrap();
+    assert_eq!(res.status(), 200);
+    let json = json_body(res).await;
+    assert_eq!(
+        json["report"],
+        json!({"comments_deleted": 2, "sites": [SITE, OTHER_SITE], "replies_detached": 1, "bans_deleted": 0})
+    );
+    for id in [first, second] {
+        assert_eq!(app.get_comment_as_backend(id).await.status(), 404, "{id}");
+    }
+    let kept = json_body(app.get_comment_as_backend(reply).await).await;
+    assert_eq!(kept["parent_id"], Value::Null);
+    let stored: i64 = app
+        .db()
+        .query_row(
+            "SELECT COUNT(*) FROM comments WHERE author_email LIKE '%ann%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 0);
+
+    let config = app.config_file();
+    let run = commentguard(&[
+        "forget",
+        "ann@example.com",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = outputs(&run);
+    assert!(run.status.success(), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["comments_deleted"], 0, "nothing left to erase");
+    let bad = commentguard(&[
+        "forget",
+        "not-an-address",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(!bad.status.success());
+}
