@@ -223,6 +223,7 @@ fn options(args: &TrainArgs) -> anyhow::Result<TrainOptions> {
             bail!("--blend-strength must be a positive number, got {m}");
         }
         o.blend_strength = m;
+        o.blend_strength_auto = false;
     }
     if let Some(p) = args.hold_precision {
         if !(p > 0.0 && p < 1.0) {

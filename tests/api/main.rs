@@ -11,6 +11,7 @@ mod helpers;
 mod heuristics;
 mod integration_contract;
 mod listing;
+mod news_day_one;
 mod observability;
 mod openapi;
 mod process;
