@@ -96,11 +96,13 @@
 //!      at least 2 groups unless a `+` comes first (`+2348012345678`), and not ending in
 //!      a letter or digit nor in `,`/`.`/`:`/`-`/`/` followed by a digit. With `.`
 //!      separators, fewer than 3 groups is a decimal (`3.14159265`), only 3-digit groups
-//!      after the first an amount (`100.000.000`), and 4 groups of at most 3 digits an
-//!      IPv4 address (`207.58.148.130`, common in Wikipedia talk): not phone numbers.
-//!      Commas never separate groups (`1,000,000` is an amount); more than 15 digits is
-//!      a card or account number. Known misses: `800 555 0199` (spaces only) and
-//!      `030/1234567` (`/` is not a separator, to keep dates out).
+//!      after the first an amount (`100.000.000`), a 1-digit group after the first a
+//!      version (`6.0.2900.2180`), and 4 groups of at most 3 digits an IPv4 address
+//!      (`207.58.148.130`, common in Wikipedia talk): not phone numbers. Nor is a number
+//!      that follows `isbn` within 12 characters (`ISBN 1-85109-410-5`). Commas never
+//!      separate groups (`1,000,000` is an amount); more than 15 digits is a card or
+//!      account number. Known misses: `800 555 0199` (spaces only) and `030/1234567`
+//!      (`/` is not a separator, to keep dates out).
 //!    * **Numbers**: digit runs, with `.`, `,` or `-` between digits (`1,000`, `3.5`,
 //!      `2016-2017`) → [`NUMBER`], or [`MONEY`] when a currency is next to them: a
 //!      currency sign (`$`, `¢ £ ¤ ¥`, the Currency Symbols block `€ ₹ ₽ ₦ ₩ ₱ ₺ ₿`...)

@@ -40,6 +40,8 @@ pub(super) fn phone_end(s: &str, i: usize) -> Option<usize> {
     let mut thousands = true;
     // Every group has at most three digits: four of them make an IPv4 address.
     let mut short_groups = true;
+    // A group after the first has one digit: a version number (`6.0.2900.2180`).
+    let mut one_digit_group = false;
     let mut j = i;
     loop {
         let start = j;
@@ -52,6 +54,7 @@ pub(super) fn phone_end(s: &str, i: usize) -> Option<usize> {
         }
         if groups > 0 {
             thousands &= j - start == 3;
+            one_digit_group |= j - start == 1;
         }
         short_groups &= j - start <= 3;
         groups += 1;
@@ -82,9 +85,10 @@ pub(super) fn phone_end(s: &str, i: usize) -> Option<usize> {
     }
     let plausible = digits >= PHONE_MIN_DIGITS
         && (groups >= 2 || plus)
-        // `3.14159265`, `1.000.000.000` and `207.58.148.130` are not phone numbers.
-        && !(dots && (groups < 3 || thousands || (groups == 4 && short_groups)));
-    if !plausible {
+        // `3.14159265`, `1.000.000.000`, `207.58.148.130` and `6.0.2900.2180` are not
+        // phone numbers.
+        && !(dots && (groups < 3 || thousands || one_digit_group || (groups == 4 && short_groups)));
+    if !plausible || after_isbn(&s[..i]) {
         return None;
     }
     // The digits must end here: not run on into a word, nor into more digits after a `,`,
@@ -97,6 +101,17 @@ pub(super) fn phone_end(s: &str, i: usize) -> Option<usize> {
         }
         _ => Some(j),
     }
+}
+
+/// Whether the text before a number ends with `isbn` within a few characters (`ISBN
+/// 1-85109-410-5`, `isbn-13: 978-...`): book numbers look like phone numbers.
+fn after_isbn(before: &str) -> bool {
+    let tail = before
+        .char_indices()
+        .rev()
+        .nth(11)
+        .map_or(before, |(k, _)| &before[k..]);
+    tail.contains("isbn")
 }
 
 /// Whether the number at `s[start..end]` is an amount of money: a currency sign or word is
@@ -200,6 +215,9 @@ mod tests {
             "2007-04-18 420",
             "2008-08-08 13-23-17.jpg",
             "1 800 555 0199",
+            "ie 6.0.2900.2180",
+            "isbn 1-85109-410-5",
+            "isbn: 978-0-306-40615-7",
         ] {
             assert_eq!(phone(text), None, "{text}");
         }
