@@ -201,6 +201,9 @@ pub struct Judgement {
     pub scores: Scores,
     /// English (scored by the models) or confidently another language.
     pub language: Language,
+    /// Words that mix Latin letters with letters of another script (`Сheck`, `stupіd`):
+    /// read as Latin by the tokenizer, and a signal of disguise of their own.
+    pub mixed_script_words: usize,
 }
 
 /// A feature's part in a score: `value × (ln P(f|pos) − ln P(f|neg))`.
@@ -593,6 +596,7 @@ impl Classifier {
                     abuse: self.abuse.score_tokens(tokens, features),
                 },
                 language: language::detect(text, tokens, |w| self.knows(w)),
+                mixed_script_words: tokens.mixed_script_words(),
             }
         })
     }

@@ -154,3 +154,27 @@ async fn explaining_words_come_with_their_spans() {
     );
     assert_eq!(String::from_utf16(&utf16[start..end]).unwrap(), "IDIOT");
 }
+
+/// Spam and abuse written with Cyrillic look-alike letters are read as what they say,
+/// and a word that mixes scripts holds the comment on its own.
+#[tokio::test]
+async fn lookalike_letters_do_not_hide_spam_or_abuse() {
+    let app = spawn_app().await;
+    let json = submit(&app, "Сheck оut my сhannel and subsсribe!!").await;
+    assert_ne!(json["status"], "published", "{json}");
+    let codes: Vec<String> = reasons(&json).into_iter().map(|(c, _)| c).collect();
+    assert!(codes.contains(&"lookalike_letters".to_string()), "{json}");
+    assert!(codes.contains(&"spam".to_string()), "{json}");
+
+    let json = submit(&app, "yоu аrе а stupіd іdіоt").await;
+    assert_eq!(json["status"], "pending", "{json}");
+    assert_eq!(
+        reasons(&json),
+        vec![
+            ("lookalike_letters".into(), "hold".into()),
+            ("abuse".into(), "hold".into())
+        ]
+    );
+    let top = &json["scores"]["abuse"]["top_tokens"];
+    assert_eq!(top[0], "stupid", "{json}");
+}

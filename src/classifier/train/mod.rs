@@ -299,7 +299,7 @@ impl Default for TrainOptions {
             abuse_strongest_feature_length: 6.0,
             seed: 20_261_125,
             validation_percent: 20,
-            spam_hold_budget: 0.02,
+            spam_hold_budget: 0.03,
             abuse_hold_budget: 0.015,
             budget_excluded_sources: BTreeSet::from(["davidson".to_string()]),
             hold_precision: None,
