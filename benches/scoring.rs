@@ -75,6 +75,13 @@ fn scoring(c: &mut Criterion) {
             &text,
             |b, text| b.iter(|| black_box(classifier.score(black_box(text)))),
         );
+        // What the service runs per submission: both scores, the language check and the
+        // look-alike count.
+        group.bench_with_input(
+            BenchmarkId::new("commentguard_judge", format!("{name} ({chars} chars)")),
+            &text,
+            |b, text| b.iter(|| black_box(classifier.judge(black_box(text)))),
+        );
         group.bench_with_input(
             BenchmarkId::new("linfa_dense_baseline", format!("{name} ({chars} chars)")),
             &text,
@@ -95,6 +102,12 @@ fn scoring(c: &mut Criterion) {
             },
         );
     }
+    // A comment in another language takes the slow path of the language check (whatlang).
+    // Hand-written: the corpus holds English comments only.
+    let german = "Ich bin mit diesem Artikel nicht einverstanden, die Regierung sollte mehr tun.";
+    group.bench_function("commentguard_judge/german (78 chars)", |b| {
+        b.iter(|| black_box(classifier.judge(black_box(german))))
+    });
     group.finish();
 }
 
