@@ -8,7 +8,7 @@
 //! # Layout
 //! - [`text`] — [`CommentBody`], [`AuthorName`] (trimmed, NFC, length-checked).
 //! - [`email`] — [`AuthorEmail`] (syntax checked, lower-cased for matching).
-//! - [`article`] — [`ArticleId`].
+//! - [`article`] — [`ArticleId`], [`ArticleTitle`].
 //! - [`web`] — [`WebUrl`] (http/https only) and [`Origin`].
 //! - [`net`] — [`IpNet`], an address or CIDR range.
 //! - [`reason`] — [`Reason`] (why a comment got its status) and [`ModelScore`].
@@ -27,7 +27,7 @@ pub mod site;
 pub mod text;
 pub mod web;
 
-pub use article::ArticleId;
+pub use article::{ArticleId, ArticleTitle};
 pub use comment::{CommentId, NewComment, Status};
 pub use email::AuthorEmail;
 pub use moderation::{
@@ -45,6 +45,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "site",
     "article_id",
     "article_url",
+    "article_title",
     "author_name",
     "author_email",
     "author_url",

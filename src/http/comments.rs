@@ -27,8 +27,8 @@ use super::fields::{Encoding, Fields};
 use super::{client_ip, form_page, hints, ApiError, AppState};
 use crate::domain::comment::clean_user_agent;
 use crate::domain::{
-    ArticleId, AuthorEmail, AuthorName, CommentBody, CommentId, ModelScore, NewComment, Reason,
-    Site, Status, ValidationError, WebUrl,
+    ArticleId, ArticleTitle, AuthorEmail, AuthorName, CommentBody, CommentId, ModelScore,
+    NewComment, Reason, Site, Status, ValidationError, WebUrl,
 };
 use crate::pipeline::{self, Caller, ModelThresholds, Submission};
 use crate::ratelimit::LimitScope;
@@ -42,6 +42,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// A decoded, validated submission with the extras that steer its handling.
 struct Parsed<'a> {
     comment: NewComment,
+    article_title: Option<ArticleTitle>,
     nudge: bool,
     redirect_to: Option<WebUrl>,
     honeypot: Option<&'a str>,
@@ -102,6 +103,7 @@ fn parse<'a>(
         .optional("article_url")?
         .map(|raw| WebUrl::parse(raw, "article_url"))
         .transpose()?;
+    let article_title = ArticleTitle::parse(fields.optional("article_title")?)?;
     let body = CommentBody::parse(fields.required("body")?)?;
     let parent_id = fields
         .optional_number("parent_id")?
@@ -126,6 +128,7 @@ fn parse<'a>(
             client_ip,
             user_agent,
         },
+        article_title,
         nudge: fields.flag("nudge")?,
         redirect_to,
         honeypot: fields.dynamic(&site.honeypot_field),
@@ -202,7 +205,7 @@ pub struct CommentSubmission {
     article_id: String,
     /// The article's address (http or https).
     article_url: Option<String>,
-    /// The article's headline. Accepted (backends may send it), not stored yet.
+    /// The article's headline (1-300 characters, one line), shown to moderators.
     article_title: Option<String>,
     /// 1-100 characters after trimming.
     author_name: String,
@@ -361,12 +364,15 @@ async fn accept(
         trust_after: site.trusted_author_after,
     };
     // Hashed and encoded here, so that the writer thread only decides and inserts.
-    let record = Arc::new(NewCommentRecord::new(
-        parsed.comment,
-        Some(pipeline::take_model_score(&mut scores.spam)),
-        Some(pipeline::take_model_score(&mut scores.abuse)),
-        site.duplicate_window,
-    ));
+    let record = Arc::new(
+        NewCommentRecord::new(
+            parsed.comment,
+            Some(pipeline::take_model_score(&mut scores.spam)),
+            Some(pipeline::take_model_score(&mut scores.abuse)),
+            site.duplicate_window,
+        )
+        .with_article_title(parsed.article_title),
+    );
     // Everything the decision needs, owned: it runs on the store's writer thread, right
     // after the author lookup and before the insert, in one transaction.
     let decide = {

@@ -24,7 +24,8 @@
 //! - [`moderator_auth`] — the moderator and admin token extractors, failed-auth limits.
 //! - [`fields`] — decoding JSON and form bodies into named fields.
 //! - [`cors`] — per-site CORS.
-//! - [`review_views`] — the review API's answers, typed for the OpenAPI document.
+//! - [`review_views`] — the review API's answers, typed for the OpenAPI document;
+//!   [`review_words`] — reasons in plain words.
 //! - [`form_page`] — HTML answers to browsers' plain form posts (no JavaScript).
 //! - [`hints`] — errors and warnings that tell an integrator what to fix.
 //! - [`access_log`] — the request id, one log line and the metrics of each request.
@@ -50,6 +51,7 @@ pub mod reports;
 pub mod review;
 pub mod review_page;
 pub mod review_views;
+pub mod review_words;
 
 use std::sync::Arc;
 

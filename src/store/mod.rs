@@ -20,7 +20,8 @@
 //! - [`reports`] — reader reports and sending reported comments back to the queue.
 //! - [`moderators`] — moderators, their tokens (hashed) and the sites they may review.
 //! - [`review`] — the review queue, decisions with their audit log, bans, and the
-//!   labelled decisions that train the next models.
+//!   labelled decisions that train the next models; [`review_context`] — what is shown
+//!   around a queued comment (headline, parent, report reasons).
 //! - [`retention`] — purging by the retention policy, erasing one commenter, backups.
 //! - [`stats`] — counts read for monitoring.
 mod checkpoint;
@@ -32,6 +33,7 @@ mod readers;
 mod reports;
 mod retention;
 mod review;
+mod review_context;
 mod schema;
 mod stats;
 mod writer;
@@ -58,6 +60,7 @@ pub use review::{
     DecisionRequest, LabelledDecision, QueueOrder, QueuePage, QueuePosition, QueueQuery,
     ReasonFilter, ReviewItem, SiteHolds, MAX_BULK_DECISIONS,
 };
+pub use review_context::{ParentComment, ReportEntry};
 
 use crate::config::StorageConfig;
 use crate::domain::{ArticleId, CommentId, NewComment, SiteId};

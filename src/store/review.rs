@@ -31,6 +31,7 @@ use serde::Serialize;
 use super::comments::{self, StoredComment};
 use super::moderators::SiteGrants;
 use super::outbox::{enqueue_event, WebhookEvent};
+use super::review_context::{self, ParentComment, ReportEntry};
 use super::{now_millis, Store, StoreError};
 use crate::domain::{
     ArticleId, BanTarget, CommentId, Note, ReasonCode, SiteId, Status, TrainingLabels, Verdict,
@@ -132,6 +133,12 @@ pub struct AuthorHistory {
 #[derive(Debug, Clone)]
 pub struct ReviewItem {
     pub comment: StoredComment,
+    /// The article's headline (the comment's own, else the latest known one).
+    pub article_title: Option<String>,
+    /// The comment a reply answers.
+    pub parent: Option<ParentComment>,
+    /// What readers said when they reported it, newest first.
+    pub reports: Vec<ReportEntry>,
     /// What the latest moderator decision taught the models.
     pub labels: TrainingLabels,
     /// When a moderator last decided it (unix milliseconds).
@@ -388,8 +395,19 @@ fn item(conn: &Connection, id: CommentId) -> Result<Option<ReviewItem>, StoreErr
             ))
         })?;
     let author_history = author_history(conn, &comment)?;
+    let article_title = review_context::article_title(
+        conn,
+        &comment.site_id,
+        &comment.article_id,
+        comment.article_title.as_deref(),
+    )?;
+    let parent = review_context::parent(conn, comment.parent_id)?;
+    let reports = review_context::reports(conn, id)?;
     Ok(Some(ReviewItem {
         comment,
+        article_title,
+        parent,
+        reports,
         labels,
         decided_at,
         report_count: u64::try_from(report_count).unwrap_or(0),

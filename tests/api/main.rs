@@ -2,6 +2,7 @@
 //! file and tells one story through HTTP.
 mod crash;
 mod data_care;
+mod desk;
 mod durability;
 mod embed;
 mod embed_browser;
