@@ -82,6 +82,8 @@ pub struct Config {
     /// How webhook events are delivered (the per-site URL and secret are in
     /// `sites.ID.webhook`).
     pub webhooks: WebhookDeliveryConfig,
+    /// Moderators' browser sessions (the review page's sign-in).
+    pub sessions: SessionConfig,
     /// The news sites served by this instance, by id.
     pub sites: BTreeMap<String, SiteConfig>,
 }
@@ -100,6 +102,7 @@ impl Default for Config {
             rate_limit_prune_secs: 60,
             storage: StorageConfig::default(),
             webhooks: WebhookDeliveryConfig::default(),
+            sessions: SessionConfig::default(),
             sites: BTreeMap::new(),
         }
     }
@@ -167,6 +170,28 @@ impl Default for WebhookDeliveryConfig {
             poll_interval_ms: 1_000,
             concurrency: 8,
             keep_delivered_hours: 168,
+        }
+    }
+}
+
+/// Moderators' browser sessions: signing in to the review page with a token once gives a
+/// session cookie (`HttpOnly`, `SameSite=Strict`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// Mark the cookie `Secure` (sent over HTTPS only; it is then named
+    /// `__Host-cg_session`). Set it whenever the service is reached over HTTPS, as behind
+    /// the reverse proxies of `deploy/`.
+    pub secure_cookie: bool,
+    /// How long a sign-in lasts, in hours (1 to 720).
+    pub hours: u32,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            secure_cookie: false,
+            hours: 12,
         }
     }
 }
@@ -468,6 +493,9 @@ impl Config {
         }
         if w.concurrency == 0 {
             return Err(invalid("webhooks.concurrency", "must be at least 1"));
+        }
+        if !(1..=720).contains(&self.sessions.hours) {
+            return Err(invalid("sessions.hours", "must be between 1 and 720"));
         }
         if self.rate_limit_prune_secs == 0 {
             return Err(invalid("rate_limit_prune_secs", "must be at least 1"));

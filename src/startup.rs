@@ -104,6 +104,7 @@ impl Application {
             trusted_proxies: config.trusted_proxies.clone().into(),
             auth_failures: Arc::clone(&auth_failures),
             models: Arc::clone(&models),
+            sessions: config.sessions.clone(),
         });
 
         let listener = TcpListener::bind(config.bind)

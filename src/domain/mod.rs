@@ -16,6 +16,7 @@
 //! - [`site`] — [`SiteId`], [`KeyHash`] and the runtime [`Site`] built from its config.
 //! - [`comment`] — [`CommentId`], [`Status`] and the validated [`NewComment`].
 //! - [`moderation`] — moderator names and tokens, decisions ([`Verdict`]), notes, ban targets.
+//! - [`session`] — [`SessionSecret`], a moderator's browser session and its CSRF token.
 pub mod article;
 pub mod comment;
 pub mod email;
@@ -23,6 +24,7 @@ pub mod moderation;
 pub mod net;
 pub mod reason;
 pub mod report;
+pub mod session;
 pub mod site;
 pub mod text;
 pub mod web;
@@ -36,6 +38,7 @@ pub use moderation::{
 pub use net::IpNet;
 pub use reason::{ModelScore, Outcome, Reason, ReasonCode};
 pub use report::ReportReason;
+pub use session::SessionSecret;
 pub use site::{BlockAction, KeyHash, Site, SiteId, Sites};
 pub use text::{AuthorName, CommentBody};
 pub use web::{Origin, WebUrl};

@@ -305,7 +305,7 @@ impl ResponseError for ApiError {
         }
         if let ApiError::MethodNotAllowed = self {
             // The only methods any route here takes.
-            response.insert_header((header::ALLOW, "GET, POST, OPTIONS"));
+            response.insert_header((header::ALLOW, "GET, POST, DELETE, OPTIONS"));
         }
         response.json(ErrorBody {
             error: ErrorDetail {
@@ -351,7 +351,7 @@ pub fn json_error_fallback<B: MessageBody + 'static>(
     if status == StatusCode::METHOD_NOT_ALLOWED && !new.headers().contains_key(header::ALLOW) {
         new.headers_mut().insert(
             header::ALLOW,
-            HeaderValue::from_static("GET, POST, OPTIONS"),
+            HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
         );
     }
     let res = ServiceResponse::new(req, new.map_into_boxed_body()).map_into_right_body();

@@ -7,12 +7,12 @@
 //! against the schema the document gives for its route and status, with undocumented
 //! properties refused (`tests/api/openapi.rs`).
 use actix_web::HttpResponse;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
     admin, articles, comments, counts, embed, error, form_token, health, reports, review,
-    review_page, review_views,
+    review_page, review_views, session,
 };
 
 /// The document's root: every route and the security schemes.
@@ -38,6 +38,9 @@ use super::{
         review::decide_many,
         review::ban,
         review::unban,
+        session::sign_in,
+        session::current,
+        session::sign_out,
         admin::reload_models,
         admin::models,
         admin::erase,
@@ -60,7 +63,8 @@ use super::{
 )]
 pub struct ApiDoc;
 
-/// The two bearer schemes: a site's API key (backends) and a moderator's token.
+/// The two bearer schemes — a site's API key (backends) and a moderator's token — and the
+/// review page's session cookie.
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
@@ -87,6 +91,14 @@ impl Modify for SecuritySchemes {
                     ))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "moderator_session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "cg_session",
+                "The review page's session (`POST /api/v1/session`; `__Host-cg_session` with \
+                 `sessions.secure_cookie`). Requests other than GET also need `X-CSRF-Token`",
+            ))),
         );
     }
 }
@@ -134,6 +146,7 @@ mod tests {
             "/embed.js",
             "/embed.css",
             "/review",
+            "/api/v1/session",
         ] {
             assert!(paths.contains_key(path), "{path} is documented");
         }

@@ -247,7 +247,7 @@ fn parse_queue(
 /// `GET /api/v1/review?status=&site=&article_id=&reason=&order=&limit=&cursor=`
 #[utoipa::path(get, path = "/api/v1/review", tag = "review",
     params(QueueParams),
-    security(("moderator_token" = [])),
+    security(("moderator_token" = []), ("moderator_session" = [])),
     responses(
         (status = 200, description = "A page of the queue", body = QueuePageView),
         (status = 400, description = "`INVALID_CURSOR` or a malformed query", body = ErrorBody),
@@ -280,7 +280,7 @@ fn not_found() -> ApiError {
 /// log, oldest first.
 #[utoipa::path(get, path = "/api/v1/review/{id}", tag = "review",
     params(("id" = i64, Path, description = "The comment id")),
-    security(("moderator_token" = [])),
+    security(("moderator_token" = []), ("moderator_session" = [])),
     responses(
         (status = 200, description = "The comment with `decisions`", body = ReviewItemView),
         (status = 401, description = "No valid moderator token", body = ErrorBody),
@@ -369,7 +369,7 @@ fn outcome(outcome: DecisionOutcome, seen: i64) -> Result<AppliedView, ApiError>
 #[utoipa::path(post, path = "/api/v1/review/{id}/decision", tag = "review",
     params(("id" = i64, Path, description = "The comment id")),
     request_body = DecisionBody,
-    security(("moderator_token" = [])),
+    security(("moderator_token" = []), ("moderator_session" = [])),
     responses(
         (status = 200, description = "Applied (`changed`), or already in force", body = AppliedView),
         (status = 400, description = "`INVALID_JSON`", body = ErrorBody),
@@ -415,7 +415,7 @@ pub struct BulkBody {
 /// answer is 200 with one result per decision, in order.
 #[utoipa::path(post, path = "/api/v1/review/decisions", tag = "review",
     request_body = BulkBody,
-    security(("moderator_token" = [])),
+    security(("moderator_token" = []), ("moderator_session" = [])),
     responses(
         (status = 200, description = "One result per decision", body = BulkView),
         (status = 400, description = "`INVALID_JSON`", body = ErrorBody),
@@ -544,7 +544,7 @@ fn ban_target<'a>(
 /// "reject_existing", "until", "note"}`
 #[utoipa::path(post, path = "/api/v1/review/authors/ban", tag = "review",
     request_body = BanBody,
-    security(("moderator_token" = [])),
+    security(("moderator_token" = []), ("moderator_session" = [])),
     responses(
         (status = 200, description = "Banned", body = BanView),
         (status = 400, description = "`INVALID_JSON`", body = ErrorBody),
@@ -607,7 +607,7 @@ pub struct UnbanBody {
 /// ban rejected stay rejected; restore them one by one.
 #[utoipa::path(post, path = "/api/v1/review/authors/unban", tag = "review",
     request_body = UnbanBody,
-    security(("moderator_token" = [])),
+    security(("moderator_token" = []), ("moderator_session" = [])),
     responses(
         (status = 200, description = "Lifted", body = UnbanView),
         (status = 400, description = "`INVALID_JSON`", body = ErrorBody),

@@ -18,7 +18,8 @@
 //! - [`counts`] — published comments per article, for article lists.
 //! - [`outbox`] — webhook events, enqueued in the transaction of the change they report.
 //! - [`reports`] — reader reports and sending reported comments back to the queue.
-//! - [`moderators`] — moderators, their tokens (hashed) and the sites they may review.
+//! - [`moderators`] — moderators, their tokens (hashed) and the sites they may review;
+//!   [`sessions`] — their browser sessions (hashed too).
 //! - [`review`] — the review queue, decisions with their audit log, bans, and the
 //!   labelled decisions that train the next models; [`review_context`] — what is shown
 //!   around a queued comment (headline, parent, report reasons).
@@ -35,6 +36,7 @@ mod retention;
 mod review;
 mod review_context;
 mod schema;
+mod sessions;
 mod stats;
 mod writer;
 
@@ -61,6 +63,7 @@ pub use review::{
     ReasonFilter, ReviewItem, SiteHolds, MAX_BULK_DECISIONS,
 };
 pub use review_context::{ParentComment, ReportEntry};
+pub use sessions::{NewSession, SessionRecord};
 
 use crate::config::StorageConfig;
 use crate::domain::{ArticleId, CommentId, NewComment, SiteId};

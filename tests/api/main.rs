@@ -22,6 +22,7 @@ mod review_browser;
 mod review_reload;
 mod review_support;
 mod route_table;
+mod sessions;
 mod submit;
 mod validation;
 mod webhooks;
