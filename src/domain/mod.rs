@@ -16,6 +16,7 @@
 //! - [`site`] — [`SiteId`], [`KeyHash`] and the runtime [`Site`] built from its config.
 //! - [`comment`] — [`CommentId`], [`Status`] and the validated [`NewComment`].
 //! - [`moderation`] — moderator names and tokens, decisions ([`Verdict`]), notes, ban targets.
+//! - [`search`] — [`SearchText`], what a moderator searches the queue for.
 //! - [`session`] — [`SessionSecret`], a moderator's browser session and its CSRF token.
 pub mod article;
 pub mod comment;
@@ -24,6 +25,7 @@ pub mod moderation;
 pub mod net;
 pub mod reason;
 pub mod report;
+pub mod search;
 pub mod session;
 pub mod site;
 pub mod text;
@@ -38,6 +40,7 @@ pub use moderation::{
 pub use net::IpNet;
 pub use reason::{ModelScore, Outcome, Reason, ReasonCode};
 pub use report::ReportReason;
+pub use search::SearchText;
 pub use session::SessionSecret;
 pub use site::{BlockAction, KeyHash, Site, SiteId, Sites};
 pub use text::{AuthorName, CommentBody};

@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     admin, articles, comments, counts, embed, error, form_token, health, reports, review,
-    review_page, review_views, session,
+    review_authors, review_counts, review_page, review_undo, review_views, session,
 };
 
 /// The document's root: every route and the security schemes.
@@ -38,6 +38,10 @@ use super::{
         review::decide_many,
         review::ban,
         review::unban,
+        review_counts::counts,
+        review_authors::author,
+        review_authors::bans,
+        review_undo::undo,
         session::sign_in,
         session::current,
         session::sign_out,
@@ -147,6 +151,10 @@ mod tests {
             "/embed.css",
             "/review",
             "/api/v1/session",
+            "/api/v1/review/counts",
+            "/api/v1/review/authors",
+            "/api/v1/review/authors/bans",
+            "/api/v1/review/{id}/undo",
         ] {
             assert!(paths.contains_key(path), "{path} is documented");
         }

@@ -9,6 +9,10 @@
 //! | POST | `/api/v1/review/authors/ban` | ban an author, optionally rejecting their comments |
 //! | POST | `/api/v1/review/authors/unban` | lift an author's bans |
 //!
+//! More review routes live in their own files: the counts per site and reason
+//! ([`super::review_counts`]), the author view and the list of bans
+//! ([`super::review_authors`]), and undo ([`super::review_undo`]).
+//!
 //! Every route takes a [`Moderator`] as its first extractor (401 without a valid token,
 //! before the path, query or body is even looked at) and acts only on the
 //! sites the moderator is granted: naming another site is a 403, and a comment id of
@@ -33,7 +37,8 @@ use super::review_views::{
 };
 use super::{hints, ApiError, AppState};
 use crate::domain::{
-    ArticleId, BanTarget, CommentId, Note, ReasonCode, Site, Status, ValidationError, Verdict,
+    ArticleId, BanTarget, CommentId, Note, ReasonCode, SearchText, Site, Status, ValidationError,
+    Verdict,
 };
 use crate::pipeline::ModelThresholds;
 use crate::store::{
@@ -65,6 +70,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/decisions", web::post().to(decide_many))
             .route("/authors/ban", web::post().to(ban))
             .route("/authors/unban", web::post().to(unban))
+            // Before `/{id}`, which would take `counts` and `authors` for ids.
+            .configure(super::review_counts::routes)
+            .configure(super::review_authors::routes)
+            .configure(super::review_undo::routes)
             .route("/{id}", web::get().to(item))
             .route("/{id}/decision", web::post().to(decide_one)),
     );
@@ -123,6 +132,8 @@ pub struct QueueParams {
     article_id: Option<String>,
     /// `spam`, `abuse`, any reason code, or `reported`.
     reason: Option<String>,
+    /// Text in the body, the author's name or e-mail (ASCII letters in any case).
+    q: Option<String>,
     /// `oldest` (default), `newest`, `spam`, `abuse` or `uncertain`.
     order: Option<String>,
     /// 1-200 (default 50).
@@ -203,6 +214,7 @@ fn parse_queue(
                 })?,
         )),
     };
+    let search = SearchText::parse(p.q.as_deref())?;
     let order = match p.order.as_deref().map(str::trim) {
         None | Some("") => QueueOrder::Oldest,
         Some(raw) => QueueOrder::parse(raw).ok_or_else(|| {
@@ -238,13 +250,14 @@ fn parse_queue(
         status,
         article_id,
         reason,
+        search,
         order,
         after,
         limit,
     })
 }
 
-/// `GET /api/v1/review?status=&site=&article_id=&reason=&order=&limit=&cursor=`
+/// `GET /api/v1/review?status=&site=&article_id=&reason=&q=&order=&limit=&cursor=`
 #[utoipa::path(get, path = "/api/v1/review", tag = "review",
     params(QueueParams),
     security(("moderator_token" = []), ("moderator_session" = [])),

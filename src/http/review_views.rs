@@ -187,7 +187,7 @@ pub struct AppliedView {
 }
 
 impl AppliedView {
-    pub(super) fn new(state: CommentState, previous_status: Status, changed: bool) -> Self {
+    pub fn new(state: CommentState, previous_status: Status, changed: bool) -> Self {
         AppliedView {
             id: state.id,
             site: state.site,
