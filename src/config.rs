@@ -291,6 +291,10 @@ pub struct SiteConfig {
     pub premoderate: bool,
     /// Hold every comment on these articles.
     pub premoderate_articles: Vec<String>,
+    /// Articles closed to new comments (refused with `409 ARTICLE_CLOSED`).
+    pub closed_articles: Vec<String>,
+    /// Authors (by e-mail) the models cannot hold, whatever their record.
+    pub trusted_authors: Vec<String>,
     /// Share of ordinary comments the spam and abuse models may hold together (e.g.
     /// `0.03`), instead of the models' own hold thresholds: each model's threshold is
     /// taken from the estimate it was trained with. Raw `thresholds` still win.
@@ -330,6 +334,8 @@ impl Default for SiteConfig {
             trusted_author_after: 5,
             premoderate: false,
             premoderate_articles: Vec::new(),
+            closed_articles: Vec::new(),
+            trusted_authors: Vec::new(),
             hold_budget: None,
             thresholds: ThresholdConfig::default(),
             other_languages: OtherLanguages::Hold,
@@ -353,7 +359,7 @@ pub enum OtherLanguages {
 }
 
 /// Per-site model thresholds (probabilities in `[0, 1]`); `review` ≤ `reject`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ThresholdConfig {
     pub spam_review: Option<f64>,
@@ -594,6 +600,24 @@ impl SiteConfig {
                     key(&format!("blocklist.emails[{i}]")),
                     "must be an e-mail address or `@domain`",
                 ));
+            }
+        }
+        for (i, email) in self.trusted_authors.iter().enumerate() {
+            if crate::domain::AuthorEmail::parse(email).is_err() {
+                return Err(invalid(
+                    key(&format!("trusted_authors[{i}]")),
+                    "must be an e-mail address",
+                ));
+            }
+        }
+        for (name, articles) in [
+            ("premoderate_articles", &self.premoderate_articles),
+            ("closed_articles", &self.closed_articles),
+        ] {
+            for (i, article) in articles.iter().enumerate() {
+                if let Err(e) = crate::domain::ArticleId::parse(article) {
+                    return Err(invalid(key(&format!("{name}[{i}]")), e.message));
+                }
             }
         }
         let r = &self.rate_limit;

@@ -16,6 +16,8 @@
 //! - [`site`] — [`SiteId`], [`KeyHash`] and the runtime [`Site`] built from its config.
 //! - [`comment`] — [`CommentId`], [`Status`] and the validated [`NewComment`].
 //! - [`moderation`] — moderator names and tokens, decisions ([`Verdict`]), notes, ban targets.
+//! - [`rules`] — the site rules that change at run time ([`Rule`], [`RuleValues`],
+//!   compiled into [`SiteRules`]).
 //! - [`search`] — [`SearchText`], what a moderator searches the queue for.
 //! - [`session`] — [`SessionSecret`], a moderator's browser session and its CSRF token.
 pub mod article;
@@ -25,6 +27,7 @@ pub mod moderation;
 pub mod net;
 pub mod reason;
 pub mod report;
+pub mod rules;
 pub mod search;
 pub mod session;
 pub mod site;
@@ -40,6 +43,7 @@ pub use moderation::{
 pub use net::IpNet;
 pub use reason::{ModelScore, Outcome, Reason, ReasonCode};
 pub use report::ReportReason;
+pub use rules::{Rule, RuleChange, RuleValues, SiteRules};
 pub use search::SearchText;
 pub use session::SessionSecret;
 pub use site::{BlockAction, KeyHash, Site, SiteId, Sites};

@@ -42,6 +42,10 @@ pub struct ModelsInService {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
+            // Credentials before the body (see `moderator_auth::authenticated`).
+            .wrap(actix_web::middleware::from_fn(
+                super::moderator_auth::authenticated,
+            ))
             .route("/reload-models", web::post().to(reload_models))
             .route("/models", web::get().to(models))
             .route("/erase", web::post().to(erase)),

@@ -271,7 +271,7 @@ pub struct ScoresView<'a> {
             headers(("Location" = String, description = "The article"))),
         (status = 400, description = "Undecodable body", body = ErrorBody),
         (status = 401, description = "An API key that is not the site's", body = ErrorBody),
-        (status = 409, description = "`DUPLICATE`", body = ErrorBody),
+        (status = 409, description = "`DUPLICATE`, or `ARTICLE_CLOSED`: the article takes no new comments", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 431, description = "`HEADERS_TOO_LARGE`: request headers over 32 KiB", body = ErrorBody),
         (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
@@ -343,6 +343,17 @@ async fn accept(
         .and_then(|v| v.to_str().ok());
     let parsed = parse(fields, site, caller, ip, user_agent)?;
     let comment = &parsed.comment;
+    if site.rules().is_closed(comment.article_id.as_str()) {
+        return Err(ApiError::Conflict {
+            code: "ARTICLE_CLOSED",
+            message: format!(
+                "article_id `{}` is closed to new comments",
+                comment.article_id
+            ),
+            field: Some("article_id"),
+            current: None,
+        });
+    }
 
     let (judgement, thresholds) = {
         // A cheap pointer load; the guard is dropped before the next `.await`.
@@ -361,7 +372,7 @@ async fn accept(
         email: comment.author_email.clone(),
         ip,
         parent: comment.parent_id,
-        trust_after: site.trusted_author_after,
+        trust_after: site.rules().trusted_author_after,
     };
     // Hashed and encoded here, so that the writer thread only decides and inserts.
     let record = Arc::new(

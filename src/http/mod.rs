@@ -15,6 +15,7 @@
 //! | POST, GET, DELETE | `/api/v1/session` | [`session`] (the review page's sign-in) |
 //! | GET, POST | `/api/v1/review…` | [`review`] (moderators: queue, decisions, bans) |
 //! | POST, GET | `/api/v1/admin/…` | [`admin`] (admins: model reload) |
+//! | GET, POST | `/api/v1/admin/sites/{site}/rules` | [`rules`] (admins: site rules at run time) |
 //! | GET | `/review` | [`review_page`] (the moderators' page) |
 //! | GET | `/embed.js`, `/embed.css` | [`embed`] (drop-in comments for article pages) |
 //!
@@ -57,6 +58,7 @@ pub mod review_page;
 pub mod review_undo;
 pub mod review_views;
 pub mod review_words;
+pub mod rules;
 pub mod session;
 
 use std::sync::Arc;
@@ -116,6 +118,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/openapi.json").route(web::get().to(openapi::document)))
             .configure(session::routes)
             .configure(review::routes)
+            // Before the `/admin` scope, which would answer 404 for its path.
+            .configure(rules::routes)
             .configure(admin::routes),
     )
     .configure(review_page::routes)

@@ -34,9 +34,11 @@ use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use actix_web::dev::Payload;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
@@ -348,12 +350,40 @@ async fn by_session(
     ))
 }
 
+/// Middleware for the review and admin routes: authenticates the request before any of
+/// its handler's extractors runs, so a caller without valid credentials gets the 401 (or
+/// 403, 429) whatever its path, query or body — an extractor that fails at once (a
+/// malformed body) would otherwise answer first, while the credential lookup is still
+/// waiting for the database. The [`Moderator`] it found is kept in the request for the
+/// handler's extractor.
+pub async fn authenticated(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    match authenticate(req.request().clone()).await {
+        Ok(moderator) => {
+            req.extensions_mut().insert(moderator);
+            Ok(next.call(req).await?.map_into_left_body())
+        }
+        Err(err) => Ok(req.error_response(err).map_into_right_body()),
+    }
+}
+
+/// The moderator the [`authenticated`] middleware found, else a fresh authentication.
+async fn moderator_of(req: HttpRequest) -> Result<Moderator, ApiError> {
+    let found = req.extensions().get::<Moderator>().cloned();
+    match found {
+        Some(moderator) => Ok(moderator),
+        None => authenticate(req).await,
+    }
+}
+
 impl FromRequest for Moderator {
     type Error = ApiError;
     type Future = BoxFuture<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        Box::pin(authenticate(req.clone()))
+        Box::pin(moderator_of(req.clone()))
     }
 }
 
@@ -364,7 +394,7 @@ impl FromRequest for Admin {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let moderator = authenticate(req).await?;
+            let moderator = moderator_of(req).await?;
             if moderator.0.is_admin {
                 Ok(Admin(moderator))
             } else {

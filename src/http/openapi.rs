@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     admin, articles, comments, counts, embed, error, form_token, health, reports, review,
-    review_authors, review_counts, review_page, review_undo, review_views, session,
+    review_authors, review_counts, review_page, review_undo, review_views, rules, session,
 };
 
 /// The document's root: every route and the security schemes.
@@ -48,6 +48,8 @@ use super::{
         admin::reload_models,
         admin::models,
         admin::erase,
+        rules::rules,
+        rules::change,
         health::healthz,
         health::readyz,
         embed::script,
@@ -155,6 +157,7 @@ mod tests {
             "/api/v1/review/authors",
             "/api/v1/review/authors/bans",
             "/api/v1/review/{id}/undo",
+            "/api/v1/admin/sites/{site}/rules",
         ] {
             assert!(paths.contains_key(path), "{path} is documented");
         }

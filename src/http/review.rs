@@ -13,8 +13,9 @@
 //! ([`super::review_counts`]), the author view and the list of bans
 //! ([`super::review_authors`]), and undo ([`super::review_undo`]).
 //!
-//! Every route takes a [`Moderator`] as its first extractor (401 without a valid token,
-//! before the path, query or body is even looked at) and acts only on the
+//! Every route is authenticated by [`super::moderator_auth::authenticated`] before its
+//! handler runs (401 without a valid token or session, before the path, query or body is
+//! even looked at), takes the [`Moderator`] it found, and acts only on the
 //! sites the moderator is granted: naming another site is a 403, and a comment id of
 //! another site is a 404, exactly like an id that does not exist. Handlers parse the request into
 //! domain types, call one store method and shape the answer; the rules (versions,
@@ -59,6 +60,9 @@ const CURSOR_PREFIX: &str = "q1";
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/review")
+            .wrap(actix_web::middleware::from_fn(
+                super::moderator_auth::authenticated,
+            ))
             .app_data(
                 web::JsonConfig::default()
                     .limit(MAX_JSON_BYTES)

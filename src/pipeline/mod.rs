@@ -69,7 +69,7 @@ impl ModelThresholds {
         let default = |task: Task| {
             let model = classifier.model(task);
             let own = model.thresholds();
-            let budget_hold = site.hold_budget.and_then(|total| {
+            let budget_hold = site.rules().hold_budget.and_then(|total| {
                 let share = match model.hold_budget() {
                     Some(b) if trained > 0.0 => b / trained,
                     _ => 0.5,
@@ -87,7 +87,8 @@ impl ModelThresholds {
     /// The site's raw thresholds over the given defaults (a reject threshold is never
     /// below the hold threshold it goes with).
     pub fn over(site: &Site, spam: Thresholds, abuse: Thresholds) -> Self {
-        let t = &site.thresholds;
+        let rules = site.rules();
+        let t = &rules.thresholds;
         let one = |default: Thresholds, review: Option<f64>, reject: Option<f64>| {
             let hold = review.unwrap_or(default.hold);
             Thresholds {

@@ -25,6 +25,7 @@
 //!   around a queued comment (headline, parent, report reasons); [`queue_counts`] — the
 //!   queue by site and reason; [`authors`] — an author's view and the list of bans;
 //!   [`undo`] — taking back one's own decision.
+//! - [`rules`] — site rules changed at run time, with their audit log.
 //! - [`retention`] — purging by the retention policy, erasing one commenter, backups.
 //! - [`stats`] — counts read for monitoring.
 mod authors;
@@ -39,6 +40,7 @@ mod reports;
 mod retention;
 mod review;
 mod review_context;
+mod rules;
 mod schema;
 mod sessions;
 mod stats;
@@ -70,6 +72,7 @@ pub use review::{
     ReasonFilter, ReviewItem, SiteHolds, MAX_BULK_DECISIONS,
 };
 pub use review_context::{ParentComment, ReportEntry};
+pub use rules::{RuleChangeEntry, RulesChanged, StoredRule, StoredRules};
 pub use sessions::{NewSession, SessionRecord};
 pub use undo::{UndoOutcome, UNDO_WINDOW_MS};
 

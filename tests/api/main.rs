@@ -23,6 +23,7 @@ mod review_reload;
 mod review_support;
 mod route_table;
 mod sessions;
+mod site_rules;
 mod submit;
 mod validation;
 mod webhooks;

@@ -17,6 +17,7 @@ const REVIEW_AND_ADMIN_FILES: &[&str] = &[
     "src/http/review_authors.rs",
     "src/http/review_undo.rs",
     "src/http/admin.rs",
+    "src/http/rules.rs",
 ];
 
 /// `(method, path)` rows of the `//! | METHOD | `/path` | … |` tables of a source file.
@@ -66,14 +67,24 @@ async fn every_moderator_and_admin_route_refuses_anonymous_callers() {
             path.starts_with("/api/v1/review") || path.starts_with("/api/v1/admin"),
             "{path}"
         );
-        for token in [None, Some("cgm_not_a_token"), Some("")] {
+        let plausible = serde_json::json!({"decision": "approve", "version": 1, "id": 1,
+            "author_email": "a@example.com", "site": "news", "decisions": []})
+        .to_string();
+        // A body no route accepts: credentials are judged before the body is read.
+        let malformed = "{\"changes\": 7, \"decisions\": \"x\"".to_owned();
+        let cases = [
+            (None, &plausible),
+            (Some("cgm_not_a_token"), &plausible),
+            (Some(""), &plausible),
+            (Some("cgm_not_a_token"), &malformed),
+            (None, &malformed),
+        ];
+        for (token, body) in cases {
             let mut request = app
                 .client
                 .request(method.clone(), app.url(path))
-                .json(
-                    &serde_json::json!({"decision": "approve", "version": 1, "id": 1,
-                    "author_email": "a@example.com", "site": "news", "decisions": []}),
-                )
+                .header("content-type", "application/json")
+                .body(body.clone())
                 .header("x-forwarded-for", next_ip());
             if let Some(token) = token {
                 request = request.header("authorization", format!("Bearer {token}"));
@@ -81,7 +92,10 @@ async fn every_moderator_and_admin_route_refuses_anonymous_callers() {
             let res = request.send().await.unwrap();
             let status = res.status().as_u16();
             let json = json_body(res).await;
-            assert_eq!(status, 401, "{method} {path} with {token:?}: {json}");
+            assert_eq!(
+                status, 401,
+                "{method} {path} with {token:?}, {body}: {json}"
+            );
             assert!(
                 matches!(
                     json["error"]["code"].as_str(),
@@ -116,6 +130,8 @@ async fn every_moderator_and_admin_route_refuses_anonymous_callers() {
         "/api/v1/admin/reload-models",
         "/api/v1/admin/erase",
         "/api/v1/admin/anything",
+        "/api/v1/admin/sites/news/rules",
+        "/api/v1/admin/sites/nowhere/rules",
     ];
     for path in probes {
         for method in [
