@@ -36,7 +36,7 @@ const TITLE: &str = "Council budget leaves the library roof for another year · 
 
 /// `chromedriver`, or `None` after saying loudly that the test is skipped (a failure
 /// under `CI`).
-fn chromedriver_or_skip(test: &str) -> Option<std::path::PathBuf> {
+pub(crate) fn chromedriver_or_skip(test: &str) -> Option<std::path::PathBuf> {
     let found = find_chromedriver();
     if found.is_none() {
         if std::env::var_os("CI").is_some() {

@@ -3,6 +3,7 @@
 mod crash;
 mod data_care;
 mod desk;
+mod desk_browser;
 mod durability;
 mod embed;
 mod embed_browser;
