@@ -193,7 +193,9 @@
 
   // ---------------------------------------------------------------- counts
 
-  async function refreshCounts() {
+  // `polled`: called by the timer, not after one of the moderator's own actions (only
+  // then does a higher total mean that comments arrived).
+  async function refreshCounts(polled) {
     if (!state.me) return;
     const params = new URLSearchParams({ status: $("filter-status").value });
     const res = await api("GET", "/api/v1/review/counts?" + params.toString());
@@ -236,11 +238,11 @@
       select.appendChild(option);
     }
     select.value = chosen;
-    await refreshTotal();
+    await refreshTotal(polled === true);
   }
 
-  // The total of the current filter, and whether comments arrived since the list loaded.
-  async function refreshTotal() {
+  // The total of the current filter, and whether comments arrived since the last look.
+  async function refreshTotal(polled) {
     const params = filterParams();
     params.set("limit", "1");
     const res = await api("GET", "/api/v1/review?" + params.toString());
@@ -248,7 +250,7 @@
     const before = state.total;
     state.total = res.json.total;
     showTotal();
-    if (before !== null && state.total > before) $("new-arrivals").hidden = false;
+    if (polled && before !== null && state.total > before) $("new-arrivals").hidden = false;
   }
 
   function showTotal() {
@@ -1076,7 +1078,7 @@
     $("close-form").addEventListener("submit", closeArticle);
 
     setInterval(() => {
-      if (state.me && !document.hidden && !$("queue-view").hidden) refreshCounts();
+      if (state.me && !document.hidden && !$("queue-view").hidden) refreshCounts(true);
     }, POLL_MS);
 
     const res = await api("GET", "/api/v1/session");

@@ -352,6 +352,10 @@ async fn a_reply_awaits_moderation_then_shows_under_its_parent() {
         "the reply form posts to its parent"
     );
     assert_eq!(held[0]["body"], reply_text.as_str());
+    assert_eq!(
+        held[0]["article"]["title"], "Council budget leaves the library roof for another year",
+        "the embed sends the page's og:title as the headline"
+    );
     let reasons: Vec<&str> = held[0]["reasons"]
         .as_array()
         .unwrap()
@@ -511,6 +515,10 @@ async fn the_plain_form_works_without_javascript() {
         );
         assert_eq!(held[0]["body"], text.trim());
         assert_eq!(held[0]["author"]["name"], "Nell");
+        assert_eq!(
+            held[0]["article"]["title"],
+            "Council budget leaves the library roof for another year"
+        );
 
         // The form has `nudge`: an abusive comment comes back on a page of its own.
         browser.goto(&stage.article.page()).await?;
