@@ -1,7 +1,8 @@
 //! `POST /api/v1/comments` (submit) and `GET /api/v1/comments/{id}` (look one up).
 //!
 //! A submission goes: decode (JSON | form) → site and credentials → rate limits →
-//! validation into domain types → model scores → the store's writer, which in one
+//! validation into domain types → refused if its article is closed (the site's rules,
+//! `409 ARTICLE_CLOSED`) → model scores → the store's writer, which in one
 //! transaction looks up bans, the author's history and the parent, runs the pipeline's
 //! decision, refuses duplicates and inserts (durable before we answer) → `201`
 //! (published) or `202` (held or rejected) with `Location`, or `303` back to the article

@@ -15,7 +15,7 @@
 //! | 3 | duplicate | same body, same author or IP, 24 h → 409; enforced atomically by the store writer, see [`crate::store::Store::submit`] |
 //! | 4 | block lists | word / e-mail / IP → hold or reject (per site) |
 //! | 5 | author bans | banned e-mail or IP → reject |
-//! | 6 | trusted author | N published, none rejected → the models can no longer hold |
+//! | 6 | trusted author | N published, none rejected (or listed in the site's rules) → the models can no longer hold |
 //! | 7 | links | more than N → hold |
 //! | 8 | language | confidently not English → the models do not judge it; hold or publish per site (`other_languages`) |
 //! | 9 | spam model | ≥ review → hold, ≥ reject → reject |
