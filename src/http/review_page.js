@@ -22,6 +22,7 @@
     total: null,
     undo: [], // {id, version, at}
     rules: null, // the settings' current answer
+    newest: null, // the newest comment id matching the filter when the list loaded
   };
 
   // ---------------------------------------------------------------- helpers
@@ -241,16 +242,23 @@
     await refreshTotal(polled === true);
   }
 
-  // The total of the current filter, and whether comments arrived since the last look.
+  // The total of the current filter, and whether comments arrived since the list loaded:
+  // the newest matching comment is newer than the newest one seen then. (Not the total:
+  // other moderators' decisions lower it while comments arrive.)
   async function refreshTotal(polled) {
     const params = filterParams();
+    params.set("order", "newest");
     params.set("limit", "1");
     const res = await api("GET", "/api/v1/review?" + params.toString());
     if (res.status !== 200) return;
-    const before = state.total;
     state.total = res.json.total;
     showTotal();
-    if (polled && before !== null && state.total > before) $("new-arrivals").hidden = false;
+    const newest = res.json.items.length ? res.json.items[0].id : 0;
+    if (state.newest === null) state.newest = newest;
+    if (polled && newest > state.newest) {
+      state.newest = newest;
+      $("new-arrivals").hidden = false;
+    }
   }
 
   function showTotal() {
@@ -277,6 +285,7 @@
     if (!append) {
       list.replaceChildren();
       state.byId.clear();
+      state.newest = null;
       $("new-arrivals").hidden = true;
       $("select-all").checked = false;
     }
@@ -293,6 +302,7 @@
     if (!append) {
       const first = nextUndecided(null);
       if (first) focusCard(first);
+      refreshTotal(false);
     }
   }
 
@@ -555,6 +565,7 @@
       else text += " " + res.json.error.message + ".";
       outcome(node, text, "error");
       node.classList.toggle("decided", current.status !== $("filter-status").value);
+      refreshCounts();
     } else if (res.status === 404) {
       outcome(node, "This comment is gone, or not on your sites.", "error");
     } else {

@@ -133,6 +133,7 @@ async fn a_shift_on_the_desk() {
     };
     let app = spawn_app_with(premoderated).await;
     let token = add_moderator(&app, "ann", &[SITE], false).await;
+    let bob = add_moderator(&app, "bob", &[SITE], false).await;
     let texts = clearly_fine(8);
     let mut other = by("Olga", "2024/budget", &texts[0]);
     other["article_title"] = json!("Council budget leaves the library roof for another year");
@@ -158,6 +159,12 @@ async fn a_shift_on_the_desk() {
         );
         let cookie = js(b, "return document.cookie").await?;
         assert_eq!(cookie, json!(""), "the session cookie is HttpOnly");
+        let settings = js(b, "return document.getElementById('settings-tab').hidden").await?;
+        assert_eq!(
+            settings,
+            json!(true),
+            "no settings for a moderator who is not an admin"
+        );
 
         let order = js(b, "return document.getElementById('filter-order').value").await?;
         assert_eq!(order, json!("uncertain"), "most uncertain first by default");
@@ -272,6 +279,33 @@ async fn a_shift_on_the_desk() {
                 .is_some_and(|t| t.starts_with("3 comments"))
         })
         .await;
+        // Bob decides the last one while Ann looks at it: her decision is refused, and the
+        // card says plainly who did what.
+        let res = app
+            .decide(
+                &bob,
+                on_rates[4],
+                &json!({"decision": "reject", "label": "abuse", "version": 1}),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        js(
+            b,
+            &format!("document.querySelector('{}').focus()", card(on_rates[4])),
+        )
+        .await?;
+        press(b, 'a').await?;
+        outcome_contains(
+            b,
+            on_rates[4],
+            "Someone decided first: bob rejected it as abuse",
+        )
+        .await;
+        let text = text_of(b, &format!("{} .outcome-text", card(on_rates[4])))
+            .await
+            .unwrap_or_default();
+        assert!(text.contains("It is now rejected."), "{text}");
+
         // A comment arriving meanwhile is noticed by the page's own polling (every 15 s).
         app.post_comment_expecting(&by("Fay", "2024/rates", &texts[7]), "pending")
             .await;
@@ -283,7 +317,8 @@ async fn a_shift_on_the_desk() {
         .await;
         assert_eq!(
             text_of(b, "#total").await.as_deref(),
-            Some("4 comments waiting")
+            Some("3 comments waiting"),
+            "two left after Bob's decision, and the new one"
         );
         Ok(order)
     };
@@ -294,7 +329,11 @@ async fn a_shift_on_the_desk() {
     assert_eq!(status(rejected_three[0]).await.0, "rejected");
     assert_eq!(status(rejected_three[1]).await.0, "rejected");
     assert_eq!(status(rejected_three[2]).await, ("pending".into(), 3));
-    assert_eq!(status(on_rates[4]).await.0, "pending");
+    assert_eq!(
+        status(on_rates[4]).await.0,
+        "rejected",
+        "Bob's decision stands"
+    );
     let item = json_body(app.review_item(&token, rejected_three[0]).await).await;
     assert_eq!(item["labels"]["spam"], true);
 
