@@ -397,6 +397,7 @@
     author.addEventListener("click", () => openAuthor(item, false));
     q(".author-email").textContent = item.author.email || "";
     q(".author-ip").textContent = item.author.client_ip || "";
+    if (item.author.user_agent) q(".author-ip").title = "browser: " + item.author.user_agent;
     // Shown as text only: a commenter's link is never followed from the desk.
     q(".author-url").textContent = item.author.url || "";
     q(".author-history").textContent = historyText(item.author.history);

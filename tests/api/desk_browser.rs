@@ -469,8 +469,8 @@ const PAYLOAD: &str = "<img src=x onerror=\"window.__xss=1\"><script>window.__xs
 const NAME_PAYLOAD: &str = "<img src=x onerror=\"window.__xss=1\"><b>Bob</b>";
 
 /// Hostile content stays inert, on a phone-sized screen: markup in the body, the
-/// headline, the author's name and user agent, the parent, a reader's report, a ban note,
-/// a blocked word and a closed article's id is shown as text; `javascript:` and `data:`
+/// headline, the article id, the author's name and user agent (a tooltip), the parent, a
+/// reader's report, a ban note, a blocked word and a closed article's id is shown as text; `javascript:` and `data:`
 /// URLs (stored before intake refused them) are never links; a text-direction override is
 /// isolated and flagged; a 5,000-letter word wraps; stacked combining marks do not cover
 /// the buttons. Nothing sets the flag in `window`, and the page does not scroll sideways.
@@ -589,6 +589,15 @@ async fn hostile_content_stays_inert() {
                 assert!(reports.contains(PAYLOAD), "{reports}");
                 let warning = text_of(b, &format!("{} .warning", card(parent))).await;
                 assert!(warning.unwrap_or_default().contains("text-direction"));
+                let tooltip = js(
+                    b,
+                    &format!(
+                        "return document.querySelector('{} .author-ip').title",
+                        card(parent)
+                    ),
+                )
+                .await?;
+                assert_eq!(tooltip, json!(format!("browser: {PAYLOAD}")));
                 let isolated = js(
                     b,
                     &format!(

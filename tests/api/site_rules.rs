@@ -210,6 +210,23 @@ async fn rules_judge_the_next_comment() {
     assert_eq!(published["status"], "published", "{published}");
     assert_eq!(published["reasons"][0]["code"], "trusted_author");
 
+    // A hold budget moves the models' hold thresholds, as the moderators' queue shows.
+    let ann = add_moderator(&app, "ann", &[SITE], false).await;
+    let hold = |page: Value| page["items"][0]["scores"]["spam"]["hold"].as_f64().unwrap();
+    let before = hold(json_body(app.review_queue(&ann, &[]).await).await);
+    let budget = app
+        .change_rules(
+            &root,
+            &json!({"changes": [{"rule": "hold_budget", "set": 0.4}]}),
+        )
+        .await;
+    assert_eq!(budget.status(), 200);
+    let after = hold(json_body(app.review_queue(&ann, &[]).await).await);
+    assert!(
+        after < before,
+        "a larger budget holds from a lower score: {before} -> {after}"
+    );
+
     let lenient = app
         .change_rules(
             &root,
