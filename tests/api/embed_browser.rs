@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use crate::helpers::{
     classifier, clearly_fine, comment, corpus, json_body, spawn_app_with, TestApp, SITE,
 };
-use crate::review_browser::{find_chromedriver, text_of, wait_until, Driver};
+use crate::review_browser::{find_chromedriver, text_of, wait_until, Driver, STEP};
 use crate::review_support::add_moderator;
 
 /// The demo article's site and article, as written in `examples/article.html`.
@@ -470,6 +470,12 @@ async fn an_abusive_comment_gets_the_nudge_and_can_be_posted_as_written() {
         type_into(browser, ".cg-form input[name=author_name]", "Rex").await?;
         type_into(browser, ".cg-form textarea[name=body]", &abusive).await?;
         click(browser, ".cg-submit").await?;
+        // Its text is in the page from the start: wait for it to be shown.
+        browser
+            .wait()
+            .at_most(STEP)
+            .for_element(Locator::Css(".cg-nudge:not([hidden])"))
+            .await?;
         wait_for_text(browser, ".cg-nudge", "Would you like to edit it").await;
         assert_eq!(
             stage.app.stored_comments(),
