@@ -10,8 +10,11 @@
 # The image itself is not built here (no Docker engine on CI's machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Always (re)build: a binary left in target/ by an earlier checkout would check the old code.
+if [ -z "${COMMENTGUARD_BIN:-}" ]; then
+    cargo build --quiet --bin commentguard
+fi
 BIN=${COMMENTGUARD_BIN:-target/debug/commentguard}
-[ -x "$BIN" ] || cargo build --bin commentguard
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 say() { printf '[deploy] %s\n' "$*"; }

@@ -209,6 +209,36 @@ mod tests {
         }
     }
 
+    /// The shipped abuse model at its own hold threshold: no neutral sentence is held,
+    /// whatever group it names; the insulting ones are; and within a template the score
+    /// does not depend on the group named (identity terms carry no weight).
+    #[test]
+    fn shipped_model_holds_insults_not_identities() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        let abuse = TaskModel::load(&dir.join("abuse.json")).unwrap();
+        let report = identity_report(&abuse, abuse.thresholds().hold);
+        assert!(report.terms.len() >= 50);
+        assert_eq!(report.worst_neutral_held, 0.0, "{:?}", report.terms);
+        // Ten of the twelve insulting versions are held for every term; the two others
+        // ("you disgusting creep", "they are all scum") score below the threshold for
+        // every term alike (BENCHMARKS.md, identity bias).
+        assert!(report.lowest_insult_held >= 10.0 / 12.0, "{report:?}");
+        assert!(report.roc_auc.is_some_and(|a| a >= 0.95), "{report:?}");
+        for (neutral, insulting) in TEMPLATES {
+            for template in [neutral, insulting] {
+                // Single-word terms: the sentence differs only in the identity term.
+                let scores: Vec<f64> = TEMPLATE_TERMS
+                    .iter()
+                    .filter(|t| !t.contains(' '))
+                    .map(|t| abuse.score(&fill(template, t)).probability)
+                    .collect();
+                let spread = scores.iter().copied().fold(f64::MIN, f64::max)
+                    - scores.iter().copied().fold(f64::MAX, f64::min);
+                assert!(spread < 1e-9, "{template}: spread {spread}");
+            }
+        }
+    }
+
     #[test]
     fn fill_capitalises_where_asked() {
         assert_eq!(

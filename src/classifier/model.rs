@@ -15,7 +15,12 @@
 //!   score is therefore the evidence *per feature* — `(log-odds − prior log-odds) / (n + 1)`
 //!   for a comment with `n` features — plus a share of the single strongest feature's
 //!   contribution (abuse is often one word in an ordinary comment, which the mean alone
-//!   dilutes), mapped to a probability by a logistic calibration (Platt scaling) fitted on
+//!   dilutes). That share grows with the length of the comment, `w · n / (n + c)`: in a
+//!   comment of four words the mean already gives the strongest word a fifth of the score,
+//!   and a full bonus on top let one mid-strength word decide a short sentence on its own
+//!   ("Muslims in Pakistan deserve peace." was held for `deserve`, a word Wikipedia's
+//!   toxic comments use in "you deserve to be blocked"); in a long comment the mean
+//!   dilutes it and the bonus carries it. The sum is mapped to a probability by a logistic calibration (Platt scaling) fitted on
 //!   cross-source validation scores. Measured on held-out sources it ranks far better
 //!   than the raw posterior (see BENCHMARKS.md), and its value means what it says on data
 //!   the model was not trained on.
@@ -95,8 +100,11 @@ pub struct ModelFile {
     /// most that share of ordinary comments from unseen sources (estimated in training).
     /// Lets a site set its own budget without retraining.
     pub ordinary_held: Vec<[f64; 2]>,
-    /// Share of the strongest feature's contribution added to the per-feature evidence.
+    /// Share `w` of the strongest feature's contribution added to the per-feature
+    /// evidence, for a long comment (see the module documentation).
     pub strongest_feature_weight: f64,
+    /// `c`: the number of features at which the strongest feature gets half of `w`.
+    pub strongest_feature_length: f64,
     pub calibration: Calibration,
     /// `ln P(class)` for [negative, positive], as linfa computed it.
     pub class_log_prior: [f64; 2],
@@ -193,6 +201,9 @@ pub struct Judgement {
     pub scores: Scores,
     /// English (scored by the models) or confidently another language.
     pub language: Language,
+    /// Words that mix Latin letters with letters of another script (`Сheck`, `stupіd`):
+    /// read as Latin by the tokenizer, and a signal of disguise of their own.
+    pub mixed_script_words: usize,
 }
 
 /// A feature's part in a score: `value × (ln P(f|pos) − ln P(f|neg))`.
@@ -266,6 +277,8 @@ impl TaskModel {
         let c = file.calibration;
         let all_finite = c.slope.is_finite()
             && file.strongest_feature_weight.is_finite()
+            && file.strongest_feature_length.is_finite()
+            && file.strongest_feature_length >= 0.0
             && c.intercept.is_finite()
             && file.class_log_prior.iter().all(|v| v.is_finite())
             && file
@@ -388,8 +401,9 @@ impl TaskModel {
     }
 
     /// The evidence of a vectorized comment that the calibration maps to a probability:
-    /// its log-odds minus the prior log-odds, divided by (number of features + 1), plus
-    /// `strongest_feature_weight` times the largest single positive contribution.
+    /// its log-odds minus the prior log-odds, divided by (number of features `n` + 1),
+    /// plus `w · n / (n + c)` times the largest single positive contribution (`w` =
+    /// `strongest_feature_weight`, `c` = `strongest_feature_length`).
     pub fn evidence(&self, features: &[(u32, f64)], log_odds: f64) -> f64 {
         let prior = self.file.class_log_prior[1] - self.file.class_log_prior[0];
         let n: f64 = features.iter().map(|f| f.1).sum();
@@ -400,7 +414,12 @@ impl TaskModel {
                 value * (w[1] - w[0])
             })
             .fold(0.0, f64::max);
-        (log_odds - prior) / (n + 1.0) + self.file.strongest_feature_weight * strongest
+        let share = if n > 0.0 {
+            self.file.strongest_feature_weight * n / (n + self.file.strongest_feature_length)
+        } else {
+            0.0
+        };
+        (log_odds - prior) / (n + 1.0) + share * strongest
     }
 
     /// Joint log-likelihoods `[neg, pos]` of a vectorized comment.
@@ -577,6 +596,7 @@ impl Classifier {
                     abuse: self.abuse.score_tokens(tokens, features),
                 },
                 language: language::detect(text, tokens, |w| self.knows(w)),
+                mixed_script_words: tokens.mixed_script_words(),
             }
         })
     }

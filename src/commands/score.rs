@@ -63,9 +63,20 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     if args.json {
         println!(
             "{}",
-            serde_json::json!({ "spam": spam, "abuse": abuse, "language": judgement.language })
+            serde_json::json!({
+                "spam": spam,
+                "abuse": abuse,
+                "language": judgement.language,
+                "mixed_script_words": judgement.mixed_script_words,
+            })
         );
         return Ok(());
+    }
+    if judgement.mixed_script_words > 0 {
+        println!(
+            "look-alike letters: {} word(s) mix Latin letters with another script's; the service holds the comment",
+            judgement.mixed_script_words
+        );
     }
     if let crate::classifier::Language::Other {
         code,

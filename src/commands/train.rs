@@ -100,7 +100,7 @@ pub struct TrainArgs {
     #[arg(long, conflicts_with_all = ["spam_hold_budget", "abuse_hold_budget"])]
     pub hold_precision: Option<f64>,
     /// Share of ordinary comments from unseen sources the spam model may hold
-    /// (default 0.015).
+    /// (default 0.03).
     #[arg(long, value_name = "SHARE")]
     pub spam_hold_budget: Option<f64>,
     /// Share of ordinary comments from unseen sources the abuse model may hold
@@ -223,6 +223,7 @@ fn options(args: &TrainArgs) -> anyhow::Result<TrainOptions> {
             bail!("--blend-strength must be a positive number, got {m}");
         }
         o.blend_strength = m;
+        o.blend_strength_auto = false;
     }
     if let Some(p) = args.hold_precision {
         if !(p > 0.0 && p < 1.0) {

@@ -44,6 +44,9 @@ pub enum ReasonCode {
     /// Confidently written in a language the models were not trained on (the detail names
     /// it); the models' scores were not used.
     Language,
+    /// Words mix Latin letters with look-alike letters of another script (`Сheck` with a
+    /// Cyrillic `С`): a disguise used to slip past filters.
+    LookalikeLetters,
 }
 
 impl ReasonCode {
@@ -65,6 +68,7 @@ impl ReasonCode {
             ReasonCode::Premoderated => "premoderated",
             ReasonCode::Reported => "reported",
             ReasonCode::Language => "language",
+            ReasonCode::LookalikeLetters => "lookalike_letters",
         }
     }
 }

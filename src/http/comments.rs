@@ -364,7 +364,11 @@ async fn accept(
             ModelThresholds::resolve(site, &classifier),
         )
     };
-    let (mut scores, language) = (judgement.scores, judgement.language);
+    let (mut scores, language, mixed_script_words) = (
+        judgement.scores,
+        judgement.language,
+        judgement.mixed_script_words,
+    );
     let form = state
         .form_tokens
         .check(&site.id, parsed.form_token, now_millis());
@@ -402,6 +406,7 @@ async fn accept(
                 author,
                 scores: &scores,
                 language,
+                mixed_script_words,
                 thresholds,
             });
             if nudge && decision.flagged_for_abuse() {

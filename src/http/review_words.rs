@@ -26,6 +26,9 @@ pub fn summary(code: ReasonCode) -> &'static str {
         ReasonCode::Language => {
             "Written in another language: the models only judge English, so a person must"
         }
+        ReasonCode::LookalikeLetters => {
+            "Disguised words: letters from another alphabet that look like ours"
+        }
     }
 }
 
@@ -39,7 +42,8 @@ mod tests {
         let codes: Vec<ReasonCode> = serde_json::from_str(
             r#"["honeypot","form_token_missing","form_token_invalid","form_too_fast",
                 "too_many_links","blocked_word","blocked_email","blocked_ip","banned_email",
-                "banned_ip","trusted_author","spam","abuse","premoderated","reported","language"]"#,
+                "banned_ip","trusted_author","spam","abuse","premoderated","reported","language",
+                "lookalike_letters"]"#,
         )
         .unwrap();
         for code in codes {

@@ -17,6 +17,7 @@
 //! | 5 | author bans | banned e-mail or IP → reject |
 //! | 6 | trusted author | N published, none rejected (or listed in the site's rules) → the models can no longer hold |
 //! | 7 | links | more than N → hold |
+//! | 7b | look-alike letters | a word mixes Latin letters with another script's look-alikes → hold |
 //! | 8 | language | confidently not English → the models do not judge it; hold or publish per site (`other_languages`) |
 //! | 9 | spam model | ≥ review → hold, ≥ reject → reject |
 //! | 10 | abuse model | ≥ review → hold; reject only where the site sets `abuse_reject` |
@@ -116,6 +117,8 @@ pub struct Submission<'a> {
     pub scores: &'a Scores,
     /// The comment's language: the models judge English only.
     pub language: Language,
+    /// Words that mix Latin letters with look-alikes of another script.
+    pub mixed_script_words: usize,
     pub thresholds: ModelThresholds,
 }
 
@@ -199,6 +202,7 @@ const PHASES: &[(&str, Phase)] = &[
     ("author_bans", phases::author_bans),
     ("trusted_author", phases::trusted_author),
     ("links", phases::links),
+    ("lookalike_letters", phases::lookalike_letters),
     ("language", phases::language),
     ("spam_model", phases::spam_model),
     ("abuse_model", phases::abuse_model),

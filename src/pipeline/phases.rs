@@ -141,6 +141,21 @@ pub(super) fn links(s: &Submission<'_>, run: &mut Run) -> Flow {
     Flow::Continue
 }
 
+/// 7b. Words written with look-alike letters of another script: readers do not type
+/// `Сheck` with a Cyrillic `С` by accident.
+pub(super) fn lookalike_letters(s: &Submission<'_>, run: &mut Run) -> Flow {
+    match s.mixed_script_words {
+        0 => Flow::Continue,
+        n => run.hold(
+            ReasonCode::LookalikeLetters,
+            format!(
+                "{n} word{} mix Latin letters with look-alikes from another script",
+                if n == 1 { "" } else { "s" }
+            ),
+        ),
+    }
+}
+
 /// 8. A comment confidently in another language: the English models cannot judge it.
 pub(super) fn language(s: &Submission<'_>, run: &mut Run) -> Flow {
     let Language::Other {
@@ -232,6 +247,7 @@ mod tests {
         spam: f64,
         abuse: f64,
         language: Language,
+        mixed_script_words: usize,
     }
 
     impl Default for Case {
@@ -250,6 +266,7 @@ mod tests {
                 spam: 0.01,
                 abuse: 0.01,
                 language: Language::English,
+                mixed_script_words: 0,
             }
         }
     }
@@ -293,6 +310,7 @@ mod tests {
             author: &case.author,
             scores: &scores,
             language: case.language,
+            mixed_script_words: case.mixed_script_words,
             thresholds: ModelThresholds::over(&site, defaults, defaults),
         })
     }
@@ -663,6 +681,26 @@ mod tests {
                 Status::Published,
                 vec![(ReasonCode::Language, Outcome::Note)]
             )
+        );
+    }
+
+    /// A word that mixes scripts holds the comment, whatever the models say.
+    #[test]
+    fn lookalike_letters_hold() {
+        let d = run(Case {
+            mixed_script_words: 3,
+            ..Case::default()
+        });
+        assert_eq!(
+            (d.status, codes(&d)),
+            (
+                Status::Pending,
+                vec![(ReasonCode::LookalikeLetters, Outcome::Hold)]
+            )
+        );
+        assert_eq!(
+            d.reasons[0].detail,
+            "3 words mix Latin letters with look-alikes from another script"
         );
     }
 

@@ -13,6 +13,7 @@ mod helpers;
 mod heuristics;
 mod integration_contract;
 mod listing;
+mod news_day_one;
 mod observability;
 mod openapi;
 mod process;

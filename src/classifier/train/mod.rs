@@ -127,8 +127,17 @@ pub struct TrainOptions {
     /// pooled F1 0.53 → 0.62 from α = 1 to 5, measured with `train`).
     pub abuse_alpha: f64,
     /// Share of the strongest feature's contribution in the decision evidence (see
-    /// [`ModelFile::strongest_feature_weight`]).
-    pub strongest_feature_weight: f64,
+    /// [`ModelFile::strongest_feature_weight`]), spam model.
+    pub spam_strongest_feature_weight: f64,
+    /// The comment length (in features) at which the strongest feature gets half of its
+    /// share ([`ModelFile::strongest_feature_length`]), spam model: 0, the full share at
+    /// any length (spam is often short, and its strongest words are its most reliable;
+    /// a length-dependent share lost 5–8 points of spam caught on unseen videos).
+    pub spam_strongest_feature_length: f64,
+    /// The same two for the abuse model: a share that grows with length (so that one
+    /// mid-strength word does not decide a short sentence alone; see the model module).
+    pub abuse_strongest_feature_weight: f64,
+    pub abuse_strongest_feature_length: f64,
     /// Seed of the validation split.
     pub seed: u64,
     /// Share of rows (in percent) kept out of training for validation.
@@ -192,6 +201,12 @@ pub struct TrainOptions {
     /// worth (the Dirichlet prior's strength `m`; see [`DecisionMode`]).
     #[serde(default = "default_blend_strength")]
     pub blend_strength: f64,
+    /// `Blend` mode: choose the strength among [`BLEND_STRENGTHS`] by how well the
+    /// held-out decisions rank (pooled ROC AUC over the article folds; ties go to the
+    /// stronger prior), instead of using `blend_strength` as it is. Needs decisions on at
+    /// least two folds; otherwise `blend_strength` applies.
+    #[serde(default)]
+    pub blend_strength_auto: bool,
     /// Run cross-source validation (needed to choose thresholds; off only for quick runs,
     /// which then keep `fallback_thresholds`).
     pub cross_validate: bool,
@@ -201,6 +216,10 @@ pub struct TrainOptions {
 fn default_blend_strength() -> f64 {
     300.0
 }
+
+/// The blend strengths (decisions per class the base model is worth) tried when
+/// [`TrainOptions::blend_strength_auto`] is on.
+pub const BLEND_STRENGTHS: &[f64] = &[10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0];
 
 impl TrainOptions {
     pub fn features(&self, task: Task) -> FeatureConfig {
@@ -221,6 +240,20 @@ impl TrainOptions {
         match task {
             Task::Spam => &mut self.spam_features,
             Task::Abuse => &mut self.abuse_features,
+        }
+    }
+
+    /// `(weight, length)` of the strongest feature's share (see [`ModelFile`]).
+    pub fn strongest_feature(&self, task: Task) -> (f64, f64) {
+        match task {
+            Task::Spam => (
+                self.spam_strongest_feature_weight,
+                self.spam_strongest_feature_length,
+            ),
+            Task::Abuse => (
+                self.abuse_strongest_feature_weight,
+                self.abuse_strongest_feature_length,
+            ),
         }
     }
 
@@ -260,10 +293,13 @@ impl Default for TrainOptions {
             },
             spam_alpha: 1.0,
             abuse_alpha: 5.0,
-            strongest_feature_weight: 0.5,
+            spam_strongest_feature_weight: 0.5,
+            spam_strongest_feature_length: 0.0,
+            abuse_strongest_feature_weight: 0.7,
+            abuse_strongest_feature_length: 6.0,
             seed: 20_261_125,
             validation_percent: 20,
-            spam_hold_budget: 0.02,
+            spam_hold_budget: 0.03,
             abuse_hold_budget: 0.015,
             budget_excluded_sources: BTreeSet::from(["davidson".to_string()]),
             hold_precision: None,
@@ -282,6 +318,7 @@ impl Default for TrainOptions {
             decision_mode: DecisionMode::Blend,
             decision_weight: 1.0,
             blend_strength: default_blend_strength(),
+            blend_strength_auto: true,
             single_class_weight: 0.3,
             source_domains: [("civil_comments", "news"), ("fox_news", "news")]
                 .into_iter()
@@ -379,6 +416,8 @@ pub struct TaskOutcome {
     pub domain_proxies: Vec<DomainProxy>,
     /// Which held-out scores chose the thresholds: moderators' decisions, or all sources.
     pub thresholds_chosen_on: &'static str,
+    /// The blend strength used, when decisions were blended in.
+    pub blend_strength: Option<f64>,
     /// Indexes (into the corpus) of the validation rows, to score other models on.
     #[serde(skip)]
     pub validation_examples: Vec<usize>,
@@ -412,7 +451,8 @@ fn train_model_on(
         thresholds: options.fallback_thresholds,
         hold_budget: None,
         ordinary_held: Vec::new(),
-        strongest_feature_weight: options.strongest_feature_weight,
+        strongest_feature_weight: options.strongest_feature(task).0,
+        strongest_feature_length: options.strongest_feature(task).1,
         calibration: Calibration {
             slope: 1.0,
             intercept: 0.0,
@@ -657,6 +697,7 @@ pub fn train_task(
     // The model that ships: all of the training split.
     progress.start(&format!("{task}: final model"), base_rows.len() as u64);
     let exclude_identity = options.exclude_identity(task);
+    let mut blend_strength = options.blend_strength;
     let model = if blending {
         let features = options.features(task);
         let mut vocabulary =
@@ -670,26 +711,16 @@ pub fn train_task(
         vocabulary.sort_unstable();
         vocabulary.dedup();
         let base = train_model_on(task, &base_rows, vocabulary, options, progress)?;
-        let blended = |rows: &[&Row]| {
-            let file = blend(
-                base.file(),
-                &SiteCounts::new(&base, rows),
-                options.blend_strength,
-            );
+        let blended = |rows: &[&Row], strength: f64| {
+            let file = blend(base.file(), &SiteCounts::new(&base, rows), strength);
             TaskModel::from_file(file, std::path::Path::new(task.name()))
                 .map_err(|e| TrainError::Linfa(e.to_string()))
         };
-        if options.cross_validate {
-            // Held-out scores of the decisions: each fold scored by the base model
-            // blended with the other folds' decisions.
-            let site = match decision_rows.first() {
-                Some(first) if decision_rows.iter().all(|r| r.source == first.source) => {
-                    first.source.clone()
-                }
-                _ => format!("{DECISIONS_SOURCE_PREFIX}*"),
-            };
-            let decision_fold_rows = decision_folds(&decision_rows);
-            for (i, fold) in decision_fold_rows.iter().enumerate() {
+        let decision_fold_rows = decision_folds(&decision_rows);
+        // The rows of each fold, and the rest of the decisions.
+        let splits: Vec<(Vec<&Row>, Vec<&Row>)> = decision_fold_rows
+            .iter()
+            .map(|fold| {
                 let mut held = vec![false; decision_rows.len()];
                 for &j in fold {
                     held[j] = true;
@@ -702,9 +733,46 @@ pub fn train_task(
                         .map(|(r, _)| *r)
                         .collect()
                 };
-                let (test_rows, rest) = (pick(true), pick(false));
-                let scored = score_rows(&blended(&rest)?, &test_rows);
-                let unit = format!("{site} (blend fold {}/{})", i + 1, decision_fold_rows.len());
+                (pick(true), pick(false))
+            })
+            .collect();
+        let held_out = |strength: f64| -> Result<Vec<Vec<(f64, bool)>>, TrainError> {
+            splits
+                .iter()
+                .map(|(test, rest)| Ok(score_rows(&blended(rest, strength)?, test)))
+                .collect()
+        };
+        if options.cross_validate && options.blend_strength_auto && splits.len() >= 2 {
+            // The strength whose held-out decisions rank best (see `BLEND_STRENGTHS`).
+            let mut best: Option<(f64, f64)> = None;
+            for &m in BLEND_STRENGTHS {
+                let pooled: Vec<(f64, bool)> = held_out(m)?.into_iter().flatten().collect();
+                if let Some(auc) = roc_auc(&pooled) {
+                    progress.note(&format!(
+                        "{task}: blend strength {m}: held-out decisions ROC AUC {auc:.3}"
+                    ));
+                    if best.is_none_or(|(b, _)| auc > b + 1e-9) {
+                        best = Some((auc, m));
+                    }
+                }
+            }
+            if let Some((_, m)) = best {
+                blend_strength = m;
+            }
+        }
+        if options.cross_validate {
+            // Held-out scores of the decisions: each fold scored by the base model
+            // blended with the other folds' decisions.
+            let site = match decision_rows.first() {
+                Some(first) if decision_rows.iter().all(|r| r.source == first.source) => {
+                    first.source.clone()
+                }
+                _ => format!("{DECISIONS_SOURCE_PREFIX}*"),
+            };
+            for (i, ((test_rows, _), scored)) in
+                splits.iter().zip(held_out(blend_strength)?).enumerate()
+            {
+                let unit = format!("{site} (blend fold {}/{})", i + 1, splits.len());
                 progress.note(&format!(
                     "{task}: held out {unit}: {} rows, ROC AUC {}",
                     scored.len(),
@@ -718,7 +786,7 @@ pub fn train_task(
                 });
             }
         }
-        blended(&decision_rows)?
+        blended(&decision_rows, blend_strength)?
     } else {
         train_model(task, &train_rows, &prepared.strings, options, progress)?
     };
@@ -728,11 +796,19 @@ pub fn train_task(
         .flat_map(|f| f.scored.iter().copied())
         .collect();
     // Without cross-source scores, calibrate on the training rows themselves (optimistic).
-    let calibration = fit_calibration(&if pooled.is_empty() {
-        score_rows(&model, &train_rows)
-    } else {
-        pooled.clone()
-    });
+    // A slope that is not positive means the held-out scores rank backwards (tiny or
+    // unrelated corpora): a calibration must never invert the model, so it is then taken
+    // from the training rows, and failing that left as the identity.
+    let identity = Calibration {
+        slope: 1.0,
+        intercept: 0.0,
+    };
+    let calibration = [pooled.clone(), score_rows(&model, &train_rows)]
+        .iter()
+        .filter(|scored| !scored.is_empty())
+        .map(|scored| fit_calibration(scored))
+        .find(|c| c.slope > 0.0)
+        .unwrap_or(identity);
     let to_probability = |scored: &[(f64, bool)]| -> Vec<(f64, bool)> {
         scored
             .iter()
@@ -908,6 +984,7 @@ pub fn train_task(
         ordinary_held,
         ordinary_held_mean,
         domain_proxies,
+        blend_strength: blending.then_some(blend_strength),
         thresholds_chosen_on: if on_decisions {
             "moderators' decisions (cross-source scores)"
         } else {
@@ -942,6 +1019,7 @@ pub fn train_task(
         "ordinary_held_mean": outcome.ordinary_held_mean,
         "domain_proxies": outcome.domain_proxies,
         "thresholds_chosen_on": outcome.thresholds_chosen_on,
+        "blend_strength": outcome.blend_strength,
     });
     Ok(outcome)
 }
