@@ -82,6 +82,8 @@ pub struct Config {
     /// How webhook events are delivered (the per-site URL and secret are in
     /// `sites.ID.webhook`).
     pub webhooks: WebhookDeliveryConfig,
+    /// Moderators' browser sessions (the review page's sign-in).
+    pub sessions: SessionConfig,
     /// The news sites served by this instance, by id.
     pub sites: BTreeMap<String, SiteConfig>,
 }
@@ -100,6 +102,7 @@ impl Default for Config {
             rate_limit_prune_secs: 60,
             storage: StorageConfig::default(),
             webhooks: WebhookDeliveryConfig::default(),
+            sessions: SessionConfig::default(),
             sites: BTreeMap::new(),
         }
     }
@@ -167,6 +170,28 @@ impl Default for WebhookDeliveryConfig {
             poll_interval_ms: 1_000,
             concurrency: 8,
             keep_delivered_hours: 168,
+        }
+    }
+}
+
+/// Moderators' browser sessions: signing in to the review page with a token once gives a
+/// session cookie (`HttpOnly`, `SameSite=Strict`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// Mark the cookie `Secure` (sent over HTTPS only; it is then named
+    /// `__Host-cg_session`). Set it whenever the service is reached over HTTPS, as behind
+    /// the reverse proxies of `deploy/`.
+    pub secure_cookie: bool,
+    /// How long a sign-in lasts, in hours (1 to 720).
+    pub hours: u32,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            secure_cookie: false,
+            hours: 12,
         }
     }
 }
@@ -266,6 +291,10 @@ pub struct SiteConfig {
     pub premoderate: bool,
     /// Hold every comment on these articles.
     pub premoderate_articles: Vec<String>,
+    /// Articles closed to new comments (refused with `409 ARTICLE_CLOSED`).
+    pub closed_articles: Vec<String>,
+    /// Authors (by e-mail) the models cannot hold, whatever their record.
+    pub trusted_authors: Vec<String>,
     /// Share of ordinary comments the spam and abuse models may hold together (e.g.
     /// `0.03`), instead of the models' own hold thresholds: each model's threshold is
     /// taken from the estimate it was trained with. Raw `thresholds` still win.
@@ -305,6 +334,8 @@ impl Default for SiteConfig {
             trusted_author_after: 5,
             premoderate: false,
             premoderate_articles: Vec::new(),
+            closed_articles: Vec::new(),
+            trusted_authors: Vec::new(),
             hold_budget: None,
             thresholds: ThresholdConfig::default(),
             other_languages: OtherLanguages::Hold,
@@ -328,7 +359,7 @@ pub enum OtherLanguages {
 }
 
 /// Per-site model thresholds (probabilities in `[0, 1]`); `review` ≤ `reject`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ThresholdConfig {
     pub spam_review: Option<f64>,
@@ -469,6 +500,9 @@ impl Config {
         if w.concurrency == 0 {
             return Err(invalid("webhooks.concurrency", "must be at least 1"));
         }
+        if !(1..=720).contains(&self.sessions.hours) {
+            return Err(invalid("sessions.hours", "must be between 1 and 720"));
+        }
         if self.rate_limit_prune_secs == 0 {
             return Err(invalid("rate_limit_prune_secs", "must be at least 1"));
         }
@@ -566,6 +600,24 @@ impl SiteConfig {
                     key(&format!("blocklist.emails[{i}]")),
                     "must be an e-mail address or `@domain`",
                 ));
+            }
+        }
+        for (i, email) in self.trusted_authors.iter().enumerate() {
+            if crate::domain::AuthorEmail::parse(email).is_err() {
+                return Err(invalid(
+                    key(&format!("trusted_authors[{i}]")),
+                    "must be an e-mail address",
+                ));
+            }
+        }
+        for (name, articles) in [
+            ("premoderate_articles", &self.premoderate_articles),
+            ("closed_articles", &self.closed_articles),
+        ] {
+            for (i, article) in articles.iter().enumerate() {
+                if let Err(e) = crate::domain::ArticleId::parse(article) {
+                    return Err(invalid(key(&format!("{name}[{i}]")), e.message));
+                }
             }
         }
         let r = &self.rate_limit;

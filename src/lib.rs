@@ -4,7 +4,7 @@
 //! - [`classifier`]: the text pipeline and the two naive Bayes models (spam, abuse):
 //!   tokenize, vectorize, train, evaluate, score and explain. No HTTP, no SQL.
 //! - [`domain`]: types that can only hold valid values (comment body, e-mail, article id,
-//!   site, moderation actions), parsed at the boundary.
+//!   site, moderation actions, site rules, sessions), parsed at the boundary.
 //! - [`pipeline`]: the ordered decision phases (honeypot, form timing, links, duplicates,
 //!   block lists, bans, trusted authors, the models, pre-moderation).
 //! - [`store`]: SQLite — schema and migrations, the group-commit writer, queries. The only

@@ -80,6 +80,9 @@ impl Application {
             .set_webhook_sites(webhook_targets.sites())
             .await
             .context("cannot record the sites with webhooks")?;
+        http::rules::install_stored(&sites, &store)
+            .await
+            .context("cannot read the site rules changed at run time")?;
         let metrics = crate::monitoring::install();
         let webhook_store = store.clone();
         let retention_store = store.clone();
@@ -104,6 +107,7 @@ impl Application {
             trusted_proxies: config.trusted_proxies.clone().into(),
             auth_failures: Arc::clone(&auth_failures),
             models: Arc::clone(&models),
+            sessions: config.sessions.clone(),
         });
 
         let listener = TcpListener::bind(config.bind)

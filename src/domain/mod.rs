@@ -8,7 +8,7 @@
 //! # Layout
 //! - [`text`] — [`CommentBody`], [`AuthorName`] (trimmed, NFC, length-checked).
 //! - [`email`] — [`AuthorEmail`] (syntax checked, lower-cased for matching).
-//! - [`article`] — [`ArticleId`].
+//! - [`article`] — [`ArticleId`], [`ArticleTitle`].
 //! - [`web`] — [`WebUrl`] (http/https only) and [`Origin`].
 //! - [`net`] — [`IpNet`], an address or CIDR range.
 //! - [`reason`] — [`Reason`] (why a comment got its status) and [`ModelScore`].
@@ -16,6 +16,10 @@
 //! - [`site`] — [`SiteId`], [`KeyHash`] and the runtime [`Site`] built from its config.
 //! - [`comment`] — [`CommentId`], [`Status`] and the validated [`NewComment`].
 //! - [`moderation`] — moderator names and tokens, decisions ([`Verdict`]), notes, ban targets.
+//! - [`rules`] — the site rules that change at run time ([`Rule`], [`RuleValues`],
+//!   compiled into [`SiteRules`]).
+//! - [`search`] — [`SearchText`], what a moderator searches the queue for.
+//! - [`session`] — [`SessionSecret`], a moderator's browser session and its CSRF token.
 pub mod article;
 pub mod comment;
 pub mod email;
@@ -23,11 +27,14 @@ pub mod moderation;
 pub mod net;
 pub mod reason;
 pub mod report;
+pub mod rules;
+pub mod search;
+pub mod session;
 pub mod site;
 pub mod text;
 pub mod web;
 
-pub use article::ArticleId;
+pub use article::{ArticleId, ArticleTitle};
 pub use comment::{CommentId, NewComment, Status};
 pub use email::AuthorEmail;
 pub use moderation::{
@@ -36,6 +43,9 @@ pub use moderation::{
 pub use net::IpNet;
 pub use reason::{ModelScore, Outcome, Reason, ReasonCode};
 pub use report::ReportReason;
+pub use rules::{Rule, RuleChange, RuleValues, SiteRules};
+pub use search::SearchText;
+pub use session::SessionSecret;
 pub use site::{BlockAction, KeyHash, Site, SiteId, Sites};
 pub use text::{AuthorName, CommentBody};
 pub use web::{Origin, WebUrl};
@@ -45,6 +55,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "site",
     "article_id",
     "article_url",
+    "article_title",
     "author_name",
     "author_email",
     "author_url",

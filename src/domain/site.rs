@@ -13,8 +13,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use arc_swap::ArcSwap;
+
+use super::rules::{RuleValues, SiteRules};
 use super::{AuthorEmail, CommentBody, IpNet, Origin, ValidationError};
-use crate::config::{OtherLanguages, RateLimitConfig, SiteConfig, ThresholdConfig};
+use crate::config::{OtherLanguages, RateLimitConfig, SiteConfig};
 
 /// Longest site id.
 const MAX_SITE_ID_CHARS: usize = 64;
@@ -153,7 +156,7 @@ pub(crate) fn word_line(text: &str) -> String {
 }
 
 impl BlockList {
-    fn compile(config: &crate::config::BlockListConfig) -> Self {
+    pub(crate) fn compile(config: &crate::config::BlockListConfig) -> Self {
         let mut emails = HashSet::new();
         let mut domains = HashSet::new();
         for entry in &config.emails {
@@ -210,15 +213,14 @@ pub struct Site {
     pub require_form_token: bool,
     pub max_links: usize,
     pub duplicate_window: Duration,
-    pub trusted_author_after: u32,
-    pub premoderate: bool,
-    premoderate_articles: HashSet<String>,
-    /// Share of ordinary comments the models may hold together (see `SiteConfig`).
-    pub hold_budget: Option<f64>,
-    pub thresholds: ThresholdConfig,
     pub other_languages: OtherLanguages,
-    pub blocklist: BlockList,
     pub rate_limit: RateLimitConfig,
+    /// The rules' values the configuration gives (what a reset returns to).
+    config_rules: RuleValues,
+    /// The rules in force: block lists, pre-moderated and closed articles, thresholds and
+    /// hold budget, trusted authors. Swapped whole when an admin changes one (see
+    /// [`Site::install_rules`]); a submission reads one snapshot.
+    rules: ArcSwap<SiteRules>,
     /// Reader reports that send a published comment back to the review queue.
     pub reports_to_review: u32,
 }
@@ -236,18 +238,10 @@ impl Site {
             require_form_token: config.require_form_token,
             max_links: config.max_links,
             duplicate_window: Duration::from_secs(config.duplicate_window_hours * 3600),
-            trusted_author_after: config.trusted_author_after,
-            premoderate: config.premoderate,
-            premoderate_articles: config
-                .premoderate_articles
-                .iter()
-                .map(|a| a.trim().to_owned())
-                .collect(),
-            hold_budget: config.hold_budget,
-            thresholds: config.thresholds.clone(),
             other_languages: config.other_languages,
-            blocklist: BlockList::compile(&config.blocklist),
             rate_limit: config.rate_limit.clone(),
+            rules: ArcSwap::from_pointee(SiteRules::compile(RuleValues::from_config(config), 0)),
+            config_rules: RuleValues::from_config(config),
             reports_to_review: config.reports_to_review,
         }
     }
@@ -257,9 +251,36 @@ impl Site {
         self.origins.contains(origin)
     }
 
+    /// The rules in force now (one consistent snapshot).
+    pub fn rules(&self) -> Arc<SiteRules> {
+        self.rules.load_full()
+    }
+
+    /// The rules' values from the configuration file.
+    pub fn config_rules(&self) -> &RuleValues {
+        &self.config_rules
+    }
+
+    /// Puts `values` in force as of rule change `revision`, unless rules of a later
+    /// revision already are (two changes finishing in the other order cannot bring back
+    /// the older rules). Returns whether they were installed.
+    pub fn install_rules(&self, values: RuleValues, revision: i64) -> bool {
+        let new = Arc::new(SiteRules::compile(values, revision));
+        let mut installed = false;
+        self.rules.rcu(|current| {
+            installed = current.revision <= revision;
+            if installed {
+                Arc::clone(&new)
+            } else {
+                Arc::clone(current)
+            }
+        });
+        installed
+    }
+
     /// Whether every comment on `article` is held.
     pub fn premoderates(&self, article: &str) -> bool {
-        self.premoderate || self.premoderate_articles.contains(article)
+        self.rules().premoderates(article)
     }
 
     /// Whether the site has a backend key at all.

@@ -42,6 +42,10 @@ pub struct ModelsInService {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
+            // Credentials before the body (see `moderator_auth::authenticated`).
+            .wrap(actix_web::middleware::from_fn(
+                super::moderator_auth::authenticated,
+            ))
             .route("/reload-models", web::post().to(reload_models))
             .route("/models", web::get().to(models))
             .route("/erase", web::post().to(erase)),
@@ -67,7 +71,7 @@ pub struct Erased {
 /// as `commentguard forget`); answers what was done.
 #[utoipa::path(post, path = "/api/v1/admin/erase", tag = "admin",
     request_body = EraseBody,
-    security(("moderator_token" = [])),
+    security(("moderator_token" = []), ("moderator_session" = [])),
     responses(
         (status = 200, description = "What was erased", body = Erased),
         (status = 401, description = "No valid token", body = ErrorBody),
@@ -110,7 +114,7 @@ fn api_error(err: ReloadError) -> ApiError {
 
 /// `POST /api/v1/admin/reload-models`: 200 with the identity of the models now serving.
 #[utoipa::path(post, path = "/api/v1/admin/reload-models", tag = "admin",
-    security(("moderator_token" = [])),
+    security(("moderator_token" = []), ("moderator_session" = [])),
     responses(
         (status = 200, description = "The new models serve", body = Reloaded),
         (status = 401, description = "No valid token", body = ErrorBody),
@@ -138,7 +142,7 @@ pub async fn reload_models(
 /// `GET /api/v1/admin/models`: the identity of the models in service and where they are
 /// reloaded from.
 #[utoipa::path(get, path = "/api/v1/admin/models", tag = "admin",
-    security(("moderator_token" = [])),
+    security(("moderator_token" = []), ("moderator_session" = [])),
     responses(
         (status = 200, description = "The models in service", body = ModelsInService),
         (status = 401, description = "No valid token", body = ErrorBody),

@@ -1,7 +1,8 @@
 //! `POST /api/v1/comments` (submit) and `GET /api/v1/comments/{id}` (look one up).
 //!
 //! A submission goes: decode (JSON | form) → site and credentials → rate limits →
-//! validation into domain types → model scores → the store's writer, which in one
+//! validation into domain types → refused if its article is closed (the site's rules,
+//! `409 ARTICLE_CLOSED`) → model scores → the store's writer, which in one
 //! transaction looks up bans, the author's history and the parent, runs the pipeline's
 //! decision, refuses duplicates and inserts (durable before we answer) → `201`
 //! (published) or `202` (held or rejected) with `Location`, or `303` back to the article
@@ -27,8 +28,8 @@ use super::fields::{Encoding, Fields};
 use super::{client_ip, form_page, hints, ApiError, AppState};
 use crate::domain::comment::clean_user_agent;
 use crate::domain::{
-    ArticleId, AuthorEmail, AuthorName, CommentBody, CommentId, ModelScore, NewComment, Reason,
-    Site, Status, ValidationError, WebUrl,
+    ArticleId, ArticleTitle, AuthorEmail, AuthorName, CommentBody, CommentId, ModelScore,
+    NewComment, Reason, Site, Status, ValidationError, WebUrl,
 };
 use crate::pipeline::{self, Caller, ModelThresholds, Submission};
 use crate::ratelimit::LimitScope;
@@ -42,6 +43,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// A decoded, validated submission with the extras that steer its handling.
 struct Parsed<'a> {
     comment: NewComment,
+    article_title: Option<ArticleTitle>,
     nudge: bool,
     redirect_to: Option<WebUrl>,
     honeypot: Option<&'a str>,
@@ -102,6 +104,7 @@ fn parse<'a>(
         .optional("article_url")?
         .map(|raw| WebUrl::parse(raw, "article_url"))
         .transpose()?;
+    let article_title = ArticleTitle::parse(fields.optional("article_title")?)?;
     let body = CommentBody::parse(fields.required("body")?)?;
     let parent_id = fields
         .optional_number("parent_id")?
@@ -126,6 +129,7 @@ fn parse<'a>(
             client_ip,
             user_agent,
         },
+        article_title,
         nudge: fields.flag("nudge")?,
         redirect_to,
         honeypot: fields.dynamic(&site.honeypot_field),
@@ -202,7 +206,7 @@ pub struct CommentSubmission {
     article_id: String,
     /// The article's address (http or https).
     article_url: Option<String>,
-    /// The article's headline. Accepted (backends may send it), not stored yet.
+    /// The article's headline (1-300 characters, one line), shown to moderators.
     article_title: Option<String>,
     /// 1-100 characters after trimming.
     author_name: String,
@@ -268,7 +272,7 @@ pub struct ScoresView<'a> {
             headers(("Location" = String, description = "The article"))),
         (status = 400, description = "Undecodable body", body = ErrorBody),
         (status = 401, description = "An API key that is not the site's", body = ErrorBody),
-        (status = 409, description = "`DUPLICATE`", body = ErrorBody),
+        (status = 409, description = "`DUPLICATE`, or `ARTICLE_CLOSED`: the article takes no new comments", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 431, description = "`HEADERS_TOO_LARGE`: request headers over 32 KiB", body = ErrorBody),
         (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
@@ -340,6 +344,17 @@ async fn accept(
         .and_then(|v| v.to_str().ok());
     let parsed = parse(fields, site, caller, ip, user_agent)?;
     let comment = &parsed.comment;
+    if site.rules().is_closed(comment.article_id.as_str()) {
+        return Err(ApiError::Conflict {
+            code: "ARTICLE_CLOSED",
+            message: format!(
+                "article_id `{}` is closed to new comments",
+                comment.article_id
+            ),
+            field: Some("article_id"),
+            current: None,
+        });
+    }
 
     let (judgement, thresholds) = {
         // A cheap pointer load; the guard is dropped before the next `.await`.
@@ -362,15 +377,18 @@ async fn accept(
         email: comment.author_email.clone(),
         ip,
         parent: comment.parent_id,
-        trust_after: site.trusted_author_after,
+        trust_after: site.rules().trusted_author_after,
     };
     // Hashed and encoded here, so that the writer thread only decides and inserts.
-    let record = Arc::new(NewCommentRecord::new(
-        parsed.comment,
-        Some(pipeline::take_model_score(&mut scores.spam)),
-        Some(pipeline::take_model_score(&mut scores.abuse)),
-        site.duplicate_window,
-    ));
+    let record = Arc::new(
+        NewCommentRecord::new(
+            parsed.comment,
+            Some(pipeline::take_model_score(&mut scores.spam)),
+            Some(pipeline::take_model_score(&mut scores.abuse)),
+            site.duplicate_window,
+        )
+        .with_article_title(parsed.article_title),
+    );
     // Everything the decision needs, owned: it runs on the store's writer thread, right
     // after the author lookup and before the insert, in one transaction.
     let decide = {

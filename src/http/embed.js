@@ -125,6 +125,19 @@
     return location.origin + location.pathname;
   }
 
+  // The article's headline, shown to moderators: data-article-title, else the page's
+  // og:title, else its <title>; cut to the 300 characters the API takes.
+  function articleTitle(container) {
+    var og = document.querySelector("meta[property='og:title']");
+    var title =
+      container.getAttribute("data-article-title") ||
+      (og && og.getAttribute("content")) ||
+      document.title ||
+      "";
+    title = title.replace(/\s+/g, " ").trim();
+    return title ? Array.from(title).slice(0, 300).join("") : null;
+  }
+
   // ---------------------------------------------------------------------------------
   // One thread: a container element with data-site and data-article.
 
@@ -504,6 +517,8 @@
           nudge: self.nudge,
         };
         if (self.site) body.site = self.site;
+        var title = articleTitle(self.container);
+        if (title) body.article_title = title;
         if (self.emailInput.value.trim()) body.author_email = self.emailInput.value;
         if (self.parentId) body.parent_id = self.parentId;
         if (self.token) body.form_token = self.token;

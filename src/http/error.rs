@@ -55,6 +55,16 @@ pub enum ApiError {
         seen: i64,
         current: Box<serde_json::Value>,
     },
+    /// The request cannot apply to the resource as it is now (409): an article closed to
+    /// comments, nothing left to undo. `current` carries the resource's state when the
+    /// client can recover from it.
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: String,
+        field: Option<&'static str>,
+        current: Option<Box<serde_json::Value>>,
+    },
     #[error("this route does not accept that method")]
     MethodNotAllowed,
     #[error("the comment was already submitted")]
@@ -127,6 +137,7 @@ impl ApiError {
             ApiError::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code),
             ApiError::NotFound { code, .. } => (StatusCode::NOT_FOUND, code),
             ApiError::StaleVersion { .. } => (StatusCode::CONFLICT, "STALE_VERSION"),
+            ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
             ApiError::Duplicate => (StatusCode::CONFLICT, "DUPLICATE"),
             ApiError::AlreadyReported => (StatusCode::CONFLICT, "ALREADY_REPORTED"),
@@ -163,6 +174,7 @@ impl ApiError {
             ApiError::BadRequest { field, .. } => *field,
             ApiError::LikelyAbusive => Some("body"),
             ApiError::StaleVersion { .. } => Some("version"),
+            ApiError::Conflict { field, .. } => *field,
             _ => None,
         }
     }
@@ -305,7 +317,7 @@ impl ResponseError for ApiError {
         }
         if let ApiError::MethodNotAllowed = self {
             // The only methods any route here takes.
-            response.insert_header((header::ALLOW, "GET, POST, OPTIONS"));
+            response.insert_header((header::ALLOW, "GET, POST, DELETE, OPTIONS"));
         }
         response.json(ErrorBody {
             error: ErrorDetail {
@@ -315,6 +327,10 @@ impl ResponseError for ApiError {
             },
             current: match self {
                 ApiError::StaleVersion { current, .. } => Some(current),
+                ApiError::Conflict {
+                    current: Some(current),
+                    ..
+                } => Some(current),
                 _ => None,
             },
         })
@@ -351,7 +367,7 @@ pub fn json_error_fallback<B: MessageBody + 'static>(
     if status == StatusCode::METHOD_NOT_ALLOWED && !new.headers().contains_key(header::ALLOW) {
         new.headers_mut().insert(
             header::ALLOW,
-            HeaderValue::from_static("GET, POST, OPTIONS"),
+            HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
         );
     }
     let res = ServiceResponse::new(req, new.map_into_boxed_body()).map_into_right_body();

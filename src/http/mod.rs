@@ -12,8 +12,10 @@
 //! | GET | `/healthz`, `/readyz` | [`health`] |
 //! | GET | `/api/v1/openapi.json` | [`openapi`] (this table, as OpenAPI 3.1) |
 //! | GET | `/metrics` | [`metrics`] (Prometheus) |
+//! | POST, GET, DELETE | `/api/v1/session` | [`session`] (the review page's sign-in) |
 //! | GET, POST | `/api/v1/review…` | [`review`] (moderators: queue, decisions, bans) |
 //! | POST, GET | `/api/v1/admin/…` | [`admin`] (admins: model reload) |
+//! | GET, POST | `/api/v1/admin/sites/{site}/rules` | [`rules`] (admins: site rules at run time) |
 //! | GET | `/review` | [`review_page`] (the moderators' page) |
 //! | GET | `/embed.js`, `/embed.css` | [`embed`] (drop-in comments for article pages) |
 //!
@@ -21,10 +23,12 @@
 //! - [`error`] — [`ApiError`], its status/code table and the JSON fallback for errors
 //!   actix produces itself.
 //! - [`auth`] — the site-key extractor. [`client_ip`] — who the client is behind proxies.
-//! - [`moderator_auth`] — the moderator and admin token extractors, failed-auth limits.
+//! - [`moderator_auth`] — the moderator and admin extractors (token or session cookie,
+//!   CSRF), failed-auth limits; [`session`] — signing in and out.
 //! - [`fields`] — decoding JSON and form bodies into named fields.
 //! - [`cors`] — per-site CORS.
-//! - [`review_views`] — the review API's answers, typed for the OpenAPI document.
+//! - [`review_views`] — the review API's answers, typed for the OpenAPI document;
+//!   [`review_words`] — reasons in plain words.
 //! - [`form_page`] — HTML answers to browsers' plain form posts (no JavaScript).
 //! - [`hints`] — errors and warnings that tell an integrator what to fix.
 //! - [`access_log`] — the request id, one log line and the metrics of each request.
@@ -48,8 +52,14 @@ pub mod moderator_auth;
 pub mod openapi;
 pub mod reports;
 pub mod review;
+pub mod review_authors;
+pub mod review_counts;
 pub mod review_page;
+pub mod review_undo;
 pub mod review_views;
+pub mod review_words;
+pub mod rules;
+pub mod session;
 
 use std::sync::Arc;
 
@@ -77,6 +87,8 @@ pub struct AppState {
     pub auth_failures: Arc<moderator_auth::AuthFailures>,
     /// Reloads the models in `classifier` from the models directory.
     pub models: Arc<crate::reload::ModelReloader>,
+    /// Moderators' browser sessions (cookie and lifetime).
+    pub sessions: crate::config::SessionConfig,
 }
 
 /// Registers every route and the extractor error handlers.
@@ -104,7 +116,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(web::resource("/form-token").route(web::get().to(form_token::issue)))
             .service(web::resource("/openapi.json").route(web::get().to(openapi::document)))
+            .configure(session::routes)
             .configure(review::routes)
+            // Before the `/admin` scope, which would answer 404 for its path.
+            .configure(rules::routes)
             .configure(admin::routes),
     )
     .configure(review_page::routes)

@@ -1,5 +1,5 @@
-//! Moderator authentication: `Authorization: Bearer <token>` on every review and admin
-//! route.
+//! Moderator authentication on every review and admin route: `Authorization: Bearer
+//! <token>`, or the review page's session cookie (see [`super::session`]).
 //!
 //! [`Moderator`] (any active moderator) and [`Admin`] (a moderator added with `--admin`)
 //! are extractors, so the permission a handler needs is in its signature and a review
@@ -9,8 +9,11 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | no `Authorization` | 401 `MISSING_TOKEN` |
+//! | no `Authorization` and no session cookie | 401 `MISSING_TOKEN` |
 //! | malformed, unknown or revoked token | 401 `INVALID_TOKEN` (counted as a failure) |
+//! | session cookie of no active session (expired, signed out, revoked) | 401 `SESSION_EXPIRED` (counted) |
+//! | session cookie, a method other than GET/HEAD/OPTIONS, no `X-CSRF-Token` | 403 `CSRF_TOKEN_MISSING` |
+//! | session cookie, `X-CSRF-Token` not the session's | 403 `CSRF_TOKEN_INVALID` |
 //! | valid token, a site not granted | 403 `SITE_NOT_GRANTED` |
 //! | valid token, admin route, not an admin | 403 `ADMIN_ONLY` |
 //! | more than [`FAILURE_BURST`] failures from one client IP, no valid token | 429 `AUTH_RATE_LIMITED` + `Retry-After` |
@@ -31,14 +34,16 @@ use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
-use super::{client_ip, ApiError, AppState};
-use crate::domain::TokenHash;
+use super::{client_ip, session, ApiError, AppState};
+use crate::domain::{SessionSecret, TokenHash};
 use crate::ratelimit::ip_key;
 use crate::store::{Actor, ModeratorRecord, SiteGrants};
 
@@ -124,9 +129,22 @@ fn retry_secs(wait: Duration) -> u64 {
     (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
+/// How a moderator proved who they are.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// `Authorization: Bearer <token>` (scripts, the CLI's users).
+    Token,
+    /// The review page's session cookie (see [`super::session`]).
+    Session {
+        secret: SessionSecret,
+        /// Unix milliseconds.
+        expires_at: i64,
+    },
+}
+
 /// An authenticated moderator.
 #[derive(Debug, Clone)]
-pub struct Moderator(pub ModeratorRecord);
+pub struct Moderator(pub ModeratorRecord, pub Credential);
 
 impl Moderator {
     pub fn name(&self) -> &str {
@@ -179,61 +197,184 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ()> {
         .ok_or(())
 }
 
-async fn authenticate(req: HttpRequest) -> Result<Moderator, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))?;
-    let peer = req
-        .peer_addr()
-        .map(|a| a.ip())
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("request without a peer address")))?;
-    let ip = client_ip::resolve(peer, req.headers(), &state.trusted_proxies);
-    let failures = &state.auth_failures;
-    let locked_out = failures.check(ip).err();
-    let invalid = || {
-        let err = ApiError::Unauthorized {
-            code: "INVALID_TOKEN",
-            message: "the moderator token is not valid (unknown or revoked)",
-        };
-        if let Some(wait) = locked_out {
+/// One authentication attempt from a client IP: turns refusals into 429 once the IP is
+/// over the failed-authentication limit, counting each failure.
+pub(super) struct Gate<'a> {
+    failures: &'a AuthFailures,
+    ip: IpAddr,
+    locked_out: Option<Duration>,
+}
+
+impl<'a> Gate<'a> {
+    pub(super) fn new(req: &HttpRequest, state: &'a AppState) -> Result<Gate<'a>, ApiError> {
+        let peer = req
+            .peer_addr()
+            .map(|a| a.ip())
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("request without a peer address")))?;
+        let ip = client_ip::resolve(peer, req.headers(), &state.trusted_proxies);
+        let failures = &state.auth_failures;
+        Ok(Gate {
+            failures,
+            ip,
+            locked_out: failures.check(ip).err(),
+        })
+    }
+
+    /// A credential was presented and is not valid: counted; `err`, or 429 over the limit.
+    pub(super) fn refuse(&self, err: ApiError) -> ApiError {
+        if let Some(wait) = self.locked_out {
             // Still counted, and answered like every request from a locked-out IP.
-            failures.failed(ip);
+            self.failures.failed(self.ip);
             return ApiError::AuthRateLimited {
                 retry_after_secs: retry_secs(wait),
             };
         }
-        match failures.failed(ip) {
+        match self.failures.failed(self.ip) {
             Some(wait) => {
-                tracing::warn!(client_ip = %ip, "moderator authentication failures over the limit; locked out");
+                tracing::warn!(client_ip = %self.ip, "moderator authentication failures over the limit; locked out");
                 ApiError::AuthRateLimited {
                     retry_after_secs: retry_secs(wait),
                 }
             }
             None => err,
         }
-    };
+    }
+
+    /// No credential at all: not counted; 401, or 429 while the IP is locked out.
+    fn missing(&self) -> ApiError {
+        match self.locked_out {
+            Some(wait) => ApiError::AuthRateLimited {
+                retry_after_secs: retry_secs(wait),
+            },
+            None => ApiError::Unauthorized {
+                code: "MISSING_TOKEN",
+                message:
+                    "send `Authorization: Bearer <moderator token>`, or sign in on the review page",
+            },
+        }
+    }
+}
+
+/// The refusal of an unknown, revoked or malformed token.
+pub(super) fn invalid_token() -> ApiError {
+    ApiError::Unauthorized {
+        code: "INVALID_TOKEN",
+        message: "the moderator token is not valid (unknown or revoked)",
+    }
+}
+
+/// Methods that change nothing: a session needs no CSRF token for them.
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+async fn authenticate(req: HttpRequest) -> Result<Moderator, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))?;
+    let gate = Gate::new(&req, state)?;
     let token = match bearer(&req) {
         Ok(Some(token)) => token,
         Ok(None) => {
-            return Err(match locked_out {
-                Some(wait) => ApiError::AuthRateLimited {
-                    retry_after_secs: retry_secs(wait),
-                },
-                None => ApiError::Unauthorized {
-                    code: "MISSING_TOKEN",
-                    message: "send `Authorization: Bearer <moderator token>`",
-                },
-            })
+            return match session::cookie_value(&req, &state.sessions) {
+                Some(raw) => by_session(&req, state, &gate, &raw).await,
+                None => Err(gate.missing()),
+            }
         }
-        Err(()) => return Err(invalid()),
+        Err(()) => return Err(gate.refuse(invalid_token())),
     };
     match state
         .store
         .moderator_by_token(TokenHash::of(&token))
         .await?
     {
-        Some(record) => Ok(Moderator(record)),
-        None => Err(invalid()),
+        Some(record) => Ok(Moderator(record, Credential::Token)),
+        None => Err(gate.refuse(invalid_token())),
+    }
+}
+
+/// A request carrying the session cookie: the session must be active, and a request that
+/// changes something must carry the session's CSRF token.
+async fn by_session(
+    req: &HttpRequest,
+    state: &AppState,
+    gate: &Gate<'_>,
+    raw: &str,
+) -> Result<Moderator, ApiError> {
+    let expired = || ApiError::Unauthorized {
+        code: "SESSION_EXPIRED",
+        message: "your session has ended (expired, signed out or revoked); sign in again",
+    };
+    let Some(secret) = SessionSecret::parse(raw) else {
+        return Err(gate.refuse(expired()));
+    };
+    let Some(session) = state.store.session(secret.hash()).await? else {
+        return Err(gate.refuse(expired()));
+    };
+    if !is_safe(req.method()) {
+        let presented = req
+            .headers()
+            .get(session::CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
+        match presented {
+            None => {
+                return Err(ApiError::Forbidden {
+                    code: "CSRF_TOKEN_MISSING",
+                    message: format!(
+                        "a signed-in request that changes something needs the session's \
+                         CSRF token in the {} header",
+                        session::CSRF_HEADER
+                    ),
+                })
+            }
+            Some(token) if !secret.accepts_csrf(token) => {
+                return Err(ApiError::Forbidden {
+                    code: "CSRF_TOKEN_INVALID",
+                    message: format!(
+                        "the {} header is not this session's CSRF token",
+                        session::CSRF_HEADER
+                    ),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(Moderator(
+        session.moderator,
+        Credential::Session {
+            secret,
+            expires_at: session.expires_at,
+        },
+    ))
+}
+
+/// Middleware for the review and admin routes: authenticates the request before any of
+/// its handler's extractors runs, so a caller without valid credentials gets the 401 (or
+/// 403, 429) whatever its path, query or body — an extractor that fails at once (a
+/// malformed body) would otherwise answer first, while the credential lookup is still
+/// waiting for the database. The [`Moderator`] it found is kept in the request for the
+/// handler's extractor.
+pub async fn authenticated(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    match authenticate(req.request().clone()).await {
+        Ok(moderator) => {
+            req.extensions_mut().insert(moderator);
+            Ok(next.call(req).await?.map_into_left_body())
+        }
+        Err(err) => Ok(req.error_response(err).map_into_right_body()),
+    }
+}
+
+/// The moderator the [`authenticated`] middleware found, else a fresh authentication.
+async fn moderator_of(req: HttpRequest) -> Result<Moderator, ApiError> {
+    let found = req.extensions().get::<Moderator>().cloned();
+    match found {
+        Some(moderator) => Ok(moderator),
+        None => authenticate(req).await,
     }
 }
 
@@ -242,7 +383,7 @@ impl FromRequest for Moderator {
     type Future = BoxFuture<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        Box::pin(authenticate(req.clone()))
+        Box::pin(moderator_of(req.clone()))
     }
 }
 
@@ -253,7 +394,7 @@ impl FromRequest for Admin {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let moderator = authenticate(req).await?;
+            let moderator = moderator_of(req).await?;
             if moderator.0.is_admin {
                 Ok(Admin(moderator))
             } else {

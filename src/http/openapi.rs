@@ -7,12 +7,12 @@
 //! against the schema the document gives for its route and status, with undocumented
 //! properties refused (`tests/api/openapi.rs`).
 use actix_web::HttpResponse;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
     admin, articles, comments, counts, embed, error, form_token, health, reports, review,
-    review_page, review_views,
+    review_authors, review_counts, review_page, review_undo, review_views, rules, session,
 };
 
 /// The document's root: every route and the security schemes.
@@ -38,9 +38,18 @@ use super::{
         review::decide_many,
         review::ban,
         review::unban,
+        review_counts::counts,
+        review_authors::author,
+        review_authors::bans,
+        review_undo::undo,
+        session::sign_in,
+        session::current,
+        session::sign_out,
         admin::reload_models,
         admin::models,
         admin::erase,
+        rules::rules,
+        rules::change,
         health::healthz,
         health::readyz,
         embed::script,
@@ -60,7 +69,8 @@ use super::{
 )]
 pub struct ApiDoc;
 
-/// The two bearer schemes: a site's API key (backends) and a moderator's token.
+/// The two bearer schemes — a site's API key (backends) and a moderator's token — and the
+/// review page's session cookie.
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
@@ -87,6 +97,14 @@ impl Modify for SecuritySchemes {
                     ))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "moderator_session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "cg_session",
+                "The review page's session (`POST /api/v1/session`; `__Host-cg_session` with \
+                 `sessions.secure_cookie`). Requests other than GET also need `X-CSRF-Token`",
+            ))),
         );
     }
 }
@@ -134,6 +152,12 @@ mod tests {
             "/embed.js",
             "/embed.css",
             "/review",
+            "/api/v1/session",
+            "/api/v1/review/counts",
+            "/api/v1/review/authors",
+            "/api/v1/review/authors/bans",
+            "/api/v1/review/{id}/undo",
+            "/api/v1/admin/sites/{site}/rules",
         ] {
             assert!(paths.contains_key(path), "{path} is documented");
         }

@@ -9,8 +9,13 @@
 //! | POST | `/api/v1/review/authors/ban` | ban an author, optionally rejecting their comments |
 //! | POST | `/api/v1/review/authors/unban` | lift an author's bans |
 //!
-//! Every route takes a [`Moderator`] as its first extractor (401 without a valid token,
-//! before the path, query or body is even looked at) and acts only on the
+//! More review routes live in their own files: the counts per site and reason
+//! ([`super::review_counts`]), the author view and the list of bans
+//! ([`super::review_authors`]), and undo ([`super::review_undo`]).
+//!
+//! Every route is authenticated by [`super::moderator_auth::authenticated`] before its
+//! handler runs (401 without a valid token or session, before the path, query or body is
+//! even looked at), takes the [`Moderator`] it found, and acts only on the
 //! sites the moderator is granted: naming another site is a 403, and a comment id of
 //! another site is a 404, exactly like an id that does not exist. Handlers parse the request into
 //! domain types, call one store method and shape the answer; the rules (versions,
@@ -33,7 +38,8 @@ use super::review_views::{
 };
 use super::{hints, ApiError, AppState};
 use crate::domain::{
-    ArticleId, BanTarget, CommentId, Note, ReasonCode, Site, Status, ValidationError, Verdict,
+    ArticleId, BanTarget, CommentId, Note, ReasonCode, SearchText, Site, Status, ValidationError,
+    Verdict,
 };
 use crate::pipeline::ModelThresholds;
 use crate::store::{
@@ -54,6 +60,9 @@ const CURSOR_PREFIX: &str = "q1";
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/review")
+            .wrap(actix_web::middleware::from_fn(
+                super::moderator_auth::authenticated,
+            ))
             .app_data(
                 web::JsonConfig::default()
                     .limit(MAX_JSON_BYTES)
@@ -65,6 +74,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/decisions", web::post().to(decide_many))
             .route("/authors/ban", web::post().to(ban))
             .route("/authors/unban", web::post().to(unban))
+            // Before `/{id}`, which would take `counts` and `authors` for ids.
+            .configure(super::review_counts::routes)
+            .configure(super::review_authors::routes)
+            .configure(super::review_undo::routes)
             .route("/{id}", web::get().to(item))
             .route("/{id}/decision", web::post().to(decide_one)),
     );
@@ -123,6 +136,8 @@ pub struct QueueParams {
     article_id: Option<String>,
     /// `spam`, `abuse`, any reason code, or `reported`.
     reason: Option<String>,
+    /// Text in the body, the author's name or e-mail (ASCII letters in any case).
+    q: Option<String>,
     /// `oldest` (default), `newest`, `spam`, `abuse` or `uncertain`.
     order: Option<String>,
     /// 1-200 (default 50).
@@ -203,6 +218,7 @@ fn parse_queue(
                 })?,
         )),
     };
+    let search = SearchText::parse(p.q.as_deref())?;
     let order = match p.order.as_deref().map(str::trim) {
         None | Some("") => QueueOrder::Oldest,
         Some(raw) => QueueOrder::parse(raw).ok_or_else(|| {
@@ -238,16 +254,17 @@ fn parse_queue(
         status,
         article_id,
         reason,
+        search,
         order,
         after,
         limit,
     })
 }
 
-/// `GET /api/v1/review?status=&site=&article_id=&reason=&order=&limit=&cursor=`
+/// `GET /api/v1/review?status=&site=&article_id=&reason=&q=&order=&limit=&cursor=`
 #[utoipa::path(get, path = "/api/v1/review", tag = "review",
     params(QueueParams),
-    security(("moderator_token" = [])),
+    security(("moderator_token" = []), ("moderator_session" = [])),
     responses(
         (status = 200, description = "A page of the queue", body = QueuePageView),
         (status = 400, description = "`INVALID_CURSOR` or a malformed query", body = ErrorBody),
@@ -280,7 +297,7 @@ fn not_found() -> ApiError {
 /// log, oldest first.
 #[utoipa::path(get, path = "/api/v1/review/{id}", tag = "review",
     params(("id" = i64, Path, description = "The comment id")),
-    security(("moderator_token" = [])),
+    security(("moderator_token" = []), ("moderator_session" = [])),
     responses(
         (status = 200, description = "The comment with `decisions`", body = ReviewItemView),
         (status = 401, description = "No valid moderator token", body = ErrorBody),
@@ -369,7 +386,7 @@ fn outcome(outcome: DecisionOutcome, seen: i64) -> Result<AppliedView, ApiError>
 #[utoipa::path(post, path = "/api/v1/review/{id}/decision", tag = "review",
     params(("id" = i64, Path, description = "The comment id")),
     request_body = DecisionBody,
-    security(("moderator_token" = [])),
+    security(("moderator_token" = []), ("moderator_session" = [])),
     responses(
         (status = 200, description = "Applied (`changed`), or already in force", body = AppliedView),
         (status = 400, description = "`INVALID_JSON`", body = ErrorBody),
@@ -415,7 +432,7 @@ pub struct BulkBody {
 /// answer is 200 with one result per decision, in order.
 #[utoipa::path(post, path = "/api/v1/review/decisions", tag = "review",
     request_body = BulkBody,
-    security(("moderator_token" = [])),
+    security(("moderator_token" = []), ("moderator_session" = [])),
     responses(
         (status = 200, description = "One result per decision", body = BulkView),
         (status = 400, description = "`INVALID_JSON`", body = ErrorBody),
@@ -544,7 +561,7 @@ fn ban_target<'a>(
 /// "reject_existing", "until", "note"}`
 #[utoipa::path(post, path = "/api/v1/review/authors/ban", tag = "review",
     request_body = BanBody,
-    security(("moderator_token" = [])),
+    security(("moderator_token" = []), ("moderator_session" = [])),
     responses(
         (status = 200, description = "Banned", body = BanView),
         (status = 400, description = "`INVALID_JSON`", body = ErrorBody),
@@ -607,7 +624,7 @@ pub struct UnbanBody {
 /// ban rejected stay rejected; restore them one by one.
 #[utoipa::path(post, path = "/api/v1/review/authors/unban", tag = "review",
     request_body = UnbanBody,
-    security(("moderator_token" = [])),
+    security(("moderator_token" = []), ("moderator_session" = [])),
     responses(
         (status = 200, description = "Lifted", body = UnbanView),
         (status = 400, description = "`INVALID_JSON`", body = ErrorBody),

@@ -1,11 +1,17 @@
-//! `GET /review`: the moderators' page — plain HTML, CSS and vanilla JavaScript compiled
-//! into the binary (`include_str!`), no build step, no third-party resource.
+//! `GET /review`: the review desk — plain HTML, CSS and vanilla JavaScript compiled into
+//! the binary (`include_str!`), no build step, no third-party resource.
 //!
-//! The page asks for a moderator token (kept in `sessionStorage`, so it dies with the
-//! tab), lists the pending queue through the review API and posts decisions. It is
-//! served with a strict Content-Security-Policy: scripts, styles and API calls from this
-//! origin only, nothing inline, no frames, no forms posting anywhere. Comment text and
-//! every other value from the API are inserted with `textContent`, never as HTML, so a
+//! A moderator signs in once with their token (`POST /api/v1/session`: an HttpOnly,
+//! SameSite=Strict session cookie the page never sees, and a CSRF token it sends with
+//! every change). The page lists the queue with filters and counts that refresh on their
+//! own, decides from the keyboard (`j`/`k`, `a`, `s`, `x`, `u`, `?`) or in bulk, opens an
+//! author's comments and bans, lists bans, and — for admins — changes the site rules.
+//!
+//! It is served with a strict Content-Security-Policy: scripts, styles and API calls from
+//! this origin only, nothing inline, no images, no frames (`frame-ancestors 'none'`), no
+//! forms posting anywhere, and Trusted Types required for every DOM sink that could parse
+//! HTML or load script (so such a call would throw even if one were written). Comment text
+//! and every other value from the API are inserted with `textContent`, never as HTML, so a
 //! comment cannot script the moderator's browser even if the CSP were missing.
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpResponse};
@@ -16,8 +22,9 @@ const STYLE: &str = include_str!("review_page.css");
 
 /// The policy of the page and its assets.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
-     style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; \
-     form-action 'none'; frame-ancestors 'none'";
+     style-src 'self'; connect-src 'self'; img-src 'none'; base-uri 'none'; \
+     form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'; \
+     trusted-types 'none'";
 
 /// Registers `/review`, `/review/review.js` and `/review/review.css`.
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -5,10 +5,12 @@ use utoipa::ToSchema;
 
 use crate::classifier::explain::{self, TokenSpan};
 use crate::classifier::Task;
-use crate::domain::{CommentId, ModelScore, Reason, Status, TrainingLabels};
-use crate::http::{ApiError, AppState};
+use crate::domain::{CommentId, ModelScore, Outcome, Reason, ReasonCode, Status, TrainingLabels};
+use crate::http::{review_words, ApiError, AppState};
 use crate::pipeline::ModelThresholds;
-use crate::store::{AuditEntry, AuthorHistory, CommentState, ReviewItem};
+use crate::store::{
+    AuditEntry, AuthorHistory, CommentState, ParentComment, ReportEntry, ReviewItem,
+};
 
 /// A score with the thresholds it is judged against on its site.
 #[derive(Serialize, ToSchema)]
@@ -36,6 +38,31 @@ pub struct ReviewScores<'a> {
 pub struct ReviewArticle<'a> {
     pub(super) id: &'a str,
     pub(super) url: Option<&'a str>,
+    /// The headline (the comment's own, else the latest one the article's comments came
+    /// with); `null` when none was ever sent.
+    pub(super) title: Option<&'a str>,
+}
+
+/// Why a comment got its status, with the reason in plain words.
+#[derive(Serialize, ToSchema)]
+pub struct ReasonView<'a> {
+    pub(super) code: ReasonCode,
+    pub(super) outcome: Outcome,
+    /// Short evidence from the phase that found it.
+    pub(super) detail: &'a str,
+    /// The reason in words a journalist understands.
+    pub(super) summary: &'static str,
+}
+
+impl<'a> ReasonView<'a> {
+    pub(super) fn of(r: &'a Reason) -> Self {
+        ReasonView {
+            code: r.code,
+            outcome: r.outcome,
+            detail: &r.detail,
+            summary: review_words::summary(r.code),
+        }
+    }
 }
 
 /// Who wrote a queued comment, with their record on the site.
@@ -58,6 +85,8 @@ pub struct ReviewItemView<'a> {
     pub(super) version: i64,
     pub(super) article: ReviewArticle<'a>,
     pub(super) parent_id: Option<CommentId>,
+    /// The comment this one answers (`null` for a top-level comment, or when it is gone).
+    pub(super) parent: Option<&'a ParentComment>,
     pub(super) author: ReviewAuthor<'a>,
     pub(super) body: &'a str,
     /// Unix milliseconds.
@@ -65,8 +94,10 @@ pub struct ReviewItemView<'a> {
     /// Unix milliseconds.
     pub(super) updated_at: i64,
     pub(super) scores: ReviewScores<'a>,
-    pub(super) reasons: &'a [Reason],
+    pub(super) reasons: Vec<ReasonView<'a>>,
     pub(super) report_count: u64,
+    /// What readers wrote when reporting it, newest first (at most 20).
+    pub(super) reports: &'a [ReportEntry],
     pub(super) labels: TrainingLabels,
     /// When a moderator last decided it (Unix milliseconds).
     pub(super) decided_at: Option<i64>,
@@ -102,8 +133,10 @@ pub(super) fn item_view<'a>(state: &AppState, item: &'a ReviewItem) -> ReviewIte
         article: ReviewArticle {
             id: &c.article_id,
             url: c.article_url.as_deref(),
+            title: item.article_title.as_deref(),
         },
         parent_id: c.parent_id,
+        parent: item.parent.as_ref(),
         author: ReviewAuthor {
             name: &c.author_name,
             email: c.author_email.as_deref(),
@@ -119,8 +152,9 @@ pub(super) fn item_view<'a>(state: &AppState, item: &'a ReviewItem) -> ReviewIte
             spam: score(&c.spam, Task::Spam),
             abuse: score(&c.abuse, Task::Abuse),
         },
-        reasons: &c.reasons,
+        reasons: c.reasons.iter().map(ReasonView::of).collect(),
         report_count: item.report_count,
+        reports: &item.reports,
         labels: item.labels,
         decided_at: item.decided_at,
         decisions: None,
@@ -153,7 +187,7 @@ pub struct AppliedView {
 }
 
 impl AppliedView {
-    pub(super) fn new(state: CommentState, previous_status: Status, changed: bool) -> Self {
+    pub fn new(state: CommentState, previous_status: Status, changed: bool) -> Self {
         AppliedView {
             id: state.id,
             site: state.site,

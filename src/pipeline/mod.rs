@@ -15,7 +15,7 @@
 //! | 3 | duplicate | same body, same author or IP, 24 h → 409; enforced atomically by the store writer, see [`crate::store::Store::submit`] |
 //! | 4 | block lists | word / e-mail / IP → hold or reject (per site) |
 //! | 5 | author bans | banned e-mail or IP → reject |
-//! | 6 | trusted author | N published, none rejected → the models can no longer hold |
+//! | 6 | trusted author | N published, none rejected (or listed in the site's rules) → the models can no longer hold |
 //! | 7 | links | more than N → hold |
 //! | 7b | look-alike letters | a word mixes Latin letters with another script's look-alikes → hold |
 //! | 8 | language | confidently not English → the models do not judge it; hold or publish per site (`other_languages`) |
@@ -70,7 +70,7 @@ impl ModelThresholds {
         let default = |task: Task| {
             let model = classifier.model(task);
             let own = model.thresholds();
-            let budget_hold = site.hold_budget.and_then(|total| {
+            let budget_hold = site.rules().hold_budget.and_then(|total| {
                 let share = match model.hold_budget() {
                     Some(b) if trained > 0.0 => b / trained,
                     _ => 0.5,
@@ -88,7 +88,8 @@ impl ModelThresholds {
     /// The site's raw thresholds over the given defaults (a reject threshold is never
     /// below the hold threshold it goes with).
     pub fn over(site: &Site, spam: Thresholds, abuse: Thresholds) -> Self {
-        let t = &site.thresholds;
+        let rules = site.rules();
+        let t = &rules.thresholds;
         let one = |default: Thresholds, review: Option<f64>, reject: Option<f64>| {
             let hold = review.unwrap_or(default.hold);
             Thresholds {

@@ -53,7 +53,8 @@ fn block(run: &mut Run, action: BlockAction, code: ReasonCode, detail: String) -
 
 /// 4. The site's block lists: words, e-mails, IPs.
 pub(super) fn block_lists(s: &Submission<'_>, run: &mut Run) -> Flow {
-    let list = &s.site.blocklist;
+    let rules = s.site.rules();
+    let list = &rules.blocklist;
     if let Some(word) = list.blocked_word(&s.comment.body) {
         let flow = block(
             run,
@@ -98,10 +99,19 @@ pub(super) fn author_bans(s: &Submission<'_>, run: &mut Run) -> Flow {
     }
 }
 
-/// 6. An author with enough published comments and no rejected one is trusted.
+/// 6. Trusted authors: enough published comments and none rejected, or listed as trusted.
 pub(super) fn trusted_author(s: &Submission<'_>, run: &mut Run) -> Flow {
-    let after = s.site.trusted_author_after;
-    if s.comment.author_email.is_some() && s.author.is_trusted(after) {
+    let rules = s.site.rules();
+    let after = rules.trusted_author_after;
+    let listed = s
+        .comment
+        .author_email
+        .as_ref()
+        .is_some_and(|e| rules.trusts(e));
+    if listed {
+        run.trusted = true;
+        run.note(ReasonCode::TrustedAuthor, "listed as trusted".into());
+    } else if s.comment.author_email.is_some() && s.author.is_trusted(after) {
         run.trusted = true;
         run.note(
             ReasonCode::TrustedAuthor,
@@ -200,7 +210,7 @@ pub(super) fn abuse_model(s: &Submission<'_>, run: &mut Run) -> Flow {
 
 /// 11. The site or this article holds every comment.
 pub(super) fn premoderation(s: &Submission<'_>, run: &mut Run) -> Flow {
-    if s.site.premoderate {
+    if s.site.rules().premoderate {
         return run.hold(ReasonCode::Premoderated, "site".into());
     }
     if s.site.premoderates(s.comment.article_id.as_str()) {

@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 use super::outbox::{enqueue_event, WebhookEvent};
 use super::StoreError;
 use crate::domain::{
-    ArticleId, AuthorEmail, CommentId, ModelScore, NewComment, Reason, ReasonCode, SiteId, Status,
+    ArticleId, ArticleTitle, AuthorEmail, CommentId, ModelScore, NewComment, Reason, ReasonCode,
+    SiteId, Status,
 };
 
 // The statements every submission runs on the writer, named so that tests can look them
@@ -35,8 +36,8 @@ LIMIT 1";
 const INSERT_COMMENT: &str = "INSERT INTO comments (
         site_id, article_id, article_url, parent_id, author_name, author_email,
         author_url, body, body_hash, status, spam_score, abuse_score, spam_tokens,
-        abuse_tokens, client_ip, user_agent, created_at, updated_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)";
+        abuse_tokens, client_ip, user_agent, created_at, updated_at, article_title)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, ?18)";
 const INSERT_REASON: &str = "INSERT INTO comment_reasons (comment_id, seq, code, outcome, detail)
      VALUES (?1, ?2, ?3, ?4, ?5)";
 /// An active ban on the author's e-mail; asked first.
@@ -80,6 +81,9 @@ pub struct NewCommentRecord {
     /// A comment with the same body by the same e-mail or IP within this window is a
     /// duplicate.
     duplicate_window: Duration,
+    /// The article's headline, if the submission gave one (display only: the pipeline
+    /// never reads it).
+    article_title: Option<ArticleTitle>,
 }
 
 impl NewCommentRecord {
@@ -102,7 +106,14 @@ impl NewCommentRecord {
             abuse,
             body_hash,
             duplicate_window,
+            article_title: None,
         }
+    }
+
+    /// The record with the article's headline.
+    pub fn with_article_title(mut self, title: Option<ArticleTitle>) -> Self {
+        self.article_title = title;
+        self
     }
 }
 
@@ -164,6 +175,7 @@ pub(super) fn insert(
         ip,
         c.user_agent,
         now,
+        rec.article_title.as_ref().map(ArticleTitle::as_str),
     ])?;
     let id = conn.last_insert_rowid();
     let mut reason = conn.prepare_cached(INSERT_REASON)?;
@@ -341,6 +353,8 @@ pub struct StoredComment {
     pub site_id: String,
     pub article_id: String,
     pub article_url: Option<String>,
+    /// The headline this comment was submitted with, if any.
+    pub article_title: Option<String>,
     pub parent_id: Option<CommentId>,
     pub author_name: String,
     pub author_email: Option<String>,
@@ -371,7 +385,8 @@ pub(super) fn get(conn: &Connection, id: CommentId) -> Result<Option<StoredComme
         .prepare_cached(
             "SELECT id, site_id, article_id, article_url, parent_id, author_name, author_email,
                     author_url, body, status, spam_score, abuse_score, spam_tokens,
-                    abuse_tokens, client_ip, user_agent, created_at, updated_at, version
+                    abuse_tokens, client_ip, user_agent, created_at, updated_at, version,
+                    article_title
              FROM comments WHERE id = ?1",
         )?
         .query_row([id.get()], |row| {
@@ -381,6 +396,7 @@ pub(super) fn get(conn: &Connection, id: CommentId) -> Result<Option<StoredComme
                     site_id: row.get(1)?,
                     article_id: row.get(2)?,
                     article_url: row.get(3)?,
+                    article_title: row.get(19)?,
                     parent_id: row.get(4)?,
                     author_name: row.get(5)?,
                     author_email: row.get(6)?,

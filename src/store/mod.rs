@@ -18,22 +18,33 @@
 //! - [`counts`] — published comments per article, for article lists.
 //! - [`outbox`] — webhook events, enqueued in the transaction of the change they report.
 //! - [`reports`] — reader reports and sending reported comments back to the queue.
-//! - [`moderators`] — moderators, their tokens (hashed) and the sites they may review.
+//! - [`moderators`] — moderators, their tokens (hashed) and the sites they may review;
+//!   [`sessions`] — their browser sessions (hashed too).
 //! - [`review`] — the review queue, decisions with their audit log, bans, and the
-//!   labelled decisions that train the next models.
+//!   labelled decisions that train the next models; [`review_context`] — what is shown
+//!   around a queued comment (headline, parent, report reasons); [`queue_counts`] — the
+//!   queue by site and reason; [`authors`] — an author's view and the list of bans;
+//!   [`undo`] — taking back one's own decision.
+//! - [`rules`] — site rules changed at run time, with their audit log.
 //! - [`retention`] — purging by the retention policy, erasing one commenter, backups.
 //! - [`stats`] — counts read for monitoring.
+mod authors;
 mod checkpoint;
 mod comments;
 mod counts;
 mod moderators;
 mod outbox;
+mod queue_counts;
 mod readers;
 mod reports;
 mod retention;
 mod review;
+mod review_context;
+mod rules;
 mod schema;
+mod sessions;
 mod stats;
+mod undo;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -52,12 +63,18 @@ pub use outbox::{AttemptOutcome, DueEvent, WebhookEvent};
 pub use reports::{NewReport, ReportOutcome};
 pub use retention::{backup, BackupReport, ErasureReport, PurgeReport, RetentionPolicy};
 
+pub use authors::{AuthorComment, AuthorView, BanEntry};
 pub use moderators::{AddModeratorError, ModeratorInfo, ModeratorRecord, NewModerator, SiteGrants};
+pub use queue_counts::QueueCounts;
 pub use review::{
     Actor, AuditEntry, AuthorHistory, BanOutcome, BanRequest, CommentState, DecisionOutcome,
     DecisionRequest, LabelledDecision, QueueOrder, QueuePage, QueuePosition, QueueQuery,
     ReasonFilter, ReviewItem, SiteHolds, MAX_BULK_DECISIONS,
 };
+pub use review_context::{ParentComment, ReportEntry};
+pub use rules::{RuleChangeEntry, RulesChanged, StoredRule, StoredRules};
+pub use sessions::{NewSession, SessionRecord};
+pub use undo::{UndoOutcome, UNDO_WINDOW_MS};
 
 use crate::config::StorageConfig;
 use crate::domain::{ArticleId, CommentId, NewComment, SiteId};

@@ -152,6 +152,16 @@ fn by_token(conn: &Connection, hash: &TokenHash) -> Result<Option<ModeratorRecor
     let Some((id, name, is_admin)) = found else {
         return Ok(None);
     };
+    record(conn, id, name, is_admin).map(Some)
+}
+
+/// The moderator `id` with the sites they are granted.
+pub(super) fn record(
+    conn: &Connection,
+    id: i64,
+    name: String,
+    is_admin: bool,
+) -> Result<ModeratorRecord, StoreError> {
     let grants = if is_admin {
         SiteGrants::All
     } else {
@@ -161,12 +171,12 @@ fn by_token(conn: &Connection, hash: &TokenHash) -> Result<Option<ModeratorRecor
         let sites = stmt.query_map([id], |row| row.get(0))?;
         SiteGrants::Only(sites.collect::<Result<_, _>>()?)
     };
-    Ok(Some(ModeratorRecord {
+    Ok(ModeratorRecord {
         id,
         name,
         is_admin,
         grants,
-    }))
+    })
 }
 
 impl Store {

@@ -31,9 +31,11 @@ use serde::Serialize;
 use super::comments::{self, StoredComment};
 use super::moderators::SiteGrants;
 use super::outbox::{enqueue_event, WebhookEvent};
+use super::review_context::{self, ParentComment, ReportEntry};
 use super::{now_millis, Store, StoreError};
 use crate::domain::{
-    ArticleId, BanTarget, CommentId, Note, ReasonCode, SiteId, Status, TrainingLabels, Verdict,
+    ArticleId, BanTarget, CommentId, Note, ReasonCode, SearchText, SiteId, Status, TrainingLabels,
+    Verdict,
 };
 
 /// Most decisions in one bulk request.
@@ -111,6 +113,8 @@ pub struct QueueQuery {
     pub status: Status,
     pub article_id: Option<ArticleId>,
     pub reason: Option<ReasonFilter>,
+    /// Only comments whose body, author name or e-mail contains this.
+    pub search: Option<SearchText>,
     pub order: QueueOrder,
     pub after: Option<QueuePosition>,
     pub limit: usize,
@@ -132,6 +136,12 @@ pub struct AuthorHistory {
 #[derive(Debug, Clone)]
 pub struct ReviewItem {
     pub comment: StoredComment,
+    /// The article's headline (the comment's own, else the latest known one).
+    pub article_title: Option<String>,
+    /// The comment a reply answers.
+    pub parent: Option<ParentComment>,
+    /// What readers said when they reported it, newest first.
+    pub reports: Vec<ReportEntry>,
     /// What the latest moderator decision taught the models.
     pub labels: TrainingLabels,
     /// When a moderator last decided it (unix milliseconds).
@@ -155,7 +165,7 @@ pub struct QueuePage {
 pub struct AuditEntry {
     pub id: i64,
     pub moderator: String,
-    /// `approve`, `reject` or `ban`.
+    /// `approve`, `reject`, `ban`, or `undo` (a moderator took back their own decision).
     pub action: String,
     pub from_status: Status,
     pub to_status: Status,
@@ -241,14 +251,14 @@ pub struct LabelledDecision {
 }
 
 /// SQLite's 0/1/NULL label columns.
-fn labels(spam: Option<i64>, abuse: Option<i64>) -> TrainingLabels {
+pub(super) fn labels(spam: Option<i64>, abuse: Option<i64>) -> TrainingLabels {
     TrainingLabels {
         spam: spam.map(|v| v != 0),
         abuse: abuse.map(|v| v != 0),
     }
 }
 
-fn status(raw: String) -> Result<Status, StoreError> {
+pub(super) fn status(raw: String) -> Result<Status, StoreError> {
     raw.parse().map_err(StoreError::Corrupt)
 }
 
@@ -277,6 +287,16 @@ fn queue_filter(q: &QueueQuery) -> (String, Vec<Value>) {
             sql.push_str(" AND EXISTS (SELECT 1 FROM comment_reports p WHERE p.comment_id = c.id)")
         }
         None => {}
+    }
+    if let Some(search) = &q.search {
+        sql.push_str(
+            " AND (c.body LIKE ? ESCAPE '\\' OR c.author_name LIKE ? ESCAPE '\\'
+                   OR c.author_email LIKE ? ESCAPE '\\')",
+        );
+        let pattern = search.like_pattern();
+        for _ in 0..3 {
+            args.push(pattern.clone().into());
+        }
     }
     (sql, args)
 }
@@ -388,8 +408,19 @@ fn item(conn: &Connection, id: CommentId) -> Result<Option<ReviewItem>, StoreErr
             ))
         })?;
     let author_history = author_history(conn, &comment)?;
+    let article_title = review_context::article_title(
+        conn,
+        &comment.site_id,
+        &comment.article_id,
+        comment.article_title.as_deref(),
+    )?;
+    let parent = review_context::parent(conn, comment.parent_id)?;
+    let reports = review_context::reports(conn, id)?;
     Ok(Some(ReviewItem {
         comment,
+        article_title,
+        parent,
+        reports,
         labels,
         decided_at,
         report_count: u64::try_from(report_count).unwrap_or(0),
@@ -493,7 +524,10 @@ fn last_decision(conn: &Connection, id: CommentId) -> Result<Option<AuditEntry>,
 }
 
 /// The decision-relevant state of a comment, read on the writer's connection.
-fn state(conn: &Connection, id: CommentId) -> Result<Option<(CommentState, bool)>, StoreError> {
+pub(super) fn state(
+    conn: &Connection,
+    id: CommentId,
+) -> Result<Option<(CommentState, bool)>, StoreError> {
     let row = conn
         .prepare_cached(
             "SELECT site_id, status, version, label_spam, label_abuse, decided_at IS NOT NULL
@@ -539,23 +573,14 @@ fn record_change(
     note: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "UPDATE comments SET status = ?2, version = version + 1, updated_at = ?3,
-                label_spam = ?4, label_abuse = ?5, decided_at = ?3
-         WHERE id = ?1",
-    )?
-    .execute(params![
-        id.get(),
-        to.as_str(),
-        now,
-        labels.spam,
-        labels.abuse
-    ])?;
+    // The audit row first: it keeps the labels and decision time the change replaces,
+    // which an undo restores (see `undo`).
     conn.prepare_cached(
         "INSERT INTO decisions
             (comment_id, moderator_id, moderator, action, from_status, to_status, label, note,
-             created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             created_at, prev_label_spam, prev_label_abuse, prev_decided_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, label_spam, label_abuse, decided_at
+         FROM comments WHERE id = ?1",
     )?
     .execute(params![
         id.get(),
@@ -568,6 +593,18 @@ fn record_change(
         note,
         now
     ])?;
+    conn.prepare_cached(
+        "UPDATE comments SET status = ?2, version = version + 1, updated_at = ?3,
+                label_spam = ?4, label_abuse = ?5, decided_at = ?3
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id.get(),
+        to.as_str(),
+        now,
+        labels.spam,
+        labels.abuse
+    ])?;
     if from != to {
         enqueue_event(conn, site, WebhookEvent::for_status(to).as_str(), id.get())?;
     }
@@ -575,7 +612,7 @@ fn record_change(
 }
 
 /// Applies one decision (see the module's invariants).
-fn decide(
+pub(super) fn decide(
     conn: &Connection,
     actor: &Actor,
     grants: &SiteGrants,
@@ -986,6 +1023,7 @@ mod tests {
             status: Status::Pending,
             article_id: None,
             reason: None,
+            search: None,
             order,
             after,
             limit,

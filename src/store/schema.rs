@@ -30,6 +30,8 @@ const MIGRATIONS: &[M<'static>] = &[
     // Rebuilds tables that other tables reference: runs with foreign keys off (see
     // `open_writer`), so their integrity is checked when it is done.
     M::up(include_str!("migrations/0005_checks_without_lists.sql")).foreign_key_check(),
+    // Rebuilds `decisions` (nothing references it; it references comments and moderators).
+    M::up(include_str!("migrations/0006_review_desk.sql")).foreign_key_check(),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -235,6 +237,53 @@ mod tests {
             )
             .unwrap();
         assert_eq!(secret.len(), 32);
+    }
+
+    /// Migration 0006 rebuilds `decisions` with the `undo` action: existing audit rows keep
+    /// their ids and values (with no earlier labels recorded), and the new constraint still
+    /// refuses unknown actions.
+    #[test]
+    fn undo_migration_keeps_the_audit_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            Migrations::from_slice(&MIGRATIONS[..5])
+                .to_latest(&mut conn)
+                .unwrap();
+            conn.execute_batch(
+                "INSERT INTO comments (site_id, article_id, author_name, body, body_hash, status,
+                     client_ip, created_at, updated_at)
+                 VALUES ('news', 'a1', 'Ann', 'first', x'00', 'published', '1.1.1.1', 1, 1);
+                 INSERT INTO moderators (name, token_sha256, created_at) VALUES ('mo', x'00', 1);
+                 INSERT INTO decisions (comment_id, moderator_id, moderator, action, from_status,
+                     to_status, note, created_at)
+                 VALUES (1, 1, 'mo', 'approve', 'pending', 'published', 'ok', 4);",
+            )
+            .unwrap();
+        }
+        let conn = open_writer(&path, Duration::from_secs(5)).unwrap();
+        let row: (i64, String, String, Option<i64>) = conn
+            .query_row(
+                "SELECT id, action, note, prev_label_spam FROM decisions",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(row, (1, "approve".into(), "ok".into(), None));
+        let insert = |action: &str| {
+            conn.execute(
+                "INSERT INTO decisions (comment_id, moderator, action, from_status, to_status,
+                     created_at) VALUES (1, 'mo', ?1, 'published', 'pending', 5)",
+                [action],
+            )
+        };
+        assert!(insert("undo").is_ok());
+        assert!(insert("erase").is_err());
+        let title: Option<String> = conn
+            .query_row("SELECT article_title FROM comments", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(title, None);
     }
 
     /// Migration 0005 rebuilds `comments`, `comment_reasons` and `webhook_outbox` on a

@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use crate::helpers::{
     classifier, clearly_fine, comment, corpus, json_body, spawn_app_with, TestApp, SITE,
 };
-use crate::review_browser::{find_chromedriver, text_of, wait_until, Driver};
+use crate::review_browser::{find_chromedriver, text_of, wait_until, Driver, STEP};
 use crate::review_support::add_moderator;
 
 /// The demo article's site and article, as written in `examples/article.html`.
@@ -36,7 +36,7 @@ const TITLE: &str = "Council budget leaves the library roof for another year · 
 
 /// `chromedriver`, or `None` after saying loudly that the test is skipped (a failure
 /// under `CI`).
-fn chromedriver_or_skip(test: &str) -> Option<std::path::PathBuf> {
+pub(crate) fn chromedriver_or_skip(test: &str) -> Option<std::path::PathBuf> {
     let found = find_chromedriver();
     if found.is_none() {
         if std::env::var_os("CI").is_some() {
@@ -352,6 +352,10 @@ async fn a_reply_awaits_moderation_then_shows_under_its_parent() {
         "the reply form posts to its parent"
     );
     assert_eq!(held[0]["body"], reply_text.as_str());
+    assert_eq!(
+        held[0]["article"]["title"], "Council budget leaves the library roof for another year",
+        "the embed sends the page's og:title as the headline"
+    );
     let reasons: Vec<&str> = held[0]["reasons"]
         .as_array()
         .unwrap()
@@ -466,6 +470,12 @@ async fn an_abusive_comment_gets_the_nudge_and_can_be_posted_as_written() {
         type_into(browser, ".cg-form input[name=author_name]", "Rex").await?;
         type_into(browser, ".cg-form textarea[name=body]", &abusive).await?;
         click(browser, ".cg-submit").await?;
+        // Its text is in the page from the start: wait for it to be shown.
+        browser
+            .wait()
+            .at_most(STEP)
+            .for_element(Locator::Css(".cg-nudge:not([hidden])"))
+            .await?;
         wait_for_text(browser, ".cg-nudge", "Would you like to edit it").await;
         assert_eq!(
             stage.app.stored_comments(),
@@ -511,6 +521,10 @@ async fn the_plain_form_works_without_javascript() {
         );
         assert_eq!(held[0]["body"], text.trim());
         assert_eq!(held[0]["author"]["name"], "Nell");
+        assert_eq!(
+            held[0]["article"]["title"],
+            "Council budget leaves the library roof for another year"
+        );
 
         // The form has `nudge`: an abusive comment comes back on a page of its own.
         browser.goto(&stage.article.page()).await?;

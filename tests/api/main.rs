@@ -2,6 +2,8 @@
 //! file and tells one story through HTTP.
 mod crash;
 mod data_care;
+mod desk;
+mod desk_browser;
 mod durability;
 mod embed;
 mod embed_browser;
@@ -22,6 +24,8 @@ mod review_browser;
 mod review_reload;
 mod review_support;
 mod route_table;
+mod sessions;
+mod site_rules;
 mod submit;
 mod validation;
 mod webhooks;

@@ -1,7 +1,9 @@
 //! The review page in a real browser: headless Chromium driven through chromedriver
-//! (WebDriver) against a real server. A moderator pastes their token, sees the pending
-//! queue with each comment's text, scores and reasons, and approves or rejects with one
-//! click; hostile comment text is shown as text, never run.
+//! (WebDriver) against a real server. A moderator signs in with their token, sees the
+//! pending queue with each comment's text, scores and reasons, and approves or rejects
+//! with one click; hostile comment text is shown as text, never run. (The desk's other
+//! stories — keyboard, bulk, undo, bans, rules, hostile content in every field — are in
+//! `desk_browser.rs`.)
 //!
 //! Needs `chromedriver` on `PATH` (Debian: `apt-get install chromium chromium-driver`;
 //! `.ci/run` installs them). Without it the test says so loudly and passes — unless the
@@ -68,7 +70,7 @@ impl Drop for Driver {
 }
 
 /// A headless Chromium session with a throw-away profile.
-async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
+pub(crate) async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".to_owned(),
@@ -178,11 +180,7 @@ async fn review_in_browser(
         .await?
         .send_keys(token)
         .await?;
-    browser
-        .find(Locator::Css("#token-use"))
-        .await?
-        .click()
-        .await?;
+    browser.find(Locator::Css("#signin")).await?.click().await?;
     let item = |id: i64| format!("#queue li[data-id=\"{id}\"]");
     browser
         .wait()
@@ -217,11 +215,18 @@ async fn review_in_browser(
         "no script ran"
     );
     let reasons = text_of(browser, &format!("{} .reasons", item(fine_id))).await;
-    assert!(reasons.unwrap_or_default().contains("premoderated"));
-    let spam_score = text_of(browser, &format!("{} .score-spam", item(fine_id))).await;
     assert!(
-        spam_score.unwrap_or_default().contains("hold at"),
-        "scores are shown"
+        reasons
+            .unwrap_or_default()
+            .contains("Every comment here is checked before it is published"),
+        "the reason in words"
+    );
+    let scores = text_of(browser, &format!("{} .scores", item(fine_id)))
+        .await
+        .unwrap_or_default();
+    assert!(
+        scores.contains("Spam:") && scores.contains("held from"),
+        "scores are shown: {scores}"
     );
 
     browser
@@ -252,7 +257,7 @@ async fn review_in_browser(
     wait_until("the rejection to show", async || {
         text_of(browser, &outcome)
             .await
-            .is_some_and(|t| t.contains("rejected"))
+            .is_some_and(|t| t.contains("Rejected as spam"))
     })
     .await;
     Ok(())

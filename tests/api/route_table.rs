@@ -1,7 +1,7 @@
 //! Every moderator and admin route refuses anonymous callers.
 //!
-//! The routes are read from the route tables documented at the top of
-//! `src/http/review.rs` and `src/http/admin.rs` (so a route added there is checked here
+//! The routes are read from the route tables documented at the top of the review and
+//! admin files ([`REVIEW_AND_ADMIN_FILES`]: a route added to one of them is checked here
 //! without touching this file), and each must answer 401 without a token and with a wrong
 //! one — which also proves each documented route exists (an unknown one is a 404). Then
 //! every other method and a spread of undocumented paths under the two scopes must not
@@ -9,6 +9,16 @@
 use reqwest::Method;
 
 use crate::helpers::{json_body, spawn_app_with, trust_local_proxy};
+
+/// The files whose route tables list moderator and admin routes.
+const REVIEW_AND_ADMIN_FILES: &[&str] = &[
+    "src/http/review.rs",
+    "src/http/review_counts.rs",
+    "src/http/review_authors.rs",
+    "src/http/review_undo.rs",
+    "src/http/admin.rs",
+    "src/http/rules.rs",
+];
 
 /// `(method, path)` rows of the `//! | METHOD | `/path` | … |` tables of a source file.
 fn documented_routes(file: &str) -> Vec<(Method, String)> {
@@ -28,7 +38,7 @@ fn documented_routes(file: &str) -> Vec<(Method, String)> {
         };
         for method in methods.split(", ") {
             if let Ok(method) = method.parse::<Method>() {
-                routes.push((method, route.replace("{id}", "1")));
+                routes.push((method, route.replace("{id}", "1").replace("{site}", "news")));
             }
         }
     }
@@ -47,22 +57,34 @@ async fn every_moderator_and_admin_route_refuses_anonymous_callers() {
         ip += 1;
         format!("10.{}.{}.{}", ip >> 16 & 255, ip >> 8 & 255, ip & 255)
     };
-    let mut routes = documented_routes("src/http/review.rs");
-    routes.extend(documented_routes("src/http/admin.rs"));
-    assert!(routes.len() >= 9, "the route tables were read: {routes:?}");
+    let mut routes = Vec::new();
+    for file in REVIEW_AND_ADMIN_FILES {
+        routes.extend(documented_routes(file));
+    }
+    assert!(routes.len() >= 13, "the route tables were read: {routes:?}");
     for (method, path) in &routes {
         assert!(
             path.starts_with("/api/v1/review") || path.starts_with("/api/v1/admin"),
             "{path}"
         );
-        for token in [None, Some("cgm_not_a_token"), Some("")] {
+        let plausible = serde_json::json!({"decision": "approve", "version": 1, "id": 1,
+            "author_email": "a@example.com", "site": "news", "decisions": []})
+        .to_string();
+        // A body no route accepts: credentials are judged before the body is read.
+        let malformed = "{\"changes\": 7, \"decisions\": \"x\"".to_owned();
+        let cases = [
+            (None, &plausible),
+            (Some("cgm_not_a_token"), &plausible),
+            (Some(""), &plausible),
+            (Some("cgm_not_a_token"), &malformed),
+            (None, &malformed),
+        ];
+        for (token, body) in cases {
             let mut request = app
                 .client
                 .request(method.clone(), app.url(path))
-                .json(
-                    &serde_json::json!({"decision": "approve", "version": 1, "id": 1,
-                    "author_email": "a@example.com", "site": "news", "decisions": []}),
-                )
+                .header("content-type", "application/json")
+                .body(body.clone())
                 .header("x-forwarded-for", next_ip());
             if let Some(token) = token {
                 request = request.header("authorization", format!("Bearer {token}"));
@@ -70,7 +92,10 @@ async fn every_moderator_and_admin_route_refuses_anonymous_callers() {
             let res = request.send().await.unwrap();
             let status = res.status().as_u16();
             let json = json_body(res).await;
-            assert_eq!(status, 401, "{method} {path} with {token:?}: {json}");
+            assert_eq!(
+                status, 401,
+                "{method} {path} with {token:?}, {body}: {json}"
+            );
             assert!(
                 matches!(
                     json["error"]["code"].as_str(),
@@ -95,6 +120,9 @@ async fn every_moderator_and_admin_route_refuses_anonymous_callers() {
         "/api/v1/review/authors",
         "/api/v1/review/authors/ban",
         "/api/v1/review/authors/unban",
+        "/api/v1/review/authors/bans",
+        "/api/v1/review/counts",
+        "/api/v1/review/1/undo",
         "/api/v1/review/1/2",
         "/api/v1/admin",
         "/api/v1/admin/",
@@ -102,6 +130,8 @@ async fn every_moderator_and_admin_route_refuses_anonymous_callers() {
         "/api/v1/admin/reload-models",
         "/api/v1/admin/erase",
         "/api/v1/admin/anything",
+        "/api/v1/admin/sites/news/rules",
+        "/api/v1/admin/sites/nowhere/rules",
     ];
     for path in probes {
         for method in [
