@@ -6,13 +6,16 @@ The issue's final figures are measured on news-site comments and identity senten
 not have; this script builds the closest proxies `../shared` allows and measures them the
 same way, through a running `commentguard serve`:
 
-* **News** (model N): trained on `training-data/` without `fox_news.csv` and without a
-  deterministic 20% of `civil_comments.csv` and `davidson.csv` (sha256 of the text).
-  Replayed: every Fox News comment (616 ordinary, 200 hateful: the only labelled news
-  comments with ordinary ones) and the held-out abusive Civil Comments.
-* **Tweets** (model N): the held-out 20% of Davidson et al., for the in-distribution F1.
+* **News** (models N1, N2): trained on `training-data/` without half of the Fox News
+  article threads each (alternate threads in name order; the other half stays in training
+  as a site's own earlier comments would) and without a deterministic 20% of
+  `civil_comments.csv` and `davidson.csv` (sha256 of the text). Replayed: every Fox News
+  comment, through the model that did not see its thread (616 ordinary, 200 hateful: the
+  only labelled news comments with ordinary ones), and the held-out abusive Civil
+  Comments, half through each.
+* **Tweets** (model N1): the held-out 20% of Davidson et al., for the in-distribution F1.
 * **YouTube** (models V1..V5): the spam model trained without one TubeSpam video (abuse
-  from N); that video's comments replayed.
+  from N1); that video's comments replayed.
 * **Identity templates** and **look-alike letters** (the shipped models): the templates of
   `src/classifier/bias.rs`, neutral and insulting; and every comment held in the replays
   above, written again with Cyrillic look-alike letters (`src/classifier/lookalike.rs`'s
@@ -236,22 +239,35 @@ def main():
         binary = work / "commentguard"
         shutil.copy2(args.bin, binary)
 
-        # Model N: no Fox News, 20% of Civil Comments and Davidson held out.
-        data_n = work / "data-n"
+        # Models N1, N2: each without half of the Fox News threads (the other half stays
+        # in training, as a site's own past comments would), and without the same 20% of
+        # Civil Comments and Davidson.
         replay = {}
+        kept = {}
         for name in FILES:
             fields, rows = read(data / name)
-            if name == "fox_news.csv":
-                replay["fox"] = rows
-                continue
             if name in ("civil_comments.csv", "davidson.csv"):
                 replay[name] = [r for r in rows if held_out(r["text"])]
                 rows = [r for r in rows if not held_out(r["text"])]
-            write(data_n / name, fields, rows)
-        models_n = work / "models-n"
-        print("training model N (news)", file=sys.stderr, flush=True)
-        run([binary, "train", "--data", data_n, "--out", models_n, "--validation-percent", "0",
-             "--compare-with", work / "none"])
+            kept[name] = (fields, rows)
+        fox_fields, fox_rows = kept["fox_news.csv"]
+        threads = sorted({r["group"] for r in fox_rows})
+        news_folds = [threads[0::2], threads[1::2]]
+        news_models = []
+        for i, out_threads in enumerate(news_folds):
+            data_n = work / f"data-n{i}"
+            for name in FILES:
+                fields, rows = kept[name]
+                if name == "fox_news.csv":
+                    rows = [r for r in rows if r["group"] not in out_threads]
+                write(data_n / name, fields, rows)
+            models_n = work / f"models-n{i}"
+            print(f"training news model {i + 1} (Fox News threads held out: {', '.join(out_threads)})",
+                  file=sys.stderr, flush=True)
+            run([binary, "train", "--data", data_n, "--out", models_n, "--validation-percent", "0",
+                 "--compare-with", work / "none"])
+            news_models.append((models_n, [r for r in fox_rows if r["group"] in out_threads]))
+        models_n = news_models[0][0]
 
         # Models V: the spam model without one video each.
         fields_t, tubespam = read(data / "tubespam.csv")
@@ -271,14 +287,33 @@ def main():
                  "--validation-percent", "0", "--compare-with", work / "none"])
             video_models[video] = models_v
 
-        # News and tweets through model N.
-        server = Server(binary, models_n, work)
-        fox = replay["fox"]
-        fox_answers = server.replay([r["text"] for r in fox], "fox")
+        # News through models N1 and N2, tweets through N1.
+        fox, fox_answers = [], []
         civil = replay["civil_comments.csv"]
-        civil_answers = server.replay([r["text"] for r in civil], "civil")
-        dav = replay["davidson.csv"]
-        dav_answers = server.replay([r["text"] for r in dav], "davidson")
+        civil_answers = []
+        lookalike_flags = []
+        thresholds_n = []
+        for i, (models_i, fox_i) in enumerate(news_models):
+            server = Server(binary, models_i, work)
+            server.offset = i * 1_000_000
+            fox += fox_i
+            fox_answers += server.replay([r["text"] for r in fox_i], "fox")
+            # Half of the held-out Civil Comments each, so every one is replayed once.
+            civil_i = civil[i::2]
+            answers = server.replay([r["text"] for r in civil_i], "civil")
+            civil_answers += answers
+            lookalike_pool = [r["text"] for r, a in zip(civil_i, answers) if held(a)]
+            server.offset = i * 1_000_000 + 500_000
+            disguised = server.replay([disguise(t, table) for t in lookalike_pool], "civil-disguised")
+            lookalike_flags += [held(a) for a in disguised if a]
+            if i == 0:
+                dav = replay["davidson.csv"]
+                server.offset = 2_000_000
+                dav_answers = server.replay([r["text"] for r in dav], "davidson")
+            thresholds_n.append({t: json.loads((models_i / f"{t}.json").read_text())["thresholds"]
+                                 for t in ("spam", "abuse")})
+            server.stop()
+        civil = civil[0::2] + civil[1::2]
         ordinary = [a for a, r in zip(fox_answers, fox) if r["abuse"] == "0"]
         abusive = [a for a, r in zip(fox_answers, fox) if r["abuse"] == "1"] + civil_answers
         news_held = share([held(a) for a in ordinary if a])
@@ -294,14 +329,9 @@ def main():
         tp = sum(a and b for a, b in zip(p, y))
         precision = tp / max(1, sum(p))
         recall = tp / max(1, sum(y))
-        thresholds_n = {t: json.loads((models_n / f"{t}.json").read_text())["thresholds"] for t in ("spam", "abuse")}
         dav_f1 = 2 * precision * recall / max(1e-12, precision + recall)
-        lookalike_pool = [r["text"] for r, a in zip(civil, civil_answers) if held(a)]
-        server.offset = 100_000
-        disguised = server.replay([disguise(t, table) for t in lookalike_pool], "civil-disguised")
-        news_lookalike = share([held(a) for a in disguised if a])
+        news_lookalike = share(lookalike_flags)
         ordinary_reasons = reasons_of(ordinary)
-        server.stop()
 
         # YouTube through models V.
         yt = {}
@@ -379,9 +409,10 @@ def main():
         f"{civil_caught:.1%} of {len(civil)}, Fox News hateful {fox1_caught:.1%}; ROC AUC of the abuse "
         f"probability, abusive against ordinary news comments, {news_auc:.3f}.",
         "",
-        f"Davidson held-out tweets: precision {precision:.3f}, recall {recall:.3f}. Model N's hold "
-        f"thresholds: spam {thresholds_n['spam']['hold']:.3f}, abuse {thresholds_n['abuse']['hold']:.3f} "
-        "(chosen without any news comment in its budget pool, since Fox News is held out).",
+        f"Davidson held-out tweets: precision {precision:.3f}, recall {recall:.3f}. The news models' "
+        "hold thresholds: " + "; ".join(
+            f"N{i + 1} spam {t['spam']['hold']:.3f}, abuse {t['abuse']['hold']:.3f}"
+            for i, t in enumerate(thresholds_n)) + ".",
         "",
         "YouTube, each video replayed against a spam model trained without it (why its ordinary "
         "comments were held: " + (", ".join(f"`{k}` {v}" for k, v in sorted(reasons_of(yt_reasons_list).items())) or "none") + "):",
