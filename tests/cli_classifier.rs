@@ -79,6 +79,21 @@ fn train_evaluate_score_end_to_end() {
         report.contains("held out: davidson"),
         "leave-one-source-out is reported: {report}"
     );
+    // What a newsroom needs before installing a model: how many ordinary comments from
+    // sources the model never saw it would hold, per source; human conversation used as
+    // spam = 0; the identity templates and look-alike letters.
+    assert!(
+        report.contains(
+            "ordinary comments held (estimate, each source scored by a model that never saw it)"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains("human conversation labelled not spam"),
+        "{report}"
+    );
+    assert!(report.contains("abuse: identity templates"), "{report}");
+    assert!(report.contains("look-alike letters"), "{report}");
     let out = commentguard(&[
         "train",
         "--data",
