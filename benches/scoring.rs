@@ -105,9 +105,11 @@ fn scoring(c: &mut Criterion) {
     // A comment in another language takes the slow path of the language check (whatlang).
     // Hand-written: the corpus holds English comments only.
     let german = "Ich bin mit diesem Artikel nicht einverstanden, die Regierung sollte mehr tun.";
-    group.bench_function("commentguard_judge/german (78 chars)", |b| {
-        b.iter(|| black_box(classifier.judge(black_box(german))))
-    });
+    group.bench_with_input(
+        BenchmarkId::new("commentguard_judge", "german (78 chars)"),
+        &german,
+        |b, text| b.iter(|| black_box(classifier.judge(black_box(text)))),
+    );
     group.finish();
 }
 

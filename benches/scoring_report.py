@@ -46,6 +46,7 @@ def main():
 
     group = CRITERION / "score_both_models"
     ours = sorted(p.name for p in (group / "commentguard").iterdir() if (p / "new").is_dir())
+    german = "german (78 chars)"
     order = {"short": 0, "median": 1, "long": 2}
     ours.sort(key=lambda name: order.get(name.split(" ")[0], 9))
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
@@ -74,8 +75,7 @@ def main():
         j = median_ns("score_both_models", f"commentguard_judge/{name}")
         b = median_ns("score_both_models", f"linfa_dense_baseline/{name}")
         lines.append(f"| {name} | {fmt(a)} | {1e9 / a:,.0f} | {fmt(j)} | {fmt(b)} | {b / a:.1f}× |")
-    german = "german (78 chars)"
-    if (group / "commentguard_judge" / german.replace(" ", "_")).is_dir() or (group / "commentguard_judge" / german).is_dir():
+    if (group / "commentguard_judge" / german / "new").is_dir():
         g = median_ns("score_both_models", f"commentguard_judge/{german}")
         lines.append(f"| {german}, another language | – | – | {fmt(g)} | – | – |")
     load = median_ns("load_models", "both models")
