@@ -21,10 +21,12 @@
 //!   command line and dispatches.
 //! - [`maintenance`]: the retention policy, applied daily by the server and by
 //!   `commentguard purge`.
+//! - [`clock`]: the time every timed decision reads, driven by hand in tests.
 //! - [`telemetry`] sets up logging (tracing, text or JSON); [`monitoring`] records the
 //!   Prometheus metrics served at `/metrics`.
 pub mod classifier;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod domain;

@@ -22,6 +22,7 @@ use arc_swap::ArcSwap;
 
 use crate::classifier::Classifier;
 use crate::cli::ServeArgs;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::Sites;
 use crate::http::moderator_auth::AuthFailures;
@@ -64,6 +65,16 @@ impl Application {
     pub async fn build_with_classifier(
         config: Config,
         classifier: Arc<Classifier>,
+    ) -> anyhow::Result<Application> {
+        Self::build_with_clock(config, classifier, Clock::system()).await
+    }
+
+    /// Builds the service around an already loaded classifier, reading time from `clock`
+    /// (tests drive a [`Clock::manual`] instead of sleeping).
+    pub async fn build_with_clock(
+        config: Config,
+        classifier: Arc<Classifier>,
+        clock: Clock,
     ) -> anyhow::Result<Application> {
         let config = config.validate()?;
         // Process-wide and idempotent: every HTTP client (webhooks, tests) needs it.
@@ -108,6 +119,7 @@ impl Application {
             auth_failures: Arc::clone(&auth_failures),
             models: Arc::clone(&models),
             sessions: config.sessions.clone(),
+            clock: clock.clone(),
         });
 
         let listener = TcpListener::bind(config.bind)

@@ -89,6 +89,8 @@ pub struct AppState {
     pub models: Arc<crate::reload::ModelReloader>,
     /// Moderators' browser sessions (cookie and lifetime).
     pub sessions: crate::config::SessionConfig,
+    /// The time every timed decision reads (the wall clock, or a test's).
+    pub clock: crate::clock::Clock,
 }
 
 /// Registers every route and the extractor error handlers.
