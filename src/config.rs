@@ -77,6 +77,15 @@ pub struct Config {
     pub retention: RetentionConfig,
     /// How often keyed rate-limit state is pruned, in seconds.
     pub rate_limit_prune_secs: u64,
+    /// Redis shared by every instance for the rate limits (`redis://host:port`); unset:
+    /// each instance limits on its own. These four keys: [`crate::ratelimit::shared`].
+    pub rate_limit_store: Option<crate::ratelimit::shared::StoreUrl>,
+    /// `open` (each instance's own limits) or `closed` (503) while Redis is unreachable.
+    pub rate_limit_unreachable: crate::ratelimit::WhenUnreachable,
+    /// Longest wait for Redis, in milliseconds; past it Redis counts as unreachable.
+    pub rate_limit_store_timeout_ms: u64,
+    /// Start of every Redis key.
+    pub rate_limit_store_prefix: String,
     /// Storage tuning.
     pub storage: StorageConfig,
     /// How webhook events are delivered (the per-site URL and secret are in
@@ -100,6 +109,10 @@ impl Default for Config {
             log_format: crate::telemetry::LogFormat::default(),
             retention: RetentionConfig::default(),
             rate_limit_prune_secs: 60,
+            rate_limit_store: None,
+            rate_limit_unreachable: crate::ratelimit::WhenUnreachable::default(),
+            rate_limit_store_timeout_ms: crate::ratelimit::shared::DEFAULT_TIMEOUT_MS,
+            rate_limit_store_prefix: crate::ratelimit::shared::DEFAULT_PREFIX.to_owned(),
             storage: StorageConfig::default(),
             webhooks: WebhookDeliveryConfig::default(),
             sessions: SessionConfig::default(),
@@ -506,6 +519,7 @@ impl Config {
         if self.rate_limit_prune_secs == 0 {
             return Err(invalid("rate_limit_prune_secs", "must be at least 1"));
         }
+        crate::ratelimit::shared::validate(&self)?;
         if let Some(secret) = &self.form_token_secret {
             match hex::decode(secret.expose()) {
                 Ok(bytes) if bytes.len() >= 32 => {}
