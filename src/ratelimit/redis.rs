@@ -255,3 +255,226 @@ fn unexpected(answer: i64) -> StoreError {
         answer.to_string(),
     )))
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    //! The script against governor, on the same quotas and the same sequence of requests
+    //! at the same (manual) times. These need a Redis: they run when
+    //! `COMMENTGUARD_TEST_REDIS_URL` is set and fail if it cannot be reached; the ones
+    //! about an unreachable or slow store run always.
+    use std::time::Duration;
+
+    use super::*;
+    use crate::clock::Clock;
+    use crate::ratelimit::auth::AuthFailures;
+    use crate::ratelimit::local::{wait, Gcra, GovernorClock};
+
+    /// The test Redis, or `None` when `COMMENTGUARD_TEST_REDIS_URL` is unset.
+    pub(crate) fn test_redis_url() -> Option<StoreUrl> {
+        let raw = std::env::var("COMMENTGUARD_TEST_REDIS_URL").ok()?;
+        Some(StoreUrl::parse(&raw).expect("COMMENTGUARD_TEST_REDIS_URL is a redis:// URL"))
+    }
+
+    /// A key prefix no other test or run uses (no FLUSHDB needed, parallel runs are fine).
+    pub(crate) fn unique_prefix(test: &str) -> String {
+        format!(
+            "cgtest:{test}:{}:{:016x}:",
+            std::process::id(),
+            rand::random::<u64>()
+        )
+    }
+
+    fn store(url: &StoreUrl, test: &str) -> RedisLimits {
+        RedisLimits::new(url, &unique_prefix(test), Duration::from_secs(2)).unwrap()
+    }
+
+    /// Gaps between requests, in ms, for a limit of `burst` with a cell every
+    /// `interval_ms`: a flood past the burst, then a deterministic walk of bursts (0),
+    /// pauses shorter than a cell, and pauses of up to two full recoveries.
+    fn gaps(seed: u64, burst: u32, interval_ms: u64) -> Vec<u64> {
+        let mut x = seed;
+        let flood = (0..burst + 3).map(|_| 0);
+        let walk = (0..400).map(move |_| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let r = x >> 33;
+            match r % 10 {
+                0..=5 => 0,
+                6..=8 => r % interval_ms.max(1),
+                _ => r % (2 * u64::from(burst) * interval_ms).max(1),
+            }
+        });
+        flood.chain(walk).collect()
+    }
+
+    fn us(clock: &Clock) -> u64 {
+        u64::try_from(clock.now_millis()).unwrap() * 1000
+    }
+
+    /// For each quota, governor and the script allow and refuse the same requests, and
+    /// ask for the same wait (to the µs the script counts in, within 1 ms for rates whose
+    /// interval is not a whole number of µs).
+    #[tokio::test]
+    async fn script_decides_like_governor() {
+        let Some(url) = test_redis_url() else { return };
+        let redis = store(&url, "gcra");
+        let quotas = [(3, 5), (1, 7), (10, 10), (5, 10), (500, 6_000), (2, 60_000)];
+        for (q, (burst, per_minute)) in quotas.into_iter().enumerate() {
+            let clock = Clock::manual(1_700_000_000_000);
+            let gcra = Gcra::per_minute(burst, per_minute).unwrap();
+            let governor = gcra.keyed::<u8>(&clock);
+            let gclock = GovernorClock(clock.clone());
+            let cell = gcra.cell(format!("quota{q}"));
+            let (mut allowed, mut refused) = (0, 0);
+            let interval_ms = 60_000 / u64::from(per_minute);
+            for (step, gap) in gaps(q as u64 + 1, burst, interval_ms).into_iter().enumerate() {
+                clock.advance(Duration::from_millis(gap));
+                let expected = governor.check_key(&0).map_err(|n| wait(&n, &gclock));
+                let got = redis
+                    .take(std::slice::from_ref(&cell), us(&clock))
+                    .await
+                    .expect("the test Redis answers");
+                let context = format!("burst {burst}, {per_minute}/min, step {step}");
+                match (expected, got) {
+                    (Ok(()), None) => allowed += 1,
+                    (Err(want), Some((0, have))) => {
+                        refused += 1;
+                        let diff = want.abs_diff(have);
+                        assert!(diff < Duration::from_millis(1), "{context}: {want:?} vs {have:?}");
+                    }
+                    (expected, got) => panic!("{context}: governor {expected:?}, script {got:?}"),
+                }
+            }
+            assert!(
+                allowed > burst && refused > 3,
+                "burst {burst}: {allowed} allowed, {refused} refused"
+            );
+        }
+    }
+
+    /// Several limits in one call: checked in order, the first refusal named, and the
+    /// limits before it keep their cell (as in-process).
+    #[tokio::test]
+    async fn limits_are_taken_in_order() {
+        let Some(url) = test_redis_url() else { return };
+        let redis = store(&url, "order");
+        let now = 1_700_000_000_000_000;
+        let ip = Gcra::per_minute(3, 5).unwrap().cell("ip".into());
+        let site = Gcra::per_minute(1, 5).unwrap().cell("site".into());
+        let both = [ip.clone(), site.clone()];
+        assert_eq!(redis.take(&both, now).await.unwrap(), None);
+        assert_eq!(
+            redis.take(&both, now).await.unwrap(),
+            Some((1, Duration::from_secs(12))),
+            "the site limit refuses"
+        );
+        assert_eq!(redis.take(&[ip.clone()], now).await.unwrap(), None);
+        assert_eq!(
+            redis.take(&[ip], now).await.unwrap(),
+            Some((0, Duration::from_secs(12))),
+            "the refused request still used a cell of the IP limit: this was the 4th"
+        );
+    }
+
+    /// The failed-authentication script locks out like the in-process limit does.
+    #[tokio::test]
+    async fn lockout_script_matches_the_local_limit() {
+        let Some(url) = test_redis_url() else { return };
+        let redis = store(&url, "lockout");
+        let clock = Clock::manual(1_700_000_000_000);
+        let local = AuthFailures::new(&clock, None);
+        let ip: std::net::IpAddr = "192.0.2.1".parse().unwrap();
+        let cell = Gcra::per_minute(10, 10).unwrap().cell("auth_failures:x".into());
+        for (step, gap) in gaps(99, 10, 6_000).into_iter().enumerate() {
+            clock.advance(Duration::from_millis(gap));
+            let expected = local.failed(ip).await;
+            let got = redis.lockout(&cell, "auth_lock:x", us(&clock)).await.unwrap();
+            assert_eq!(expected, got, "step {step}");
+            let locked_here = local.locked(ip).await;
+            let locked_there = redis.locked("auth_lock:x", us(&clock)).await.unwrap();
+            assert_eq!(locked_here, locked_there, "step {step}");
+        }
+    }
+
+    /// Keys live as long as the limit has not recovered (plus a second), not forever.
+    #[tokio::test]
+    async fn keys_expire_once_recovered() {
+        let Some(url) = test_redis_url() else { return };
+        let prefix = unique_prefix("ttl");
+        let redis = RedisLimits::new(&url, &prefix, Duration::from_secs(2)).unwrap();
+        let cell = Gcra::per_minute(3, 5).unwrap().cell("k".into());
+        let now = 1_700_000_000_000_000;
+        for _ in 0..3 {
+            assert_eq!(redis.take(&[cell.clone()], now).await.unwrap(), None);
+        }
+        let mut conn = redis::Client::open(url.expose())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let ttl: i64 = redis::cmd("PTTL")
+            .arg(format!("{prefix}k"))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!((36_000..=37_000).contains(&ttl), "3 cells of 12 s: {ttl} ms");
+        let tat: u64 = redis::cmd("GET")
+            .arg(format!("{prefix}k"))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(tat, now + 36_000_000, "the theoretical arrival time, in µs");
+    }
+
+    /// A Redis that lost the script (restarted, flushed) gets it whole: EVALSHA → EVAL.
+    #[tokio::test]
+    async fn unknown_script_is_sent_whole() {
+        let Some(url) = test_redis_url() else { return };
+        let mut redis = store(&url, "noscript");
+        redis.sha = "0".repeat(40);
+        let cell = Gcra::per_minute(1, 5).unwrap().cell("k".into());
+        assert_eq!(redis.take(&[cell.clone()], 1_000_000).await.unwrap(), None);
+        assert!(redis.take(&[cell], 1_000_000).await.unwrap().is_some());
+    }
+
+    /// Nothing listening: the call fails at once, and the next ones do not even try
+    /// until the cool-down has passed.
+    #[tokio::test]
+    async fn unreachable_store_fails_and_cools_down() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = StoreUrl::parse(&format!("redis://127.0.0.1:{port}")).unwrap();
+        let redis = RedisLimits::new(&url, "x:", Duration::from_secs(2)).unwrap();
+        let cell = Gcra::per_minute(1, 5).unwrap().cell("k".into());
+        let first = redis.take(&[cell.clone()], 0).await.unwrap_err();
+        assert!(matches!(first, StoreError::Redis(_)), "{first:?}");
+        let second = redis.take(&[cell], 0).await.unwrap_err();
+        assert!(matches!(second, StoreError::CoolingDown), "{second:?}");
+    }
+
+    /// A store that accepts the connection and never answers costs one timeout.
+    #[tokio::test]
+    async fn silent_store_times_out() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let silent = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let url = StoreUrl::parse(&format!("redis://127.0.0.1:{port}")).unwrap();
+        let redis = RedisLimits::new(&url, "x:", Duration::from_millis(200)).unwrap();
+        let cell = Gcra::per_minute(1, 5).unwrap().cell("k".into());
+        let err = redis.take(&[cell], 0).await.unwrap_err();
+        assert!(
+            matches!(err, StoreError::Timeout(_) | StoreError::Redis(_)),
+            "{err:?}"
+        );
+        silent.abort();
+    }
+}
