@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use actix_web::dev::ServerHandle;
 use commentguard::classifier::{Classifier, Task};
+use commentguard::clock::Clock;
 use commentguard::config::{Config, SiteConfig};
 use commentguard::domain::{KeyHash, Origin};
 use commentguard::startup::Application;
@@ -95,8 +96,21 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     start(config, dir).await
 }
 
+/// A server whose test configuration `tweak` adjusts first, reading time from `clock`
+/// (a [`Clock::manual`] the test advances instead of sleeping).
+pub async fn spawn_app_with_clock(clock: Clock, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let mut config = test_config(dir.path());
+    tweak(&mut config);
+    start_with_clock(config, dir, clock).await
+}
+
 async fn start(config: Config, dir: Arc<TempDir>) -> TestApp {
-    let app = Application::build_with_classifier(config.clone(), classifier())
+    start_with_clock(config, dir, Clock::system()).await
+}
+
+async fn start_with_clock(config: Config, dir: Arc<TempDir>, clock: Clock) -> TestApp {
+    let app = Application::build_with_clock(config.clone(), classifier(), clock)
         .await
         .expect("the app builds");
     let port = app.port();
