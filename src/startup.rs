@@ -111,11 +111,7 @@ impl Application {
         let shared_limits = SharedLimits::from_config(&config, &form_secret)
             .context("invalid rate_limit_store")?
             .map(Arc::new);
-        let limiters = Arc::new(RateLimiters::new(
-            &sites,
-            &clock,
-            shared_limits.clone(),
-        ));
+        let limiters = Arc::new(RateLimiters::new(&sites, &clock, shared_limits.clone()));
         let classifier = Arc::new(ArcSwap::new(classifier));
         let models = Arc::new(ModelReloader::new(
             config.models.clone(),

@@ -316,7 +316,9 @@ impl ResponseError for ApiError {
         if status.is_server_error()
             && !matches!(
                 self,
-                ApiError::Busy { .. } | ApiError::Unavailable(_) | ApiError::RateLimitUnavailable(_)
+                ApiError::Busy { .. }
+                    | ApiError::Unavailable(_)
+                    | ApiError::RateLimitUnavailable(_)
             )
         {
             tracing::error!(error = ?self, "request failed");

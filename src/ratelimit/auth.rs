@@ -15,10 +15,10 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::ip_key;
 use super::local::{wait, Gcra, GovernorClock, Keyed};
 use super::redis::Lockout;
 use super::shared::SharedLimits;
-use super::ip_key;
 use crate::clock::Clock;
 
 /// Failed authentications one client IP may make in a row.
@@ -177,7 +177,11 @@ mod tests {
         );
         clock.advance(Duration::from_secs(4));
         assert_eq!(f.locked(ip).await, None, "the lock has run out");
-        assert_eq!(f.failed(ip).await, Lockout::Counted, "one failure came back");
+        assert_eq!(
+            f.failed(ip).await,
+            Lockout::Counted,
+            "one failure came back"
+        );
         f.prune();
     }
 }

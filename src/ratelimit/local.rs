@@ -35,8 +35,7 @@ impl governor::clock::Clock for GovernorClock {
 }
 
 /// A keyed limiter on our clock.
-pub type Keyed<K> =
-    RateLimiter<K, DefaultKeyedStateStore<K>, GovernorClock, NoOpMiddleware<Nanos>>;
+pub type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, GovernorClock, NoOpMiddleware<Nanos>>;
 /// An unkeyed limiter on our clock.
 pub type Direct = RateLimiter<NotKeyed, InMemoryState, GovernorClock, NoOpMiddleware<Nanos>>;
 

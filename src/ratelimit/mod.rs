@@ -311,8 +311,14 @@ mod tests {
             email_burst: 2,
             ..RateLimitConfig::default()
         });
-        assert!(l.check("news", ip("192.0.2.1"), Some("Ann@x.io")).await.is_ok());
-        assert!(l.check("news", ip("192.0.2.2"), Some("ann@x.io")).await.is_ok());
+        assert!(l
+            .check("news", ip("192.0.2.1"), Some("Ann@x.io"))
+            .await
+            .is_ok());
+        assert!(l
+            .check("news", ip("192.0.2.2"), Some("ann@x.io"))
+            .await
+            .is_ok());
         let refused = l
             .check("news", ip("192.0.2.3"), Some(" ANN@X.IO "))
             .await
@@ -341,7 +347,10 @@ mod tests {
             ..RateLimitConfig::default()
         });
         assert!(l.check("news", ip("2001:db8:1:2::1"), None).await.is_ok());
-        assert!(l.check("news", ip("2001:db8:1:2::ffff"), None).await.is_err());
+        assert!(l
+            .check("news", ip("2001:db8:1:2::ffff"), None)
+            .await
+            .is_err());
         assert!(l.check("news", ip("2001:db8:1:3::1"), None).await.is_ok());
     }
 
@@ -395,7 +404,11 @@ mod tests {
         }
         assert_eq!(l.tracked_keys(), 5_000);
         l.prune();
-        assert_eq!(l.tracked_keys(), 5_000, "not recovered yet: the clock stands");
+        assert_eq!(
+            l.tracked_keys(),
+            5_000,
+            "not recovered yet: the clock stands"
+        );
         clock.advance(Duration::from_millis(20));
         l.prune();
         assert_eq!(l.tracked_keys(), 0);

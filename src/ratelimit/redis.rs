@@ -154,12 +154,16 @@ impl RedisLimits {
     }
 
     /// How long the client of `lock_key` is still locked out at `now_us`, if it is.
-    pub async fn locked(&self, lock_key: &str, now_us: u64) -> Result<Option<Duration>, StoreError> {
+    pub async fn locked(
+        &self,
+        lock_key: &str,
+        now_us: u64,
+    ) -> Result<Option<Duration>, StoreError> {
         let key = self.key(lock_key);
         let until: Option<u64> = self
-            .guarded(|mut conn| async move {
-                redis::cmd("GET").arg(&key).query_async(&mut conn).await
-            })
+            .guarded(
+                |mut conn| async move { redis::cmd("GET").arg(&key).query_async(&mut conn).await },
+            )
             .await?;
         Ok(until
             .filter(|&until| until > now_us)
@@ -328,7 +332,10 @@ pub(crate) mod tests {
             let cell = gcra.cell(format!("quota{q}"));
             let (mut allowed, mut refused) = (0, 0);
             let interval_ms = 60_000 / u64::from(per_minute);
-            for (step, gap) in gaps(q as u64 + 1, burst, interval_ms).into_iter().enumerate() {
+            for (step, gap) in gaps(q as u64 + 1, burst, interval_ms)
+                .into_iter()
+                .enumerate()
+            {
                 clock.advance(Duration::from_millis(gap));
                 let expected = governor.check_key(&0).map_err(|n| wait(&n, &gclock));
                 let got = redis
@@ -341,7 +348,10 @@ pub(crate) mod tests {
                     (Err(want), Some((0, have))) => {
                         refused += 1;
                         let diff = want.abs_diff(have);
-                        assert!(diff < Duration::from_millis(1), "{context}: {want:?} vs {have:?}");
+                        assert!(
+                            diff < Duration::from_millis(1),
+                            "{context}: {want:?} vs {have:?}"
+                        );
                     }
                     (expected, got) => panic!("{context}: governor {expected:?}, script {got:?}"),
                 }
@@ -369,7 +379,10 @@ pub(crate) mod tests {
             Some((1, Duration::from_secs(12))),
             "the site limit refuses"
         );
-        assert_eq!(redis.take(&[ip.clone()], now).await.unwrap(), None);
+        assert_eq!(
+            redis.take(std::slice::from_ref(&ip), now).await.unwrap(),
+            None
+        );
         assert_eq!(
             redis.take(&[ip], now).await.unwrap(),
             Some((0, Duration::from_secs(12))),
@@ -385,11 +398,16 @@ pub(crate) mod tests {
         let clock = Clock::manual(1_700_000_000_000);
         let local = AuthFailures::new(&clock, None);
         let ip: std::net::IpAddr = "192.0.2.1".parse().unwrap();
-        let cell = Gcra::per_minute(10, 10).unwrap().cell("auth_failures:x".into());
+        let cell = Gcra::per_minute(10, 10)
+            .unwrap()
+            .cell("auth_failures:x".into());
         for (step, gap) in gaps(99, 10, 6_000).into_iter().enumerate() {
             clock.advance(Duration::from_millis(gap));
             let expected = local.failed(ip).await;
-            let got = redis.lockout(&cell, "auth_lock:x", us(&clock)).await.unwrap();
+            let got = redis
+                .lockout(&cell, "auth_lock:x", us(&clock))
+                .await
+                .unwrap();
             assert_eq!(expected, got, "step {step}");
             let locked_here = local.locked(ip).await;
             let locked_there = redis.locked("auth_lock:x", us(&clock)).await.unwrap();
@@ -406,7 +424,10 @@ pub(crate) mod tests {
         let cell = Gcra::per_minute(3, 5).unwrap().cell("k".into());
         let now = 1_700_000_000_000_000;
         for _ in 0..3 {
-            assert_eq!(redis.take(&[cell.clone()], now).await.unwrap(), None);
+            assert_eq!(
+                redis.take(std::slice::from_ref(&cell), now).await.unwrap(),
+                None
+            );
         }
         let mut conn = redis::Client::open(url.expose())
             .unwrap()
@@ -418,7 +439,10 @@ pub(crate) mod tests {
             .query_async(&mut conn)
             .await
             .unwrap();
-        assert!((36_000..=37_000).contains(&ttl), "3 cells of 12 s: {ttl} ms");
+        assert!(
+            (36_000..=37_000).contains(&ttl),
+            "3 cells of 12 s: {ttl} ms"
+        );
         let tat: u64 = redis::cmd("GET")
             .arg(format!("{prefix}k"))
             .query_async(&mut conn)
@@ -434,7 +458,13 @@ pub(crate) mod tests {
         let mut redis = store(&url, "noscript");
         redis.sha = "0".repeat(40);
         let cell = Gcra::per_minute(1, 5).unwrap().cell("k".into());
-        assert_eq!(redis.take(&[cell.clone()], 1_000_000).await.unwrap(), None);
+        assert_eq!(
+            redis
+                .take(std::slice::from_ref(&cell), 1_000_000)
+                .await
+                .unwrap(),
+            None
+        );
         assert!(redis.take(&[cell], 1_000_000).await.unwrap().is_some());
     }
 
@@ -450,7 +480,10 @@ pub(crate) mod tests {
         let url = StoreUrl::parse(&format!("redis://127.0.0.1:{port}")).unwrap();
         let redis = RedisLimits::new(&url, "x:", Duration::from_secs(2)).unwrap();
         let cell = Gcra::per_minute(1, 5).unwrap().cell("k".into());
-        let first = redis.take(&[cell.clone()], 0).await.unwrap_err();
+        let first = redis
+            .take(std::slice::from_ref(&cell), 0)
+            .await
+            .unwrap_err();
         assert!(matches!(first, StoreError::Redis(_)), "{first:?}");
         let second = redis.take(&[cell], 0).await.unwrap_err();
         assert!(matches!(second, StoreError::CoolingDown), "{second:?}");

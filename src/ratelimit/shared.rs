@@ -43,8 +43,8 @@ pub struct StoreUrl(String);
 impl StoreUrl {
     pub fn parse(raw: &str) -> Result<StoreUrl, String> {
         let raw = raw.trim();
-        let url = url::Url::parse(raw)
-            .map_err(|e| format!("`{}` is not a URL ({e})", redact(raw)))?;
+        let url =
+            url::Url::parse(raw).map_err(|e| format!("`{}` is not a URL ({e})", redact(raw)))?;
         if url.scheme() != "redis" {
             return Err(format!(
                 "must be a redis:// URL (got scheme `{}`; TLS is not supported)",
@@ -224,7 +224,11 @@ impl SharedLimits {
     }
 
     /// Logs (at most once per [`LOG_EVERY`]) and counts a check the store did not answer.
-    fn unreachable(&self, err: &StoreError, policy: WhenUnreachable) -> Result<(), StoreUnavailable> {
+    fn unreachable(
+        &self,
+        err: &StoreError,
+        policy: WhenUnreachable,
+    ) -> Result<(), StoreUnavailable> {
         static LOG: Throttle = Throttle::new(LOG_EVERY);
         crate::monitoring::rate_limit_store_unreachable(policy.as_str());
         if let Some(held_back) = LOG.allow() {
@@ -298,11 +302,20 @@ mod tests {
         assert_eq!(defaults.rate_limit_store_timeout_ms, DEFAULT_TIMEOUT_MS);
 
         for (toml, key) in [
-            ("rate_limit_store = \"http://127.0.0.1:6379\"", "rate_limit_store"),
+            (
+                "rate_limit_store = \"http://127.0.0.1:6379\"",
+                "rate_limit_store",
+            ),
             ("rate_limit_store = \"not a url\"", "rate_limit_store"),
             ("rate_limit_store = \"redis://\"", "rate_limit_store"),
-            ("rate_limit_unreachable = \"maybe\"", "rate_limit_unreachable"),
-            ("rate_limit_store_timeout_ms = 0", "rate_limit_store_timeout_ms"),
+            (
+                "rate_limit_unreachable = \"maybe\"",
+                "rate_limit_unreachable",
+            ),
+            (
+                "rate_limit_store_timeout_ms = 0",
+                "rate_limit_store_timeout_ms",
+            ),
             ("rate_limit_store_prefix = \"\"", "rate_limit_store_prefix"),
         ] {
             let err = Config::from_toml(toml).unwrap_err().to_string();

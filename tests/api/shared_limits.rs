@@ -121,8 +121,14 @@ async fn a_flood_over_three_instances_is_limited_as_one() {
     }
 
     let allowed = statuses.iter().filter(|s| **s != 429).count();
-    assert_eq!(allowed, 3, "one burst in all, as a single instance: {statuses:?}");
-    assert!(statuses[..3].iter().all(|s| (200..300).contains(s)), "{statuses:?}");
+    assert_eq!(
+        allowed, 3,
+        "one burst in all, as a single instance: {statuses:?}"
+    );
+    assert!(
+        statuses[..3].iter().all(|s| (200..300).contains(s)),
+        "{statuses:?}"
+    );
     let stored: i64 = apps.iter().map(TestApp::stored_comments).sum();
     assert_eq!(stored, 3);
 
@@ -157,7 +163,10 @@ async fn reports_over_three_instances_are_limited_as_one() {
     for app in &apps {
         let mut here = Vec::new();
         for body in &bodies {
-            here.push(app.post_comment_expecting(&comment(body), "published").await);
+            here.push(
+                app.post_comment_expecting(&comment(body), "published")
+                    .await,
+            );
         }
         ids.push(here);
     }
@@ -173,7 +182,11 @@ async fn reports_over_three_instances_are_limited_as_one() {
             statuses.push(status);
         }
     }
-    assert_eq!(statuses, [202, 202, 429, 429, 429, 429], "a burst of 2 in all");
+    assert_eq!(
+        statuses,
+        [202, 202, 429, 429, 429, 429],
+        "a burst of 2 in all"
+    );
 }
 
 /// Failed moderator authentications from one IP count across instances: after the
@@ -247,7 +260,10 @@ async fn unreachable_store_open_falls_back_to_local_limits() {
             .await;
         statuses.push(res.status().as_u16());
     }
-    assert!(statuses[..3].iter().all(|s| (200..300).contains(s)), "{statuses:?}");
+    assert!(
+        statuses[..3].iter().all(|s| (200..300).contains(s)),
+        "{statuses:?}"
+    );
     assert_eq!(&statuses[3..], &[429, 429], "{statuses:?}");
 
     let metrics = app
@@ -279,18 +295,25 @@ async fn unreachable_store_closed_refuses_with_503() {
     })
     .await;
 
-    let res = app.post_comment_json(&comment("A comment while Redis is down.")).await;
+    let res = app
+        .post_comment_json(&comment("A comment while Redis is down."))
+        .await;
     assert_eq!(res.status(), 503);
     assert!((1..=5).contains(&retry_after(&res)), "{:?}", res.headers());
     let json = json_body(res).await;
     assert_eq!(json["error"]["code"], "RATE_LIMIT_UNAVAILABLE");
     assert!(
-        json["error"]["message"].as_str().unwrap().contains("rate limits"),
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("rate limits"),
         "{json}"
     );
     assert_eq!(app.stored_comments(), 0, "nothing stored");
 
-    let local = app.post_comment_json(&comment("A second one, over the local burst.")).await;
+    let local = app
+        .post_comment_json(&comment("A second one, over the local burst."))
+        .await;
     assert_eq!(local.status(), 429, "the local limit answers first");
     assert_eq!(json_body(local).await["error"]["code"], "RATE_LIMITED");
 
