@@ -441,7 +441,13 @@ impl Config {
     /// Loads defaults, then `file` (if given), then the environment, then `bind`, and
     /// validates the result.
     pub fn load(file: Option<&Path>, bind: Option<&str>) -> Result<Config, ConfigError> {
-        Self::load_from(file, bind, Env::prefixed(ENV_PREFIX).split("__"))
+        // `COMMENTGUARD_TEST_*` (the test suite's Redis and PostgreSQL URLs) is not
+        // configuration: without this, a server started under the tests would refuse it as
+        // an unknown key.
+        let env = Env::prefixed(ENV_PREFIX)
+            .filter(|key| !key.starts_with("test_"))
+            .split("__");
+        Self::load_from(file, bind, env)
     }
 
     fn load_from(file: Option<&Path>, bind: Option<&str>, env: Env) -> Result<Config, ConfigError> {
@@ -757,6 +763,7 @@ mod tests {
             jail.create_file("c.toml", "[sites.news]\nmax_links = 1\n")?;
             jail.set_env("COMMENTGUARD_SITES__NEWS__MAX_LINKS", "7");
             jail.set_env("COMMENTGUARD_BIND", "0.0.0.0:9000");
+            jail.set_env("COMMENTGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379");
             let config = Config::load(Some(Path::new("c.toml")), None).unwrap();
             assert_eq!(config.sites["news"].max_links, 7);
             assert_eq!(config.bind.to_string(), "0.0.0.0:9000");
