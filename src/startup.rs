@@ -180,6 +180,10 @@ impl Application {
             database = %config.database.display(),
             models = %config.models.display(),
             sites = config.sites.len(),
+            rate_limits = %config
+                .rate_limit_store
+                .as_ref()
+                .map_or_else(|| "in-process".to_owned(), |url| format!("shared via {url}")),
             "commentguard ready"
         );
         Ok(Application {
