@@ -77,6 +77,15 @@ pub struct Config {
     pub retention: RetentionConfig,
     /// How often keyed rate-limit state is pruned, in seconds.
     pub rate_limit_prune_secs: u64,
+    /// Redis shared by every instance for the rate limits (`redis://host:port`); unset:
+    /// each instance limits on its own. These four keys: [`crate::ratelimit::shared`].
+    pub rate_limit_store: Option<crate::ratelimit::shared::StoreUrl>,
+    /// `open` (each instance's own limits) or `closed` (503) while Redis is unreachable.
+    pub rate_limit_unreachable: crate::ratelimit::WhenUnreachable,
+    /// Longest wait for Redis, in milliseconds; past it Redis counts as unreachable.
+    pub rate_limit_store_timeout_ms: u64,
+    /// Start of every Redis key.
+    pub rate_limit_store_prefix: String,
     /// Storage tuning.
     pub storage: StorageConfig,
     /// How webhook events are delivered (the per-site URL and secret are in
@@ -100,6 +109,10 @@ impl Default for Config {
             log_format: crate::telemetry::LogFormat::default(),
             retention: RetentionConfig::default(),
             rate_limit_prune_secs: 60,
+            rate_limit_store: None,
+            rate_limit_unreachable: crate::ratelimit::WhenUnreachable::default(),
+            rate_limit_store_timeout_ms: crate::ratelimit::shared::DEFAULT_TIMEOUT_MS,
+            rate_limit_store_prefix: crate::ratelimit::shared::DEFAULT_PREFIX.to_owned(),
             storage: StorageConfig::default(),
             webhooks: WebhookDeliveryConfig::default(),
             sessions: SessionConfig::default(),
@@ -428,7 +441,13 @@ impl Config {
     /// Loads defaults, then `file` (if given), then the environment, then `bind`, and
     /// validates the result.
     pub fn load(file: Option<&Path>, bind: Option<&str>) -> Result<Config, ConfigError> {
-        Self::load_from(file, bind, Env::prefixed(ENV_PREFIX).split("__"))
+        // `COMMENTGUARD_TEST_*` (the test suite's Redis and PostgreSQL URLs) is not
+        // configuration: without this, a server started under the tests would refuse it as
+        // an unknown key.
+        let env = Env::prefixed(ENV_PREFIX)
+            .filter(|key| !key.starts_with("test_"))
+            .split("__");
+        Self::load_from(file, bind, env)
     }
 
     fn load_from(file: Option<&Path>, bind: Option<&str>, env: Env) -> Result<Config, ConfigError> {
@@ -506,6 +525,7 @@ impl Config {
         if self.rate_limit_prune_secs == 0 {
             return Err(invalid("rate_limit_prune_secs", "must be at least 1"));
         }
+        crate::ratelimit::shared::validate(&self)?;
         if let Some(secret) = &self.form_token_secret {
             match hex::decode(secret.expose()) {
                 Ok(bytes) if bytes.len() >= 32 => {}
@@ -743,6 +763,7 @@ mod tests {
             jail.create_file("c.toml", "[sites.news]\nmax_links = 1\n")?;
             jail.set_env("COMMENTGUARD_SITES__NEWS__MAX_LINKS", "7");
             jail.set_env("COMMENTGUARD_BIND", "0.0.0.0:9000");
+            jail.set_env("COMMENTGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379");
             let config = Config::load(Some(Path::new("c.toml")), None).unwrap();
             assert_eq!(config.sites["news"].max_links, 7);
             assert_eq!(config.bind.to_string(), "0.0.0.0:9000");

@@ -10,7 +10,8 @@
 //! - [`store`]: SQLite — schema and migrations, the group-commit writer, queries. The only
 //!   module that knows SQL.
 //! - [`http`]: one file per resource, the JSON error type, auth extractors.
-//! - [`ratelimit`]: keyed governor limiters with pruning.
+//! - [`ratelimit`]: flood limits: keyed governor limiters with pruning, shared by every
+//!   instance through Redis when `rate_limit_store` is set; the failed-auth limit.
 //! - [`config`]: TOML + `COMMENTGUARD_…` environment configuration.
 //! - [`startup`]: builds the application the same way for `serve` and for the tests.
 //! - [`reload`]: hot model reload (SIGHUP and the admin API), switching atomically.

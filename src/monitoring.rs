@@ -10,6 +10,7 @@
 //! | `commentguard_comment_reasons_total` | counter | `site`, `reason`, `outcome` | the reasons recorded on them |
 //! | `commentguard_model_score` | histogram | `model` | each submission's spam and abuse probability |
 //! | `commentguard_rate_limited_total` | counter | `limit` | requests refused with 429 (`comment`, `report`, `auth`) |
+//! | `commentguard_rate_limit_store_unreachable_total` | counter | `policy` (`open`, `closed`) | rate-limit checks the shared store (Redis) did not answer: decided by the instance's own limits, or refused with 503 |
 //! | `commentguard_store_batch_size` | histogram | | writes per group commit |
 //! | `commentguard_store_commit_seconds` | histogram | | one batch: begin, run, commit |
 //! | `commentguard_store_wal_sync_seconds` | histogram | | the `fdatasync` that makes batches durable |
@@ -133,6 +134,13 @@ pub fn submission(
 /// A request refused with 429 by `limit` (`comment`, `report` or `auth`).
 pub fn rate_limited(limit: &'static str) {
     metrics::counter!("commentguard_rate_limited_total", "limit" => limit).increment(1);
+}
+
+/// A rate-limit check the shared store (Redis) did not answer, by what was done instead:
+/// `open` (the instance's own limits decided) or `closed` (refused with 503).
+pub fn rate_limit_store_unreachable(policy: &'static str) {
+    metrics::counter!("commentguard_rate_limit_store_unreachable_total", "policy" => policy)
+        .increment(1);
 }
 
 /// One write batch of the store's writer.

@@ -5,6 +5,10 @@
 //! so a test can ask for port 0 and learn which port it got. Nothing here parses
 //! arguments or reads the environment: [`serve`] does that, then calls `build`.
 //!
+//! With `rate_limit_store` set, the rate limits are shared with the other instances
+//! through Redis ([`crate::ratelimit`]); Redis is connected to on first use, so the
+//! service starts while it is down.
+//!
 //! Background tasks live as long as the server: the rate-limit pruner, the daily
 //! retention purge ([`crate::maintenance`]), the `SIGHUP`
 //! listener that reloads the models ([`crate::reload`]), and — when a site
@@ -28,7 +32,7 @@ use crate::domain::Sites;
 use crate::http::moderator_auth::AuthFailures;
 use crate::http::{self, AppState};
 use crate::pipeline::FormTokens;
-use crate::ratelimit::RateLimiters;
+use crate::ratelimit::{RateLimiters, SharedLimits};
 use crate::reload::ModelReloader;
 use crate::store::Store;
 use crate::webhooks;
@@ -97,18 +101,23 @@ impl Application {
         let metrics = crate::monitoring::install();
         let webhook_store = store.clone();
         let retention_store = store.clone();
-        let form_tokens = match &config.form_token_secret {
+        let form_secret = match &config.form_token_secret {
             // Validated as hex of ≥ 32 bytes.
-            Some(hex_secret) => FormTokens::new(&hex::decode(hex_secret.expose())?),
-            None => FormTokens::new(store.form_token_secret()),
+            Some(hex_secret) => hex::decode(hex_secret.expose())?,
+            None => store.form_token_secret().to_vec(),
         };
-        let limiters = Arc::new(RateLimiters::new(&sites));
+        let form_tokens = FormTokens::new(&form_secret);
+        // The e-mail limit's keys in Redis are keyed by the deployment's shared secret.
+        let shared_limits = SharedLimits::from_config(&config, &form_secret)
+            .context("invalid rate_limit_store")?
+            .map(Arc::new);
+        let limiters = Arc::new(RateLimiters::new(&sites, &clock, shared_limits.clone()));
         let classifier = Arc::new(ArcSwap::new(classifier));
         let models = Arc::new(ModelReloader::new(
             config.models.clone(),
             Arc::clone(&classifier),
         ));
-        let auth_failures = Arc::new(AuthFailures::new());
+        let auth_failures = Arc::new(AuthFailures::new(&clock, shared_limits));
         let state = web::Data::new(AppState {
             sites: Arc::clone(&sites),
             store,
@@ -171,6 +180,10 @@ impl Application {
             database = %config.database.display(),
             models = %config.models.display(),
             sites = config.sites.len(),
+            rate_limits = %config
+                .rate_limit_store
+                .as_ref()
+                .map_or_else(|| "in-process".to_owned(), |url| format!("shared via {url}")),
             "commentguard ready"
         );
         Ok(Application {

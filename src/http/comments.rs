@@ -31,7 +31,7 @@ use crate::domain::{
     NewComment, Reason, Site, Status, ValidationError, WebUrl,
 };
 use crate::pipeline::{self, Caller, ModelThresholds, Submission};
-use crate::ratelimit::LimitScope;
+use crate::ratelimit::{LimitScope, Refused};
 use crate::store::{
     AuthorContext, AuthorQuery, NewCommentRecord, StoredComment, Submitted, Verdict,
 };
@@ -271,7 +271,8 @@ pub struct ScoresView<'a> {
         (status = 422, description = "A field breaks a rule (the error names it), `UNKNOWN_SITE`, or \
             `LIKELY_ABUSIVE` with `nudge`. A browser's own form post gets an HTML page instead", body = ErrorBody),
         (status = 429, description = "`RATE_LIMITED`, with `Retry-After`", body = ErrorBody),
-        (status = 503, description = "`BUSY`, with `Retry-After`", body = ErrorBody),
+        (status = 503, description = "`BUSY`, or `RATE_LIMIT_UNAVAILABLE` (the shared rate-limit \
+            store is unreachable and `rate_limit_unreachable = \"closed\"`), with `Retry-After`", body = ErrorBody),
     ))]
 #[tracing::instrument(name = "submit_comment", skip_all, fields(site, status, id))]
 pub async fn submit(
@@ -325,9 +326,13 @@ async fn accept(
     state
         .limiters
         .check(site.id.as_str(), ip, fields.optional("author_email")?)
-        .map_err(|limited| match limited.scope {
-            LimitScope::Ip if without_client_ip => ApiError::RateLimitedWithoutClientIp(limited),
-            _ => ApiError::RateLimited(limited),
+        .await
+        .map_err(|refused| match refused {
+            Refused::Limited(limited) if limited.scope == LimitScope::Ip && without_client_ip => {
+                ApiError::RateLimitedWithoutClientIp(limited)
+            }
+            Refused::Limited(limited) => ApiError::RateLimited(limited),
+            Refused::Unavailable(unavailable) => ApiError::RateLimitUnavailable(unavailable),
         })?;
 
     let user_agent = req

@@ -20,7 +20,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::domain::ValidationError;
-use crate::ratelimit::RateLimited;
+use crate::ratelimit::{RateLimited, StoreUnavailable};
 use crate::store::StoreError;
 
 /// Everything a request can fail with.
@@ -94,6 +94,10 @@ pub enum ApiError {
     /// Too many failed authentications from this client IP (429).
     #[error("too many failed authentications; try again in {retry_after_secs} s")]
     AuthRateLimited { retry_after_secs: u64 },
+    /// The shared rate-limit store is unreachable and `rate_limit_unreachable = "closed"`
+    /// (503).
+    #[error("the rate limits cannot be checked right now; try again in {} s", crate::ratelimit::retry_secs(.0.retry_after))]
+    RateLimitUnavailable(StoreUnavailable),
     /// New model files were refused; the models in service stay (422).
     #[error("models refused, the previous ones keep serving: {0}")]
     ModelsRefused(String),
@@ -160,6 +164,9 @@ impl ApiError {
             ApiError::AuthRateLimited { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "AUTH_RATE_LIMITED")
             }
+            ApiError::RateLimitUnavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "RATE_LIMIT_UNAVAILABLE")
+            }
             ApiError::ModelsRefused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "MODELS_REFUSED"),
             ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "BUSY"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
@@ -187,6 +194,7 @@ impl ApiError {
             | ApiError::RateLimitedWithoutClientIp(limited) => Some(limited.retry_after_secs()),
             ApiError::AuthRateLimited { retry_after_secs } => Some(*retry_after_secs),
             ApiError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            ApiError::RateLimitUnavailable(u) => Some(crate::ratelimit::retry_secs(u.retry_after)),
             ApiError::Unavailable(_) => Some(5),
             _ => None,
         }
@@ -306,7 +314,12 @@ impl ResponseError for ApiError {
         }
         // Busy and Unavailable are conditions, not bugs: whoever detects them logs them.
         if status.is_server_error()
-            && !matches!(self, ApiError::Busy { .. } | ApiError::Unavailable(_))
+            && !matches!(
+                self,
+                ApiError::Busy { .. }
+                    | ApiError::Unavailable(_)
+                    | ApiError::RateLimitUnavailable(_)
+            )
         {
             tracing::error!(error = ?self, "request failed");
         }

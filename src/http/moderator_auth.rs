@@ -27,107 +27,25 @@
 //! through all the same: the newsroom behind a shared NAT must not be locked out by one
 //! guesser on the same address. What a guesser could learn from that is nothing
 //! practical: tokens are 256-bit random values, and each wrong guess is still counted.
-//! Successful requests are never counted.
-use std::collections::HashMap;
+//! Successful requests are never counted. The limit itself, and how several instances
+//! share it through Redis, is [`crate::ratelimit::auth`].
 use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
 
 use super::{client_ip, session, ApiError, AppState};
 use crate::domain::{SessionSecret, TokenHash};
-use crate::ratelimit::ip_key;
+pub use crate::ratelimit::auth::{AuthFailures, FAILURES_PER_MINUTE, FAILURE_BURST};
+use crate::ratelimit::redis::Lockout;
+use crate::ratelimit::retry_secs;
 use crate::store::{Actor, ModeratorRecord, SiteGrants};
 
 /// A boxed future; actix extractors run on one worker thread, so it need not be `Send`.
 type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T>>>;
-
-/// Failed authentications one client IP may make in a row.
-pub const FAILURE_BURST: u32 = 10;
-/// How fast that allowance refills.
-pub const FAILURES_PER_MINUTE: u32 = 10;
-
-/// Counts failed authentications per client IP and locks out IPs over the limit.
-pub struct AuthFailures {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
-    /// IPs over the limit, and until when.
-    locked: Mutex<HashMap<IpAddr, Instant>>,
-    clock: DefaultClock,
-}
-
-impl Default for AuthFailures {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl AuthFailures {
-    pub fn new() -> Self {
-        // Both constants are non-zero.
-        let quota =
-            Quota::per_minute(NonZeroU32::new(FAILURES_PER_MINUTE).unwrap_or(NonZeroU32::MIN))
-                .allow_burst(NonZeroU32::new(FAILURE_BURST).unwrap_or(NonZeroU32::MIN));
-        AuthFailures {
-            limiter: DefaultKeyedRateLimiter::keyed(quota),
-            locked: Mutex::new(HashMap::new()),
-            clock: DefaultClock::default(),
-        }
-    }
-
-    /// `Err(wait)` while `ip` is locked out.
-    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
-        let key = ip_key(ip);
-        let locked = self.locked.lock().unwrap_or_else(|e| e.into_inner());
-        match locked.get(&key) {
-            Some(until) => match until.checked_duration_since(Instant::now()) {
-                Some(wait) if !wait.is_zero() => Err(wait),
-                _ => Ok(()),
-            },
-            None => Ok(()),
-        }
-    }
-
-    /// Counts a failure from `ip`; `Some(wait)` when that one went over the limit (the IP
-    /// is now locked out for `wait`).
-    pub fn failed(&self, ip: IpAddr) -> Option<Duration> {
-        let key = ip_key(ip);
-        match self.limiter.check_key(&key) {
-            Ok(()) => None,
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(self.clock.now());
-                self.locked
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(key, Instant::now() + wait);
-                Some(wait)
-            }
-        }
-    }
-
-    /// Forgets recovered IPs (run with the other limiters' pruning).
-    pub fn prune(&self) {
-        self.limiter.retain_recent();
-        self.limiter.shrink_to_fit();
-        let now = Instant::now();
-        self.locked
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, until| *until > now);
-    }
-}
-
-/// `Retry-After` in whole seconds, rounded up, at least 1.
-fn retry_secs(wait: Duration) -> u64 {
-    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
-}
 
 /// How a moderator proved who they are.
 #[derive(Debug, Clone)]
@@ -198,11 +116,11 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ()> {
 }
 
 /// One authentication attempt from a client IP: turns refusals into 429 once the IP is
-/// over the failed-authentication limit, counting each failure.
+/// over the failed-authentication limit, counting each failure. The limit is asked only
+/// when the request has no valid credential, so a valid one never waits for it.
 pub(super) struct Gate<'a> {
     failures: &'a AuthFailures,
     ip: IpAddr,
-    locked_out: Option<Duration>,
 }
 
 impl<'a> Gate<'a> {
@@ -212,37 +130,32 @@ impl<'a> Gate<'a> {
             .map(|a| a.ip())
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("request without a peer address")))?;
         let ip = client_ip::resolve(peer, req.headers(), &state.trusted_proxies);
-        let failures = &state.auth_failures;
         Ok(Gate {
-            failures,
+            failures: &state.auth_failures,
             ip,
-            locked_out: failures.check(ip).err(),
         })
     }
 
-    /// A credential was presented and is not valid: counted; `err`, or 429 over the limit.
-    pub(super) fn refuse(&self, err: ApiError) -> ApiError {
-        if let Some(wait) = self.locked_out {
-            // Still counted, and answered like every request from a locked-out IP.
-            self.failures.failed(self.ip);
-            return ApiError::AuthRateLimited {
-                retry_after_secs: retry_secs(wait),
-            };
-        }
-        match self.failures.failed(self.ip) {
-            Some(wait) => {
+    /// A credential was presented and is not valid: counted; `err`, or 429 over the limit
+    /// (a locked-out IP's failures are still counted, and answered 429).
+    pub(super) async fn refuse(&self, err: ApiError) -> ApiError {
+        match self.failures.failed(self.ip).await {
+            Lockout::Counted => err,
+            Lockout::LockedNow(wait) => {
                 tracing::warn!(client_ip = %self.ip, "moderator authentication failures over the limit; locked out");
                 ApiError::AuthRateLimited {
                     retry_after_secs: retry_secs(wait),
                 }
             }
-            None => err,
+            Lockout::StillLocked(wait) => ApiError::AuthRateLimited {
+                retry_after_secs: retry_secs(wait),
+            },
         }
     }
 
     /// No credential at all: not counted; 401, or 429 while the IP is locked out.
-    fn missing(&self) -> ApiError {
-        match self.locked_out {
+    async fn missing(&self) -> ApiError {
+        match self.failures.locked(self.ip).await {
             Some(wait) => ApiError::AuthRateLimited {
                 retry_after_secs: retry_secs(wait),
             },
@@ -278,10 +191,10 @@ async fn authenticate(req: HttpRequest) -> Result<Moderator, ApiError> {
         Ok(None) => {
             return match session::cookie_value(&req, &state.sessions) {
                 Some(raw) => by_session(&req, state, &gate, &raw).await,
-                None => Err(gate.missing()),
+                None => Err(gate.missing().await),
             }
         }
-        Err(()) => return Err(gate.refuse(invalid_token())),
+        Err(()) => return Err(gate.refuse(invalid_token()).await),
     };
     match state
         .store
@@ -289,7 +202,7 @@ async fn authenticate(req: HttpRequest) -> Result<Moderator, ApiError> {
         .await?
     {
         Some(record) => Ok(Moderator(record, Credential::Token)),
-        None => Err(gate.refuse(invalid_token())),
+        None => Err(gate.refuse(invalid_token()).await),
     }
 }
 
@@ -306,10 +219,10 @@ async fn by_session(
         message: "your session has ended (expired, signed out or revoked); sign in again",
     };
     let Some(secret) = SessionSecret::parse(raw) else {
-        return Err(gate.refuse(expired()));
+        return Err(gate.refuse(expired()).await);
     };
     let Some(session) = state.store.session(secret.hash()).await? else {
-        return Err(gate.refuse(expired()));
+        return Err(gate.refuse(expired()).await);
     };
     if !is_safe(req.method()) {
         let presented = req
@@ -406,26 +319,5 @@ impl FromRequest for Admin {
                 })
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A burst of failures is allowed; the next one locks the IP out, other IPs are free.
-    #[test]
-    fn failures_lock_out_after_the_burst() {
-        let f = AuthFailures::new();
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        for i in 0..FAILURE_BURST {
-            assert_eq!(f.failed(ip), None, "failure {i}");
-            assert!(f.check(ip).is_ok());
-        }
-        let wait = f.failed(ip).expect("over the limit");
-        assert!(wait <= Duration::from_secs(6), "{wait:?}");
-        assert!(f.check(ip).is_err(), "locked out");
-        assert!(f.check("192.0.2.2".parse().unwrap()).is_ok());
-        assert_eq!(retry_secs(Duration::from_millis(5_100)), 6);
     }
 }

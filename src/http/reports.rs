@@ -9,6 +9,7 @@
 //! | this IP already reported this comment | `409 ALREADY_REPORTED` (nothing changes) |
 //! | no such comment, or it is not published (held, rejected, already reported) | `404 COMMENT_NOT_FOUND` |
 //! | too many reports from this IP | `429 RATE_LIMITED` + `Retry-After` |
+//! | the shared rate-limit store is unreachable, `rate_limit_unreachable = "closed"` | `503 RATE_LIMIT_UNAVAILABLE` + `Retry-After` |
 //!
 //! A second report from the same IP is a 409 rather than an idempotent 200 so the page
 //! can say "you already reported this" instead of pretending a second report counted.
@@ -29,6 +30,7 @@ use super::fields::{Encoding, Fields};
 use super::{client_ip, form_page, ApiError, AppState};
 use crate::domain::WebUrl;
 use crate::domain::{CommentId, ReportReason, Status};
+use crate::ratelimit::Refused;
 use crate::store::{NewReport, ReportOutcome};
 
 /// Largest accepted report body; a 500-character reason fits many times over.
@@ -69,6 +71,8 @@ pub struct ReportResponse {
         (status = 415, description = "Neither JSON nor a form", body = super::error::ErrorBody),
         (status = 422, description = "A bad `reason` or `redirect_to`", body = super::error::ErrorBody),
         (status = 429, description = "`RATE_LIMITED`, with `Retry-After`", body = super::error::ErrorBody),
+        (status = 503, description = "`RATE_LIMIT_UNAVAILABLE`: the shared rate-limit store is unreachable \
+            and `rate_limit_unreachable = \"closed\"`; with `Retry-After`", body = super::error::ErrorBody),
     ))]
 #[tracing::instrument(name = "report_comment", skip_all, fields(id = %id, outcome))]
 pub async fn report(
@@ -128,7 +132,11 @@ async fn record(
     state
         .limiters
         .check_report(site.id.as_str(), ip)
-        .map_err(ApiError::ReportRateLimited)?;
+        .await
+        .map_err(|refused| match refused {
+            Refused::Limited(limited) => ApiError::ReportRateLimited(limited),
+            Refused::Unavailable(unavailable) => ApiError::RateLimitUnavailable(unavailable),
+        })?;
     let redirect_to = fields.redirect_to(site)?;
 
     let outcome = state

@@ -182,7 +182,7 @@ pub async fn sign_in(
             ValidationError::new("token", "REQUIRED", "token is your moderator token")
         })?;
     let Some(record) = state.store.moderator_by_token(TokenHash::of(token)).await? else {
-        return Err(gate.refuse(invalid_token()));
+        return Err(gate.refuse(invalid_token()).await);
     };
     let secret = SessionSecret::generate();
     let hours = i64::from(state.sessions.hours);

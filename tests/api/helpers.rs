@@ -92,12 +92,12 @@ pub async fn spawn_app() -> TestApp {
 
 /// A server whose test configuration `tweak` adjusts first.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
-    spawn_app_with_clock(tweak, Clock::system()).await
+    spawn_app_with_clock(Clock::system(), tweak).await
 }
 
 /// A server reading time from `clock`: a test that needs time to pass drives a
 /// [`Clock::manual`] forward instead of sleeping.
-pub async fn spawn_app_with_clock(tweak: impl FnOnce(&mut Config), clock: Clock) -> TestApp {
+pub async fn spawn_app_with_clock(clock: Clock, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let mut config = test_config(dir.path());
     tweak(&mut config);

@@ -36,10 +36,9 @@ async fn honeypot_rejects() {
 /// A form sent back faster than a person types is held; a valid old-enough token is not.
 #[tokio::test]
 async fn too_fast_form_is_held() {
-    let app = spawn_app_with_clock(
-        |c| c.sites.get_mut(SITE).unwrap().min_form_seconds = 1,
-        Clock::manual_at_now(),
-    )
+    let app = spawn_app_with_clock(Clock::manual_at_now(), |c| {
+        c.sites.get_mut(SITE).unwrap().min_form_seconds = 1
+    })
     .await;
     let texts = clearly_fine(2);
     let token = app.form_token().await;

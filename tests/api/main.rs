@@ -25,6 +25,7 @@ mod review_reload;
 mod review_support;
 mod route_table;
 mod sessions;
+mod shared_limits;
 mod site_rules;
 mod submit;
 mod validation;
