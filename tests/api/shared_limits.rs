@@ -17,8 +17,8 @@ use commentguard::ratelimit::WhenUnreachable;
 use reqwest::Response;
 
 use crate::helpers::{
-    clearly_fine, comment, json_body, spawn_app_with_clock, trust_local_proxy, unused_port,
-    TestApp, SITE,
+    clearly_fine, comment, json_body, reserve_port, spawn_app_with_clock, trust_local_proxy,
+    ReservedPort, TestApp, SITE,
 };
 use crate::review_support::add_moderator;
 
@@ -238,9 +238,11 @@ async fn failed_authentications_over_three_instances_are_limited_as_one() {
     assert_eq!(other_ip.status(), 401, "other addresses are not locked out");
 }
 
-/// A `rate_limit_store` nobody listens on.
+/// A `rate_limit_store` nobody listens on: a port this test binary holds (bound, never
+/// listening) for its whole run, so connections to it are refused.
 fn unreachable_store(config: &mut Config, policy: WhenUnreachable) {
-    let url = format!("redis://127.0.0.1:{}", unused_port());
+    static DOWN: std::sync::OnceLock<ReservedPort> = std::sync::OnceLock::new();
+    let url = format!("redis://127.0.0.1:{}", DOWN.get_or_init(reserve_port).port);
     share(config, &url, &unique_prefix("down"), policy);
 }
 
