@@ -1,4 +1,5 @@
 //! Comments: their id, their moderation status and a validated new submission.
+use super::ValidationCode;
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -39,7 +40,11 @@ impl CommentId {
             .ok()
             .and_then(CommentId::new)
             .ok_or_else(|| {
-                ValidationError::new(field, "INVALID_ID", format!("{field} must be a comment id"))
+                ValidationError::new(
+                    field,
+                    ValidationCode::InvalidId,
+                    format!("{field} must be a comment id"),
+                )
             })
     }
 

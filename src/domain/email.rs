@@ -3,6 +3,7 @@
 //! Checked for syntax only (no mail is ever sent) and lower-cased as a whole: the address
 //! is used as an identity for duplicates, rate limits, bans and trust, and
 //! `Ann@Example.com` must be the same author as `ann@example.com`.
+use super::ValidationCode;
 use std::fmt;
 
 use super::ValidationError;
@@ -21,7 +22,7 @@ impl AuthorEmail {
         {
             return Err(ValidationError::new(
                 "author_email",
-                "INVALID_EMAIL",
+                ValidationCode::InvalidEmail,
                 "author_email is not a valid e-mail address",
             ));
         }
@@ -64,7 +65,7 @@ mod tests {
         for bad in ["", "ann", "ann@", "@example.com", "a b@example.com"] {
             let err = AuthorEmail::parse(bad).expect_err(bad);
             assert_eq!(
-                (err.field, err.code),
+                (err.field, err.code.as_str()),
                 ("author_email", "INVALID_EMAIL"),
                 "{bad}"
             );

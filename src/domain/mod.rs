@@ -19,6 +19,7 @@
 //! - [`rules`] — the site rules that change at run time ([`Rule`], [`RuleValues`],
 //!   compiled into [`SiteRules`]).
 //! - [`search`] — [`SearchText`], what a moderator searches the queue for.
+//! - [`validation`] — [`ValidationError`] and its [`ValidationCode`]s.
 //! - [`session`] — [`SessionSecret`], a moderator's browser session and its CSRF token.
 pub mod article;
 pub mod comment;
@@ -32,6 +33,7 @@ pub mod search;
 pub mod session;
 pub mod site;
 pub mod text;
+pub mod validation;
 pub mod web;
 
 pub use article::{ArticleId, ArticleTitle};
@@ -48,6 +50,7 @@ pub use search::SearchText;
 pub use session::SessionSecret;
 pub use site::{BlockAction, KeyHash, Site, SiteId, Sites};
 pub use text::{AuthorName, CommentBody};
+pub use validation::{ValidationCode, ValidationError};
 pub use web::{Origin, WebUrl};
 
 /// Names of the fields a comment submission may carry; a honeypot must not reuse one.
@@ -67,28 +70,6 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "client_ip",
     "user_agent",
 ];
-
-/// A value from outside that breaks a rule; names the field so the caller can show it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
-pub struct ValidationError {
-    /// The request field at fault, as the client spelled it.
-    pub field: &'static str,
-    /// Stable machine-readable code, `UPPER_SNAKE`.
-    pub code: &'static str,
-    /// Human-readable explanation.
-    pub message: String,
-}
-
-impl ValidationError {
-    pub fn new(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
-        ValidationError {
-            field,
-            code,
-            message: message.into(),
-        }
-    }
-}
 
 /// `true` for characters that have no place in a single line of text.
 pub(crate) fn is_control(c: char) -> bool {

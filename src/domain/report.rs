@@ -1,4 +1,5 @@
 //! What a reader says when reporting a comment.
+use super::ValidationCode;
 use unicode_normalization::UnicodeNormalization;
 
 use super::{is_control, ValidationError};
@@ -31,7 +32,7 @@ impl ReportReason {
         if chars > MAX_REPORT_REASON_CHARS {
             return Err(ValidationError::new(
                 "reason",
-                "TOO_LONG",
+                ValidationCode::TooLong,
                 format!(
                     "reason must be at most {MAX_REPORT_REASON_CHARS} characters (got {chars})"
                 ),
@@ -40,7 +41,7 @@ impl ReportReason {
         if text.chars().any(is_control) {
             return Err(ValidationError::new(
                 "reason",
-                "INVALID_CHARACTERS",
+                ValidationCode::InvalidCharacters,
                 "reason must not contain control characters",
             ));
         }

@@ -4,6 +4,7 @@
 //! hash ready for comparison, block lists compiled for matching. [`Sites`] looks them up
 //! by id and resolves the site of a submission that names none (allowed only when the
 //! instance serves exactly one site).
+use super::ValidationCode;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::net::IpAddr;
@@ -36,7 +37,7 @@ impl SiteId {
         if !ok {
             return Err(ValidationError::new(
                 "site",
-                "INVALID_SITE",
+                ValidationCode::InvalidSite,
                 "a site id is 1-64 characters of a-z, 0-9, '-' and '_'",
             ));
         }
@@ -320,12 +321,16 @@ impl Sites {
     pub fn resolve(&self, id: Option<&str>) -> Result<&Arc<Site>, ValidationError> {
         match id.map(str::trim).filter(|id| !id.is_empty()) {
             Some(id) => self.get(id).ok_or_else(|| {
-                ValidationError::new("site", "UNKNOWN_SITE", "no such site on this instance")
+                ValidationError::new(
+                    "site",
+                    ValidationCode::UnknownSite,
+                    "no such site on this instance",
+                )
             }),
             None if self.by_id.len() == 1 => Ok(self.by_id.values().next().expect("one site")),
             None => Err(ValidationError::new(
                 "site",
-                "REQUIRED",
+                ValidationCode::Required,
                 "site is required: this instance serves several sites",
             )),
         }

@@ -9,6 +9,7 @@
 //!
 //! A refused reload (a missing, truncated or incompatible model file) answers 422
 //! `MODELS_REFUSED` naming the file, and the models in service keep serving.
+use crate::domain::ValidationCode;
 use std::path::PathBuf;
 
 use actix_web::{web, HttpResponse};
@@ -88,7 +89,7 @@ pub async fn erase(
     let raw = body.author_email.as_deref().ok_or_else(|| {
         crate::domain::ValidationError::new(
             "author_email",
-            "REQUIRED",
+            ValidationCode::Required,
             "author_email is the address to erase",
         )
     })?;

@@ -5,6 +5,8 @@
 //! comments follow); passing it back as `?cursor=` continues after the last comment
 //! shown, so pages stay stable while new comments arrive. Replies are in the same list,
 //! linked to their parent by `parent_id`. CORS allows the site's own origins.
+use super::ErrorCode;
+use crate::domain::ValidationCode;
 use actix_web::{web, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -28,7 +30,7 @@ pub fn encode_cursor(id: CommentId) -> String {
 
 /// Decodes a cursor made by [`encode_cursor`].
 pub fn decode_cursor(cursor: &str) -> Result<CommentId, ApiError> {
-    let invalid = || ApiError::bad_request("INVALID_CURSOR", "cursor is not valid", Some("cursor"));
+    let invalid = || ApiError::coded(ErrorCode::InvalidCursor).with_field("cursor");
     let bytes = URL_SAFE_NO_PAD
         .decode(cursor.trim())
         .map_err(|_| invalid())?;
@@ -67,7 +69,7 @@ pub struct CommentPage {
     responses(
         (status = 200, description = "A page of published comments", body = CommentPage),
         (status = 400, description = "`INVALID_CURSOR` or a malformed query", body = super::error::ErrorBody),
-        (status = 404, description = "`UNKNOWN_SITE`", body = super::error::ErrorBody),
+        (status = 404, description = "`SITE_NOT_FOUND`", body = super::error::ErrorBody),
         (status = 422, description = "A bad `article_id` or `limit`", body = super::error::ErrorBody),
     ))]
 #[tracing::instrument(name = "list_comments", skip_all, fields(site = %path.0))]
@@ -77,16 +79,13 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (site, article) = path.into_inner();
-    let site = state
-        .sites
-        .get(&site)
-        .ok_or_else(|| ApiError::not_found("UNKNOWN_SITE", "no such site on this instance"))?;
+    let site = super::site_in_path(&state, &site)?;
     let article = ArticleId::parse(&article)?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ValidationError::new(
             "limit",
-            "OUT_OF_RANGE",
+            ValidationCode::OutOfRange,
             format!("limit must be between 1 and {MAX_PAGE}"),
         )
         .into());

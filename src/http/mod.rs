@@ -66,7 +66,7 @@ use std::sync::Arc;
 use actix_web::{web, HttpRequest};
 use arc_swap::ArcSwap;
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};
 
 use crate::classifier::Classifier;
 use crate::domain::{IpNet, Sites};
@@ -96,10 +96,14 @@ pub struct AppState {
 /// Registers every route and the extractor error handlers.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::QueryConfig::default().error_handler(|err, _req| {
-        ApiError::bad_request("INVALID_QUERY", err.to_string(), None).into()
+        ApiError::coded(ErrorCode::InvalidQuery)
+            .with_message(err.to_string())
+            .into()
     }))
     .app_data(web::PathConfig::default().error_handler(|err, _req| {
-        ApiError::not_found("NOT_FOUND", format!("no such resource: {err}")).into()
+        ApiError::coded(ErrorCode::NotFound)
+            .with_message(format!("no such resource: {err}"))
+            .into()
     }))
     .service(web::resource("/healthz").route(web::get().to(health::healthz)))
     .service(web::resource("/readyz").route(web::get().to(health::readyz)))
@@ -128,10 +132,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(embed::routes);
 }
 
+/// The site a path names (`/sites/{site}/…`), or `404 SITE_NOT_FOUND`.
+pub(crate) fn site_in_path<'a>(
+    state: &'a AppState,
+    id: &str,
+) -> Result<&'a std::sync::Arc<crate::domain::Site>, ApiError> {
+    state.sites.get(id).ok_or_else(|| {
+        ApiError::coded(ErrorCode::SiteNotFound)
+            .with_message(format!("no site `{id}` on this instance"))
+    })
+}
+
 /// The answer for routes that do not exist.
 pub async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::not_found(
-        "NOT_FOUND",
-        format!("no route for {}", req.path()),
-    ))
+    Err(ApiError::coded(ErrorCode::NotFound).with_message(format!("no route for {}", req.path())))
 }

@@ -28,6 +28,7 @@
 //! guesser on the same address. What a guesser could learn from that is nothing
 //! practical: tokens are 256-bit random values, and each wrong guess is still counted.
 //! Successful requests are never counted.
+use super::ErrorCode;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -168,10 +169,8 @@ impl Moderator {
         if self.0.grants.allows(site) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden {
-                code: "SITE_NOT_GRANTED",
-                message: format!("you are not a moderator of site `{site}`"),
-            })
+            Err(ApiError::coded(ErrorCode::SiteNotGranted)
+                .with_message(format!("you are not a moderator of site `{site}`")))
         }
     }
 }
@@ -246,21 +245,14 @@ impl<'a> Gate<'a> {
             Some(wait) => ApiError::AuthRateLimited {
                 retry_after_secs: retry_secs(wait),
             },
-            None => ApiError::Unauthorized {
-                code: "MISSING_TOKEN",
-                message:
-                    "send `Authorization: Bearer <moderator token>`, or sign in on the review page",
-            },
+            None => ApiError::coded(ErrorCode::MissingToken),
         }
     }
 }
 
 /// The refusal of an unknown, revoked or malformed token.
 pub(super) fn invalid_token() -> ApiError {
-    ApiError::Unauthorized {
-        code: "INVALID_TOKEN",
-        message: "the moderator token is not valid (unknown or revoked)",
-    }
+    ApiError::coded(ErrorCode::InvalidToken)
 }
 
 /// Methods that change nothing: a session needs no CSRF token for them.
@@ -301,10 +293,7 @@ async fn by_session(
     gate: &Gate<'_>,
     raw: &str,
 ) -> Result<Moderator, ApiError> {
-    let expired = || ApiError::Unauthorized {
-        code: "SESSION_EXPIRED",
-        message: "your session has ended (expired, signed out or revoked); sign in again",
-    };
+    let expired = || ApiError::coded(ErrorCode::SessionExpired);
     let Some(secret) = SessionSecret::parse(raw) else {
         return Err(gate.refuse(expired()));
     };
@@ -320,23 +309,21 @@ async fn by_session(
             .filter(|v| !v.is_empty());
         match presented {
             None => {
-                return Err(ApiError::Forbidden {
-                    code: "CSRF_TOKEN_MISSING",
-                    message: format!(
+                return Err(
+                    ApiError::coded(ErrorCode::CsrfTokenMissing).with_message(format!(
                         "a signed-in request that changes something needs the session's \
                          CSRF token in the {} header",
                         session::CSRF_HEADER
-                    ),
-                })
+                    )),
+                )
             }
             Some(token) if !secret.accepts_csrf(token) => {
-                return Err(ApiError::Forbidden {
-                    code: "CSRF_TOKEN_INVALID",
-                    message: format!(
+                return Err(
+                    ApiError::coded(ErrorCode::CsrfTokenInvalid).with_message(format!(
                         "the {} header is not this session's CSRF token",
                         session::CSRF_HEADER
-                    ),
-                })
+                    )),
+                )
             }
             Some(_) => {}
         }
@@ -398,12 +385,9 @@ impl FromRequest for Admin {
             if moderator.0.is_admin {
                 Ok(Admin(moderator))
             } else {
-                Err(ApiError::Forbidden {
-                    code: "ADMIN_ONLY",
-                    message:
-                        "this needs an admin token (`commentguard moderator add NAME --admin`)"
-                            .into(),
-                })
+                Err(ApiError::coded(ErrorCode::AdminOnly).with_message(
+                    "this needs an admin token (`commentguard moderator add NAME --admin`)",
+                ))
             }
         })
     }

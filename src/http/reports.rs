@@ -21,6 +21,7 @@
 //! limit is per site, and the comment names the site); unknown ids cost one read.
 //! At the site's `reports_to_review`-th report since the comment was last published it
 //! goes back to the review queue as `reported` (see [`crate::store`]'s `reports`).
+use super::ErrorCode;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -95,7 +96,7 @@ async fn record(
     state: &AppState,
     back: &mut Option<WebUrl>,
 ) -> Result<HttpResponse, ApiError> {
-    let not_found = || ApiError::not_found("COMMENT_NOT_FOUND", "no such comment");
+    let not_found = || ApiError::coded(ErrorCode::CommentNotFound);
     let id = CommentId::new(id).ok_or_else(not_found)?;
     let encoding = Encoding::of(req)?;
     let body = payload
@@ -105,11 +106,8 @@ async fn record(
             limit: MAX_REPORT_BYTES,
         })?
         .map_err(|err| {
-            ApiError::bad_request(
-                "INVALID_BODY",
-                format!("could not read the request body: {err}"),
-                None,
-            )
+            ApiError::coded(ErrorCode::InvalidBody)
+                .with_message(format!("could not read the request body: {err}"))
         })?;
     let fields = Fields::decode(encoding, &body)?;
     let reason = ReportReason::parse(fields.optional("reason")?)?;

@@ -21,11 +21,12 @@
 //! domain types, call one store method and shape the answer; the rules (versions,
 //! idempotent repeats, audit rows, labels, webhook events) live in
 //! [`crate::store::Store::decide`] and [`crate::store::Store::ban`].
+use super::ErrorCode;
+use crate::domain::ValidationCode;
 use actix_web::{web, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
-use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -67,7 +68,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::JsonConfig::default()
                     .limit(MAX_JSON_BYTES)
                     .error_handler(|err, _req| {
-                        ApiError::bad_request("INVALID_JSON", err.to_string(), None).into()
+                        ApiError::coded(ErrorCode::InvalidJson)
+                            .with_message(err.to_string())
+                            .into()
                     }),
             )
             .route("", web::get().to(queue))
@@ -83,7 +86,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) -> ApiError {
+fn invalid(field: &'static str, code: ValidationCode, message: impl Into<String>) -> ApiError {
     ValidationError::new(field, code, message).into()
 }
 
@@ -99,7 +102,7 @@ pub fn encode_cursor(order: QueueOrder, pos: QueuePosition) -> String {
 }
 
 pub fn decode_cursor(cursor: &str, order: QueueOrder) -> Result<QueuePosition, ApiError> {
-    let bad = || ApiError::bad_request("INVALID_CURSOR", "cursor is not valid", Some("cursor"));
+    let bad = || ApiError::coded(ErrorCode::InvalidCursor).with_field("cursor");
     let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     let mut parts = text.split(':');
@@ -113,11 +116,11 @@ pub fn decode_cursor(cursor: &str, order: QueueOrder) -> Result<QueuePosition, A
         return Err(bad());
     };
     if o != order.as_str() {
-        return Err(ApiError::bad_request(
-            "INVALID_CURSOR",
-            format!("this cursor is for order={o}; keep the query of the first page"),
-            Some("cursor"),
-        ));
+        return Err(ApiError::coded(ErrorCode::InvalidCursor)
+            .with_message(format!(
+                "this cursor is for order={o}; keep the query of the first page"
+            ))
+            .with_field("cursor"));
     }
     let key = u64::from_str_radix(key, 16)
         .map(f64::from_bits)
@@ -167,7 +170,7 @@ fn parse_queue(
         Some(raw) => raw.parse().map_err(|_| {
             invalid(
                 "status",
-                "INVALID_STATUS",
+                ValidationCode::InvalidStatus,
                 "status must be pending, published, rejected or reported",
             )
         })?,
@@ -176,7 +179,7 @@ fn parse_queue(
         Some(id) if !id.is_empty() => {
             let site = state.sites.get(id).ok_or_else(|| {
                 let message = hints::unknown_site_for_moderator(&state.sites, moderator.grants());
-                invalid("site", "UNKNOWN_SITE", message)
+                invalid("site", ValidationCode::UnknownSite, message)
             })?;
             moderator.require_site(id)?;
             vec![holds(state, site)]
@@ -193,10 +196,8 @@ fn parse_queue(
         }
     };
     if sites.is_empty() {
-        return Err(ApiError::Forbidden {
-            code: "SITE_NOT_GRANTED",
-            message: "you are not a moderator of any site of this instance".into(),
-        });
+        return Err(ApiError::coded(ErrorCode::SiteNotGranted)
+            .with_message("you are not a moderator of any site of this instance"));
     }
     let article_id = p
         .article_id
@@ -212,7 +213,7 @@ fn parse_queue(
                 .map_err(|_| {
                     invalid(
                         "reason",
-                        "INVALID_REASON",
+                        ValidationCode::InvalidReason,
                         "reason must be a reason code (spam, abuse, too_many_links, ...) or reported",
                     )
                 })?,
@@ -224,24 +225,28 @@ fn parse_queue(
         Some(raw) => QueueOrder::parse(raw).ok_or_else(|| {
             invalid(
                 "order",
-                "INVALID_ORDER",
+                ValidationCode::InvalidOrder,
                 "order must be oldest, newest, spam, abuse or uncertain",
             )
         })?,
     };
     let limit = match p.limit.as_deref().map(str::trim) {
         None | Some("") => DEFAULT_PAGE,
-        Some(raw) => raw
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=MAX_PAGE).contains(l))
-            .ok_or_else(|| {
-                invalid(
+        Some(raw) => {
+            let limit = raw.parse::<usize>().map_err(|_| {
+                ApiError::coded(ErrorCode::InvalidQuery)
+                    .with_message(format!("limit must be a number between 1 and {MAX_PAGE}"))
+                    .with_field("limit")
+            })?;
+            if !(1..=MAX_PAGE).contains(&limit) {
+                return Err(invalid(
                     "limit",
-                    "OUT_OF_RANGE",
+                    ValidationCode::OutOfRange,
                     format!("limit must be between 1 and {MAX_PAGE}"),
-                )
-            })?,
+                ));
+            }
+            limit
+        }
     };
     let after = p
         .cursor
@@ -267,11 +272,11 @@ fn parse_queue(
     security(("moderator_token" = []), ("moderator_session" = [])),
     responses(
         (status = 200, description = "A page of the queue", body = QueuePageView),
-        (status = 400, description = "`INVALID_CURSOR` or a malformed query", body = ErrorBody),
+        (status = 400, description = "`INVALID_CURSOR`, or a malformed query (`INVALID_QUERY`: `limit` not a number)", body = ErrorBody),
         (status = 401, description = "No valid moderator token", body = ErrorBody),
         (status = 403, description = "`SITE_NOT_GRANTED`", body = ErrorBody),
         (status = 429, description = "Too many failed authentications, with `Retry-After`", body = ErrorBody),
-        (status = 422, description = "A bad filter, order or limit; `UNKNOWN_SITE`", body = ErrorBody),
+        (status = 422, description = "A bad filter or order, a `limit` out of range (`OUT_OF_RANGE`); `UNKNOWN_SITE`", body = ErrorBody),
     ))]
 #[tracing::instrument(name = "review_queue", skip_all, fields(moderator = %moderator.name()))]
 pub async fn queue(
@@ -290,7 +295,7 @@ pub async fn queue(
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found("COMMENT_NOT_FOUND", "no such comment")
+    ApiError::coded(ErrorCode::CommentNotFound)
 }
 
 /// `GET /api/v1/review/{id}`: the comment as in the queue, plus `decisions`, its audit
@@ -339,19 +344,22 @@ pub struct DecisionBody {
 
 impl DecisionBody {
     fn parse(&self, id: Option<i64>) -> Result<DecisionRequest, ValidationError> {
-        let id = id
-            .or(self.id)
-            .and_then(CommentId::new)
-            .ok_or_else(|| ValidationError::new("id", "REQUIRED", "id must be a comment id"))?;
+        let id = id.or(self.id).and_then(CommentId::new).ok_or_else(|| {
+            ValidationError::new("id", ValidationCode::Required, "id must be a comment id")
+        })?;
         let decision = self.decision.as_deref().ok_or_else(|| {
-            ValidationError::new("decision", "REQUIRED", "decision is approve or reject")
+            ValidationError::new(
+                "decision",
+                ValidationCode::Required,
+                "decision is approve or reject",
+            )
         })?;
         let verdict = Verdict::parse(decision, self.label.as_deref())?;
         let note = Note::parse(self.note.as_deref())?;
         let version = self.version.filter(|v| *v >= 1).ok_or_else(|| {
             ValidationError::new(
                 "version",
-                "REQUIRED",
+                ValidationCode::Required,
                 "version must be the comment version you decided on",
             )
         })?;
@@ -376,7 +384,7 @@ fn outcome(outcome: DecisionOutcome, seen: i64) -> Result<AppliedView, ApiError>
         DecisionOutcome::NotFound | DecisionOutcome::Forbidden => Err(not_found()),
         DecisionOutcome::Stale { current } => Err(ApiError::StaleVersion {
             seen,
-            current: Box::new(json!(current)),
+            current: Box::new(current),
         }),
     }
 }
@@ -451,7 +459,7 @@ pub async fn decide_many(
     if n == 0 || n > MAX_BULK_DECISIONS {
         return Err(invalid(
             "decisions",
-            "OUT_OF_RANGE",
+            ValidationCode::OutOfRange,
             format!("send between 1 and {MAX_BULK_DECISIONS} decisions"),
         ));
     }
@@ -517,7 +525,7 @@ fn parse_until(raw: &str) -> Result<i64, ApiError> {
     let t = OffsetDateTime::parse(raw.trim(), &Rfc3339).map_err(|_| {
         invalid(
             "until",
-            "INVALID_TIME",
+            ValidationCode::InvalidTime,
             "until must be an RFC 3339 time, e.g. 2030-01-31T12:00:00Z",
         )
     })?;
@@ -525,7 +533,7 @@ fn parse_until(raw: &str) -> Result<i64, ApiError> {
     if millis <= crate::store::now_millis() {
         return Err(invalid(
             "until",
-            "IN_THE_PAST",
+            ValidationCode::InThePast,
             "until must be in the future",
         ));
     }
@@ -547,7 +555,7 @@ fn ban_target<'a>(
     ip: Option<&str>,
 ) -> Result<(&'a Site, BanTarget), ApiError> {
     let site = state.sites.resolve(site).map_err(|e| match e.code {
-        "UNKNOWN_SITE" => ValidationError {
+        ValidationCode::UnknownSite => ValidationError {
             message: hints::unknown_site_for_moderator(&state.sites, moderator.grants()),
             ..e
         },

@@ -8,6 +8,7 @@
 //!
 //! Banning and lifting bans are `POST /api/v1/review/authors/ban` and `…/unban`
 //! ([`super::review`]).
+use crate::domain::ValidationCode;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -72,7 +73,7 @@ pub async fn author(
         .sites
         .resolve(params.site.as_deref())
         .map_err(|e| match e.code {
-            "UNKNOWN_SITE" => ValidationError {
+            ValidationCode::UnknownSite => ValidationError {
                 message: hints::unknown_site_for_moderator(&state.sites, moderator.grants()),
                 ..e
             },

@@ -6,6 +6,8 @@
 //!
 //! The review page shows them as filters and polls them, so the totals follow every
 //! decision, by anyone.
+use super::ErrorCode;
+use crate::domain::ValidationCode;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -79,7 +81,7 @@ pub async fn counts(
         Some(raw) => raw.parse().map_err(|_| {
             ValidationError::new(
                 "status",
-                "INVALID_STATUS",
+                ValidationCode::InvalidStatus,
                 "status must be pending, published, rejected or reported",
             )
         })?,
@@ -127,7 +129,9 @@ pub(super) fn granted_sites(
         Some(id) => {
             if state.sites.get(id).is_none() {
                 let message = hints::unknown_site_for_moderator(&state.sites, moderator.grants());
-                return Err(ValidationError::new("site", "UNKNOWN_SITE", message).into());
+                return Err(
+                    ValidationError::new("site", ValidationCode::UnknownSite, message).into(),
+                );
             }
             moderator.require_site(id)?;
             vec![id.to_owned()]
@@ -144,10 +148,8 @@ pub(super) fn granted_sites(
         }
     };
     if sites.is_empty() {
-        return Err(ApiError::Forbidden {
-            code: "SITE_NOT_GRANTED",
-            message: "you are not a moderator of any site of this instance".into(),
-        });
+        return Err(ApiError::coded(ErrorCode::SiteNotGranted)
+            .with_message("you are not a moderator of any site of this instance"));
     }
     Ok(sites)
 }

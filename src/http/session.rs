@@ -16,6 +16,8 @@
 //! Sign-in is counted like any other authentication: a wrong token is a failure towards
 //! the per-IP limit. A sign-in posted from another origin is refused (`CROSS_ORIGIN`), so
 //! another site cannot sign a moderator's browser into someone else's account.
+use super::ErrorCode;
+use crate::domain::ValidationCode;
 use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -47,7 +49,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::JsonConfig::default()
                     .limit(MAX_JSON_BYTES)
                     .error_handler(|err, _req| {
-                        ApiError::bad_request("INVALID_JSON", err.to_string(), None).into()
+                        ApiError::coded(ErrorCode::InvalidJson)
+                            .with_message(err.to_string())
+                            .into()
                     }),
             )
             .route(web::post().to(sign_in))
@@ -166,10 +170,7 @@ pub async fn sign_in(
             .to_str()
             .is_ok_and(|origin| cors::same_origin(origin, host));
         if !same {
-            return Err(ApiError::Forbidden {
-                code: "CROSS_ORIGIN",
-                message: "sign in from the review page of this service".into(),
-            });
+            return Err(ApiError::coded(ErrorCode::CrossOrigin));
         }
     }
     let gate = Gate::new(&req, &state)?;
@@ -179,7 +180,11 @@ pub async fn sign_in(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
-            ValidationError::new("token", "REQUIRED", "token is your moderator token")
+            ValidationError::new(
+                "token",
+                ValidationCode::Required,
+                "token is your moderator token",
+            )
         })?;
     let Some(record) = state.store.moderator_by_token(TokenHash::of(token)).await? else {
         return Err(gate.refuse(invalid_token()));
