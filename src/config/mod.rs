@@ -14,7 +14,8 @@
 //! The documented example lives in `deploy/commentguard.toml`; a test keeps it loadable.
 //!
 //! Layout: this file holds [`Config`], the whole file, and [`ConfigError`]; `load` reads
-//! and validates it; `sites` is a `[sites.ID]` section; `storage`, `delivery` and
+//! and validates it; `sites` checks a `[sites.ID]` section (its types are the domain's,
+//! [`crate::domain::site_config`], re-exported here); `storage`, `delivery` and
 //! `sessions` tune those parts of the service; `secrets` keeps secrets out of logs.
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -31,13 +32,13 @@ mod sessions;
 mod sites;
 mod storage;
 
+pub use crate::domain::site_config::{
+    BlockListConfig, OtherLanguages, RateLimitConfig, SiteConfig, ThresholdConfig, WebhookConfig,
+};
 pub use delivery::WebhookDeliveryConfig;
 pub use secrets::Secret;
 pub use sessions::SessionConfig;
-pub use sites::{
-    BlockListConfig, OtherLanguages, RateLimitConfig, SiteConfig, ThresholdConfig, WebhookConfig,
-    MIN_WEBHOOK_SECRET_CHARS,
-};
+pub use sites::MIN_WEBHOOK_SECRET_CHARS;
 pub use storage::{RetentionConfig, StorageConfig};
 
 /// Id of the site that exists when the configuration names none.

@@ -14,6 +14,8 @@
 //! - [`reason`] — [`Reason`] (why a comment got its status) and [`ModelScore`].
 //! - [`report`] — [`ReportReason`], what a reader says when reporting a comment.
 //! - [`site`] — [`SiteId`], [`KeyHash`] and the runtime [`Site`] built from its config.
+//! - [`site_config`] — a `[sites.ID]` section's settings ([`site_config::SiteConfig`]),
+//!   what a [`Site`] is built from.
 //! - [`comment`] — [`CommentId`], [`Status`] and the validated [`NewComment`].
 //! - [`moderation`] — moderator names and tokens, decisions ([`Verdict`]), notes, ban targets.
 //! - [`rules`] — the site rules that change at run time ([`Rule`], [`RuleValues`],
@@ -32,6 +34,7 @@ pub mod rules;
 pub mod search;
 pub mod session;
 pub mod site;
+pub mod site_config;
 pub mod text;
 pub mod validation;
 pub mod web;

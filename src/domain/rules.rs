@@ -12,8 +12,8 @@ use std::collections::HashSet;
 use serde_json::{json, Value};
 
 use super::site::BlockList;
+use super::site_config::{BlockListConfig, SiteConfig, ThresholdConfig};
 use super::{ArticleId, AuthorEmail, BlockAction, IpNet, ValidationError};
-use crate::config::{BlockListConfig, SiteConfig, ThresholdConfig};
 
 /// Most entries of a list rule.
 pub const MAX_LIST_ENTRIES: usize = 10_000;

@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 use arc_swap::ArcSwap;
 
 use super::rules::{RuleValues, SiteRules};
+use super::site_config::{OtherLanguages, RateLimitConfig, SiteConfig};
 use super::{AuthorEmail, CommentBody, IpNet, Origin, ValidationError};
-use crate::config::{OtherLanguages, RateLimitConfig, SiteConfig};
 
 /// Longest site id.
 const MAX_SITE_ID_CHARS: usize = 64;
@@ -157,7 +157,7 @@ pub(crate) fn word_line(text: &str) -> String {
 }
 
 impl BlockList {
-    pub(crate) fn compile(config: &crate::config::BlockListConfig) -> Self {
+    pub(crate) fn compile(config: &super::site_config::BlockListConfig) -> Self {
         let mut emails = HashSet::new();
         let mut domains = HashSet::new();
         for entry in &config.emails {
@@ -349,7 +349,7 @@ impl Sites {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::BlockListConfig;
+    use crate::domain::site_config::BlockListConfig;
 
     /// Site ids are lower-case slugs.
     #[test]
