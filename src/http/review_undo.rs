@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 
 use super::error::ErrorBody;
 use super::moderator_auth::Moderator;
+use super::review::comment_not_found as not_found;
 use super::review_views::AppliedView;
 use super::{ApiError, AppState};
 use crate::domain::{CommentId, ValidationError};
@@ -29,10 +30,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UndoBody {
     version: Option<i64>,
-}
-
-fn not_found() -> ApiError {
-    ApiError::coded(ErrorCode::CommentNotFound)
 }
 
 /// `POST /api/v1/review/{id}/undo` `{"version"}`
