@@ -50,8 +50,7 @@ pub struct RateLimited {
 impl RateLimited {
     /// `Retry-After` in whole seconds, rounded up, at least 1.
     pub fn retry_after_secs(&self) -> u64 {
-        let secs = self.retry_after.as_secs() + u64::from(self.retry_after.subsec_nanos() > 0);
-        secs.max(1)
+        crate::clock::retry_after_secs(self.retry_after)
     }
 }
 

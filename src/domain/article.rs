@@ -1,11 +1,10 @@
 //! Articles: the key the site's CMS uses for an article page ([`ArticleId`]) and its
 //! headline ([`ArticleTitle`]), shown to moderators next to each comment.
-use super::ValidationCode;
 use std::fmt;
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::{is_control, ValidationError};
+use super::{is_control, ValidationCode, ValidationError};
 
 /// Longest article id, in characters.
 pub const MAX_ARTICLE_ID_CHARS: usize = 200;

@@ -1,12 +1,14 @@
 //! Comments: their id, their moderation status and a validated new submission.
-use super::ValidationCode;
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ArticleId, AuthorEmail, AuthorName, CommentBody, SiteId, ValidationError, WebUrl};
+use super::{
+    ArticleId, AuthorEmail, AuthorName, CommentBody, SiteId, ValidationCode, ValidationError,
+    WebUrl,
+};
 
 /// Longest user agent kept; the rest is cut (it is evidence, not identity).
 pub const MAX_USER_AGENT_CHARS: usize = 512;

@@ -3,9 +3,9 @@
 //! Checked for syntax only (no mail is ever sent) and lower-cased as a whole: the address
 //! is used as an identity for duplicates, rate limits, bans and trust, and
 //! `Ann@Example.com` must be the same author as `ann@example.com`.
-use super::ValidationCode;
 use std::fmt;
 
+use super::ValidationCode;
 use super::ValidationError;
 
 /// Longest accepted address (RFC 5321's path limit).

@@ -7,14 +7,13 @@
 //! - [`Note`] — a moderator's free-text note, bounded.
 //! - [`BanTarget`] — an author by e-mail or by IP, in the exact form the intake pipeline
 //!   matches bans (lower-cased e-mail, canonical IP text).
-use super::ValidationCode;
 use std::fmt;
 use std::net::IpAddr;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{AuthorEmail, Status, ValidationError};
+use super::{AuthorEmail, Status, ValidationCode, ValidationError};
 
 /// Longest moderator name.
 pub const MAX_MODERATOR_NAME_CHARS: usize = 64;

@@ -1,8 +1,7 @@
 //! What a reader says when reporting a comment.
-use super::ValidationCode;
 use unicode_normalization::UnicodeNormalization;
 
-use super::{is_control, ValidationError};
+use super::{is_control, ValidationCode, ValidationError};
 
 /// Longest report reason, in characters after trimming and NFC.
 pub const MAX_REPORT_REASON_CHARS: usize = 500;

@@ -6,14 +6,13 @@
 //! changed rule's value (and an audit row), and the site's [`SiteRules`] — the compiled
 //! form the pipeline reads — is swapped at once (see [`super::Site::install_rules`]).
 //! Every value is parsed here, by rule, so a bad one is refused naming the rule.
-use super::ValidationCode;
 use std::collections::HashSet;
 
 use serde_json::{json, Value};
 
 use super::site::BlockList;
 use super::site_config::{BlockListConfig, SiteConfig, ThresholdConfig};
-use super::{ArticleId, AuthorEmail, BlockAction, IpNet, ValidationError};
+use super::{ArticleId, AuthorEmail, BlockAction, IpNet, ValidationCode, ValidationError};
 
 /// Most entries of a list rule.
 pub const MAX_LIST_ENTRIES: usize = 10_000;

@@ -1,8 +1,7 @@
 //! What a moderator searches the queue for.
-use super::ValidationCode;
 use unicode_normalization::UnicodeNormalization;
 
-use super::{is_control, ValidationError};
+use super::{is_control, ValidationCode, ValidationError};
 
 /// Longest search, in characters.
 pub const MAX_SEARCH_CHARS: usize = 200;

@@ -4,7 +4,6 @@
 //! hash ready for comparison, block lists compiled for matching. [`Sites`] looks them up
 //! by id and resolves the site of a submission that names none (allowed only when the
 //! instance serves exactly one site).
-use super::ValidationCode;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::net::IpAddr;
@@ -18,7 +17,7 @@ use arc_swap::ArcSwap;
 
 use super::rules::{RuleValues, SiteRules};
 use super::site_config::{OtherLanguages, RateLimitConfig, SiteConfig};
-use super::{AuthorEmail, CommentBody, IpNet, Origin, ValidationError};
+use super::{AuthorEmail, CommentBody, IpNet, Origin, ValidationCode, ValidationError};
 
 /// Longest site id.
 const MAX_SITE_ID_CHARS: usize = 64;

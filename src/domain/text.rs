@@ -3,10 +3,9 @@
 //! Both are trimmed and put in Unicode NFC before their length is counted, so the limits
 //! are in characters a person sees and two spellings of "é" are the same comment (which
 //! matters for duplicate detection).
-use super::ValidationCode;
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
-use super::{is_control, ValidationError};
+use super::{is_control, ValidationCode, ValidationError};
 
 /// Longest comment body, in characters after trimming and NFC.
 pub const MAX_BODY_CHARS: usize = 5_000;

@@ -1,11 +1,11 @@
 //! Web addresses: links commenters give ([`WebUrl`]) and the origins sites serve their
 //! pages from ([`Origin`]), which decide CORS and where form posts may be redirected.
-use super::ValidationCode;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::ValidationCode;
 use super::ValidationError;
 
 /// Longest accepted URL.

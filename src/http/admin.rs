@@ -9,7 +9,6 @@
 //!
 //! A refused reload (a missing, truncated or incompatible model file) answers 422
 //! `MODELS_REFUSED` naming the file, and the models in service keep serving.
-use crate::domain::ValidationCode;
 use std::path::PathBuf;
 
 use actix_web::{web, HttpResponse};
@@ -19,6 +18,7 @@ use utoipa::ToSchema;
 use super::error::ErrorBody;
 use super::moderator_auth::Admin;
 use super::{ApiError, AppState};
+use crate::domain::ValidationCode;
 use crate::reload::{ModelsIdentity, ReloadError};
 use crate::store::ErasureReport;
 

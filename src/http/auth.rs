@@ -5,7 +5,6 @@
 //! known once the request names its site, and [`SiteCredentials::caller_for`] decides.
 //! A key that is presented but wrong is a 401 — never a silent downgrade to anonymous,
 //! which would hide a misconfigured backend behind vague `pending` answers.
-use super::ErrorCode;
 use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
@@ -13,6 +12,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest};
 
 use super::ApiError;
+use super::ErrorCode;
 use crate::domain::Site;
 use crate::pipeline::Caller;
 

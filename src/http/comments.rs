@@ -13,8 +13,6 @@
 //! sees the true status, both scores, the reasons and the explaining words. Anyone else
 //! sees `published` or `pending` — a rejected comment looks exactly like a held one, so
 //! the models cannot be probed from a browser.
-use super::ErrorCode;
-use crate::domain::ValidationCode;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -27,11 +25,11 @@ use serde::Serialize;
 use super::auth::SiteCredentials;
 use super::error::ErrorBody;
 use super::fields::{Encoding, Fields};
-use super::{client_ip, form_page, hints, ApiError, AppState};
+use super::{client_ip, form_page, hints, ApiError, AppState, ErrorCode};
 use crate::domain::comment::clean_user_agent;
 use crate::domain::{
     ArticleId, ArticleTitle, AuthorEmail, AuthorName, CommentBody, CommentId, ModelScore,
-    NewComment, Reason, Site, Status, ValidationError, WebUrl,
+    NewComment, Reason, Site, Status, ValidationCode, ValidationError, WebUrl,
 };
 use crate::pipeline::{self, Caller, ModelThresholds, Submission};
 use crate::ratelimit::LimitScope;

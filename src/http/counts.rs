@@ -6,14 +6,13 @@
 //! counted here; its listing still works). Repeated ids are counted once; the answer maps
 //! each id to its count, `0` for an article nobody has commented on (or that does not
 //! exist: the service does not know a site's articles, only their comments).
-use crate::domain::ValidationCode;
 use std::collections::BTreeMap;
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, AppState};
-use crate::domain::{ArticleId, ValidationError};
+use crate::domain::{ArticleId, ValidationCode, ValidationError};
 
 /// Most article ids in one request.
 pub const MAX_IDS: usize = 100;

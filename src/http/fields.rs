@@ -5,8 +5,6 @@
 //! honeypot field's name is per-site configuration, and a form sends everything as text
 //! (`nudge=on`) where JSON sends `true`; a typed struct would turn both into vague
 //! deserializer errors without a field name.
-use super::ErrorCode;
-use crate::domain::ValidationCode;
 use std::collections::HashMap;
 
 use actix_web::http::header;
@@ -14,6 +12,8 @@ use actix_web::HttpRequest;
 use serde_json::Value;
 
 use super::ApiError;
+use super::ErrorCode;
+use crate::domain::ValidationCode;
 
 /// The two encodings a comment may arrive in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,8 +9,7 @@
 //!   look like the backend's own address, so they all share one IP's rate limit. Its
 //!   answers carry a warning saying so, and a 429 on the IP limit explains why.
 use super::auth::SiteCredentials;
-use crate::domain::ValidationCode;
-use crate::domain::{Sites, ValidationError};
+use crate::domain::{Sites, ValidationCode, ValidationError};
 use crate::store::SiteGrants;
 
 /// The warning in a backend's answer when it sent no `client_ip`.

@@ -20,13 +20,17 @@
 //! | GET | `/embed.js`, `/embed.css` | [`embed`] (drop-in comments for article pages) |
 //!
 //! # Layout
-//! - [`error`] — [`ApiError`], its status/code table and the JSON fallback for errors
-//!   actix produces itself.
+//! - [`error`] — [`ApiError`], [`ErrorCode`] (every code with its one status; the README's
+//!   table is generated from it) and the JSON fallback for errors actix produces itself.
+//! - [`paging`] — page sizes and cursors, the same for every listing.
 //! - [`auth`] — the site-key extractor. [`client_ip`] — who the client is behind proxies.
 //! - [`moderator_auth`] — the moderator and admin extractors (token or session cookie,
 //!   CSRF), failed-auth limits; [`session`] — signing in and out.
 //! - [`fields`] — decoding JSON and form bodies into named fields.
 //! - [`cors`] — per-site CORS.
+//! - [`review`] — the review routes and what they share; [`review_queue`],
+//!   [`review_decisions`], [`review_bans`], [`review_undo`], [`review_authors`],
+//!   [`review_counts`] — one concern each.
 //! - [`review_views`] — the review API's answers, typed for the OpenAPI document;
 //!   [`review_words`] — reasons in plain words.
 //! - [`form_page`] — HTML answers to browsers' plain form posts (no JavaScript).
@@ -50,6 +54,7 @@ pub mod hints;
 pub mod metrics;
 pub mod moderator_auth;
 pub mod openapi;
+pub mod paging;
 pub mod reports;
 pub mod review;
 pub mod review_authors;
@@ -94,6 +99,19 @@ pub struct AppState {
     pub sessions: crate::config::SessionConfig,
     /// The time every timed decision reads (the wall clock, or a test's).
     pub clock: crate::clock::Clock,
+}
+
+impl AppState {
+    /// The model thresholds in force for `site` now: its rules over the models in service
+    /// ([`crate::pipeline::ModelThresholds::resolve`]). The one place the HTTP layer resolves them, except
+    /// a submission, which judges and resolves with one snapshot of the models.
+    pub(crate) fn thresholds(
+        &self,
+        site: &crate::domain::Site,
+    ) -> crate::pipeline::ModelThresholds {
+        let classifier = self.classifier.load();
+        crate::pipeline::ModelThresholds::resolve(site, &classifier)
+    }
 }
 
 /// Registers every route and the extractor error handlers.

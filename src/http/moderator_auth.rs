@@ -28,7 +28,6 @@
 //! guesser on the same address. What a guesser could learn from that is nothing
 //! practical: tokens are 256-bit random values, and each wrong guess is still counted.
 //! Successful requests are never counted.
-use super::ErrorCode;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -43,7 +42,8 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
-use super::{client_ip, session, ApiError, AppState};
+use super::{client_ip, session, ApiError, AppState, ErrorCode};
+use crate::clock::retry_after_secs;
 use crate::domain::{SessionSecret, TokenHash};
 use crate::ratelimit::ip_key;
 use crate::store::{Actor, ModeratorRecord, SiteGrants};
@@ -123,11 +123,6 @@ impl AuthFailures {
             .unwrap_or_else(|e| e.into_inner())
             .retain(|_, until| *until > now);
     }
-}
-
-/// `Retry-After` in whole seconds, rounded up, at least 1.
-fn retry_secs(wait: Duration) -> u64 {
-    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 /// How a moderator proved who they are.
@@ -225,14 +220,14 @@ impl<'a> Gate<'a> {
             // Still counted, and answered like every request from a locked-out IP.
             self.failures.failed(self.ip);
             return ApiError::AuthRateLimited {
-                retry_after_secs: retry_secs(wait),
+                retry_after_secs: retry_after_secs(wait),
             };
         }
         match self.failures.failed(self.ip) {
             Some(wait) => {
                 tracing::warn!(client_ip = %self.ip, "moderator authentication failures over the limit; locked out");
                 ApiError::AuthRateLimited {
-                    retry_after_secs: retry_secs(wait),
+                    retry_after_secs: retry_after_secs(wait),
                 }
             }
             None => err,
@@ -243,7 +238,7 @@ impl<'a> Gate<'a> {
     fn missing(&self) -> ApiError {
         match self.locked_out {
             Some(wait) => ApiError::AuthRateLimited {
-                retry_after_secs: retry_secs(wait),
+                retry_after_secs: retry_after_secs(wait),
             },
             None => ApiError::coded(ErrorCode::MissingToken),
         }
@@ -410,6 +405,6 @@ mod tests {
         assert!(wait <= Duration::from_secs(6), "{wait:?}");
         assert!(f.check(ip).is_err(), "locked out");
         assert!(f.check("192.0.2.2".parse().unwrap()).is_ok());
-        assert_eq!(retry_secs(Duration::from_millis(5_100)), 6);
+        assert_eq!(retry_after_secs(Duration::from_millis(5_100)), 6);
     }
 }

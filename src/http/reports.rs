@@ -21,13 +21,12 @@
 //! limit is per site, and the comment names the site); unknown ids cost one read.
 //! At the site's `reports_to_review`-th report since the comment was last published it
 //! goes back to the review queue as `reported` (see [`crate::store`]'s `reports`).
-use super::ErrorCode;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::fields::{Encoding, Fields};
-use super::{client_ip, form_page, ApiError, AppState};
+use super::{client_ip, form_page, ApiError, AppState, ErrorCode};
 use crate::domain::WebUrl;
 use crate::domain::{CommentId, ReportReason, Status};
 use crate::store::{NewReport, ReportOutcome};

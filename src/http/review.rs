@@ -78,8 +78,11 @@ pub(crate) fn comment_not_found() -> ApiError {
     ApiError::coded(ErrorCode::CommentNotFound)
 }
 
-/// The site and author a ban request names, checked against the moderator's grants.
-pub(crate) fn ban_target<'a>(
+/// The site and author a request names (a ban, an unban, the author view): the site
+/// resolved (optional when the instance serves one; an unknown one is told the sites the
+/// moderator moderates) and checked against the moderator's grants, then the author by
+/// e-mail or IP.
+pub(crate) fn author_on_site<'a>(
     state: &'a AppState,
     moderator: &Moderator,
     site: Option<&str>,
@@ -95,4 +98,40 @@ pub(crate) fn ban_target<'a>(
     })?;
     moderator.require_site(site.id.as_str())?;
     Ok((site, BanTarget::parse(email, ip)?))
+}
+
+/// The one site named (checked against the moderator's grants), or every configured site
+/// the moderator is granted, sorted; 403 when that is none.
+pub(crate) fn granted_sites(
+    state: &AppState,
+    moderator: &Moderator,
+    site: Option<&str>,
+) -> Result<Vec<String>, ApiError> {
+    let sites = match site.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(id) => {
+            if state.sites.get(id).is_none() {
+                let message = hints::unknown_site_for_moderator(&state.sites, moderator.grants());
+                return Err(
+                    ValidationError::new("site", ValidationCode::UnknownSite, message).into(),
+                );
+            }
+            moderator.require_site(id)?;
+            vec![id.to_owned()]
+        }
+        None => {
+            let mut all: Vec<String> = state
+                .sites
+                .iter()
+                .map(|s| s.id.as_str().to_owned())
+                .filter(|id| moderator.grants().allows(id))
+                .collect();
+            all.sort_unstable();
+            all
+        }
+    };
+    if sites.is_empty() {
+        return Err(ApiError::coded(ErrorCode::SiteNotGranted)
+            .with_message("you are not a moderator of any site of this instance"));
+    }
+    Ok(sites)
 }

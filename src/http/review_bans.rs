@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::error::ErrorBody;
 use super::moderator_auth::Moderator;
-use super::review::{ban_target, invalid};
+use super::review::{author_on_site, invalid};
 use super::review_views::{BanRecord, BanView, UnbanView};
 use super::{ApiError, AppState};
 use crate::domain::{BanTarget, Note, ValidationCode};
@@ -71,7 +71,7 @@ pub async fn ban(
     body: web::Json<BanBody>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (site, target) = ban_target(
+    let (site, target) = author_on_site(
         &state,
         &moderator,
         body.site.as_deref(),
@@ -134,7 +134,7 @@ pub async fn unban(
     body: web::Json<UnbanBody>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (site, target) = ban_target(
+    let (site, target) = author_on_site(
         &state,
         &moderator,
         body.site.as_deref(),

@@ -1,62 +1,42 @@
 //! `GET /api/v1/review`: the review queue — filters (status, site, article, reason,
 //! text), orders, keyset pages and the total of the whole filter.
 use actix_web::{web, HttpResponse};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::Deserialize;
 
 use super::error::ErrorBody;
 use super::moderator_auth::Moderator;
-use super::review::invalid;
+use super::review::{granted_sites, invalid};
 use super::review_views::{item_view, QueuePageView};
-use super::{hints, ApiError, AppState, ErrorCode};
+use super::{paging, ApiError, AppState};
 use crate::domain::{ArticleId, CommentId, ReasonCode, SearchText, Site, Status, ValidationCode};
-use crate::pipeline::ModelThresholds;
 use crate::store::{QueueOrder, QueuePosition, QueueQuery, ReasonFilter, SiteHolds};
 
-/// Queue items per page unless `limit` says otherwise.
-pub const DEFAULT_PAGE: usize = 50;
-/// Most queue items per page.
-pub const MAX_PAGE: usize = 200;
-/// Version prefix inside queue cursors.
-const CURSOR_PREFIX: &str = "q1";
+/// Kind and version of queue cursors.
+const CURSOR_KIND: &str = "q1";
 
 /// An opaque queue cursor: the order it belongs to and the last `(key, id)` shown.
 pub fn encode_cursor(order: QueueOrder, pos: QueuePosition) -> String {
     // The key's exact bits: the next page resumes exactly after this comment.
-    URL_SAFE_NO_PAD.encode(format!(
-        "{CURSOR_PREFIX}:{}:{:016x}:{}",
-        order.as_str(),
-        pos.key.to_bits(),
-        pos.id
-    ))
+    let key = format!("{:016x}", pos.key.to_bits());
+    paging::encode_cursor(CURSOR_KIND, &[order.as_str(), &key, &pos.id.to_string()])
 }
 
+/// The position a cursor of `order`'s queue resumes after.
 pub fn decode_cursor(cursor: &str, order: QueueOrder) -> Result<QueuePosition, ApiError> {
-    let bad = || ApiError::coded(ErrorCode::InvalidCursor).with_field("cursor");
-    let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let mut parts = text.split(':');
-    let (Some(CURSOR_PREFIX), Some(o), Some(key), Some(id), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return Err(bad());
-    };
+    let [o, key, id] = paging::decode_cursor(cursor, CURSOR_KIND)?;
     if o != order.as_str() {
-        return Err(ApiError::coded(ErrorCode::InvalidCursor)
-            .with_message(format!(
-                "this cursor is for order={o}; keep the query of the first page"
-            ))
-            .with_field("cursor"));
+        return Err(paging::invalid_cursor().with_message(format!(
+            "this cursor is for order={o}; keep the query of the first page"
+        )));
     }
-    let key = u64::from_str_radix(key, 16)
+    let key = u64::from_str_radix(&key, 16)
         .map(f64::from_bits)
-        .map_err(|_| bad())?;
-    let id = id.parse().ok().and_then(CommentId::new).ok_or_else(bad)?;
+        .map_err(|_| paging::invalid_cursor())?;
+    let id = id
+        .parse()
+        .ok()
+        .and_then(CommentId::new)
+        .ok_or_else(paging::invalid_cursor)?;
     Ok(QueuePosition { key, id })
 }
 
@@ -75,6 +55,7 @@ pub struct QueueParams {
     /// `oldest` (default), `newest`, `spam`, `abuse` or `uncertain`.
     order: Option<String>,
     /// 1-200 (default 50).
+    #[param(value_type = Option<usize>)]
     limit: Option<String>,
     /// `next_cursor` of the previous page (same query).
     cursor: Option<String>,
@@ -82,8 +63,7 @@ pub struct QueueParams {
 
 /// The hold thresholds in force for `site` (its config over the models' defaults).
 fn holds(state: &AppState, site: &Site) -> SiteHolds {
-    let classifier = state.classifier.load();
-    let t = ModelThresholds::resolve(site, &classifier);
+    let t = state.thresholds(site);
     SiteHolds {
         site: site.id.clone(),
         spam_hold: t.spam.hold,
@@ -106,30 +86,11 @@ fn parse_queue(
             )
         })?,
     };
-    let sites: Vec<SiteHolds> = match p.site.as_deref().map(str::trim) {
-        Some(id) if !id.is_empty() => {
-            let site = state.sites.get(id).ok_or_else(|| {
-                let message = hints::unknown_site_for_moderator(&state.sites, moderator.grants());
-                invalid("site", ValidationCode::UnknownSite, message)
-            })?;
-            moderator.require_site(id)?;
-            vec![holds(state, site)]
-        }
-        _ => {
-            let mut sites: Vec<SiteHolds> = state
-                .sites
-                .iter()
-                .filter(|s| moderator.grants().allows(s.id.as_str()))
-                .map(|s| holds(state, s))
-                .collect();
-            sites.sort_by(|a, b| a.site.cmp(&b.site));
-            sites
-        }
-    };
-    if sites.is_empty() {
-        return Err(ApiError::coded(ErrorCode::SiteNotGranted)
-            .with_message("you are not a moderator of any site of this instance"));
-    }
+    let sites: Vec<SiteHolds> = granted_sites(state, moderator, p.site.as_deref())?
+        .iter()
+        .filter_map(|id| state.sites.get(id))
+        .map(|site| holds(state, site))
+        .collect();
     let article_id = p
         .article_id
         .as_deref()
@@ -161,24 +122,7 @@ fn parse_queue(
             )
         })?,
     };
-    let limit = match p.limit.as_deref().map(str::trim) {
-        None | Some("") => DEFAULT_PAGE,
-        Some(raw) => {
-            let limit = raw.parse::<usize>().map_err(|_| {
-                ApiError::coded(ErrorCode::InvalidQuery)
-                    .with_message(format!("limit must be a number between 1 and {MAX_PAGE}"))
-                    .with_field("limit")
-            })?;
-            if !(1..=MAX_PAGE).contains(&limit) {
-                return Err(invalid(
-                    "limit",
-                    ValidationCode::OutOfRange,
-                    format!("limit must be between 1 and {MAX_PAGE}"),
-                ));
-            }
-            limit
-        }
-    };
+    let limit = paging::page_limit(p.limit.as_deref())?;
     let after = p
         .cursor
         .as_deref()

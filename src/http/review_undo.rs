@@ -7,8 +7,6 @@
 //! The rules are [`crate::store::Store::undo`]'s: the latest change of the comment must be
 //! this moderator's approve or reject, at most [`UNDO_WINDOW_MS`] old, at the `version`
 //! it produced; the comment goes back to the status, labels and decision time it had.
-use super::ErrorCode;
-use crate::domain::ValidationCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -17,8 +15,8 @@ use super::error::ErrorBody;
 use super::moderator_auth::Moderator;
 use super::review::comment_not_found as not_found;
 use super::review_views::AppliedView;
-use super::{ApiError, AppState};
-use crate::domain::{CommentId, ValidationError};
+use super::{ApiError, AppState, ErrorCode};
+use crate::domain::{CommentId, ValidationCode, ValidationError};
 use crate::store::{UndoOutcome, UNDO_WINDOW_MS};
 
 /// Registers the route (inside the `/review` scope).

@@ -7,7 +7,6 @@ use crate::classifier::explain::{self, TokenSpan};
 use crate::classifier::Task;
 use crate::domain::{CommentId, ModelScore, Outcome, Reason, ReasonCode, Status, TrainingLabels};
 use crate::http::{review_words, ApiError, AppState, ErrorCode};
-use crate::pipeline::ModelThresholds;
 use crate::store::{
     AuditEntry, AuthorHistory, CommentState, ParentComment, ReportEntry, ReviewItem,
 };
@@ -108,10 +107,10 @@ pub struct ReviewItemView<'a> {
 
 pub(super) fn item_view<'a>(state: &AppState, item: &'a ReviewItem) -> ReviewItemView<'a> {
     let c = &item.comment;
-    let thresholds = state.sites.get(&c.site_id).map(|site| {
-        let classifier = state.classifier.load();
-        ModelThresholds::resolve(site, &classifier)
-    });
+    let thresholds = state
+        .sites
+        .get(&c.site_id)
+        .map(|site| state.thresholds(site));
     let score = |s: &'a Option<ModelScore>, task: Task| {
         let t = thresholds.map(|t| match task {
             Task::Spam => t.spam,

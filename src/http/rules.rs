@@ -11,8 +11,6 @@
 //! the very next submission: the site's rules are swapped whole in memory once the change
 //! is committed ([`crate::domain::Site::install_rules`]), and loaded again at start
 //! ([`install_stored`]). A request's changes apply together or not at all.
-use super::ErrorCode;
-use crate::domain::ValidationCode;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,8 +18,8 @@ use utoipa::ToSchema;
 
 use super::error::ErrorBody;
 use super::moderator_auth::Admin;
-use super::{ApiError, AppState};
-use crate::domain::{Note, Rule, RuleChange, Site, Sites, ValidationError};
+use super::{ApiError, AppState, ErrorCode};
+use crate::domain::{Note, Rule, RuleChange, Site, Sites, ValidationCode, ValidationError};
 use crate::store::{RuleChangeEntry, Store, StoreError, StoredRules};
 
 /// Most changes in one request.

@@ -16,8 +16,6 @@
 //! Sign-in is counted like any other authentication: a wrong token is a failure towards
 //! the per-IP limit. A sign-in posted from another origin is refused (`CROSS_ORIGIN`), so
 //! another site cannot sign a moderator's browser into someone else's account.
-use super::ErrorCode;
-use crate::domain::ValidationCode;
 use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -26,9 +24,9 @@ use utoipa::ToSchema;
 
 use super::error::ErrorBody;
 use super::moderator_auth::{invalid_token, Credential, Gate, Moderator};
-use super::{cors, ApiError, AppState};
+use super::{cors, ApiError, AppState, ErrorCode};
 use crate::config::SessionConfig;
-use crate::domain::{SessionSecret, TokenHash, ValidationError};
+use crate::domain::{SessionSecret, TokenHash, ValidationCode, ValidationError};
 use crate::store::{NewSession, SiteGrants};
 
 /// The header that carries the CSRF token.

@@ -629,7 +629,8 @@ async fn export_decisions_round_trips_into_training_data() {
 }
 
 /// A page size that is not a number is a malformed query (400 `INVALID_QUERY`), one out of
-/// range is 422 `OUT_OF_RANGE`: in the review queue as in an article's listing.
+/// range is 422 `OUT_OF_RANGE`, both naming `limit`: in the review queue as in an
+/// article's listing.
 #[tokio::test]
 async fn page_sizes_are_refused_alike_in_the_queue_and_the_listing() {
     let app = spawn_app().await;
@@ -647,6 +648,7 @@ async fn page_sizes_are_refused_alike_in_the_queue_and_the_listing() {
             assert_eq!(res.status(), status, "{what} limit={limit}");
             let json = json_body(res).await;
             assert_eq!(json["error"]["code"], code, "{what} limit={limit}");
+            assert_eq!(json["error"]["field"], "limit", "{what} limit={limit}");
         }
     }
 }
