@@ -11,12 +11,12 @@ use crate::domain::SiteId;
 use crate::store::{LabelledDecision, Store};
 
 /// The `source` column of a site's decisions.
-pub fn source(site: &str) -> String {
+pub(crate) fn source(site: &str) -> String {
     format!("{DECISIONS_SOURCE_PREFIX}{site}")
 }
 
 /// Decisions as training examples (`source` = `decisions:<site>`, `group` = article id).
-pub fn to_examples(decisions: &[LabelledDecision]) -> Vec<Example> {
+pub(crate) fn to_examples(decisions: &[LabelledDecision]) -> Vec<Example> {
     decisions
         .iter()
         .map(|d| Example {
@@ -32,7 +32,10 @@ pub fn to_examples(decisions: &[LabelledDecision]) -> Vec<Example> {
 /// Reads the labelled decisions of `site` (or every site) from the database at
 /// `database`, read-only, as training examples. Blocking: starts its own small runtime,
 /// for synchronous callers such as `train --with-decisions`.
-pub fn decision_examples(database: &Path, site: Option<&SiteId>) -> anyhow::Result<Vec<Example>> {
+pub(crate) fn decision_examples(
+    database: &Path,
+    site: Option<&SiteId>,
+) -> anyhow::Result<Vec<Example>> {
     let store = Store::open_read_only(database)
         .with_context(|| format!("cannot read decisions from {}", database.display()))?;
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -3,7 +3,7 @@
 use crate::config::Config;
 
 /// `commentguard example-config`: the documented example configuration.
-pub fn run() -> anyhow::Result<()> {
+pub(crate) fn run() -> anyhow::Result<()> {
     print!("{}", Config::EXAMPLE);
     Ok(())
 }

@@ -28,7 +28,7 @@ pub struct ServeArgs {
 }
 
 /// `commentguard serve`: read the configuration, build, serve until SIGINT/SIGTERM.
-pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref(), args.bind.as_deref())?;
     if args.check {
         return check(&config);

@@ -14,9 +14,9 @@ use super::{ApiError, ErrorCode};
 use crate::domain::{ValidationCode, ValidationError};
 
 /// Items per page unless `limit` says otherwise.
-pub const DEFAULT_PAGE: usize = 50;
+pub(crate) const DEFAULT_PAGE: usize = 50;
 /// Most items per page.
-pub const MAX_PAGE: usize = 200;
+pub(crate) const MAX_PAGE: usize = 200;
 
 /// The page size `raw` (the `limit` query parameter) asks for.
 pub(crate) fn page_limit(raw: Option<&str>) -> Result<usize, ApiError> {

@@ -33,10 +33,10 @@ use super::{hints, ApiError, AppState, ErrorCode};
 use crate::domain::{BanTarget, Site, ValidationCode, ValidationError};
 
 /// Largest JSON body of a review request (a full bulk request with notes fits).
-pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
+pub(crate) const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
 
 /// Registers the review routes (inside `/api/v1`).
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/review")
             .wrap(actix_web::middleware::from_fn(

@@ -16,7 +16,7 @@ use crate::store::BanRequest;
 
 /// A ban: by `author_email` or by `client_ip`.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct BanBody {
+pub(crate) struct BanBody {
     site: Option<String>,
     author_email: Option<String>,
     client_ip: Option<String>,
@@ -66,7 +66,7 @@ fn rfc3339(millis: i64) -> Option<String> {
         (status = 422, description = "A missing or bad field; `UNKNOWN_SITE`", body = ErrorBody),
     ))]
 #[tracing::instrument(name = "review_ban", skip_all, fields(moderator = %moderator.name()))]
-pub async fn ban(
+pub(crate) async fn ban(
     moderator: Moderator,
     body: web::Json<BanBody>,
     state: web::Data<AppState>,
@@ -108,7 +108,7 @@ pub async fn ban(
 
 /// Whose bans to lift.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct UnbanBody {
+pub(crate) struct UnbanBody {
     site: Option<String>,
     author_email: Option<String>,
     client_ip: Option<String>,
@@ -129,7 +129,7 @@ pub struct UnbanBody {
         (status = 422, description = "A missing or bad field; `UNKNOWN_SITE`", body = ErrorBody),
     ))]
 #[tracing::instrument(name = "review_unban", skip_all, fields(moderator = %moderator.name()))]
-pub async fn unban(
+pub(crate) async fn unban(
     moderator: Moderator,
     body: web::Json<UnbanBody>,
     state: web::Data<AppState>,

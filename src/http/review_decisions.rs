@@ -28,7 +28,7 @@ use crate::store::{DecisionOutcome, DecisionRequest, MAX_BULK_DECISIONS};
         (status = 404, description = "`COMMENT_NOT_FOUND`", body = ErrorBody),
     ))]
 #[tracing::instrument(name = "review_item", skip_all, fields(id = %id))]
-pub async fn item(
+pub(crate) async fn item(
     moderator: Moderator,
     id: web::Path<i64>,
     state: web::Data<AppState>,
@@ -46,7 +46,7 @@ pub async fn item(
 
 /// A decision as sent; every field optional so each missing one is reported by name.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct DecisionBody {
+pub(crate) struct DecisionBody {
     /// The comment (in bulk requests; the path names it otherwise).
     id: Option<i64>,
     /// `approve` or `reject`.
@@ -123,7 +123,7 @@ fn outcome(outcome: DecisionOutcome, seen: i64) -> Result<AppliedView, ApiError>
         (status = 422, description = "A missing or bad field", body = ErrorBody),
     ))]
 #[tracing::instrument(name = "review_decide", skip_all, fields(id = %id, moderator = %moderator.name()))]
-pub async fn decide_one(
+pub(crate) async fn decide_one(
     moderator: Moderator,
     id: web::Path<i64>,
     body: web::Json<DecisionBody>,
@@ -148,7 +148,7 @@ pub async fn decide_one(
 
 /// Up to 500 decisions.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct BulkBody {
+pub(crate) struct BulkBody {
     decisions: Vec<DecisionBody>,
 }
 
@@ -167,7 +167,7 @@ pub struct BulkBody {
         (status = 422, description = "None or more than 500 decisions", body = ErrorBody),
     ))]
 #[tracing::instrument(name = "review_decide_many", skip_all, fields(moderator = %moderator.name(), n = body.decisions.len()))]
-pub async fn decide_many(
+pub(crate) async fn decide_many(
     moderator: Moderator,
     body: web::Json<BulkBody>,
     state: web::Data<AppState>,

@@ -42,7 +42,7 @@ pub fn decode_cursor(cursor: &str, order: QueueOrder) -> Result<QueuePosition, A
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct QueueParams {
+pub(crate) struct QueueParams {
     /// `pending` (default), `published`, `rejected` or `reported`.
     status: Option<String>,
     /// One site (default: every site the moderator is granted).
@@ -154,7 +154,7 @@ fn parse_queue(
         (status = 422, description = "A bad filter or order, a `limit` out of range (`OUT_OF_RANGE`); `UNKNOWN_SITE`", body = ErrorBody),
     ))]
 #[tracing::instrument(name = "review_queue", skip_all, fields(moderator = %moderator.name()))]
-pub async fn queue(
+pub(crate) async fn queue(
     moderator: Moderator,
     params: web::Query<QueueParams>,
     state: web::Data<AppState>,

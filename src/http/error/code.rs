@@ -4,8 +4,8 @@
 //! A code has exactly one status wherever it is sent: an error is built from its code
 //! ([`super::ApiError::coded`] and the variants of [`super::ApiError`]) and takes its
 //! status from here. Codes for a refused field value are the domain's
-//! [`ValidationCode`]s, all `422`. The table in the README ("Error codes") is
-//! [`markdown_table`]'s output; a test fails when the two differ, and the OpenAPI
+//! [`ValidationCode`]s, all `422`. The table in the README ("Error codes") is made
+//! from these rows by this file's tests; a test fails when the two differ, and the OpenAPI
 //! document lists the codes as the `enum` of `ErrorDetail.code`.
 use std::borrow::Cow;
 
@@ -205,28 +205,28 @@ impl utoipa::ToSchema for ErrorCode {
     }
 }
 
-/// The README's table of error codes, one row per code, ordered by status.
-pub fn markdown_table() -> String {
-    let mut codes: Vec<ErrorCode> = ErrorCode::all().collect();
-    // Stable: the table's order within a status is the declaration order.
-    codes.sort_by_key(|c| c.status().as_u16());
-    let mut out =
-        String::from("| code | status | meaning | names the field |\n|---|---|---|---|\n");
-    for code in codes {
-        out.push_str(&format!(
-            "| `{}` | {} | {} | {} |\n",
-            code.as_str(),
-            code.status().as_u16(),
-            code.meaning(),
-            code.fields()
-        ));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The README's table of error codes, one row per code, ordered by status.
+    fn markdown_table() -> String {
+        let mut codes: Vec<ErrorCode> = ErrorCode::all().collect();
+        // Stable: the table's order within a status is the declaration order.
+        codes.sort_by_key(|c| c.status().as_u16());
+        let mut out =
+            String::from("| code | status | meaning | names the field |\n|---|---|---|---|\n");
+        for code in codes {
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                code.as_str(),
+                code.status().as_u16(),
+                code.meaning(),
+                code.fields()
+            ));
+        }
+        out
+    }
 
     const BEGIN: &str = "<!-- error-codes:begin (generated from src/http/error/code.rs) -->\n";
     const END: &str = "<!-- error-codes:end -->";

@@ -28,7 +28,7 @@ use crate::store::{CommentState, StoreError};
 
 mod code;
 
-pub use code::{markdown_table, ErrorCode};
+pub use code::ErrorCode;
 
 /// Everything a request can fail with. Each error has one [`ErrorCode`], and its status is
 /// the code's ([`ErrorCode::status`]).
