@@ -127,13 +127,9 @@ impl Fields {
                     .iter()
                     .copied()
                     .find(|known| *known == name);
-                return Err({
-                    let e = ApiError::coded(ErrorCode::InvalidForm).with_message(message);
-                    match field {
-                        Some(f) => e.with_field(f),
-                        None => e,
-                    }
-                });
+                return Err(ApiError::coded(ErrorCode::InvalidForm)
+                    .with_message(message)
+                    .with_field(field));
             };
             // The first occurrence of a repeated field wins.
             map.entry(name).or_insert(Raw::Text(value));

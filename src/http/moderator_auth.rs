@@ -380,9 +380,7 @@ impl FromRequest for Admin {
             if moderator.0.is_admin {
                 Ok(Admin(moderator))
             } else {
-                Err(ApiError::coded(ErrorCode::AdminOnly).with_message(
-                    "this needs an admin token (`commentguard moderator add NAME --admin`)",
-                ))
+                Err(ApiError::coded(ErrorCode::AdminOnly))
             }
         })
     }

@@ -127,10 +127,10 @@ impl ApiError {
         self
     }
 
-    /// The same error naming `field` (for a [`ApiError::Coded`]).
-    pub fn with_field(mut self, field: &'static str) -> Self {
+    /// The same error naming `field`, if given (for a [`ApiError::Coded`]).
+    pub fn with_field(mut self, field: impl Into<Option<&'static str>>) -> Self {
         if let ApiError::Coded { field: f, .. } = &mut self {
-            *f = Some(field);
+            *f = field.into();
         }
         self
     }
