@@ -3,10 +3,9 @@
 //!
 //! Every subcommand is documented with `///` so `commentguard help <cmd>` is the manual.
 //! The library does the work; this module parses arguments, prints and picks exit codes.
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 /// Self-hosted comment moderation for news sites.
 #[derive(Debug, Parser)]
@@ -19,7 +18,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the moderation service (HTTP API on 127.0.0.1:8080 by default).
-    Serve(ServeArgs),
+    Serve(crate::commands::serve::ServeArgs),
     /// Train the spam and abuse models on labelled CSV files and write them to `--out`.
     Train(Box<crate::commands::train::TrainArgs>),
     /// Score a labelled CSV with the models and report precision, recall, F1, ROC AUC.
@@ -47,31 +46,16 @@ pub enum Command {
     Forget(crate::commands::forget::ForgetArgs),
 }
 
-/// Arguments of `commentguard serve`.
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// TOML configuration file (see deploy/commentguard.toml); defaults apply without one.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// Address to listen on, e.g. 127.0.0.1:8080 (overrides the config's `bind`).
-    #[arg(long)]
-    pub bind: Option<String>,
-    /// Check the configuration (file and environment) and the models, then exit: 0 if the
-    /// service would start with them.
-    #[arg(long)]
-    pub check: bool,
-}
-
 /// Entry point of the `commentguard` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => crate::startup::serve(args),
+        Command::Serve(args) => crate::commands::serve::run(args),
         Command::Train(args) => crate::commands::train::run(*args),
         Command::Evaluate(args) => crate::commands::evaluate::run(args),
         Command::Score(args) => crate::commands::score::run(args),
-        Command::SiteKey => crate::startup::print_site_key(),
-        Command::ExampleConfig => crate::startup::print_example_config(),
+        Command::SiteKey => crate::commands::site_key::run(),
+        Command::ExampleConfig => crate::commands::example_config::run(),
         Command::Moderator(args) => crate::commands::moderator::run(args),
         Command::ExportDecisions(args) => crate::commands::export::run(args),
         Command::Backup(args) => crate::commands::backup::run(args),

@@ -77,6 +77,12 @@ fn system_millis() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// How long a client is told to wait before trying again (`Retry-After`): `wait` in whole
+/// seconds, rounded up, at least 1 — the one rounding every 429 and 503 uses.
+pub fn retry_after_secs(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +106,12 @@ mod tests {
         let now = clock.now_millis();
         assert!(now >= before && now - before < 60_000);
         assert!(!clock.is_manual());
+    }
+
+    #[test]
+    fn retry_after_rounds_up_to_whole_seconds_at_least_one() {
+        assert_eq!(retry_after_secs(Duration::from_millis(5_100)), 6);
+        assert_eq!(retry_after_secs(Duration::from_secs(5)), 5);
+        assert_eq!(retry_after_secs(Duration::ZERO), 1);
     }
 }

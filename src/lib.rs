@@ -9,20 +9,22 @@
 //!   block lists, bans, trusted authors, the models, pre-moderation).
 //! - [`store`]: SQLite — schema and migrations, the group-commit writer, queries. The only
 //!   module that knows SQL.
-//! - [`http`]: one file per resource, the JSON error type, auth extractors.
+//! - [`http`]: one file per resource, the JSON error type and its codes, auth extractors.
 //! - [`ratelimit`]: flood limits: keyed governor limiters with pruning, shared by every
 //!   instance through Redis when `rate_limit_store` is set; the failed-auth limit.
-//! - [`config`]: TOML + `COMMENTGUARD_…` environment configuration.
+//! - [`config`]: TOML + `COMMENTGUARD_…` environment configuration (a `[sites.ID]`
+//!   section's types are the domain's: `config` depends on `domain`, never the reverse).
 //! - [`startup`]: builds the application the same way for `serve` and for the tests.
 //! - [`reload`]: hot model reload (SIGHUP and the admin API), switching atomically.
 //! - [`webhooks`]: delivering comment events to sites' webhooks from the durable outbox
 //!   (signed, retried with backoff).
-//! - [`commands`]: the subcommands besides `serve` (`train`, `evaluate`, `score`,
-//!   `moderator`, `export-decisions`, `backup`, `purge`, `forget`); [`cli`] parses the
-//!   command line and dispatches.
+//! - [`commands`]: the subcommands (`serve`, `site-key`, `example-config`, `train`,
+//!   `evaluate`, `score`, `moderator`, `export-decisions`, `backup`, `purge`, `forget`);
+//!   [`cli`] only parses the command line and dispatches to them.
 //! - [`maintenance`]: the retention policy, applied daily by the server and by
 //!   `commentguard purge`.
-//! - [`clock`]: the time every timed decision reads, driven by hand in tests.
+//! - [`clock`]: the time every timed decision reads, driven by hand in tests, and the
+//!   one rounding of `Retry-After`.
 //! - [`telemetry`] sets up logging (tracing, text or JSON); [`monitoring`] records the
 //!   Prometheus metrics served at `/metrics`.
 pub mod classifier;

@@ -3,7 +3,8 @@
 //! [`Application::build`] loads the models, opens (and migrates) the database, starts the
 //! writer thread, binds the listener itself and exposes the bound [`Application::port`],
 //! so a test can ask for port 0 and learn which port it got. Nothing here parses
-//! arguments or reads the environment: [`serve`] does that, then calls `build`.
+//! arguments or reads the environment: `commentguard serve`
+//! ([`crate::commands::serve`]) does that, then calls `build`.
 //!
 //! With `rate_limit_store` set, the rate limits are shared with the other instances
 //! through Redis ([`crate::ratelimit`]); Redis is connected to on first use, so the
@@ -25,7 +26,6 @@ use anyhow::Context;
 use arc_swap::ArcSwap;
 
 use crate::classifier::Classifier;
-use crate::cli::ServeArgs;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::Sites;
@@ -231,53 +231,4 @@ impl Application {
         }
         result
     }
-}
-
-/// `commentguard serve`: read the configuration, build, serve until SIGINT/SIGTERM.
-pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let config = Config::load(args.config.as_deref(), args.bind.as_deref())?;
-    if args.check {
-        return check(&config);
-    }
-    crate::telemetry::init(config.log_format);
-    actix_web::rt::System::new().block_on(async move {
-        let app = Application::build(config).await?;
-        app.run_until_stopped().await?;
-        tracing::info!("commentguard stopped");
-        Ok(())
-    })
-}
-
-/// `commentguard serve --check`: what `build` checks before it touches the database or
-/// the network — sites, webhooks, the models — and a summary.
-fn check(config: &Config) -> anyhow::Result<()> {
-    Sites::from_config(&config.sites).context("invalid site")?;
-    webhooks::Targets::from_config(config)?;
-    Classifier::load(&config.models)
-        .with_context(|| format!("cannot load the models from {}", config.models.display()))?;
-    println!(
-        "configuration OK: bind {}, database {}, models {}, sites {}",
-        config.bind,
-        config.database.display(),
-        config.models.display(),
-        config.sites.keys().cloned().collect::<Vec<_>>().join(", ")
-    );
-    Ok(())
-}
-
-/// `commentguard site-key`: a fresh API key and the hash that goes in the config.
-pub fn print_site_key() -> anyhow::Result<()> {
-    let (key, hash) = crate::domain::site::generate_api_key();
-    println!("API key (give to the site's backend; it is not stored anywhere):\n  {key}\n");
-    println!(
-        "Add to the site's section of the configuration:\n  api_key_sha256 = \"{}\"",
-        String::from(hash)
-    );
-    Ok(())
-}
-
-/// `commentguard example-config`: the documented example configuration.
-pub fn print_example_config() -> anyhow::Result<()> {
-    print!("{}", Config::EXAMPLE);
-    Ok(())
 }

@@ -195,7 +195,7 @@ proptest! {
         id in 1..i64::MAX,
         junk in any::<String>(),
     ) {
-        use commentguard::http::review::{decode_cursor, encode_cursor};
+        use commentguard::http::review_queue::{decode_cursor, encode_cursor};
         use commentguard::store::QueuePosition;
         let pos = QueuePosition { key: f64::from_bits(bits), id: CommentId::new(id).unwrap() };
         let cursor = encode_cursor(order, pos);

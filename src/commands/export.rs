@@ -8,16 +8,15 @@
 //! out.
 //!
 //! The database is opened read-only ([`Store::open_read_only`]), so exporting is safe
-//! while `serve` runs. [`decision_examples`] gives `train --with-decisions` the same rows
-//! without a file.
+//! while `serve` runs. [`super::decisions::decision_examples`] gives
+//! `train --with-decisions` the same rows without a file.
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
 
-use crate::classifier::data::Example;
-use crate::classifier::train::DECISIONS_SOURCE_PREFIX;
+use super::decisions::source;
 use crate::config::Config;
 use crate::domain::SiteId;
 use crate::store::{LabelledDecision, Store};
@@ -34,39 +33,6 @@ pub struct ExportArgs {
     /// Where to write the CSV (replaced atomically).
     #[arg(long)]
     pub out: PathBuf,
-}
-
-/// The `source` column of a site's decisions.
-pub fn source(site: &str) -> String {
-    format!("{DECISIONS_SOURCE_PREFIX}{site}")
-}
-
-/// Decisions as training examples (`source` = `decisions:<site>`, `group` = article id).
-pub fn to_examples(decisions: &[LabelledDecision]) -> Vec<Example> {
-    decisions
-        .iter()
-        .map(|d| Example {
-            text: d.text.clone(),
-            spam: d.spam,
-            abuse: d.abuse,
-            source: source(&d.site),
-            group: d.article_id.clone(),
-        })
-        .collect()
-}
-
-/// Reads the labelled decisions of `site` (or every site) from the database at
-/// `database`, read-only, as training examples. Blocking: starts its own small runtime,
-/// for synchronous callers such as `train --with-decisions`.
-pub fn decision_examples(database: &Path, site: Option<&SiteId>) -> anyhow::Result<Vec<Example>> {
-    let store = Store::open_read_only(database)
-        .with_context(|| format!("cannot read decisions from {}", database.display()))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let decisions = runtime.block_on(store.labelled_decisions(site))?;
-    Ok(to_examples(&decisions))
 }
 
 /// A cell as a spreadsheet may safely open it: a cell starting with `=`, `+`, `-`, `@`, a
@@ -162,6 +128,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::decisions::to_examples;
     use crate::domain::CommentId;
 
     /// The CSV reads back through the canonical loader with the same labels.

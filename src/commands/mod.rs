@@ -1,12 +1,18 @@
-//! The subcommands besides `serve`: each file parses its arguments (clap), calls the
-//! library and prints. Exit status is non-zero on any error, with a message naming the
-//! input. Classifier: `train`, `evaluate`, `score`. Review: `moderator`,
-//! `export-decisions` ([`export`]). Data care: `backup`, `purge`, `forget`.
+//! The subcommands: each file parses its arguments (clap), calls the library and prints.
+//! Exit status is non-zero on any error, with a message naming the input. Service:
+//! `serve`, `site-key`, `example-config`. Classifier: `train`, `evaluate`, `score`.
+//! Review: `moderator`, `export-decisions` ([`export`]; [`decisions`] reads moderators'
+//! decisions as training examples for it and for `train --with-decisions`). Data care:
+//! `backup`, `purge`, `forget`.
 pub mod backup;
+pub mod decisions;
 pub mod evaluate;
+pub mod example_config;
 pub mod export;
 pub mod forget;
 pub mod moderator;
 pub mod purge;
 pub mod score;
+pub mod serve;
+pub mod site_key;
 pub mod train;

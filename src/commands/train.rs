@@ -12,7 +12,7 @@ use crate::classifier::model::{model_path, TaskModel};
 use crate::classifier::train::{train_task, Progress, TaskOutcome, TrainOptions};
 use crate::classifier::train::{DecisionMode, DECISIONS_SOURCE_PREFIX};
 use crate::classifier::{bias, lookalike, Classifier};
-use crate::commands::export::decision_examples;
+use crate::commands::decisions::decision_examples;
 use crate::config::Config;
 use crate::domain::SiteId;
 

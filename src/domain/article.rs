@@ -4,7 +4,7 @@ use std::fmt;
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::{is_control, ValidationError};
+use super::{is_control, ValidationCode, ValidationError};
 
 /// Longest article id, in characters.
 pub const MAX_ARTICLE_ID_CHARS: usize = 200;
@@ -22,21 +22,21 @@ impl ArticleId {
         if chars == 0 {
             return Err(ValidationError::new(
                 "article_id",
-                "REQUIRED",
+                ValidationCode::Required,
                 "article_id must not be empty",
             ));
         }
         if chars > MAX_ARTICLE_ID_CHARS {
             return Err(ValidationError::new(
                 "article_id",
-                "TOO_LONG",
+                ValidationCode::TooLong,
                 format!("article_id must be at most {MAX_ARTICLE_ID_CHARS} characters"),
             ));
         }
         if id.chars().any(is_control) {
             return Err(ValidationError::new(
                 "article_id",
-                "INVALID_CHARACTERS",
+                ValidationCode::InvalidCharacters,
                 "article_id must be printable characters",
             ));
         }
@@ -76,14 +76,14 @@ impl ArticleTitle {
         if chars > MAX_ARTICLE_TITLE_CHARS {
             return Err(ValidationError::new(
                 "article_title",
-                "TOO_LONG",
+                ValidationCode::TooLong,
                 format!("article_title must be at most {MAX_ARTICLE_TITLE_CHARS} characters (got {chars})"),
             ));
         }
         if title.chars().any(is_control) {
             return Err(ValidationError::new(
                 "article_title",
-                "INVALID_CHARACTERS",
+                ValidationCode::InvalidCharacters,
                 "article_title must be one line without control characters",
             ));
         }

@@ -5,7 +5,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ArticleId, AuthorEmail, AuthorName, CommentBody, SiteId, ValidationError, WebUrl};
+use super::{
+    ArticleId, AuthorEmail, AuthorName, CommentBody, SiteId, ValidationCode, ValidationError,
+    WebUrl,
+};
 
 /// Longest user agent kept; the rest is cut (it is evidence, not identity).
 pub const MAX_USER_AGENT_CHARS: usize = 512;
@@ -39,7 +42,11 @@ impl CommentId {
             .ok()
             .and_then(CommentId::new)
             .ok_or_else(|| {
-                ValidationError::new(field, "INVALID_ID", format!("{field} must be a comment id"))
+                ValidationError::new(
+                    field,
+                    ValidationCode::InvalidId,
+                    format!("{field} must be a comment id"),
+                )
             })
     }
 

@@ -5,6 +5,7 @@
 //! `Ann@Example.com` must be the same author as `ann@example.com`.
 use std::fmt;
 
+use super::ValidationCode;
 use super::ValidationError;
 
 /// Longest accepted address (RFC 5321's path limit).
@@ -21,7 +22,7 @@ impl AuthorEmail {
         {
             return Err(ValidationError::new(
                 "author_email",
-                "INVALID_EMAIL",
+                ValidationCode::InvalidEmail,
                 "author_email is not a valid e-mail address",
             ));
         }
@@ -64,7 +65,7 @@ mod tests {
         for bad in ["", "ann", "ann@", "@example.com", "a b@example.com"] {
             let err = AuthorEmail::parse(bad).expect_err(bad);
             assert_eq!(
-                (err.field, err.code),
+                (err.field, err.code.as_str()),
                 ("author_email", "INVALID_EMAIL"),
                 "{bad}"
             );

@@ -14,11 +14,14 @@
 //! - [`reason`] — [`Reason`] (why a comment got its status) and [`ModelScore`].
 //! - [`report`] — [`ReportReason`], what a reader says when reporting a comment.
 //! - [`site`] — [`SiteId`], [`KeyHash`] and the runtime [`Site`] built from its config.
+//! - [`site_config`] — a `[sites.ID]` section's settings ([`site_config::SiteConfig`]),
+//!   what a [`Site`] is built from.
 //! - [`comment`] — [`CommentId`], [`Status`] and the validated [`NewComment`].
 //! - [`moderation`] — moderator names and tokens, decisions ([`Verdict`]), notes, ban targets.
 //! - [`rules`] — the site rules that change at run time ([`Rule`], [`RuleValues`],
 //!   compiled into [`SiteRules`]).
 //! - [`search`] — [`SearchText`], what a moderator searches the queue for.
+//! - [`validation`] — [`ValidationError`] and its [`ValidationCode`]s.
 //! - [`session`] — [`SessionSecret`], a moderator's browser session and its CSRF token.
 pub mod article;
 pub mod comment;
@@ -31,7 +34,9 @@ pub mod rules;
 pub mod search;
 pub mod session;
 pub mod site;
+pub mod site_config;
 pub mod text;
+pub mod validation;
 pub mod web;
 
 pub use article::{ArticleId, ArticleTitle};
@@ -48,6 +53,7 @@ pub use search::SearchText;
 pub use session::SessionSecret;
 pub use site::{BlockAction, KeyHash, Site, SiteId, Sites};
 pub use text::{AuthorName, CommentBody};
+pub use validation::{ValidationCode, ValidationError};
 pub use web::{Origin, WebUrl};
 
 /// Names of the fields a comment submission may carry; a honeypot must not reuse one.
@@ -67,28 +73,6 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "client_ip",
     "user_agent",
 ];
-
-/// A value from outside that breaks a rule; names the field so the caller can show it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
-pub struct ValidationError {
-    /// The request field at fault, as the client spelled it.
-    pub field: &'static str,
-    /// Stable machine-readable code, `UPPER_SNAKE`.
-    pub code: &'static str,
-    /// Human-readable explanation.
-    pub message: String,
-}
-
-impl ValidationError {
-    pub fn new(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
-        ValidationError {
-            field,
-            code,
-            message: message.into(),
-        }
-    }
-}
 
 /// `true` for characters that have no place in a single line of text.
 pub(crate) fn is_control(c: char) -> bool {

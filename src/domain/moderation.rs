@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{AuthorEmail, Status, ValidationError};
+use super::{AuthorEmail, Status, ValidationCode, ValidationError};
 
 /// Longest moderator name.
 pub const MAX_MODERATOR_NAME_CHARS: usize = 64;
@@ -39,7 +39,7 @@ impl ModeratorName {
         if !ok {
             return Err(ValidationError::new(
                 "name",
-                "INVALID_MODERATOR_NAME",
+                ValidationCode::InvalidModeratorName,
                 "a moderator name is 1-64 characters of A-Z, a-z, 0-9, '.', '_', '-' and '@'",
             ));
         }
@@ -158,7 +158,7 @@ impl Verdict {
                 None => Ok(Verdict::Approve),
                 Some(_) => Err(ValidationError::new(
                     "label",
-                    "LABEL_NOT_ALLOWED",
+                    ValidationCode::LabelNotAllowed,
                     "label goes with reject only",
                 )),
             },
@@ -166,21 +166,21 @@ impl Verdict {
                 let raw = label.ok_or_else(|| {
                     ValidationError::new(
                         "label",
-                        "REQUIRED",
+                        ValidationCode::Required,
                         "reject needs a label: spam, abuse or other",
                     )
                 })?;
                 RejectLabel::parse(raw).map(Verdict::Reject).ok_or_else(|| {
                     ValidationError::new(
                         "label",
-                        "INVALID_LABEL",
+                        ValidationCode::InvalidLabel,
                         "label must be spam, abuse or other",
                     )
                 })
             }
             _ => Err(ValidationError::new(
                 "decision",
-                "INVALID_DECISION",
+                ValidationCode::InvalidDecision,
                 "decision must be approve or reject",
             )),
         }
@@ -241,7 +241,7 @@ impl Note {
         if note.chars().count() > MAX_NOTE_CHARS {
             return Err(ValidationError::new(
                 "note",
-                "TOO_LONG",
+                ValidationCode::TooLong,
                 format!("note must be at most {MAX_NOTE_CHARS} characters"),
             ));
         }
@@ -251,7 +251,7 @@ impl Note {
         {
             return Err(ValidationError::new(
                 "note",
-                "INVALID_CHARACTERS",
+                ValidationCode::InvalidCharacters,
                 "note must not contain control characters",
             ));
         }
@@ -282,16 +282,20 @@ impl BanTarget {
         match (present(author_email), present(client_ip)) {
             (Some(email), None) => Ok(BanTarget::Email(AuthorEmail::parse(email)?)),
             (None, Some(ip)) => ip.parse().map(BanTarget::Ip).map_err(|_| {
-                ValidationError::new("client_ip", "INVALID_IP", "client_ip must be an IP address")
+                ValidationError::new(
+                    "client_ip",
+                    ValidationCode::InvalidIp,
+                    "client_ip must be an IP address",
+                )
             }),
             (Some(_), Some(_)) => Err(ValidationError::new(
                 "client_ip",
-                "ONE_TARGET",
+                ValidationCode::OneTarget,
                 "give author_email or client_ip, not both (ban each separately)",
             )),
             (None, None) => Err(ValidationError::new(
                 "author_email",
-                "REQUIRED",
+                ValidationCode::Required,
                 "give author_email or client_ip",
             )),
         }
@@ -378,7 +382,7 @@ mod tests {
         for (decision, label, field, code) in errors {
             let err = Verdict::parse(decision, *label).unwrap_err();
             assert_eq!(
-                (err.field, err.code),
+                (err.field, err.code.as_str()),
                 (*field, *code),
                 "{decision} {label:?}"
             );

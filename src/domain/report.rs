@@ -1,7 +1,7 @@
 //! What a reader says when reporting a comment.
 use unicode_normalization::UnicodeNormalization;
 
-use super::{is_control, ValidationError};
+use super::{is_control, ValidationCode, ValidationError};
 
 /// Longest report reason, in characters after trimming and NFC.
 pub const MAX_REPORT_REASON_CHARS: usize = 500;
@@ -31,7 +31,7 @@ impl ReportReason {
         if chars > MAX_REPORT_REASON_CHARS {
             return Err(ValidationError::new(
                 "reason",
-                "TOO_LONG",
+                ValidationCode::TooLong,
                 format!(
                     "reason must be at most {MAX_REPORT_REASON_CHARS} characters (got {chars})"
                 ),
@@ -40,7 +40,7 @@ impl ReportReason {
         if text.chars().any(is_control) {
             return Err(ValidationError::new(
                 "reason",
-                "INVALID_CHARACTERS",
+                ValidationCode::InvalidCharacters,
                 "reason must not contain control characters",
             ));
         }

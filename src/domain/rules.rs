@@ -11,8 +11,8 @@ use std::collections::HashSet;
 use serde_json::{json, Value};
 
 use super::site::BlockList;
-use super::{ArticleId, AuthorEmail, BlockAction, IpNet, ValidationError};
-use crate::config::{BlockListConfig, SiteConfig, ThresholdConfig};
+use super::site_config::{BlockListConfig, SiteConfig, ThresholdConfig};
+use super::{ArticleId, AuthorEmail, BlockAction, IpNet, ValidationCode, ValidationError};
 
 /// Most entries of a list rule.
 pub const MAX_LIST_ENTRIES: usize = 10_000;
@@ -150,7 +150,7 @@ pub struct RuleValues {
     pub trusted_authors: Vec<String>,
 }
 
-fn invalid(rule: Rule, code: &'static str, message: impl Into<String>) -> ValidationError {
+fn invalid(rule: Rule, code: ValidationCode, message: impl Into<String>) -> ValidationError {
     ValidationError::new(rule.as_str(), code, message)
 }
 
@@ -164,14 +164,14 @@ fn list(
     let items = value.as_array().ok_or_else(|| {
         invalid(
             rule,
-            "INVALID_RULE",
+            ValidationCode::InvalidRule,
             format!("{} must be a list of strings", rule.as_str()),
         )
     })?;
     if items.len() > MAX_LIST_ENTRIES {
         return Err(invalid(
             rule,
-            "TOO_MANY",
+            ValidationCode::TooMany,
             format!("{} takes at most {MAX_LIST_ENTRIES} entries", rule.as_str()),
         ));
     }
@@ -181,7 +181,7 @@ fn list(
         let raw = item.as_str().ok_or_else(|| {
             invalid(
                 rule,
-                "INVALID_RULE",
+                ValidationCode::InvalidRule,
                 format!("{} must be a list of strings", rule.as_str()),
             )
         })?;
@@ -189,14 +189,14 @@ fn list(
         if raw.is_empty() {
             return Err(invalid(
                 rule,
-                "INVALID_RULE",
+                ValidationCode::InvalidRule,
                 format!("{} must not have empty entries", rule.as_str()),
             ));
         }
         let normal = entry(raw).map_err(|why| {
             invalid(
                 rule,
-                "INVALID_RULE",
+                ValidationCode::InvalidRule,
                 format!("{}: `{raw}` {why}", rule.as_str()),
             )
         })?;
@@ -258,7 +258,7 @@ fn probability(rule: Rule, value: &Value) -> Result<Option<f64>, ValidationError
             Some(p) if (0.0..=1.0).contains(&p) => Ok(Some(p)),
             _ => Err(invalid(
                 rule,
-                "OUT_OF_RANGE",
+                ValidationCode::OutOfRange,
                 format!(
                     "{} must be a probability between 0 and 1, or null",
                     rule.as_str()
@@ -267,7 +267,7 @@ fn probability(rule: Rule, value: &Value) -> Result<Option<f64>, ValidationError
         },
         _ => Err(invalid(
             rule,
-            "INVALID_RULE",
+            ValidationCode::InvalidRule,
             format!(
                 "{} must be a number between 0 and 1, or null",
                 rule.as_str()
@@ -338,7 +338,7 @@ impl RuleValues {
         match rule {
             Rule::BlocklistAction => {
                 self.blocklist_action = serde_json::from_value(value.clone()).map_err(|_| {
-                    invalid(rule, "INVALID_RULE", "blocklist_action must be pending or rejected")
+                    invalid(rule, ValidationCode::InvalidRule, "blocklist_action must be pending or rejected")
                 })?
             }
             Rule::BlockedWords => self.blocked_words = list(rule, value, word)?,
@@ -346,13 +346,13 @@ impl RuleValues {
             Rule::BlockedIps => {
                 self.blocked_ips = list(rule, value, ip)?
                     .iter()
-                    .map(|raw| IpNet::parse(raw).map_err(|e| invalid(rule, "INVALID_RULE", e)))
+                    .map(|raw| IpNet::parse(raw).map_err(|e| invalid(rule, ValidationCode::InvalidRule, e)))
                     .collect::<Result<_, _>>()?
             }
             Rule::Premoderate => {
                 self.premoderate = value
                     .as_bool()
-                    .ok_or_else(|| invalid(rule, "INVALID_RULE", "premoderate must be true or false"))?
+                    .ok_or_else(|| invalid(rule, ValidationCode::InvalidRule, "premoderate must be true or false"))?
             }
             Rule::PremoderatedArticles => self.premoderated_articles = list(rule, value, article)?,
             Rule::ClosedArticles => self.closed_articles = list(rule, value, article)?,
@@ -365,7 +365,7 @@ impl RuleValues {
                 if budget.is_some_and(|b| b <= 0.0 || b >= 1.0) {
                     return Err(invalid(
                         rule,
-                        "OUT_OF_RANGE",
+                        ValidationCode::OutOfRange,
                         "hold_budget must be a share of comments between 0 and 1 (e.g. 0.03), or null",
                     ));
                 }
@@ -379,7 +379,7 @@ impl RuleValues {
                     .ok_or_else(|| {
                         invalid(
                             rule,
-                            "OUT_OF_RANGE",
+                            ValidationCode::OutOfRange,
                             format!("trusted_author_after must be a whole number from 0 to {MAX_TRUSTED_AFTER} (0: off)"),
                         )
                     })?
@@ -399,7 +399,7 @@ impl RuleValues {
         let not_list = || {
             invalid(
                 rule,
-                "NOT_A_LIST",
+                ValidationCode::NotAList,
                 format!("{} is not a list: use set or reset", rule.as_str()),
             )
         };
@@ -469,7 +469,7 @@ impl RuleValues {
                 if review > reject {
                     return Err(invalid(
                         review_rule,
-                        "ABOVE_REJECT",
+                        ValidationCode::AboveReject,
                         format!(
                             "{} ({review}) must not exceed the reject threshold ({reject})",
                             review_rule.as_str()

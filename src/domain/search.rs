@@ -1,7 +1,7 @@
 //! What a moderator searches the queue for.
 use unicode_normalization::UnicodeNormalization;
 
-use super::{is_control, ValidationError};
+use super::{is_control, ValidationCode, ValidationError};
 
 /// Longest search, in characters.
 pub const MAX_SEARCH_CHARS: usize = 200;
@@ -22,14 +22,14 @@ impl SearchText {
         if text.chars().count() > MAX_SEARCH_CHARS {
             return Err(ValidationError::new(
                 "q",
-                "TOO_LONG",
+                ValidationCode::TooLong,
                 format!("q must be at most {MAX_SEARCH_CHARS} characters"),
             ));
         }
         if text.chars().any(is_control) {
             return Err(ValidationError::new(
                 "q",
-                "INVALID_CHARACTERS",
+                ValidationCode::InvalidCharacters,
                 "q must be one line without control characters",
             ));
         }

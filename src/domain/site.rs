@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 use arc_swap::ArcSwap;
 
 use super::rules::{RuleValues, SiteRules};
-use super::{AuthorEmail, CommentBody, IpNet, Origin, ValidationError};
-use crate::config::{OtherLanguages, RateLimitConfig, SiteConfig};
+use super::site_config::{OtherLanguages, RateLimitConfig, SiteConfig};
+use super::{AuthorEmail, CommentBody, IpNet, Origin, ValidationCode, ValidationError};
 
 /// Longest site id.
 const MAX_SITE_ID_CHARS: usize = 64;
@@ -36,7 +36,7 @@ impl SiteId {
         if !ok {
             return Err(ValidationError::new(
                 "site",
-                "INVALID_SITE",
+                ValidationCode::InvalidSite,
                 "a site id is 1-64 characters of a-z, 0-9, '-' and '_'",
             ));
         }
@@ -156,7 +156,7 @@ pub(crate) fn word_line(text: &str) -> String {
 }
 
 impl BlockList {
-    pub(crate) fn compile(config: &crate::config::BlockListConfig) -> Self {
+    pub(crate) fn compile(config: &super::site_config::BlockListConfig) -> Self {
         let mut emails = HashSet::new();
         let mut domains = HashSet::new();
         for entry in &config.emails {
@@ -320,12 +320,16 @@ impl Sites {
     pub fn resolve(&self, id: Option<&str>) -> Result<&Arc<Site>, ValidationError> {
         match id.map(str::trim).filter(|id| !id.is_empty()) {
             Some(id) => self.get(id).ok_or_else(|| {
-                ValidationError::new("site", "UNKNOWN_SITE", "no such site on this instance")
+                ValidationError::new(
+                    "site",
+                    ValidationCode::UnknownSite,
+                    "no such site on this instance",
+                )
             }),
             None if self.by_id.len() == 1 => Ok(self.by_id.values().next().expect("one site")),
             None => Err(ValidationError::new(
                 "site",
-                "REQUIRED",
+                ValidationCode::Required,
                 "site is required: this instance serves several sites",
             )),
         }
@@ -344,7 +348,7 @@ impl Sites {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::BlockListConfig;
+    use crate::domain::site_config::BlockListConfig;
 
     /// Site ids are lower-case slugs.
     #[test]

@@ -5,7 +5,7 @@
 //! matters for duplicate detection).
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
-use super::{is_control, ValidationError};
+use super::{is_control, ValidationCode, ValidationError};
 
 /// Longest comment body, in characters after trimming and NFC.
 pub const MAX_BODY_CHARS: usize = 5_000;
@@ -30,14 +30,14 @@ fn normalized(
     if chars == 0 {
         return Err(ValidationError::new(
             field,
-            "REQUIRED",
+            ValidationCode::Required,
             format!("{field} must not be empty"),
         ));
     }
     if chars > max {
         return Err(ValidationError::new(
             field,
-            "TOO_LONG",
+            ValidationCode::TooLong,
             format!("{field} must be at most {max} characters (got {chars})"),
         ));
     }
@@ -58,7 +58,7 @@ impl CommentBody {
         {
             return Err(ValidationError::new(
                 "body",
-                "INVALID_CHARACTERS",
+                ValidationCode::InvalidCharacters,
                 "body must not contain control characters",
             ));
         }
@@ -120,14 +120,14 @@ impl AuthorName {
         if text.chars().any(is_control) {
             return Err(ValidationError::new(
                 "author_name",
-                "INVALID_CHARACTERS",
+                ValidationCode::InvalidCharacters,
                 "author_name must be one line without control characters",
             ));
         }
         if text.chars().any(is_deceptive) || misplaced_joiner(&text) {
             return Err(ValidationError::new(
                 "author_name",
-                "INVALID_CHARACTERS",
+                ValidationCode::InvalidCharacters,
                 "author_name must not contain invisible or text-direction characters",
             ));
         }
@@ -157,7 +157,7 @@ mod tests {
         assert_eq!(CommentBody::parse("   ").unwrap_err().code, "REQUIRED");
         assert!(CommentBody::parse(&"é".repeat(MAX_BODY_CHARS)).is_ok());
         let err = CommentBody::parse(&"é".repeat(MAX_BODY_CHARS + 1)).unwrap_err();
-        assert_eq!((err.field, err.code), ("body", "TOO_LONG"));
+        assert_eq!((err.field, err.code.as_str()), ("body", "TOO_LONG"));
     }
 
     /// Multi-line bodies are fine, other control characters are not.
@@ -200,7 +200,7 @@ mod tests {
         ] {
             let err = AuthorName::parse(name).unwrap_err();
             assert_eq!(
-                (err.field, err.code),
+                (err.field, err.code.as_str()),
                 ("author_name", "INVALID_CHARACTERS"),
                 "{name:?}"
             );

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::ValidationCode;
 use super::ValidationError;
 
 /// Longest accepted URL.
@@ -20,7 +21,7 @@ impl WebUrl {
         let bad = || {
             ValidationError::new(
                 field,
-                "INVALID_URL",
+                ValidationCode::InvalidUrl,
                 format!("{field} must be an http(s) URL"),
             )
         };
@@ -102,7 +103,10 @@ mod tests {
             "data:,x",
         ] {
             let err = WebUrl::parse(bad, "author_url").expect_err(bad);
-            assert_eq!((err.field, err.code), ("author_url", "INVALID_URL"));
+            assert_eq!(
+                (err.field, err.code.as_str()),
+                ("author_url", "INVALID_URL")
+            );
         }
     }
 

@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 use super::error::ErrorBody;
 use super::moderator_auth::Admin;
 use super::{ApiError, AppState};
+use crate::domain::ValidationCode;
 use crate::reload::{ModelsIdentity, ReloadError};
 use crate::store::ErasureReport;
 
@@ -88,7 +89,7 @@ pub async fn erase(
     let raw = body.author_email.as_deref().ok_or_else(|| {
         crate::domain::ValidationError::new(
             "author_email",
-            "REQUIRED",
+            ValidationCode::Required,
             "author_email is the address to erase",
         )
     })?;

@@ -6,37 +6,27 @@
 //! shown, so pages stay stable while new comments arrive. Replies are in the same list,
 //! linked to their parent by `parent_id`. CORS allows the site's own origins.
 use actix_web::{web, HttpResponse};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, AppState};
-use crate::domain::{ArticleId, CommentId, ValidationError};
+use super::{paging, ApiError, AppState};
+use crate::domain::{ArticleId, CommentId};
 use crate::store::PublishedComment;
 
-/// Comments per page unless `limit` says otherwise.
-pub const DEFAULT_PAGE: usize = 50;
-/// Most comments per page.
-pub const MAX_PAGE: usize = 200;
-/// Version prefix inside cursors, so their format can change without misreading old ones.
-const CURSOR_PREFIX: &str = "c1:";
+/// Kind and version of listing cursors.
+const CURSOR_KIND: &str = "c1";
 
 /// Encodes the position after `id` as an opaque cursor.
 pub fn encode_cursor(id: CommentId) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{id}"))
+    paging::encode_cursor(CURSOR_KIND, &[&id.to_string()])
 }
 
 /// Decodes a cursor made by [`encode_cursor`].
 pub fn decode_cursor(cursor: &str) -> Result<CommentId, ApiError> {
-    let invalid = || ApiError::bad_request("INVALID_CURSOR", "cursor is not valid", Some("cursor"));
-    let bytes = URL_SAFE_NO_PAD
-        .decode(cursor.trim())
-        .map_err(|_| invalid())?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| invalid())?;
-    text.strip_prefix(CURSOR_PREFIX)
-        .and_then(|id| id.parse::<i64>().ok())
+    let [id] = paging::decode_cursor(cursor, CURSOR_KIND)?;
+    id.parse::<i64>()
+        .ok()
         .and_then(CommentId::new)
-        .ok_or_else(invalid)
+        .ok_or_else(paging::invalid_cursor)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -45,7 +35,8 @@ pub struct ListQuery {
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
     /// Comments per page, 1-200 (default 50).
-    limit: Option<usize>,
+    #[param(value_type = Option<usize>)]
+    limit: Option<String>,
 }
 
 /// A page of an article's published comments, oldest first.
@@ -66,9 +57,9 @@ pub struct CommentPage {
     ),
     responses(
         (status = 200, description = "A page of published comments", body = CommentPage),
-        (status = 400, description = "`INVALID_CURSOR` or a malformed query", body = super::error::ErrorBody),
-        (status = 404, description = "`UNKNOWN_SITE`", body = super::error::ErrorBody),
-        (status = 422, description = "A bad `article_id` or `limit`", body = super::error::ErrorBody),
+        (status = 400, description = "`INVALID_CURSOR`, or a malformed query (`INVALID_QUERY`: `limit` not a number)", body = super::error::ErrorBody),
+        (status = 404, description = "`SITE_NOT_FOUND`", body = super::error::ErrorBody),
+        (status = 422, description = "A bad `article_id`, or `limit` out of range (`OUT_OF_RANGE`)", body = super::error::ErrorBody),
     ))]
 #[tracing::instrument(name = "list_comments", skip_all, fields(site = %path.0))]
 pub async fn list(
@@ -77,20 +68,9 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (site, article) = path.into_inner();
-    let site = state
-        .sites
-        .get(&site)
-        .ok_or_else(|| ApiError::not_found("UNKNOWN_SITE", "no such site on this instance"))?;
+    let site = super::site_in_path(&state, &site)?;
     let article = ArticleId::parse(&article)?;
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ValidationError::new(
-            "limit",
-            "OUT_OF_RANGE",
-            format!("limit must be between 1 and {MAX_PAGE}"),
-        )
-        .into());
-    }
+    let limit = paging::page_limit(query.limit.as_deref())?;
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     // One more than asked tells whether another page follows.
     let mut comments = state
@@ -112,6 +92,8 @@ pub async fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
 
     /// Cursors round-trip and junk is refused.
     #[test]

@@ -12,6 +12,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest};
 
 use super::ApiError;
+use super::ErrorCode;
 use crate::domain::Site;
 use crate::pipeline::Caller;
 
@@ -25,10 +26,7 @@ impl SiteCredentials {
         match &self.0 {
             None => Ok(Caller::Anonymous),
             Some(key) if site.accepts_key(key) => Ok(Caller::Backend),
-            Some(_) => Err(ApiError::Unauthorized {
-                code: "INVALID_API_KEY",
-                message: "the API key is not valid for this site",
-            }),
+            Some(_) => Err(ApiError::coded(ErrorCode::InvalidApiKey)),
         }
     }
 
@@ -70,10 +68,7 @@ impl FromRequest for SiteCredentials {
             .filter(|token| !token.is_empty());
         ready(match token {
             Some(token) => Ok(SiteCredentials(Some(token.to_owned()))),
-            None => Err(ApiError::Unauthorized {
-                code: "INVALID_AUTHORIZATION",
-                message: "Authorization must be `Bearer <site API key>`",
-            }),
+            None => Err(ApiError::coded(ErrorCode::InvalidAuthorization)),
         })
     }
 }

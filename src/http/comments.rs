@@ -24,11 +24,11 @@ use serde::Serialize;
 use super::auth::SiteCredentials;
 use super::error::ErrorBody;
 use super::fields::{Encoding, Fields};
-use super::{client_ip, form_page, hints, ApiError, AppState};
+use super::{client_ip, form_page, hints, ApiError, AppState, ErrorCode};
 use crate::domain::comment::clean_user_agent;
 use crate::domain::{
     ArticleId, ArticleTitle, AuthorEmail, AuthorName, CommentBody, CommentId, ModelScore,
-    NewComment, Reason, Site, Status, ValidationError, WebUrl,
+    NewComment, Reason, Site, Status, ValidationCode, ValidationError, WebUrl,
 };
 use crate::pipeline::{self, Caller, ModelThresholds, Submission};
 use crate::ratelimit::{LimitScope, Refused};
@@ -64,11 +64,8 @@ async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<web::Byte
     }
     match payload.to_bytes_limited(MAX_BODY_BYTES).await {
         Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(err)) => Err(ApiError::bad_request(
-            "INVALID_BODY",
-            format!("could not read the request body: {err}"),
-            None,
-        )),
+        Ok(Err(err)) => Err(ApiError::coded(ErrorCode::InvalidBody)
+            .with_message(format!("could not read the request body: {err}"))),
         Err(_) => Err(too_large),
     }
 }
@@ -88,7 +85,7 @@ fn parse<'a>(
         None if site.require_email => {
             return Err(ValidationError::new(
                 "author_email",
-                "REQUIRED",
+                ValidationCode::Required,
                 "this site requires author_email",
             )
             .into())
@@ -146,13 +143,13 @@ fn check_parent(comment: &NewComment, author: &AuthorContext) -> Result<(), ApiE
         Some(p) if p.published && p.article_id == comment.article_id.as_str() => Ok(()),
         Some(p) if p.published => Err(ValidationError::new(
             "parent_id",
-            "PARENT_ON_OTHER_ARTICLE",
+            ValidationCode::ParentOnOtherArticle,
             "parent_id is a comment on another article",
         )
         .into()),
         _ => Err(ValidationError::new(
             "parent_id",
-            "PARENT_NOT_FOUND",
+            ValidationCode::ParentNotFound,
             "parent_id is not a published comment of this site",
         )
         .into()),
@@ -175,8 +172,12 @@ fn client_address(
     if caller == Caller::Backend {
         if let Some(raw) = fields.optional("client_ip")? {
             return raw.trim().parse().map_err(|_| {
-                ValidationError::new("client_ip", "INVALID_IP", "client_ip must be an IP address")
-                    .into()
+                ValidationError::new(
+                    "client_ip",
+                    ValidationCode::InvalidIp,
+                    "client_ip must be an IP address",
+                )
+                .into()
             });
         }
     }
@@ -342,15 +343,12 @@ async fn accept(
     let parsed = parse(fields, site, caller, ip, user_agent)?;
     let comment = &parsed.comment;
     if site.rules().is_closed(comment.article_id.as_str()) {
-        return Err(ApiError::Conflict {
-            code: "ARTICLE_CLOSED",
-            message: format!(
+        return Err(ApiError::coded(ErrorCode::ArticleClosed)
+            .with_message(format!(
                 "article_id `{}` is closed to new comments",
                 comment.article_id
-            ),
-            field: Some("article_id"),
-            current: None,
-        });
+            ))
+            .with_field("article_id"));
     }
 
     let (judgement, thresholds) = {
@@ -542,7 +540,7 @@ pub async fn get_one(
     state: web::Data<AppState>,
     credentials: SiteCredentials,
 ) -> Result<HttpResponse, ApiError> {
-    let not_found = || ApiError::not_found("COMMENT_NOT_FOUND", "no such comment");
+    let not_found = || ApiError::coded(ErrorCode::CommentNotFound);
     let id = CommentId::new(id.into_inner()).ok_or_else(not_found)?;
     let comment = state.store.comment(id).await?.ok_or_else(not_found)?;
     let site = state.sites.get(&comment.site_id).ok_or_else(not_found)?;

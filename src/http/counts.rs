@@ -12,7 +12,7 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, AppState};
-use crate::domain::{ArticleId, ValidationError};
+use crate::domain::{ArticleId, ValidationCode, ValidationError};
 
 /// Most article ids in one request.
 pub const MAX_IDS: usize = 100;
@@ -39,7 +39,7 @@ fn parse_ids(raw: Option<&str>) -> Result<Vec<ArticleId>, ApiError> {
         .ok_or_else(|| {
             ValidationError::new(
                 "ids",
-                "REQUIRED",
+                ValidationCode::Required,
                 "ids is required: article ids, comma-separated",
             )
         })?;
@@ -57,7 +57,7 @@ fn parse_ids(raw: Option<&str>) -> Result<Vec<ArticleId>, ApiError> {
     if ids.len() > MAX_IDS {
         return Err(ValidationError::new(
             "ids",
-            "TOO_MANY",
+            ValidationCode::TooMany,
             format!("ids may name at most {MAX_IDS} articles"),
         )
         .into());
@@ -71,7 +71,7 @@ fn parse_ids(raw: Option<&str>) -> Result<Vec<ArticleId>, ApiError> {
     responses(
         (status = 200, description = "Published comments per article", body = Counts),
         (status = 400, description = "A malformed query", body = super::error::ErrorBody),
-        (status = 404, description = "`UNKNOWN_SITE`", body = super::error::ErrorBody),
+        (status = 404, description = "`SITE_NOT_FOUND`", body = super::error::ErrorBody),
         (status = 422, description = "No `ids`, a bad id, or more than 100", body = super::error::ErrorBody),
     ))]
 #[tracing::instrument(name = "comment_counts", skip_all, fields(site = %site))]
@@ -80,10 +80,7 @@ pub async fn counts(
     query: web::Query<CountsQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let site = state
-        .sites
-        .get(&site)
-        .ok_or_else(|| ApiError::not_found("UNKNOWN_SITE", "no such site on this instance"))?;
+    let site = super::site_in_path(&state, &site)?;
     let ids = parse_ids(query.ids.as_deref())?;
     let numbers = state
         .store

@@ -12,6 +12,8 @@ use actix_web::HttpRequest;
 use serde_json::Value;
 
 use super::ApiError;
+use super::ErrorCode;
+use crate::domain::ValidationCode;
 
 /// The two encodings a comment may arrive in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,18 +84,12 @@ impl Fields {
 
     fn from_json(body: &[u8]) -> Result<Fields, ApiError> {
         let value: Value = serde_json::from_slice(body).map_err(|e| {
-            ApiError::bad_request(
-                "INVALID_JSON",
-                format!("the body is not valid JSON: {e}"),
-                None,
-            )
+            ApiError::coded(ErrorCode::InvalidJson)
+                .with_message(format!("the body is not valid JSON: {e}"))
         })?;
         let Value::Object(object) = value else {
-            return Err(ApiError::bad_request(
-                "INVALID_JSON",
-                "the body must be a JSON object",
-                None,
-            ));
+            return Err(ApiError::coded(ErrorCode::InvalidJson)
+                .with_message("the body must be a JSON object"));
         };
         let mut map = HashMap::with_capacity(object.len());
         for (name, value) in object {
@@ -111,11 +107,8 @@ impl Fields {
 
     fn from_form(body: &[u8]) -> Result<Fields, ApiError> {
         if std::str::from_utf8(body).is_err() {
-            return Err(ApiError::bad_request(
-                "INVALID_FORM",
-                "the form body is not valid UTF-8",
-                None,
-            ));
+            return Err(ApiError::coded(ErrorCode::InvalidForm)
+                .with_message("the form body is not valid UTF-8"));
         }
         let mut map = HashMap::new();
         for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
@@ -124,11 +117,8 @@ impl Fields {
                 None => (pair, &[][..]),
             };
             let Some(name) = form_component(name) else {
-                return Err(ApiError::bad_request(
-                    "INVALID_FORM",
-                    "a form field name is not percent-encoded UTF-8",
-                    None,
-                ));
+                return Err(ApiError::coded(ErrorCode::InvalidForm)
+                    .with_message("a form field name is not percent-encoded UTF-8"));
             };
             let Some(value) = form_component(value) else {
                 let message = format!("{name} is not percent-encoded UTF-8");
@@ -137,7 +127,9 @@ impl Fields {
                     .iter()
                     .copied()
                     .find(|known| *known == name);
-                return Err(ApiError::bad_request("INVALID_FORM", message, field));
+                return Err(ApiError::coded(ErrorCode::InvalidForm)
+                    .with_message(message)
+                    .with_field(field));
             };
             // The first occurrence of a repeated field wins.
             map.entry(name).or_insert(Raw::Text(value));
@@ -151,11 +143,9 @@ impl Fields {
         match self.map.get(name) {
             None => Ok(None),
             Some(Raw::Text(s)) => Ok(Some(s.as_str())),
-            Some(Raw::Scalar(_) | Raw::NotText) => Err(ApiError::bad_request(
-                "INVALID_TYPE",
-                format!("{name} must be a string"),
-                Some(name),
-            )),
+            Some(Raw::Scalar(_) | Raw::NotText) => Err(ApiError::coded(ErrorCode::InvalidType)
+                .with_message(format!("{name} must be a string"))
+                .with_field(name)),
         }
     }
 
@@ -179,7 +169,7 @@ impl Fields {
         self.text(name)?.ok_or_else(|| {
             ApiError::Invalid(crate::domain::ValidationError::new(
                 name,
-                "REQUIRED",
+                ValidationCode::Required,
                 format!("{name} is required"),
             ))
         })
@@ -198,7 +188,7 @@ impl Fields {
         if !site.allows_origin(&url.origin()) {
             return Err(crate::domain::ValidationError::new(
                 "redirect_to",
-                "REDIRECT_NOT_ALLOWED",
+                ValidationCode::RedirectNotAllowed,
                 "redirect_to must be a page of one of the site's origins",
             )
             .into());
@@ -217,11 +207,9 @@ impl Fields {
             Some(v) => match v.as_str() {
                 "true" | "1" | "on" | "yes" => Ok(true),
                 "false" | "0" | "off" | "no" | "" => Ok(false),
-                _ => Err(ApiError::bad_request(
-                    "INVALID_TYPE",
-                    format!("{name} must be true or false"),
-                    Some(name),
-                )),
+                _ => Err(ApiError::coded(ErrorCode::InvalidType)
+                    .with_message(format!("{name} must be true or false"))
+                    .with_field(name)),
             },
         }
     }

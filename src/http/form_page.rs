@@ -144,7 +144,7 @@ fn render(
     html.push_str(&format!(
         " <small>[{} {}]</small></p>\n",
         status.as_u16(),
-        escape(err.status_and_code().1)
+        escape(err.code().as_str())
     ));
     if let Some(retry) = err.retry_after_secs() {
         html.push_str(&format!(
@@ -269,7 +269,11 @@ mod tests {
             b"site=news&article_id=a&author_name=%3Cb%3EAnn&body=%3C%2Ftextarea%3E%3Cscript%3Ex()%3C%2Fscript%3E",
         )
         .unwrap();
-        let err = ApiError::from(ValidationError::new("body", "TOO_LONG", "body is too long"));
+        let err = ApiError::from(ValidationError::new(
+            "body",
+            crate::domain::ValidationCode::TooLong,
+            "body is too long",
+        ));
         let back = url("https://news.example/a?x=1&y=\"2\"");
         let res = error_page(&err, Some(&fields), Some(&back));
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);

@@ -9,7 +9,7 @@
 //!   look like the backend's own address, so they all share one IP's rate limit. Its
 //!   answers carry a warning saying so, and a 429 on the IP limit explains why.
 use super::auth::SiteCredentials;
-use crate::domain::{Sites, ValidationError};
+use crate::domain::{Sites, ValidationCode, ValidationError};
 use crate::store::SiteGrants;
 
 /// The warning in a backend's answer when it sent no `client_ip`.
@@ -42,7 +42,7 @@ pub fn unknown_site(
     sites: &Sites,
     credentials: &SiteCredentials,
 ) -> ValidationError {
-    if err.code != "UNKNOWN_SITE" {
+    if err.code != ValidationCode::UnknownSite {
         return err;
     }
     let mut own: Vec<&str> = sites

@@ -20,13 +20,17 @@
 //! | GET | `/embed.js`, `/embed.css` | [`embed`] (drop-in comments for article pages) |
 //!
 //! # Layout
-//! - [`error`] — [`ApiError`], its status/code table and the JSON fallback for errors
-//!   actix produces itself.
+//! - [`error`] — [`ApiError`], [`ErrorCode`] (every code with its one status; the README's
+//!   table is generated from it) and the JSON fallback for errors actix produces itself.
+//! - [`paging`] — page sizes and cursors, the same for every listing.
 //! - [`auth`] — the site-key extractor. [`client_ip`] — who the client is behind proxies.
 //! - [`moderator_auth`] — the moderator and admin extractors (token or session cookie,
 //!   CSRF), failed-auth limits; [`session`] — signing in and out.
 //! - [`fields`] — decoding JSON and form bodies into named fields.
 //! - [`cors`] — per-site CORS.
+//! - [`review`] — the review routes and what they share; [`review_queue`],
+//!   [`review_decisions`], [`review_bans`], [`review_undo`], [`review_authors`],
+//!   [`review_counts`] — one concern each.
 //! - [`review_views`] — the review API's answers, typed for the OpenAPI document;
 //!   [`review_words`] — reasons in plain words.
 //! - [`form_page`] — HTML answers to browsers' plain form posts (no JavaScript).
@@ -50,11 +54,15 @@ pub mod hints;
 pub mod metrics;
 pub mod moderator_auth;
 pub mod openapi;
+pub mod paging;
 pub mod reports;
 pub mod review;
 pub mod review_authors;
+pub mod review_bans;
 pub mod review_counts;
+pub mod review_decisions;
 pub mod review_page;
+pub mod review_queue;
 pub mod review_undo;
 pub mod review_views;
 pub mod review_words;
@@ -66,7 +74,7 @@ use std::sync::Arc;
 use actix_web::{web, HttpRequest};
 use arc_swap::ArcSwap;
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};
 
 use crate::classifier::Classifier;
 use crate::domain::{IpNet, Sites};
@@ -93,13 +101,30 @@ pub struct AppState {
     pub clock: crate::clock::Clock,
 }
 
+impl AppState {
+    /// The model thresholds in force for `site` now: its rules over the models in service
+    /// ([`crate::pipeline::ModelThresholds::resolve`]). The one place the HTTP layer resolves them, except
+    /// a submission, which judges and resolves with one snapshot of the models.
+    pub(crate) fn thresholds(
+        &self,
+        site: &crate::domain::Site,
+    ) -> crate::pipeline::ModelThresholds {
+        let classifier = self.classifier.load();
+        crate::pipeline::ModelThresholds::resolve(site, &classifier)
+    }
+}
+
 /// Registers every route and the extractor error handlers.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::QueryConfig::default().error_handler(|err, _req| {
-        ApiError::bad_request("INVALID_QUERY", err.to_string(), None).into()
+        ApiError::coded(ErrorCode::InvalidQuery)
+            .with_message(err.to_string())
+            .into()
     }))
     .app_data(web::PathConfig::default().error_handler(|err, _req| {
-        ApiError::not_found("NOT_FOUND", format!("no such resource: {err}")).into()
+        ApiError::coded(ErrorCode::NotFound)
+            .with_message(format!("no such resource: {err}"))
+            .into()
     }))
     .service(web::resource("/healthz").route(web::get().to(health::healthz)))
     .service(web::resource("/readyz").route(web::get().to(health::readyz)))
@@ -128,10 +153,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(embed::routes);
 }
 
+/// The site a path names (`/sites/{site}/…`), or `404 SITE_NOT_FOUND`.
+pub(crate) fn site_in_path<'a>(
+    state: &'a AppState,
+    id: &str,
+) -> Result<&'a std::sync::Arc<crate::domain::Site>, ApiError> {
+    state.sites.get(id).ok_or_else(|| {
+        ApiError::coded(ErrorCode::SiteNotFound)
+            .with_message(format!("no site `{id}` on this instance"))
+    })
+}
+
 /// The answer for routes that do not exist.
 pub async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::not_found(
-        "NOT_FOUND",
-        format!("no route for {}", req.path()),
-    ))
+    Err(ApiError::coded(ErrorCode::NotFound).with_message(format!("no route for {}", req.path())))
 }

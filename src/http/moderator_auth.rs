@@ -37,11 +37,11 @@ use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
-use super::{client_ip, session, ApiError, AppState};
+use super::{client_ip, session, ApiError, AppState, ErrorCode};
+use crate::clock::retry_after_secs;
 use crate::domain::{SessionSecret, TokenHash};
 pub use crate::ratelimit::auth::{AuthFailures, FAILURES_PER_MINUTE, FAILURE_BURST};
 use crate::ratelimit::redis::Lockout;
-use crate::ratelimit::retry_secs;
 use crate::store::{Actor, ModeratorRecord, SiteGrants};
 
 /// A boxed future; actix extractors run on one worker thread, so it need not be `Send`.
@@ -86,10 +86,8 @@ impl Moderator {
         if self.0.grants.allows(site) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden {
-                code: "SITE_NOT_GRANTED",
-                message: format!("you are not a moderator of site `{site}`"),
-            })
+            Err(ApiError::coded(ErrorCode::SiteNotGranted)
+                .with_message(format!("you are not a moderator of site `{site}`")))
         }
     }
 }
@@ -144,11 +142,11 @@ impl<'a> Gate<'a> {
             Lockout::LockedNow(wait) => {
                 tracing::warn!(client_ip = %self.ip, "moderator authentication failures over the limit; locked out");
                 ApiError::AuthRateLimited {
-                    retry_after_secs: retry_secs(wait),
+                    retry_after_secs: retry_after_secs(wait),
                 }
             }
             Lockout::StillLocked(wait) => ApiError::AuthRateLimited {
-                retry_after_secs: retry_secs(wait),
+                retry_after_secs: retry_after_secs(wait),
             },
         }
     }
@@ -157,23 +155,16 @@ impl<'a> Gate<'a> {
     async fn missing(&self) -> ApiError {
         match self.failures.locked(self.ip).await {
             Some(wait) => ApiError::AuthRateLimited {
-                retry_after_secs: retry_secs(wait),
+                retry_after_secs: retry_after_secs(wait),
             },
-            None => ApiError::Unauthorized {
-                code: "MISSING_TOKEN",
-                message:
-                    "send `Authorization: Bearer <moderator token>`, or sign in on the review page",
-            },
+            None => ApiError::coded(ErrorCode::MissingToken),
         }
     }
 }
 
 /// The refusal of an unknown, revoked or malformed token.
 pub(super) fn invalid_token() -> ApiError {
-    ApiError::Unauthorized {
-        code: "INVALID_TOKEN",
-        message: "the moderator token is not valid (unknown or revoked)",
-    }
+    ApiError::coded(ErrorCode::InvalidToken)
 }
 
 /// Methods that change nothing: a session needs no CSRF token for them.
@@ -214,10 +205,7 @@ async fn by_session(
     gate: &Gate<'_>,
     raw: &str,
 ) -> Result<Moderator, ApiError> {
-    let expired = || ApiError::Unauthorized {
-        code: "SESSION_EXPIRED",
-        message: "your session has ended (expired, signed out or revoked); sign in again",
-    };
+    let expired = || ApiError::coded(ErrorCode::SessionExpired);
     let Some(secret) = SessionSecret::parse(raw) else {
         return Err(gate.refuse(expired()).await);
     };
@@ -233,23 +221,21 @@ async fn by_session(
             .filter(|v| !v.is_empty());
         match presented {
             None => {
-                return Err(ApiError::Forbidden {
-                    code: "CSRF_TOKEN_MISSING",
-                    message: format!(
+                return Err(
+                    ApiError::coded(ErrorCode::CsrfTokenMissing).with_message(format!(
                         "a signed-in request that changes something needs the session's \
                          CSRF token in the {} header",
                         session::CSRF_HEADER
-                    ),
-                })
+                    )),
+                )
             }
             Some(token) if !secret.accepts_csrf(token) => {
-                return Err(ApiError::Forbidden {
-                    code: "CSRF_TOKEN_INVALID",
-                    message: format!(
+                return Err(
+                    ApiError::coded(ErrorCode::CsrfTokenInvalid).with_message(format!(
                         "the {} header is not this session's CSRF token",
                         session::CSRF_HEADER
-                    ),
-                })
+                    )),
+                )
             }
             Some(_) => {}
         }
@@ -311,12 +297,7 @@ impl FromRequest for Admin {
             if moderator.0.is_admin {
                 Ok(Admin(moderator))
             } else {
-                Err(ApiError::Forbidden {
-                    code: "ADMIN_ONLY",
-                    message:
-                        "this needs an admin token (`commentguard moderator add NAME --admin`)"
-                            .into(),
-                })
+                Err(ApiError::coded(ErrorCode::AdminOnly))
             }
         })
     }

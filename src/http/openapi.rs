@@ -11,8 +11,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    admin, articles, comments, counts, embed, error, form_token, health, reports, review,
-    review_authors, review_counts, review_page, review_undo, review_views, rules, session,
+    admin, articles, comments, counts, embed, error, form_token, health, reports, review_authors,
+    review_bans, review_counts, review_decisions, review_page, review_queue, review_undo,
+    review_views, rules, session,
 };
 
 /// The document's root: every route and the security schemes.
@@ -32,12 +33,12 @@ use super::{
         articles::list,
         counts::counts,
         form_token::issue,
-        review::queue,
-        review::item,
-        review::decide_one,
-        review::decide_many,
-        review::ban,
-        review::unban,
+        review_queue::queue,
+        review_decisions::item,
+        review_decisions::decide_one,
+        review_decisions::decide_many,
+        review_bans::ban,
+        review_bans::unban,
         review_counts::counts,
         review_authors::author,
         review_authors::bans,

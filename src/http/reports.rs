@@ -27,7 +27,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::fields::{Encoding, Fields};
-use super::{client_ip, form_page, ApiError, AppState};
+use super::{client_ip, form_page, ApiError, AppState, ErrorCode};
 use crate::domain::WebUrl;
 use crate::domain::{CommentId, ReportReason, Status};
 use crate::ratelimit::Refused;
@@ -99,7 +99,7 @@ async fn record(
     state: &AppState,
     back: &mut Option<WebUrl>,
 ) -> Result<HttpResponse, ApiError> {
-    let not_found = || ApiError::not_found("COMMENT_NOT_FOUND", "no such comment");
+    let not_found = || ApiError::coded(ErrorCode::CommentNotFound);
     let id = CommentId::new(id).ok_or_else(not_found)?;
     let encoding = Encoding::of(req)?;
     let body = payload
@@ -109,11 +109,8 @@ async fn record(
             limit: MAX_REPORT_BYTES,
         })?
         .map_err(|err| {
-            ApiError::bad_request(
-                "INVALID_BODY",
-                format!("could not read the request body: {err}"),
-                None,
-            )
+            ApiError::coded(ErrorCode::InvalidBody)
+                .with_message(format!("could not read the request body: {err}"))
         })?;
     let fields = Fields::decode(encoding, &body)?;
     let reason = ReportReason::parse(fields.optional("reason")?)?;

@@ -14,9 +14,9 @@ use utoipa::ToSchema;
 
 use super::error::ErrorBody;
 use super::moderator_auth::Moderator;
-use super::review_counts::granted_sites;
-use super::{hints, ApiError, AppState};
-use crate::domain::{BanTarget, ValidationError};
+use super::review::{author_on_site, granted_sites};
+use super::{ApiError, AppState};
+use crate::domain::BanTarget;
 use crate::store::{AuthorComment, AuthorHistory, BanEntry};
 
 /// Registers the routes (inside the `/review` scope).
@@ -68,18 +68,13 @@ pub async fn author(
     params: web::Query<AuthorParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let site = state
-        .sites
-        .resolve(params.site.as_deref())
-        .map_err(|e| match e.code {
-            "UNKNOWN_SITE" => ValidationError {
-                message: hints::unknown_site_for_moderator(&state.sites, moderator.grants()),
-                ..e
-            },
-            _ => e,
-        })?;
-    moderator.require_site(site.id.as_str())?;
-    let target = BanTarget::parse(params.author_email.as_deref(), params.client_ip.as_deref())?;
+    let (site, target) = author_on_site(
+        &state,
+        &moderator,
+        params.site.as_deref(),
+        params.author_email.as_deref(),
+        params.client_ip.as_deref(),
+    )?;
     let view = state.store.author(site.id.clone(), target.clone()).await?;
     let (author_email, client_ip) = match &target {
         BanTarget::Email(_) => (Some(target.key()), None),

@@ -12,8 +12,9 @@ use utoipa::ToSchema;
 
 use super::error::ErrorBody;
 use super::moderator_auth::Moderator;
-use super::{hints, review_words, ApiError, AppState};
-use crate::domain::{ReasonCode, Status, ValidationError};
+use super::review::granted_sites;
+use super::{review_words, ApiError, AppState};
+use crate::domain::{ReasonCode, Status, ValidationCode, ValidationError};
 
 /// Registers the route (inside the `/review` scope).
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -79,7 +80,7 @@ pub async fn counts(
         Some(raw) => raw.parse().map_err(|_| {
             ValidationError::new(
                 "status",
-                "INVALID_STATUS",
+                ValidationCode::InvalidStatus,
                 "status must be pending, published, rejected or reported",
             )
         })?,
@@ -114,40 +115,4 @@ pub async fn counts(
             .collect(),
         reasons,
     }))
-}
-
-/// The one site named (checked against the moderator's grants), or every configured site
-/// the moderator is granted, sorted; 403 when that is none.
-pub(super) fn granted_sites(
-    state: &AppState,
-    moderator: &Moderator,
-    site: Option<&str>,
-) -> Result<Vec<String>, ApiError> {
-    let sites = match site.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(id) => {
-            if state.sites.get(id).is_none() {
-                let message = hints::unknown_site_for_moderator(&state.sites, moderator.grants());
-                return Err(ValidationError::new("site", "UNKNOWN_SITE", message).into());
-            }
-            moderator.require_site(id)?;
-            vec![id.to_owned()]
-        }
-        None => {
-            let mut all: Vec<String> = state
-                .sites
-                .iter()
-                .map(|s| s.id.as_str().to_owned())
-                .filter(|id| moderator.grants().allows(id))
-                .collect();
-            all.sort_unstable();
-            all
-        }
-    };
-    if sites.is_empty() {
-        return Err(ApiError::Forbidden {
-            code: "SITE_NOT_GRANTED",
-            message: "you are not a moderator of any site of this instance".into(),
-        });
-    }
-    Ok(sites)
 }

@@ -9,14 +9,14 @@
 //! it produced; the comment goes back to the status, labels and decision time it had.
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::ToSchema;
 
 use super::error::ErrorBody;
 use super::moderator_auth::Moderator;
+use super::review::comment_not_found as not_found;
 use super::review_views::AppliedView;
-use super::{ApiError, AppState};
-use crate::domain::{CommentId, ValidationError};
+use super::{ApiError, AppState, ErrorCode};
+use crate::domain::{CommentId, ValidationCode, ValidationError};
 use crate::store::{UndoOutcome, UNDO_WINDOW_MS};
 
 /// Registers the route (inside the `/review` scope).
@@ -28,10 +28,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UndoBody {
     version: Option<i64>,
-}
-
-fn not_found() -> ApiError {
-    ApiError::not_found("COMMENT_NOT_FOUND", "no such comment")
 }
 
 /// `POST /api/v1/review/{id}/undo` `{"version"}`
@@ -62,7 +58,7 @@ pub async fn undo(
     let version = body.version.filter(|v| *v >= 1).ok_or_else(|| {
         ValidationError::new(
             "version",
-            "REQUIRED",
+            ValidationCode::Required,
             "version must be the comment version your decision produced",
         )
     })?;
@@ -70,12 +66,6 @@ pub async fn undo(
         .store
         .undo(moderator.actor(), moderator.grants().clone(), id, version)
         .await?;
-    let conflict = |code, message: String, current| ApiError::Conflict {
-        code,
-        message,
-        field: None,
-        current: Some(Box::new(json!(current))),
-    };
     match outcome {
         UndoOutcome::Undone { state, previous } => {
             Ok(HttpResponse::Ok().json(AppliedView::new(state, previous, true)))
@@ -84,20 +74,16 @@ pub async fn undo(
         UndoOutcome::NotFound | UndoOutcome::Forbidden => Err(not_found()),
         UndoOutcome::Stale { current } => Err(ApiError::StaleVersion {
             seen: version,
-            current: Box::new(json!(current)),
+            current: Box::new(current),
         }),
-        UndoOutcome::NothingToUndo { current } => Err(conflict(
-            "NOTHING_TO_UNDO",
-            "the comment's latest change is not a decision of yours".into(),
-            current,
-        )),
-        UndoOutcome::Expired { current } => Err(conflict(
-            "UNDO_EXPIRED",
-            format!(
+        UndoOutcome::NothingToUndo { current } => {
+            Err(ApiError::coded(ErrorCode::NothingToUndo).with_current(current))
+        }
+        UndoOutcome::Expired { current } => Err(ApiError::coded(ErrorCode::UndoExpired)
+            .with_message(format!(
                 "a decision can be undone for {} s; decide again instead",
                 UNDO_WINDOW_MS / 1000
-            ),
-            current,
-        )),
+            ))
+            .with_current(current)),
     }
 }

@@ -6,8 +6,7 @@ use utoipa::ToSchema;
 use crate::classifier::explain::{self, TokenSpan};
 use crate::classifier::Task;
 use crate::domain::{CommentId, ModelScore, Outcome, Reason, ReasonCode, Status, TrainingLabels};
-use crate::http::{review_words, ApiError, AppState};
-use crate::pipeline::ModelThresholds;
+use crate::http::{review_words, ApiError, AppState, ErrorCode};
 use crate::store::{
     AuditEntry, AuthorHistory, CommentState, ParentComment, ReportEntry, ReviewItem,
 };
@@ -108,10 +107,10 @@ pub struct ReviewItemView<'a> {
 
 pub(super) fn item_view<'a>(state: &AppState, item: &'a ReviewItem) -> ReviewItemView<'a> {
     let c = &item.comment;
-    let thresholds = state.sites.get(&c.site_id).map(|site| {
-        let classifier = state.classifier.load();
-        ModelThresholds::resolve(site, &classifier)
-    });
+    let thresholds = state
+        .sites
+        .get(&c.site_id)
+        .map(|site| state.thresholds(site));
     let score = |s: &'a Option<ModelScore>, task: Task| {
         let t = thresholds.map(|t| match task {
             Task::Spam => t.spam,
@@ -219,39 +218,29 @@ pub enum BulkResult {
         error: ItemError,
         /// The comment as it is now, for `STALE_VERSION`.
         #[serde(skip_serializing_if = "Option::is_none")]
-        #[schema(value_type = Option<CommentState>)]
-        current: Option<serde_json::Value>,
+        current: Option<CommentState>,
     },
 }
 
 /// Why one decision of a bulk request was refused.
 #[derive(Serialize, ToSchema)]
 pub struct ItemError {
-    pub(super) code: &'static str,
+    pub(super) code: ErrorCode,
     pub(super) message: String,
     pub(super) field: Option<&'static str>,
 }
 
 /// An error as one entry of a bulk answer.
 pub(super) fn item_error(err: &ApiError, id: Option<i64>) -> BulkResult {
-    let (_, code) = err.status_and_code();
-    let (message, field) = match err {
-        ApiError::Invalid(e) => (e.message.clone(), Some(e.field)),
-        ApiError::StaleVersion { .. } => (err.to_string(), Some("version")),
-        other => (other.to_string(), None),
-    };
     BulkResult::Refused {
         ok: false,
         id,
         error: ItemError {
-            code,
-            message,
-            field,
+            code: err.code(),
+            message: err.message(),
+            field: err.field(),
         },
-        current: match err {
-            ApiError::StaleVersion { current, .. } => Some((**current).clone()),
-            _ => None,
-        },
+        current: err.current().cloned(),
     }
 }
 

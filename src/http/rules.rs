@@ -18,8 +18,8 @@ use utoipa::ToSchema;
 
 use super::error::ErrorBody;
 use super::moderator_auth::Admin;
-use super::{ApiError, AppState};
-use crate::domain::{Note, Rule, RuleChange, Site, Sites, ValidationError};
+use super::{ApiError, AppState, ErrorCode};
+use crate::domain::{Note, Rule, RuleChange, Site, Sites, ValidationCode, ValidationError};
 use crate::store::{RuleChangeEntry, Store, StoreError, StoredRules};
 
 /// Most changes in one request.
@@ -39,7 +39,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::JsonConfig::default()
                     .limit(MAX_JSON_BYTES)
                     .error_handler(|err, _req| {
-                        ApiError::bad_request("INVALID_JSON", err.to_string(), None).into()
+                        ApiError::coded(ErrorCode::InvalidJson)
+                            .with_message(err.to_string())
+                            .into()
                     }),
             )
             .route(web::get().to(rules))
@@ -98,12 +100,6 @@ pub struct RulesView {
     changes: Vec<RuleChangeEntry>,
 }
 
-fn site_of<'a>(state: &'a AppState, id: &str) -> Result<&'a std::sync::Arc<Site>, ApiError> {
-    state.sites.get(id).ok_or_else(|| {
-        ApiError::not_found("UNKNOWN_SITE", format!("no site `{id}` on this instance"))
-    })
-}
-
 fn view(site: &Site, stored: &StoredRules, changes: Vec<RuleChangeEntry>) -> RulesView {
     let in_force = site.rules();
     RulesView {
@@ -135,7 +131,7 @@ fn view(site: &Site, stored: &StoredRules, changes: Vec<RuleChangeEntry>) -> Rul
         (status = 200, description = "The rules in force", body = RulesView),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
-        (status = 404, description = "`UNKNOWN_SITE`", body = ErrorBody),
+        (status = 404, description = "`SITE_NOT_FOUND`", body = ErrorBody),
         (status = 429, description = "Too many failed authentications", body = ErrorBody),
     ))]
 #[tracing::instrument(name = "site_rules", skip_all, fields(admin = %admin.0.name()))]
@@ -144,7 +140,7 @@ pub async fn rules(
     site: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let site = site_of(&state, &site)?;
+    let site = super::site_in_path(&state, &site)?;
     let stored = state.store.stored_rules(site.id.clone()).await?;
     let log = state.store.rule_changes(site.id.clone()).await?;
     Ok(HttpResponse::Ok().json(view(site, &stored, log)))
@@ -179,7 +175,7 @@ impl RuleChangeBody {
             let known: Vec<&str> = Rule::ALL.iter().map(|r| r.as_str()).collect();
             ValidationError::new(
                 "rule",
-                "UNKNOWN_RULE",
+                ValidationCode::UnknownRule,
                 format!("rule must be one of: {}", known.join(", ")),
             )
         })?;
@@ -191,7 +187,7 @@ impl RuleChangeBody {
             _ => {
                 return Err(ValidationError::new(
                     rule.as_str(),
-                    "ONE_CHANGE",
+                    ValidationCode::OneChange,
                     format!(
                         "{}: give exactly one of set, add, remove or reset: true",
                         rule.as_str()
@@ -214,7 +210,7 @@ impl RuleChangeBody {
         (status = 400, description = "`INVALID_JSON`", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not an admin, or a session without its CSRF token", body = ErrorBody),
-        (status = 404, description = "`UNKNOWN_SITE`", body = ErrorBody),
+        (status = 404, description = "`SITE_NOT_FOUND`", body = ErrorBody),
         (status = 422, description = "A bad change; the error names the rule. Nothing was changed", body = ErrorBody),
         (status = 429, description = "Too many failed authentications", body = ErrorBody),
     ))]
@@ -225,11 +221,11 @@ pub async fn change(
     body: web::Json<RulesChangeBody>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let site = site_of(&state, &site)?;
+    let site = super::site_in_path(&state, &site)?;
     if body.changes.is_empty() || body.changes.len() > MAX_CHANGES {
         return Err(ValidationError::new(
             "changes",
-            "OUT_OF_RANGE",
+            ValidationCode::OutOfRange,
             format!("send between 1 and {MAX_CHANGES} changes"),
         )
         .into());

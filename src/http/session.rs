@@ -24,9 +24,9 @@ use utoipa::ToSchema;
 
 use super::error::ErrorBody;
 use super::moderator_auth::{invalid_token, Credential, Gate, Moderator};
-use super::{cors, ApiError, AppState};
+use super::{cors, ApiError, AppState, ErrorCode};
 use crate::config::SessionConfig;
-use crate::domain::{SessionSecret, TokenHash, ValidationError};
+use crate::domain::{SessionSecret, TokenHash, ValidationCode, ValidationError};
 use crate::store::{NewSession, SiteGrants};
 
 /// The header that carries the CSRF token.
@@ -47,7 +47,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::JsonConfig::default()
                     .limit(MAX_JSON_BYTES)
                     .error_handler(|err, _req| {
-                        ApiError::bad_request("INVALID_JSON", err.to_string(), None).into()
+                        ApiError::coded(ErrorCode::InvalidJson)
+                            .with_message(err.to_string())
+                            .into()
                     }),
             )
             .route(web::post().to(sign_in))
@@ -166,10 +168,7 @@ pub async fn sign_in(
             .to_str()
             .is_ok_and(|origin| cors::same_origin(origin, host));
         if !same {
-            return Err(ApiError::Forbidden {
-                code: "CROSS_ORIGIN",
-                message: "sign in from the review page of this service".into(),
-            });
+            return Err(ApiError::coded(ErrorCode::CrossOrigin));
         }
     }
     let gate = Gate::new(&req, &state)?;
@@ -179,7 +178,11 @@ pub async fn sign_in(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
-            ValidationError::new("token", "REQUIRED", "token is your moderator token")
+            ValidationError::new(
+                "token",
+                ValidationCode::Required,
+                "token is your moderator token",
+            )
         })?;
     let Some(record) = state.store.moderator_by_token(TokenHash::of(token)).await? else {
         return Err(gate.refuse(invalid_token()).await);

@@ -74,13 +74,8 @@ pub struct RateLimited {
 impl RateLimited {
     /// `Retry-After` in whole seconds, rounded up, at least 1.
     pub fn retry_after_secs(&self) -> u64 {
-        retry_secs(self.retry_after)
+        crate::clock::retry_after_secs(self.retry_after)
     }
-}
-
-/// `Retry-After` in whole seconds, rounded up, at least 1.
-pub fn retry_secs(wait: Duration) -> u64 {
-    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 /// Why a check did not let a request through.
@@ -416,8 +411,11 @@ mod tests {
 
     #[test]
     fn retry_after_rounds_up() {
-        assert_eq!(retry_secs(Duration::from_millis(5_100)), 6);
-        assert_eq!(retry_secs(Duration::ZERO), 1);
-        assert_eq!(retry_secs(Duration::from_secs(12)), 12);
+        assert_eq!(
+            crate::clock::retry_after_secs(Duration::from_millis(5_100)),
+            6
+        );
+        assert_eq!(crate::clock::retry_after_secs(Duration::ZERO), 1);
+        assert_eq!(crate::clock::retry_after_secs(Duration::from_secs(12)), 12);
     }
 }

@@ -71,7 +71,7 @@ async fn counts_refuse_bad_requests() {
         .await
         .unwrap();
     assert_eq!(res.status(), 404);
-    assert_eq!(json_body(res).await["error"]["code"], "UNKNOWN_SITE");
+    assert_eq!(json_body(res).await["error"]["code"], "SITE_NOT_FOUND");
 }
 
 /// Article lists on the site's pages may read the counts; other origins may not.

@@ -627,3 +627,28 @@ async fn export_decisions_round_trips_into_training_data() {
         "{files:?}"
     );
 }
+
+/// A page size that is not a number is a malformed query (400 `INVALID_QUERY`), one out of
+/// range is 422 `OUT_OF_RANGE`, both naming `limit`: in the review queue as in an
+/// article's listing.
+#[tokio::test]
+async fn page_sizes_are_refused_alike_in_the_queue_and_the_listing() {
+    let app = spawn_app().await;
+    let ann = add_moderator(&app, "ann", &[SITE], false).await;
+    let cases = [
+        ("ten", 400, "INVALID_QUERY"),
+        ("-1", 400, "INVALID_QUERY"),
+        ("0", 422, "OUT_OF_RANGE"),
+        ("201", 422, "OUT_OF_RANGE"),
+    ];
+    for (limit, status, code) in cases {
+        let queue = app.review_queue(&ann, &[("limit", limit)]).await;
+        let listing = app.list_comments("a", &[("limit", limit)]).await;
+        for (what, res) in [("queue", queue), ("listing", listing)] {
+            assert_eq!(res.status(), status, "{what} limit={limit}");
+            let json = json_body(res).await;
+            assert_eq!(json["error"]["code"], code, "{what} limit={limit}");
+            assert_eq!(json["error"]["field"], "limit", "{what} limit={limit}");
+        }
+    }
+}

@@ -246,7 +246,7 @@ async fn protocol_errors_are_json() {
             "unknown site listing",
             c.get(app.url("/api/v1/sites/nope/articles/a/comments")),
             404,
-            "UNKNOWN_SITE",
+            "SITE_NOT_FOUND",
         ),
         (
             "bad comment id",

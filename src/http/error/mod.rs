@@ -7,6 +7,9 @@
 //! answers by itself (unknown route, wrong method, CORS refusal) through
 //! [`json_error_fallback`]. `429` and `503` carry `Retry-After` (seconds), set here.
 //!
+//! The code is an [`ErrorCode`] (`code`), which also fixes the status: one code never
+//! comes with two statuses.
+//!
 //! `Debug` prints the whole cause chain so a 500 in the logs explains itself; the client
 //! only ever sees a generic message for it.
 use std::fmt;
@@ -21,49 +24,37 @@ use serde::Serialize;
 
 use crate::domain::ValidationError;
 use crate::ratelimit::{RateLimited, StoreUnavailable};
-use crate::store::StoreError;
+use crate::store::{CommentState, StoreError};
 
-/// Everything a request can fail with.
+mod code;
+
+pub use code::ErrorCode;
+
+/// Everything a request can fail with. Each error has one [`ErrorCode`], and its status is
+/// the code's ([`ErrorCode::status`]).
 #[derive(thiserror::Error)]
 pub enum ApiError {
     /// A field breaks a rule (422).
     #[error(transparent)]
     Invalid(#[from] ValidationError),
-    /// The request could not be decoded (400).
+    /// A refusal that is only its code, a message and maybe the field at fault: a request
+    /// that cannot be decoded (400), bad credentials (401), not allowed (403), nothing
+    /// there (404), or a request that cannot apply to the resource as it is now (409: an
+    /// article closed to comments, nothing left to undo; `current` carries the resource's
+    /// state when the client can recover from it). Built with [`ApiError::coded`].
     #[error("{message}")]
-    BadRequest {
-        code: &'static str,
+    Coded {
+        code: ErrorCode,
         message: String,
         field: Option<&'static str>,
+        current: Option<Box<CommentState>>,
     },
-    /// Bad or unknown credentials (401).
-    #[error("{message}")]
-    Unauthorized {
-        code: &'static str,
-        message: &'static str,
-    },
-    /// Authenticated, but not allowed to do this (403).
-    #[error("{message}")]
-    Forbidden { code: &'static str, message: String },
-    /// No such thing (404).
-    #[error("{message}")]
-    NotFound { code: &'static str, message: String },
     /// A moderator decided on a version of a comment that is no longer current (409); the
     /// body carries the comment's `current` state so the client can refresh.
     #[error("the comment changed since version {seen}; reload it and decide again")]
     StaleVersion {
         seen: i64,
-        current: Box<serde_json::Value>,
-    },
-    /// The request cannot apply to the resource as it is now (409): an article closed to
-    /// comments, nothing left to undo. `current` carries the resource's state when the
-    /// client can recover from it.
-    #[error("{message}")]
-    Conflict {
-        code: &'static str,
-        message: String,
-        field: Option<&'static str>,
-        current: Option<Box<serde_json::Value>>,
+        current: Box<CommentState>,
     },
     #[error("this route does not accept that method")]
     MethodNotAllowed,
@@ -96,7 +87,7 @@ pub enum ApiError {
     AuthRateLimited { retry_after_secs: u64 },
     /// The shared rate-limit store is unreachable and `rate_limit_unreachable = "closed"`
     /// (503).
-    #[error("the rate limits cannot be checked right now; try again in {} s", crate::ratelimit::retry_secs(.0.retry_after))]
+    #[error("the rate limits cannot be checked right now; try again in {} s", crate::clock::retry_after_secs(.0.retry_after))]
     RateLimitUnavailable(StoreUnavailable),
     /// New model files were refused; the models in service stay (422).
     #[error("models refused, the previous ones keep serving: {0}")]
@@ -112,76 +103,100 @@ pub enum ApiError {
     Internal(#[source] anyhow::Error),
 }
 
+impl From<ErrorCode> for ApiError {
+    fn from(code: ErrorCode) -> Self {
+        ApiError::coded(code)
+    }
+}
+
 impl ApiError {
-    pub fn bad_request(
-        code: &'static str,
-        message: impl Into<String>,
-        field: Option<&'static str>,
-    ) -> Self {
-        ApiError::BadRequest {
+    /// The error of `code` with its default message; add what the caller should know with
+    /// [`ApiError::with_message`], [`ApiError::with_field`], [`ApiError::with_current`].
+    pub fn coded(code: ErrorCode) -> Self {
+        ApiError::Coded {
             code,
-            message: message.into(),
-            field,
+            message: code.default_message().to_owned(),
+            field: None,
+            current: None,
         }
     }
 
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::NotFound {
-            code,
-            message: message.into(),
+    /// The same error saying `message` (for a [`ApiError::Coded`] or [`ApiError::Invalid`]).
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        match &mut self {
+            ApiError::Coded { message: m, .. } => *m = message.into(),
+            ApiError::Invalid(e) => e.message = message.into(),
+            _ => {}
         }
+        self
     }
 
-    /// The status and stable code of each error: the one table of the API.
-    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+    /// The same error naming `field`, if given (for a [`ApiError::Coded`]).
+    pub fn with_field(mut self, field: impl Into<Option<&'static str>>) -> Self {
+        if let ApiError::Coded { field: f, .. } = &mut self {
+            *f = field.into();
+        }
+        self
+    }
+
+    /// The same error with the resource's state now (for a [`ApiError::Coded`] 409).
+    pub fn with_current(mut self, current: CommentState) -> Self {
+        if let ApiError::Coded { current: c, .. } = &mut self {
+            *c = Some(Box::new(current));
+        }
+        self
+    }
+
+    /// The stable code of the error.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::Invalid(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.code),
-            ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
-            ApiError::Unauthorized { code, .. } => (StatusCode::UNAUTHORIZED, code),
-            ApiError::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code),
-            ApiError::NotFound { code, .. } => (StatusCode::NOT_FOUND, code),
-            ApiError::StaleVersion { .. } => (StatusCode::CONFLICT, "STALE_VERSION"),
-            ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
-            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
-            ApiError::Duplicate => (StatusCode::CONFLICT, "DUPLICATE"),
-            ApiError::AlreadyReported => (StatusCode::CONFLICT, "ALREADY_REPORTED"),
-            ApiError::PayloadTooLarge { .. } => {
-                (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE")
-            }
-            ApiError::UnsupportedMediaType => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
-            }
-            ApiError::HeadersTooLarge { .. } => (
-                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                "HEADERS_TOO_LARGE",
-            ),
-            ApiError::LikelyAbusive => (StatusCode::UNPROCESSABLE_ENTITY, "LIKELY_ABUSIVE"),
+            ApiError::Invalid(e) => ErrorCode::Invalid(e.code),
+            ApiError::Coded { code, .. } => *code,
+            ApiError::StaleVersion { .. } => ErrorCode::StaleVersion,
+            ApiError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            ApiError::Duplicate => ErrorCode::Duplicate,
+            ApiError::AlreadyReported => ErrorCode::AlreadyReported,
+            ApiError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            ApiError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            ApiError::HeadersTooLarge { .. } => ErrorCode::HeadersTooLarge,
+            ApiError::LikelyAbusive => ErrorCode::LikelyAbusive,
             ApiError::RateLimited(_)
             | ApiError::ReportRateLimited(_)
-            | ApiError::RateLimitedWithoutClientIp(_) => {
-                (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
-            }
-            ApiError::AuthRateLimited { .. } => {
-                (StatusCode::TOO_MANY_REQUESTS, "AUTH_RATE_LIMITED")
-            }
-            ApiError::RateLimitUnavailable(_) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "RATE_LIMIT_UNAVAILABLE")
-            }
-            ApiError::ModelsRefused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "MODELS_REFUSED"),
-            ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "BUSY"),
-            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
+            | ApiError::RateLimitedWithoutClientIp(_) => ErrorCode::RateLimited,
+            ApiError::AuthRateLimited { .. } => ErrorCode::AuthRateLimited,
+            ApiError::RateLimitUnavailable(_) => ErrorCode::RateLimitUnavailable,
+            ApiError::ModelsRefused(_) => ErrorCode::ModelsRefused,
+            ApiError::Busy { .. } => ErrorCode::Busy,
+            ApiError::Unavailable(_) => ErrorCode::Unavailable,
+            ApiError::Internal(_) => ErrorCode::Internal,
         }
+    }
+
+    /// The status and stable code of the error (the status is always the code's).
+    pub fn status_and_code(&self) -> (StatusCode, ErrorCode) {
+        let code = self.code();
+        (code.status(), code)
     }
 
     /// The field at fault, if the error is about one.
     pub fn field(&self) -> Option<&'static str> {
         match self {
             ApiError::Invalid(e) => Some(e.field),
-            ApiError::BadRequest { field, .. } => *field,
+            ApiError::Coded { field, .. } => *field,
             ApiError::LikelyAbusive => Some("body"),
             ApiError::StaleVersion { .. } => Some("version"),
-            ApiError::Conflict { field, .. } => *field,
+            _ => None,
+        }
+    }
+
+    /// The resource as it is now, for a 409 the client can recover from.
+    pub(crate) fn current(&self) -> Option<&CommentState> {
+        match self {
+            ApiError::StaleVersion { current, .. } => Some(current),
+            ApiError::Coded {
+                current: Some(current),
+                ..
+            } => Some(current),
             _ => None,
         }
     }
@@ -194,7 +209,9 @@ impl ApiError {
             | ApiError::RateLimitedWithoutClientIp(limited) => Some(limited.retry_after_secs()),
             ApiError::AuthRateLimited { retry_after_secs } => Some(*retry_after_secs),
             ApiError::Busy { retry_after_secs } => Some(*retry_after_secs),
-            ApiError::RateLimitUnavailable(u) => Some(crate::ratelimit::retry_secs(u.retry_after)),
+            ApiError::RateLimitUnavailable(u) => {
+                Some(crate::clock::retry_after_secs(u.retry_after))
+            }
             ApiError::Unavailable(_) => Some(5),
             _ => None,
         }
@@ -216,7 +233,7 @@ impl ApiError {
     /// The error for a response actix produced by itself with this status.
     fn for_status(status: StatusCode) -> ApiError {
         match status {
-            StatusCode::NOT_FOUND => ApiError::not_found("NOT_FOUND", "no such route"),
+            StatusCode::NOT_FOUND => ApiError::coded(ErrorCode::NotFound),
             StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge {
                 limit: super::comments::MAX_BODY_BYTES,
@@ -225,11 +242,8 @@ impl ApiError {
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => ApiError::HeadersTooLarge {
                 limit: super::access_log::MAX_HEADER_BYTES,
             },
-            s if s.is_client_error() => ApiError::bad_request(
-                "BAD_REQUEST",
-                s.canonical_reason().unwrap_or("bad request"),
-                None,
-            ),
+            s if s.is_client_error() => ApiError::coded(ErrorCode::BadRequest)
+                .with_message(s.canonical_reason().unwrap_or("bad request")),
             s => ApiError::Internal(anyhow::anyhow!("unhandled status {s}")),
         }
     }
@@ -281,22 +295,21 @@ impl From<RateLimited> for ApiError {
 /// The body of every error response.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody<'a> {
-    error: ErrorDetail<'a>,
+    error: ErrorDetail,
     /// The resource as it is now, for a 409 the client can recover from.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<crate::store::CommentState>)]
-    current: Option<&'a serde_json::Value>,
+    current: Option<&'a CommentState>,
 }
 
 /// What went wrong.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct ErrorDetail<'a> {
-    /// Stable, machine-readable, `UPPER_SNAKE`.
-    code: &'a str,
+pub struct ErrorDetail {
+    /// Stable, machine-readable, `UPPER_SNAKE`; the code also fixes the status.
+    code: ErrorCode,
     /// For people; names the field at fault.
     message: String,
     /// The request field at fault, if one is.
-    field: Option<&'a str>,
+    field: Option<&'static str>,
 }
 
 impl ResponseError for ApiError {
@@ -338,14 +351,7 @@ impl ResponseError for ApiError {
                 message,
                 field: self.field(),
             },
-            current: match self {
-                ApiError::StaleVersion { current, .. } => Some(current),
-                ApiError::Conflict {
-                    current: Some(current),
-                    ..
-                } => Some(current),
-                _ => None,
-            },
+            current: self.current(),
         })
     }
 }
@@ -395,7 +401,11 @@ mod tests {
     /// Every error renders as `{"error": {code, message, field}}` with its status.
     #[actix_web::test]
     async fn error_shape() {
-        let err = ApiError::from(ValidationError::new("body", "TOO_LONG", "too long"));
+        let err = ApiError::from(ValidationError::new(
+            "body",
+            crate::domain::ValidationCode::TooLong,
+            "too long",
+        ));
         let res = err.error_response();
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let body = to_bytes(res.into_body()).await.unwrap();

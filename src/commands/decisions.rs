@@ -1,0 +1,47 @@
+//! Moderators' labelled decisions as training examples — what `export-decisions` writes
+//! and what `train --with-decisions` reads straight from the database: `source` =
+//! `decisions:<site>`, `group` = the article id.
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::classifier::data::Example;
+use crate::classifier::train::DECISIONS_SOURCE_PREFIX;
+use crate::domain::SiteId;
+use crate::store::{LabelledDecision, Store};
+
+/// The `source` column of a site's decisions.
+pub(crate) fn source(site: &str) -> String {
+    format!("{DECISIONS_SOURCE_PREFIX}{site}")
+}
+
+/// Decisions as training examples (`source` = `decisions:<site>`, `group` = article id).
+pub(crate) fn to_examples(decisions: &[LabelledDecision]) -> Vec<Example> {
+    decisions
+        .iter()
+        .map(|d| Example {
+            text: d.text.clone(),
+            spam: d.spam,
+            abuse: d.abuse,
+            source: source(&d.site),
+            group: d.article_id.clone(),
+        })
+        .collect()
+}
+
+/// Reads the labelled decisions of `site` (or every site) from the database at
+/// `database`, read-only, as training examples. Blocking: starts its own small runtime,
+/// for synchronous callers such as `train --with-decisions`.
+pub(crate) fn decision_examples(
+    database: &Path,
+    site: Option<&SiteId>,
+) -> anyhow::Result<Vec<Example>> {
+    let store = Store::open_read_only(database)
+        .with_context(|| format!("cannot read decisions from {}", database.display()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let decisions = runtime.block_on(store.labelled_decisions(site))?;
+    Ok(to_examples(&decisions))
+}
