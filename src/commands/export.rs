@@ -7,7 +7,7 @@
 //! abuse); decisions that teach nothing (reject as `other`, rejections by a ban) are left
 //! out.
 //!
-//! The database is opened read-only ([`Store::open_read_only`]), so exporting is safe
+//! The database is opened read-only ([`sqlite::open_read_only`]), so exporting is safe
 //! while `serve` runs. [`decision_examples`] gives `train --with-decisions` the same rows
 //! without a file.
 use std::io::Write;
@@ -20,7 +20,7 @@ use crate::classifier::data::Example;
 use crate::classifier::train::DECISIONS_SOURCE_PREFIX;
 use crate::config::Config;
 use crate::domain::SiteId;
-use crate::store::{LabelledDecision, Store};
+use crate::store::{sqlite, LabelledDecision};
 
 /// Arguments of `commentguard export-decisions`.
 #[derive(Debug, Args)]
@@ -59,7 +59,7 @@ pub fn to_examples(decisions: &[LabelledDecision]) -> Vec<Example> {
 /// `database`, read-only, as training examples. Blocking: starts its own small runtime,
 /// for synchronous callers such as `train --with-decisions`.
 pub fn decision_examples(database: &Path, site: Option<&SiteId>) -> anyhow::Result<Vec<Example>> {
-    let store = Store::open_read_only(database)
+    let store = sqlite::open_read_only(database)
         .with_context(|| format!("cannot read decisions from {}", database.display()))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -128,7 +128,7 @@ pub fn write_csv(decisions: &[LabelledDecision], out: &Path) -> anyhow::Result<(
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref(), None)?;
     let site = args.site.as_deref().map(SiteId::parse).transpose()?;
-    let store = Store::open_read_only(&config.database)
+    let store = sqlite::open_read_only(&config.database)
         .with_context(|| format!("cannot read {}", config.database.display()))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

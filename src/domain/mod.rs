@@ -15,6 +15,9 @@
 //! - [`report`] — [`ReportReason`], what a reader says when reporting a comment.
 //! - [`site`] — [`SiteId`], [`KeyHash`] and the runtime [`Site`] built from its config.
 //! - [`comment`] — [`CommentId`], [`Status`] and the validated [`NewComment`].
+//! - [`intake`] — what deciding a new comment needs and gives: the author as the store
+//!   knows them ([`AuthorContext`]), the pipeline's verdict, a [`Refusal`], the
+//!   [`Decide`] interface between store and pipeline.
 //! - [`moderation`] — moderator names and tokens, decisions ([`Verdict`]), notes, ban targets.
 //! - [`rules`] — the site rules that change at run time ([`Rule`], [`RuleValues`],
 //!   compiled into [`SiteRules`]).
@@ -23,6 +26,7 @@
 pub mod article;
 pub mod comment;
 pub mod email;
+pub mod intake;
 pub mod moderation;
 pub mod net;
 pub mod reason;
@@ -37,6 +41,7 @@ pub mod web;
 pub use article::{ArticleId, ArticleTitle};
 pub use comment::{CommentId, NewComment, Status};
 pub use email::AuthorEmail;
+pub use intake::{AuthorContext, AuthorQuery, Ban, Decide, ParentInfo, Refusal};
 pub use moderation::{
     BanTarget, ModeratorName, ModeratorToken, Note, RejectLabel, TokenHash, TrainingLabels, Verdict,
 };

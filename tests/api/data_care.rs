@@ -151,7 +151,7 @@ async fn backup_online_and_restore() {
 
 /// Days ago, in unix milliseconds.
 fn days_ago(days: i64) -> i64 {
-    commentguard::maintenance::now_millis() - days * 24 * 60 * 60 * 1000
+    commentguard::clock::Clock::system().now_millis() - days * 24 * 60 * 60 * 1000
 }
 
 /// Posts a comment as the backend and returns its id.

@@ -1,5 +1,11 @@
-//! Test harness: a real commentguard server on 127.0.0.1:0 with a fresh SQLite file in a
-//! temporary directory, configured in code, plus typed helpers for each request.
+//! Test harness: a real commentguard server on 127.0.0.1:0 with a fresh store — today a
+//! SQLite file in a temporary directory — configured in code, plus typed helpers for each
+//! request.
+//!
+//! The store is chosen in one place, [`test_store`], and the app is built on it
+//! ([`Application::build_with_store`]), so the whole suite runs through the storage
+//! interface. Helpers that reach past the interface into the backend's own tables are
+//! marked as such ([`TestApp::sqlite`]); the tests that use them are SQLite-specific.
 //!
 //! The models are the committed ones in `models/` (override with
 //! `CG_TEST_MODELS=DIR`), loaded once per test binary and shared. Fixture
@@ -11,9 +17,11 @@ use std::sync::{Arc, OnceLock};
 
 use actix_web::dev::ServerHandle;
 use commentguard::classifier::{Classifier, Task};
+use commentguard::clock::Clock;
 use commentguard::config::{Config, SiteConfig};
 use commentguard::domain::{KeyHash, Origin};
 use commentguard::startup::Application;
+use commentguard::store::{sqlite, Store};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::Response;
 use serde_json::{json, Value};
@@ -95,8 +103,21 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     start(config, dir).await
 }
 
+/// The store a test app runs on, for its configuration and clock: the one place the
+/// suite's backend is chosen. Today SQLite, on `config.database` (a fresh file in the
+/// test's temporary directory, or the same file again after a restart).
+///
+/// The PostgreSQL backend will be selected here when `COMMENTGUARD_TEST_POSTGRES_URL` is
+/// set (a fresh schema per test app, kept across its restarts); then a server that cannot
+/// be reached must fail the test, not skip it. Without the variable, SQLite.
+pub fn test_store(config: &Config, clock: &Clock) -> Store {
+    sqlite::open(&config.database, &config.storage, clock.clone()).expect("the store opens")
+}
+
 async fn start(config: Config, dir: Arc<TempDir>) -> TestApp {
-    let app = Application::build_with_classifier(config.clone(), classifier())
+    let clock = Clock::system();
+    let store = test_store(&config, &clock);
+    let app = Application::build_with_store(config.clone(), classifier(), clock, store)
         .await
         .expect("the app builds");
     let port = app.port();
