@@ -81,7 +81,10 @@ pub fn test_config(dir: &Path) -> Config {
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`
     pub address: String,
+    /// The SQLite file (SQLite-specific tests only: see [`TestApp::sqlite`]).
     pub db_path: PathBuf,
+    /// The app's own store: arrange or check state through the storage interface.
+    pub store: Store,
     pub config: Config,
     /// Does not follow redirects, so tests see the 303.
     pub client: reqwest::Client,
@@ -117,7 +120,7 @@ pub fn test_store(config: &Config, clock: &Clock) -> Store {
 async fn start(config: Config, dir: Arc<TempDir>) -> TestApp {
     let clock = Clock::system();
     let store = test_store(&config, &clock);
-    let app = Application::build_with_store(config.clone(), classifier(), clock, store)
+    let app = Application::build_with_store(config.clone(), classifier(), clock, store.clone())
         .await
         .expect("the app builds");
     let port = app.port();
@@ -126,6 +129,7 @@ async fn start(config: Config, dir: Arc<TempDir>) -> TestApp {
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         db_path: config.database.clone(),
+        store,
         config,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -247,15 +251,18 @@ impl TestApp {
         json["token"].as_str().unwrap().to_owned()
     }
 
-    /// Comments in the database, whatever their status (read straight from the file).
+    /// Comments stored, whatever their status and site: what no API shows, read from the
+    /// backend itself (the PostgreSQL backend will count its own table here).
     pub fn stored_comments(&self) -> i64 {
-        self.db()
+        self.sqlite()
             .query_row("SELECT COUNT(*) FROM comments", [], |r| r.get(0))
             .unwrap()
     }
 
-    /// A connection to the app's database file (for arranging and checking state).
-    pub fn db(&self) -> rusqlite::Connection {
+    /// **SQLite-specific**: a connection to the app's database file, for the tests that
+    /// arrange or check what neither the API nor the storage interface shows (raw rows,
+    /// data written by an older build, the outbox's attempt counts).
+    pub fn sqlite(&self) -> rusqlite::Connection {
         let conn = rusqlite::Connection::open(&self.db_path).unwrap();
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .unwrap();
@@ -266,6 +273,8 @@ impl TestApp {
     pub async fn stop(self) -> (Config, Arc<TempDir>) {
         self.handle.stop(true).await;
         self.server.await.unwrap().unwrap();
+        // The store (its writer thread, for SQLite) closes with the last handle: ours too.
+        drop(self.store);
         (self.config, self.dir)
     }
 

@@ -42,12 +42,7 @@ pub(super) fn report(
     if inserted == 0 {
         return Ok(ReportOutcome::AlreadyReported);
     }
-    let reports: u32 = conn
-        .prepare_cached(
-            "SELECT COUNT(*) FROM comment_reports r JOIN comments c ON c.id = r.comment_id
-             WHERE r.comment_id = ?1 AND r.created_at >= c.updated_at",
-        )?
-        .query_row([id], |row| row.get(0))?;
+    let reports = current_reports(conn, id)?;
     if reports < report.threshold {
         return Ok(ReportOutcome::Recorded {
             reports,
@@ -80,8 +75,7 @@ pub(super) fn report(
 
 /// Reports counting towards the threshold of comment `id` (made since it was last
 /// published).
-#[allow(dead_code)] // for the review queue's report count
-pub(crate) fn current_reports(conn: &Connection, id: i64) -> rusqlite::Result<u32> {
+fn current_reports(conn: &Connection, id: i64) -> rusqlite::Result<u32> {
     conn.prepare_cached(
         "SELECT COUNT(*) FROM comment_reports r JOIN comments c ON c.id = r.comment_id
          WHERE r.comment_id = ?1 AND r.created_at >= c.updated_at",

@@ -1,6 +1,6 @@
 //! What a moderator sees around a queued comment: the article's headline, the comment it
 //! answers, and what readers said when they reported it. Read with the comment, on the
-//! same read connection (see `review::item`).
+//! same read connection (see `queue::item`).
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::domain::CommentId;

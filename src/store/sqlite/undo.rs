@@ -5,7 +5,7 @@
 //!   `reject` by the same moderator, made less than [`UNDO_WINDOW_MS`] ago, and only at
 //!   the version that decision produced (anyone's later change makes the undo stale).
 //! - Undoing restores what the decision replaced: the status, the training labels and the
-//!   time of the previous decision (recorded on the audit row by `review::record_change`),
+//!   time of the previous decision (recorded on the audit row by `decisions::record_change`),
 //!   so the comment teaches the models nothing it did not teach before.
 //! - The undo is itself a change: version + 1, an `undo` audit row, and the webhook event
 //!   of the status it returns to — in one transaction, like every decision.
