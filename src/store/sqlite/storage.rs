@@ -405,3 +405,109 @@ impl Upkeep for SqliteStore {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::clock::Clock;
+    use crate::config::StorageConfig;
+    use crate::domain::{
+        AuthorContext, AuthorEmail, AuthorName, CommentBody, ModeratorToken, NewComment,
+    };
+    use crate::store::{sqlite, Store};
+
+    /// A decision fixed in advance.
+    struct Publish;
+
+    impl Decide for Publish {
+        fn decide(&self, _: &AuthorContext, _: &NewComment) -> Result<Verdict, Refusal> {
+            Ok(Verdict {
+                status: Status::Published,
+                reasons: Vec::new(),
+            })
+        }
+    }
+
+    /// Every time the store writes or compares with comes from its clock: a comment is
+    /// stored at the clock's instant, and a session expires when the clock says so.
+    #[tokio::test]
+    async fn times_come_from_the_stores_clock() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Clock::manual(1_000_000);
+        let store: Store = sqlite::open(
+            &dir.path().join("c.db"),
+            &StorageConfig::default(),
+            clock.clone(),
+        )
+        .unwrap();
+        let comment = NewComment {
+            site: SiteId::parse("news").unwrap(),
+            article_id: ArticleId::parse("a1").unwrap(),
+            article_url: None,
+            parent_id: None,
+            author_name: AuthorName::parse("Ann").unwrap(),
+            author_email: Some(AuthorEmail::parse("ann@example.com").unwrap()),
+            author_url: None,
+            body: CommentBody::parse("A comment stored at the clock's time.").unwrap(),
+            client_ip: "192.0.2.1".parse().unwrap(),
+            user_agent: None,
+        };
+        let query = AuthorQuery {
+            site: comment.site.clone(),
+            email: comment.author_email.clone(),
+            ip: comment.client_ip,
+            parent: None,
+            trust_after: 0,
+        };
+        let record = Arc::new(NewCommentRecord::new(
+            comment,
+            None,
+            None,
+            Duration::from_secs(60),
+        ));
+        let (submitted, _) = store
+            .submit(query, record, Arc::new(Publish))
+            .await
+            .unwrap()
+            .unwrap();
+        let Submitted::Stored { id, created_at } = submitted else {
+            panic!("{submitted:?}")
+        };
+        assert_eq!(created_at, 1_000_000);
+        let stored = store.comment(id).await.unwrap().unwrap();
+        assert_eq!(
+            (stored.created_at, stored.updated_at),
+            (1_000_000, 1_000_000)
+        );
+
+        let token = ModeratorToken::generate();
+        store
+            .add_moderator(NewModerator {
+                name: ModeratorName::parse("ann").unwrap(),
+                token_hash: token.hash,
+                is_admin: true,
+                sites: Vec::new(),
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        let moderator = store.moderator_by_token(token.hash).await.unwrap().unwrap();
+        let session = TokenHash::of("a session secret");
+        store
+            .create_session(NewSession {
+                hash: session,
+                moderator_id: moderator.id,
+                expires_at: 1_000_010,
+            })
+            .await
+            .unwrap();
+        assert!(store.session(session).await.unwrap().is_some());
+        clock.advance(Duration::from_millis(10));
+        assert!(
+            store.session(session).await.unwrap().is_none(),
+            "expired by the store's clock"
+        );
+    }
+}
