@@ -7,8 +7,9 @@
 //!   site, moderation actions, site rules, sessions), parsed at the boundary.
 //! - [`pipeline`]: the ordered decision phases (honeypot, form timing, links, duplicates,
 //!   block lists, bans, trusted authors, the models, pre-moderation).
-//! - [`store`]: SQLite — schema and migrations, the group-commit writer, queries. The only
-//!   module that knows SQL.
+//! - [`store`]: the storage interface (traits in the domain's words, `Store = Arc<dyn
+//!   Storage>`) and its SQLite backend — schema and migrations, the group-commit writer,
+//!   queries. The only module that knows SQL.
 //! - [`http`]: one file per resource, the JSON error type and its codes, auth extractors.
 //! - [`ratelimit`]: flood limits: keyed governor limiters with pruning, shared by every
 //!   instance through Redis when `rate_limit_store` is set; the failed-auth limit.

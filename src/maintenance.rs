@@ -4,6 +4,7 @@
 //! See [`crate::store::RetentionPolicy`] for what each setting deletes or erases.
 use std::time::Duration;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::{PurgeReport, RetentionPolicy, Store};
 
@@ -34,19 +35,13 @@ pub fn policy(config: &Config, now: i64) -> RetentionPolicy {
     }
 }
 
-/// Unix milliseconds now.
-pub fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// Applies the policy once and logs what it did.
+/// Applies the policy as of `clock`'s now once and logs what it did.
 pub async fn purge_once(
     store: &Store,
     config: &Config,
+    clock: &Clock,
 ) -> Result<PurgeReport, crate::store::StoreError> {
-    let report = store.purge(&policy(config, now_millis())).await?;
+    let report = store.purge(&policy(config, clock.now_millis())).await?;
     if report.is_empty() {
         tracing::debug!("retention: nothing to purge");
     } else {
@@ -63,12 +58,12 @@ pub async fn purge_once(
 }
 
 /// The server's daily purge: [`FIRST_PURGE_AFTER`] after start, then every [`PURGE_EVERY`].
-pub async fn purge_daily(store: Store, config: Config) {
+pub async fn purge_daily(store: Store, config: Config, clock: Clock) {
     tokio::time::sleep(FIRST_PURGE_AFTER).await;
     let mut ticks = tokio::time::interval(PURGE_EVERY);
     loop {
         ticks.tick().await;
-        if let Err(err) = purge_once(&store, &config).await {
+        if let Err(err) = purge_once(&store, &config, &clock).await {
             tracing::warn!(error = %err, "retention could not be applied; trying again tomorrow");
         }
     }

@@ -34,7 +34,7 @@ use crate::http::{self, AppState};
 use crate::pipeline::FormTokens;
 use crate::ratelimit::{RateLimiters, SharedLimits};
 use crate::reload::ModelReloader;
-use crate::store::Store;
+use crate::store::{sqlite, Store};
 use crate::webhooks;
 
 /// How long in-flight requests get to finish on shutdown, in seconds.
@@ -74,23 +74,42 @@ impl Application {
     }
 
     /// Builds the service around an already loaded classifier, reading time from `clock`
-    /// (tests drive a [`Clock::manual`] instead of sleeping).
+    /// (tests drive a [`Clock::manual`] instead of sleeping), on the SQLite database
+    /// `config.database` (opened, created and migrated here).
     pub async fn build_with_clock(
         config: Config,
         classifier: Arc<Classifier>,
         clock: Clock,
+    ) -> anyhow::Result<Application> {
+        // Checked before the database is touched (and again, harmlessly, by the next step).
+        let config = config.validate()?;
+        let db = config.database.clone();
+        let storage = config.storage.clone();
+        let store_clock = clock.clone();
+        let store: Store =
+            tokio::task::spawn_blocking(move || sqlite::open(&db, &storage, store_clock))
+                .await
+                .context("opening the database panicked")?
+                .with_context(|| {
+                    format!("cannot open the database {}", config.database.display())
+                })?;
+        Self::build_with_store(config, classifier, clock, store).await
+    }
+
+    /// Builds the service on an already opened `store` (any backend; it should read time
+    /// from the same `clock`). `config.database` is not used. The tests choose their
+    /// backend this way.
+    pub async fn build_with_store(
+        config: Config,
+        classifier: Arc<Classifier>,
+        clock: Clock,
+        store: Store,
     ) -> anyhow::Result<Application> {
         let config = config.validate()?;
         // Process-wide and idempotent: every HTTP client (webhooks, tests) needs it.
         webhooks::install_tls_provider();
         let sites = Arc::new(Sites::from_config(&config.sites).context("invalid site")?);
         let webhook_targets = webhooks::Targets::from_config(&config)?;
-        let db = config.database.clone();
-        let storage = config.storage.clone();
-        let store = tokio::task::spawn_blocking(move || Store::open(&db, &storage))
-            .await
-            .context("opening the database panicked")?
-            .with_context(|| format!("cannot open the database {}", config.database.display()))?;
         store
             .set_webhook_sites(webhook_targets.sites())
             .await
@@ -157,12 +176,14 @@ impl Application {
                 webhook_store,
                 webhook_targets,
                 &config.webhooks,
+                clock.clone(),
             )?)
         };
 
         let retention = tokio::spawn(crate::maintenance::purge_daily(
             retention_store,
             config.clone(),
+            clock.clone(),
         ));
         let prune_every = Duration::from_secs(config.rate_limit_prune_secs);
         let pruner = tokio::spawn(async move {

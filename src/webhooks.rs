@@ -62,8 +62,9 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use url::Url;
 
+use crate::clock::Clock;
 use crate::config::{Config, WebhookDeliveryConfig};
-use crate::store::{now_millis, AttemptOutcome, DueEvent, Store, StoreError};
+use crate::store::{AttemptOutcome, DueEvent, Store, StoreError};
 
 /// Header with the event's stable id (`evt_…`).
 pub const HEADER_ID: &str = "webhook-id";
@@ -219,11 +220,13 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts delivering the events of `targets`' sites on the current tokio runtime.
+    /// Starts delivering the events of `targets`' sites on the current tokio runtime,
+    /// reading time (due events, backoff, signatures) from `clock`.
     pub fn start(
         store: Store,
         targets: Targets,
         config: &WebhookDeliveryConfig,
+        clock: Clock,
     ) -> anyhow::Result<Worker> {
         install_tls_provider();
         let policy = Policy::from(config);
@@ -241,6 +244,7 @@ impl Worker {
             targets: Arc::new(targets),
             client,
             policy,
+            clock,
         };
         let task = tokio::spawn(delivery.run(stopped));
         Ok(Worker { stop, task })
@@ -263,6 +267,7 @@ struct Delivery {
     targets: Arc<Targets>,
     client: reqwest::Client,
     policy: Policy,
+    clock: Clock,
 }
 
 impl Delivery {
@@ -316,7 +321,7 @@ impl Delivery {
 
     /// Claims up to `limit` due events; a read first, so an idle poll costs no write.
     async fn claim(&self, limit: usize) -> Result<Vec<DueEvent>, StoreError> {
-        let now = now_millis();
+        let now = self.clock.now_millis();
         if !self.store.webhook_events_due(now).await? {
             return Ok(Vec::new());
         }
@@ -330,7 +335,7 @@ impl Delivery {
         let keep = i64::try_from(self.policy.keep_delivered.as_millis()).unwrap_or(i64::MAX);
         match self
             .store
-            .prune_webhook_events(now_millis().saturating_sub(keep))
+            .prune_webhook_events(self.clock.now_millis().saturating_sub(keep))
             .await
         {
             Ok(0) => {}
@@ -373,14 +378,14 @@ impl Delivery {
 
     /// POSTs `event` to `target`, signed.
     async fn post(&self, target: &Target, event: &DueEvent) -> AttemptOutcome {
-        let timestamp = now_millis() / 1000;
+        let timestamp = self.clock.now_secs();
         let body = event.payload.as_bytes();
         let sent = self
             .client
             .post(target.url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(HEADER_ID, &event.event_id)
-            .header(HEADER_EVENT, &event.event)
+            .header(HEADER_EVENT, event.event.as_str())
             .header(HEADER_ATTEMPT, event.attempt)
             .header(HEADER_TIMESTAMP, timestamp)
             .header(HEADER_SIGNATURE, signature(&target.secret, timestamp, body))
@@ -401,7 +406,7 @@ impl Delivery {
             Err(err) => (None, describe(&err.without_url())),
         };
         self.policy
-            .after_failure(event, now_millis(), status, error)
+            .after_failure(event, self.clock.now_millis(), status, error)
     }
 }
 
@@ -439,7 +444,7 @@ mod tests {
             row: 1,
             event_id: "evt_1".into(),
             site: "news".into(),
-            event: "comment.held".into(),
+            event: crate::store::WebhookEvent::Held,
             payload: "{}".into(),
             attempt,
             created_at,

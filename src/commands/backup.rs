@@ -1,7 +1,7 @@
 //! `commentguard backup --out FILE`: a consistent copy of the database, taken online.
 //!
 //! The copy is made with SQLite's `VACUUM INTO` on a read-only connection (see
-//! [`crate::store::backup`]): one read transaction, so it is a single consistent snapshot,
+//! [`crate::store::sqlite::backup`]): one read transaction, so it is a single consistent snapshot,
 //! and the running service keeps writing meanwhile (in WAL mode a reader never blocks the
 //! writer). It is written to a temporary file next to `FILE` (created 0600: it holds
 //! e-mail and IP addresses and the form-token secret), checked (`integrity_check`), synced
@@ -27,7 +27,7 @@ pub struct BackupArgs {
 }
 
 /// Copies the database at `database` to `out` (see the module doc); returns what it holds.
-pub fn backup(database: &Path, out: &Path) -> anyhow::Result<crate::store::BackupReport> {
+pub fn backup(database: &Path, out: &Path) -> anyhow::Result<crate::store::sqlite::BackupReport> {
     if !database.is_file() {
         anyhow::bail!("no database at {}", database.display());
     }
@@ -54,7 +54,7 @@ pub fn backup(database: &Path, out: &Path) -> anyhow::Result<crate::store::Backu
     let tmp = builder
         .tempfile_in(dir)
         .with_context(|| format!("cannot write in {}", dir.display()))?;
-    let report = crate::store::backup(database, tmp.path())
+    let report = crate::store::sqlite::backup(database, tmp.path())
         .with_context(|| format!("cannot back up {}", database.display()))?;
     tmp.as_file().sync_all()?;
     tmp.persist(out)

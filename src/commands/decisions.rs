@@ -8,7 +8,7 @@ use anyhow::Context;
 use crate::classifier::data::Example;
 use crate::classifier::train::DECISIONS_SOURCE_PREFIX;
 use crate::domain::SiteId;
-use crate::store::{LabelledDecision, Store};
+use crate::store::{sqlite, LabelledDecision};
 
 /// The `source` column of a site's decisions.
 pub(crate) fn source(site: &str) -> String {
@@ -36,7 +36,7 @@ pub(crate) fn decision_examples(
     database: &Path,
     site: Option<&SiteId>,
 ) -> anyhow::Result<Vec<Example>> {
-    let store = Store::open_read_only(database)
+    let store = sqlite::open_read_only(database)
         .with_context(|| format!("cannot read decisions from {}", database.display()))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

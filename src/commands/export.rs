@@ -7,7 +7,7 @@
 //! abuse); decisions that teach nothing (reject as `other`, rejections by a ban) are left
 //! out.
 //!
-//! The database is opened read-only ([`Store::open_read_only`]), so exporting is safe
+//! The database is opened read-only ([`crate::store::sqlite::open_read_only`]), so exporting is safe
 //! while `serve` runs. [`super::decisions::decision_examples`] gives
 //! `train --with-decisions` the same rows without a file.
 use std::io::Write;
@@ -19,7 +19,7 @@ use clap::Args;
 use super::decisions::source;
 use crate::config::Config;
 use crate::domain::SiteId;
-use crate::store::{LabelledDecision, Store};
+use crate::store::{sqlite, LabelledDecision};
 
 /// Arguments of `commentguard export-decisions`.
 #[derive(Debug, Args)]
@@ -94,7 +94,7 @@ pub fn write_csv(decisions: &[LabelledDecision], out: &Path) -> anyhow::Result<(
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref(), None)?;
     let site = args.site.as_deref().map(SiteId::parse).transpose()?;
-    let store = Store::open_read_only(&config.database)
+    let store = sqlite::open_read_only(&config.database)
         .with_context(|| format!("cannot read {}", config.database.display()))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

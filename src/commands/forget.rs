@@ -12,9 +12,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::AuthorEmail;
-use crate::store::Store;
+use crate::store::sqlite;
 
 /// Arguments of `commentguard forget`.
 #[derive(Debug, Args)]
@@ -35,7 +36,7 @@ pub fn run(args: ForgetArgs) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     let report = runtime.block_on(async {
-        let store = Store::open(&config.database, &config.storage)
+        let store = sqlite::open(&config.database, &config.storage, Clock::system())
             .with_context(|| format!("cannot open the database {}", config.database.display()))?;
         store
             .erase_author(email.as_str().to_owned())

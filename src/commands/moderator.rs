@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::{ModeratorName, ModeratorToken, SiteId};
-use crate::store::{ModeratorInfo, NewModerator, Store};
+use crate::store::{sqlite, ModeratorInfo, NewModerator, Store};
 
 /// Arguments of `commentguard moderator`.
 #[derive(Debug, Args)]
@@ -118,7 +119,7 @@ fn sites_to_grant(config: &Config, named: &[String], admin: bool) -> anyhow::Res
 }
 
 fn open(config: &Config) -> anyhow::Result<Store> {
-    Store::open(&config.database, &config.storage)
+    sqlite::open(&config.database, &config.storage, Clock::system())
         .with_context(|| format!("cannot open the database {}", config.database.display()))
 }
 

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
+use crate::clock::Clock;
 use crate::config::Config;
-use crate::store::Store;
+use crate::store::sqlite;
 
 /// Arguments of `commentguard purge`.
 #[derive(Debug, Args)]
@@ -23,10 +24,11 @@ pub fn run(args: PurgeArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let clock = Clock::system();
     let report = runtime.block_on(async {
-        let store = Store::open(&config.database, &config.storage)
+        let store = sqlite::open(&config.database, &config.storage, clock.clone())
             .with_context(|| format!("cannot open the database {}", config.database.display()))?;
-        crate::maintenance::purge_once(&store, &config)
+        crate::maintenance::purge_once(&store, &config, &clock)
             .await
             .context("cannot apply the retention policy")
     })?;

@@ -17,6 +17,9 @@
 //! - [`site_config`] — a `[sites.ID]` section's settings ([`site_config::SiteConfig`]),
 //!   what a [`Site`] is built from.
 //! - [`comment`] — [`CommentId`], [`Status`] and the validated [`NewComment`].
+//! - [`intake`] — what deciding a new comment needs and gives: the author as the store
+//!   knows them ([`AuthorContext`]), the pipeline's verdict, a [`Refusal`], the
+//!   [`Decide`] interface between store and pipeline.
 //! - [`moderation`] — moderator names and tokens, decisions ([`Verdict`]), notes, ban targets.
 //! - [`rules`] — the site rules that change at run time ([`Rule`], [`RuleValues`],
 //!   compiled into [`SiteRules`]).
@@ -26,6 +29,7 @@
 pub mod article;
 pub mod comment;
 pub mod email;
+pub mod intake;
 pub mod moderation;
 pub mod net;
 pub mod reason;
@@ -42,6 +46,7 @@ pub mod web;
 pub use article::{ArticleId, ArticleTitle};
 pub use comment::{CommentId, NewComment, Status};
 pub use email::AuthorEmail;
+pub use intake::{AuthorContext, AuthorQuery, Ban, Decide, ParentInfo, Refusal};
 pub use moderation::{
     BanTarget, ModeratorName, ModeratorToken, Note, RejectLabel, TokenHash, TrainingLabels, Verdict,
 };

@@ -27,14 +27,12 @@ use super::fields::{Encoding, Fields};
 use super::{client_ip, form_page, hints, ApiError, AppState, ErrorCode};
 use crate::domain::comment::clean_user_agent;
 use crate::domain::{
-    ArticleId, ArticleTitle, AuthorEmail, AuthorName, CommentBody, CommentId, ModelScore,
-    NewComment, Reason, Site, Status, ValidationCode, ValidationError, WebUrl,
+    ArticleId, ArticleTitle, AuthorEmail, AuthorName, AuthorQuery, CommentBody, CommentId,
+    ModelScore, NewComment, Reason, Refusal, Site, Status, ValidationCode, ValidationError, WebUrl,
 };
-use crate::pipeline::{self, Caller, ModelThresholds, Submission};
+use crate::pipeline::{self, Caller, Intake, ModelThresholds};
 use crate::ratelimit::{LimitScope, Refused};
-use crate::store::{
-    AuthorContext, AuthorQuery, NewCommentRecord, StoredComment, Submitted, Verdict,
-};
+use crate::store::{NewCommentRecord, StoredComment, Submitted};
 
 /// Largest accepted request body (64 KiB); a 5,000-character comment fits many times over.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -133,26 +131,24 @@ fn parse<'a>(
     })
 }
 
-/// A reply must name a published comment of the same article. Unknown and unpublished
-/// parents look the same, so ids of held comments cannot be probed.
-fn check_parent(comment: &NewComment, author: &AuthorContext) -> Result<(), ApiError> {
-    if comment.parent_id.is_none() {
-        return Ok(());
-    }
-    match &author.parent {
-        Some(p) if p.published && p.article_id == comment.article_id.as_str() => Ok(()),
-        Some(p) if p.published => Err(ValidationError::new(
-            "parent_id",
-            ValidationCode::ParentOnOtherArticle,
-            "parent_id is a comment on another article",
-        )
-        .into()),
-        _ => Err(ValidationError::new(
-            "parent_id",
-            ValidationCode::ParentNotFound,
-            "parent_id is not a published comment of this site",
-        )
-        .into()),
+/// The response to a submission the pipeline refused before storing it.
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::ParentOnOtherArticle => ValidationError::new(
+                "parent_id",
+                ValidationCode::ParentOnOtherArticle,
+                "parent_id is a comment on another article",
+            )
+            .into(),
+            Refusal::ParentNotFound => ValidationError::new(
+                "parent_id",
+                ValidationCode::ParentNotFound,
+                "parent_id is not a published comment of this site",
+            )
+            .into(),
+            Refusal::LikelyAbusive => ApiError::LikelyAbusive,
+        }
     }
 }
 
@@ -386,38 +382,22 @@ async fn accept(
         )
         .with_article_title(parsed.article_title),
     );
-    // Everything the decision needs, owned: it runs on the store's writer thread, right
-    // after the author lookup and before the insert, in one transaction.
-    let decide = {
-        let site = Arc::clone(site);
-        let honeypot = parsed.honeypot.map(str::to_owned);
-        let nudge = parsed.nudge;
-        move |author: &AuthorContext, comment: &NewComment| -> Result<Verdict, ApiError> {
-            check_parent(comment, author)?;
-            let decision = pipeline::decide(&Submission {
-                comment,
-                site: &site,
-                caller,
-                honeypot: honeypot.as_deref(),
-                form,
-                author,
-                scores: &scores,
-                language,
-                mixed_script_words,
-                thresholds,
-            });
-            if nudge && decision.flagged_for_abuse() {
-                return Err(ApiError::LikelyAbusive);
-            }
-            Ok(Verdict {
-                status: decision.status,
-                reasons: decision.reasons,
-            })
-        }
-    };
+    // Everything the decision needs, owned: it runs inside the store's transaction, right
+    // after the author lookup and before the insert.
+    let intake = Arc::new(Intake {
+        site: Arc::clone(site),
+        caller,
+        honeypot: parsed.honeypot.map(str::to_owned),
+        form,
+        scores,
+        language,
+        mixed_script_words,
+        thresholds,
+        nudge: parsed.nudge,
+    });
     let (submitted, verdict) = state
         .store
-        .submit(query, Arc::clone(&record), decide)
+        .submit(query, Arc::clone(&record), intake)
         .await??;
     let id = match submitted {
         Submitted::Stored { id, .. } => id,

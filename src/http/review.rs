@@ -22,7 +22,7 @@
 //! another site is a 404, exactly like an id that does not exist. Handlers parse the request into
 //! domain types, call one store method and shape the answer; the rules (versions,
 //! idempotent repeats, audit rows, labels, webhook events) live in
-//! [`crate::store::Store::decide`] and [`crate::store::Store::ban`].
+//! [`crate::store::ReviewQueue::decide`] and [`crate::store::Authors::ban`].
 use actix_web::web;
 
 use super::moderator_auth::Moderator;

@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | POST | `/api/v1/review/{id}/undo` | undo one's own latest decision on a comment (60 s) |
 //!
-//! The rules are [`crate::store::Store::undo`]'s: the latest change of the comment must be
+//! The rules are [`crate::store::ReviewQueue::undo`]'s: the latest change of the comment must be
 //! this moderator's approve or reject, at most [`UNDO_WINDOW_MS`] old, at the `version`
 //! it produced; the comment goes back to the status, labels and decision time it had.
 use actix_web::{web, HttpResponse};

@@ -12,7 +12,7 @@
 //! |---|-------|--------|
 //! | 1 | honeypot | filled → reject |
 //! | 2 | form timing | missing (if required) / invalid / too fast → hold |
-//! | 3 | duplicate | same body, same author or IP, 24 h → 409; enforced atomically by the store writer, see [`crate::store::Store::submit`] |
+//! | 3 | duplicate | same body, same author or IP, 24 h → 409; enforced atomically by the store writer, see [`crate::store::Comments::submit`] |
 //! | 4 | block lists | word / e-mail / IP → hold or reject (per site) |
 //! | 5 | author bans | banned e-mail or IP → reject |
 //! | 6 | trusted author | N published, none rejected (or listed in the site's rules) → the models can no longer hold |
@@ -26,15 +26,17 @@
 //! The pipeline is pure: no I/O, no clock, microseconds. The HTTP layer computes the
 //! model scores and the form-token check; the store's writer thread then looks up bans,
 //! author history and parent and calls [`decide`] inside the same transaction as the
-//! duplicate check and the insert (see [`crate::store::Store::submit`]), so every input
+//! duplicate check and the insert (see [`crate::store::Comments::submit`], through [`Intake`]), so every input
 //! is exact even under concurrent submissions.
 pub mod form_token;
+mod intake;
 mod phases;
 
 use crate::classifier::{Classifier, Language, Scores, Task, Thresholds};
+use crate::domain::AuthorContext;
 use crate::domain::{ModelScore, NewComment, Outcome, Reason, ReasonCode, Site, Status};
-use crate::store::AuthorContext;
 pub use form_token::{FormCheck, FormTokens};
+pub use intake::Intake;
 
 /// Who sent the submission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,8 +7,8 @@ use linkify::{LinkFinder, LinkKind};
 use super::{Caller, Flow, FormCheck, Run, Submission};
 use crate::classifier::{Language, TaskScore, Thresholds};
 use crate::config::OtherLanguages;
+use crate::domain::Ban;
 use crate::domain::{BlockAction, ReasonCode};
-use crate::store::Ban;
 
 /// 1. A field that humans never see was filled in: a bot.
 pub(super) fn honeypot(s: &Submission<'_>, run: &mut Run) -> Flow {
@@ -228,11 +228,11 @@ mod tests {
     use crate::classifier::model::logit;
     use crate::classifier::Scores;
     use crate::config::SiteConfig;
+    use crate::domain::AuthorContext;
     use crate::domain::{
         ArticleId, AuthorEmail, AuthorName, CommentBody, IpNet, NewComment, Outcome, Site, SiteId,
         Status,
     };
-    use crate::store::AuthorContext;
 
     /// A test case: start from a clean, unremarkable submission and change one thing.
     struct Case {

@@ -1,15 +1,24 @@
-//! Authors as moderators look them up: an author's recent comments on a site with their
-//! record, and the bans moderators imposed (who, when, until, lifted by whom).
-use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection};
+//! The authors interface: an author's record as moderators look it up, and the bans they
+//! impose and lift.
+//!
+//! # Contract every backend keeps
+//! - A ban is on an e-mail (lower-cased) or an IP, on one site; it is *active* while not
+//!   lifted and `until` (if any) is in the future. At most one ban per author and site is
+//!   active: a new ban lifts the earlier ones (`lifted_by` = the new ban's moderator).
+//! - Bans are read by [`super::Comments::submit`] at the instant of each insert.
+//! - Rejecting an author's comments with a ban is a moderator's change like any other
+//!   (see [`super::ReviewQueue`]): version + 1, an audit entry (`ban`), the webhook event
+//!   — in the ban's transaction.
+use async_trait::async_trait;
 use serde::Serialize;
 
-use super::review::AuthorHistory;
-use super::{now_millis, Store, StoreError};
-use crate::domain::{BanTarget, CommentId, SiteId, Status};
+use super::review::{Actor, AuthorHistory};
+use super::StoreError;
+use crate::domain::{BanTarget, CommentId, Note, SiteId, Status};
 
 /// Most comments shown in an author's view, newest first.
 pub const AUTHOR_COMMENTS: usize = 20;
+
 /// Most bans listed at once, newest first.
 pub const MAX_BANS_LISTED: usize = 500;
 
@@ -58,149 +67,53 @@ pub struct AuthorView {
     pub bans: Vec<BanEntry>,
 }
 
-/// Which comments and bans belong to the author: by e-mail or by IP.
-fn column(target: &BanTarget) -> &'static str {
-    match target {
-        BanTarget::Email(_) => "author_email",
-        BanTarget::Ip(_) => "client_ip",
-    }
+/// A ban to impose.
+#[derive(Debug, Clone)]
+pub struct BanRequest {
+    pub site: SiteId,
+    pub target: BanTarget,
+    /// Also reject every pending, published or reported comment of the author on the site.
+    pub reject_existing: bool,
+    /// Unix milliseconds; `None` = until lifted.
+    pub until: Option<i64>,
+    pub note: Note,
 }
 
-const BAN_COLUMNS: &str = "id, site_id, author_email, client_ip, note, created_by, created_at,
-    until, lifted_at, lifted_by";
-
-fn ban_row(row: &rusqlite::Row<'_>, now: i64) -> rusqlite::Result<BanEntry> {
-    let until: Option<i64> = row.get(7)?;
-    let lifted_at: Option<i64> = row.get(8)?;
-    Ok(BanEntry {
-        id: row.get(0)?,
-        site: row.get(1)?,
-        author_email: row.get(2)?,
-        client_ip: row.get(3)?,
-        note: row.get(4)?,
-        created_by: row.get(5)?,
-        created_at: row.get(6)?,
-        until,
-        lifted_at,
-        lifted_by: row.get(9)?,
-        active: lifted_at.is_none() && until.is_none_or(|u| u > now),
-    })
+/// What a ban did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BanOutcome {
+    pub ban_id: i64,
+    /// Earlier active bans of the same author, lifted in favour of this one.
+    pub replaced: u64,
+    /// The author's comments rejected by this ban.
+    pub rejected: Vec<CommentId>,
 }
 
-fn author(
-    conn: &Connection,
-    site: &SiteId,
-    target: &BanTarget,
-    now: i64,
-) -> Result<AuthorView, StoreError> {
-    let column = column(target);
-    let key = target.key();
-    let mut history = AuthorHistory {
-        by: match target {
-            BanTarget::Email(_) => "email",
-            BanTarget::Ip(_) => "ip",
-        },
-        ..AuthorHistory::default()
-    };
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT status, COUNT(*) FROM comments WHERE site_id = ?1 AND {column} = ?2 GROUP BY status"
-    ))?;
-    let rows = stmt.query_map(params![site.as_str(), key], |row| {
-        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-    })?;
-    for row in rows {
-        let (status, n) = row?;
-        let n = u64::try_from(n).unwrap_or(0);
-        match status.parse().map_err(StoreError::Corrupt)? {
-            Status::Published => history.published = n,
-            Status::Pending => history.pending = n,
-            Status::Rejected => history.rejected = n,
-            Status::Reported => history.reported = n,
-        }
-    }
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT id, status, article_id, article_title, author_name, body, created_at
-         FROM comments WHERE site_id = ?1 AND {column} = ?2
-         ORDER BY id DESC LIMIT CAST(?3 AS INTEGER)"
-    ))?;
-    let rows = stmt.query_map(params![site.as_str(), key, AUTHOR_COMMENTS as i64], |row| {
-        Ok((
-            row.get::<_, CommentId>(0)?,
-            row.get::<_, String>(1)?,
-            row.get::<_, String>(2)?,
-            row.get::<_, Option<String>>(3)?,
-            row.get::<_, String>(4)?,
-            row.get::<_, String>(5)?,
-            row.get::<_, i64>(6)?,
-        ))
-    })?;
-    let mut comments = Vec::new();
-    for row in rows {
-        let (id, status, article_id, article_title, author_name, body, created_at) = row?;
-        comments.push(AuthorComment {
-            id,
-            status: status.parse().map_err(StoreError::Corrupt)?,
-            article_id,
-            article_title,
-            author_name,
-            body,
-            created_at,
-        });
-    }
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {BAN_COLUMNS} FROM bans WHERE site_id = ?1 AND {column} = ?2 ORDER BY id DESC"
-    ))?;
-    let bans = stmt
-        .query_map(params![site.as_str(), key], |row| ban_row(row, now))?
-        .collect::<Result<_, _>>()?;
-    Ok(AuthorView {
-        history,
-        comments,
-        bans,
-    })
-}
-
-fn bans(
-    conn: &Connection,
-    sites: &[String],
-    include_inactive: bool,
-    now: i64,
-) -> Result<Vec<BanEntry>, StoreError> {
-    let mut sql = format!("SELECT {BAN_COLUMNS} FROM bans WHERE site_id IN (");
-    let mut args: Vec<Value> = Vec::with_capacity(sites.len() + 2);
-    for (i, site) in sites.iter().enumerate() {
-        sql.push_str(if i == 0 { "?" } else { ", ?" });
-        args.push(site.clone().into());
-    }
-    sql.push(')');
-    if !include_inactive {
-        sql.push_str(" AND lifted_at IS NULL AND (until IS NULL OR until > ?)");
-        args.push(now.into());
-    }
-    sql.push_str(" ORDER BY id DESC LIMIT CAST(? AS INTEGER)");
-    args.push((MAX_BANS_LISTED as i64).into());
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(args.iter()), |row| ban_row(row, now))?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-impl Store {
-    /// An author on `site`: their record, latest comments and every ban of theirs.
-    #[tracing::instrument(level = "debug", skip_all, fields(site = %site))]
-    pub async fn author(&self, site: SiteId, target: BanTarget) -> Result<AuthorView, StoreError> {
-        self.read(move |conn| author(conn, &site, &target, now_millis()))
-            .await
-    }
+/// Authors and their bans.
+#[async_trait]
+pub trait Authors {
+    /// An author on `site` (by e-mail or by IP, as `target` says): their record by
+    /// status, their latest [`AUTHOR_COMMENTS`] comments newest first, and every ban of
+    /// theirs on the site, newest first (lifted and expired ones included, `active` as of
+    /// now). A read.
+    async fn author(&self, site: SiteId, target: BanTarget) -> Result<AuthorView, StoreError>;
 
     /// The bans of `sites` (not empty), newest first, at most [`MAX_BANS_LISTED`]: only
-    /// those in force unless `include_inactive`.
-    #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn bans(
+    /// those active now unless `include_inactive`. A read.
+    async fn bans(
         &self,
         sites: Vec<String>,
         include_inactive: bool,
-    ) -> Result<Vec<BanEntry>, StoreError> {
-        self.read(move |conn| bans(conn, &sites, include_inactive, now_millis()))
-            .await
-    }
+    ) -> Result<Vec<BanEntry>, StoreError>;
+
+    /// Bans an author from a site (lifting any earlier active ban of theirs there) and,
+    /// if `request.reject_existing`, rejects their pending, published and reported
+    /// comments there, oldest first (an audit entry `ban` each, labels cleared) — one
+    /// transaction, durable before return.
+    async fn ban(&self, actor: Actor, request: BanRequest) -> Result<BanOutcome, StoreError>;
+
+    /// Lifts the author's active bans on the site (`lifted_by` = the actor); returns how
+    /// many were lifted (0 is not an error). Durable before return.
+    async fn unban(&self, actor: Actor, site: SiteId, target: BanTarget)
+        -> Result<u64, StoreError>;
 }

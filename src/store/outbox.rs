@@ -1,39 +1,43 @@
-//! The webhook outbox: events written in the same transaction as the change they report,
-//! delivered later by [`crate::webhooks`].
+//! The webhook-outbox interface: events recorded in the same transaction as the change
+//! they report, claimed and delivered later by [`crate::webhooks`].
 //!
-//! # Invariants
-//! - [`enqueue_event`] runs inside the caller's transaction (the writer's batch): an event
-//!   row exists if and only if the status change it reports committed. A crash between
-//!   the commit and the delivery loses nothing; the worker finds the row on restart.
-//! - Only sites listed in `webhook_sites` (rewritten from the configuration at start, see
-//!   [`set_webhook_sites`]) get rows. Other sites pay one primary-key lookup and store
-//!   nothing.
-//! - The payload is a snapshot of the comment taken at enqueue time and stored as the
-//!   exact bytes that are POSTed: every retry of an event sends the same body under the
-//!   same `event_id`.
-//! - A row is handed to at most one attempt at a time: [`claim_due`] leases it
-//!   (`leased_until`, and `next_attempt_at` moved to the same instant) for longer than the
-//!   attempt's timeout, and claims run on the single writer, so two claims can never take
-//!   the same row. An attempt that never reports back (the process died) is retried once
-//!   the lease has passed.
+//! # Contract every backend keeps
+//! - An event is recorded inside the transaction of the change it reports: it exists if
+//!   and only if that change committed. A crash between the commit and the delivery loses
+//!   nothing; the worker finds the event on restart.
+//! - Only sites named by the latest [`Outbox::set_webhook_sites`] get events. Other sites
+//!   store nothing (and should pay next to nothing: most sites have no webhook).
+//! - The payload is a [`WebhookPayload`] built at record time — a snapshot of the comment
+//!   *after* the change — serialized once with serde and stored as that JSON text: every
+//!   attempt of an event sends the same bytes under the same `event_id` (`evt_` + 32
+//!   lower-case hex digits, random).
+//! - An event is handed to at most one attempt at a time: a claim leases it (its next
+//!   attempt moved to `now + lease_ms`) for longer than the attempt's timeout, and two
+//!   concurrent claims never take the same event. An attempt that never reports back
+//!   (the process died) is retried once the lease has passed.
 //! - A delivery to a site makes that site's other waiting events due at once (not leased
 //!   ones): a receiver that comes back after an outage gets its backlog now, not as each
 //!   event's backoff runs out.
-use rusqlite::{params, Connection};
+use async_trait::async_trait;
+use serde::Serialize;
 
 use super::StoreError;
-use crate::domain::Status;
+use crate::domain::{CommentId, ReasonCode, Status};
 
 /// The events a webhook receives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum WebhookEvent {
     /// A comment was held for a moderator (`pending`).
+    #[serde(rename = "comment.held")]
     Held,
     /// A comment became visible on its article.
+    #[serde(rename = "comment.published")]
     Published,
     /// A comment was rejected.
+    #[serde(rename = "comment.rejected")]
     Rejected,
     /// Readers' reports took a published comment off its article (`reported`).
+    #[serde(rename = "comment.reported")]
     Reported,
 }
 
@@ -72,95 +76,10 @@ impl WebhookEvent {
     }
 }
 
-/// Whether a site has a webhook (asked by [`enqueue_event`] first).
-pub(super) const HAS_WEBHOOK_SQL: &str =
-    "SELECT EXISTS (SELECT 1 FROM webhook_sites WHERE site_id = ?1)";
-
-/// The statement behind [`enqueue_event`].
-pub(super) const ENQUEUE_SQL: &str = "INSERT INTO webhook_outbox
-    (event_id, site_id, event, comment_id, payload, created_at, next_attempt_at)
- SELECT ev.id, c.site_id, ?2, c.id,
-        json_object(
-            'id', ev.id,
-            'event', ?2,
-            'site', c.site_id,
-            'occurred_at', ?4,
-            'comment', json_object(
-                'id', c.id,
-                'article_id', c.article_id,
-                'article_url', c.article_url,
-                'parent_id', c.parent_id,
-                'status', c.status,
-                'version', c.version,
-                'reasons', json((SELECT json_group_array(code) FROM
-                                  (SELECT code FROM comment_reasons
-                                   WHERE comment_id = c.id ORDER BY seq))),
-                'created_at', c.created_at,
-                'updated_at', c.updated_at)),
-        ?4, ?4
- FROM comments c, (SELECT 'evt_' || lower(hex(randomblob(16))) AS id) ev
- WHERE c.id = ?3 AND c.site_id = ?1
-   AND EXISTS (SELECT 1 FROM webhook_sites w WHERE w.site_id = ?1)";
-
-/// Records `event` about comment `comment_id` of `site` for delivery, inside the caller's
-/// transaction (pass the writer's connection, or a `Transaction`).
-///
-/// Does nothing when `site` has no webhook configured, or when the comment does not
-/// belong to `site`. `event` is a wire name (`comment.held`, `comment.published`,
-/// `comment.rejected`, `comment.reported`; see [`WebhookEvent::for_status`]); any other
-/// name is an error. Call it *after* the change, so the snapshot shows the new status and
-/// version.
-pub(crate) fn enqueue_event(
-    tx: &Connection,
-    site: &str,
-    event: &str,
-    comment_id: i64,
-) -> rusqlite::Result<()> {
-    let Some(event) = WebhookEvent::parse(event) else {
-        return Err(rusqlite::Error::ToSqlConversionFailure(
-            format!("unknown webhook event `{event}`").into(),
-        ));
-    };
-    // Most sites have no webhook: one primary-key probe answers that, before the statement
-    // that makes an event id and the payload snapshot (measured: 2.1 µs against 4.8 µs for
-    // the full statement finding nothing to insert).
-    let has_webhook: bool = tx
-        .prepare_cached(HAS_WEBHOOK_SQL)?
-        .query_row([site], |row| row.get(0))?;
-    if !has_webhook {
-        return Ok(());
+impl std::fmt::Display for WebhookEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
-    // One statement: the event id and the payload snapshot happen in SQLite.
-    tx.prepare_cached(ENQUEUE_SQL)?.execute(params![
-        site,
-        event.as_str(),
-        comment_id,
-        super::now_millis()
-    ])?;
-    Ok(())
-}
-
-/// Replaces the list of sites whose events are enqueued. Undelivered events of sites no
-/// longer listed are marked failed (`webhook removed`), not deleted.
-pub(super) fn set_webhook_sites(
-    conn: &Connection,
-    sites: &[String],
-    now: i64,
-) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM webhook_sites", [])?;
-    let mut insert =
-        conn.prepare_cached("INSERT OR IGNORE INTO webhook_sites (site_id) VALUES (?1)")?;
-    for site in sites {
-        insert.execute([site])?;
-    }
-    conn.execute(
-        "UPDATE webhook_outbox SET failed_at = ?1,
-                last_error = 'webhook removed from the configuration'
-         WHERE delivered_at IS NULL AND failed_at IS NULL
-           AND site_id NOT IN (SELECT site_id FROM webhook_sites)",
-        [now],
-    )?;
-    Ok(())
 }
 
 /// An event claimed for one delivery attempt.
@@ -171,8 +90,7 @@ pub struct DueEvent {
     /// Stable id, sent as `Webhook-Id` on every attempt.
     pub event_id: String,
     pub site: String,
-    /// Wire name, e.g. `comment.held`.
-    pub event: String,
+    pub event: WebhookEvent,
     /// The exact body to POST.
     pub payload: String,
     /// 1 for the first attempt.
@@ -196,283 +114,96 @@ pub enum AttemptOutcome {
     GiveUp { status: Option<u16>, error: String },
 }
 
-/// Whether any event is due at `now` (a cheap read before claiming on the writer).
-pub(super) fn any_due(conn: &Connection, now: i64) -> Result<bool, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM webhook_outbox
-             WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?1)",
-        )?
-        .query_row([now], |row| row.get(0))?)
+/// The body of a webhook request, exactly as POSTed (field order included):
+/// `{"id","event","site","occurred_at","comment":{…}}`. It carries no e-mail address,
+/// IP, name or comment text (see [`crate::webhooks`] for the receiver's view).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WebhookPayload {
+    /// The event id, `evt_…`, also sent as `Webhook-Id`.
+    pub id: String,
+    pub event: WebhookEvent,
+    pub site: String,
+    /// When the change happened (unix milliseconds).
+    pub occurred_at: i64,
+    pub comment: CommentSnapshot,
 }
 
-/// Claims up to `limit` due events, oldest due first: counts the attempt and moves each
-/// one's `next_attempt_at` to `now + lease_ms`, so no other claim takes it while the
-/// attempt is in flight (and a lost attempt is retried after the lease).
-pub(super) fn claim_due(
-    conn: &Connection,
-    now: i64,
-    limit: usize,
-    lease_ms: i64,
-) -> Result<Vec<DueEvent>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "UPDATE webhook_outbox
-         SET attempts = attempts + 1, next_attempt_at = ?1 + ?3, leased_until = ?1 + ?3
-         WHERE id IN (SELECT id FROM webhook_outbox
-                      WHERE delivered_at IS NULL AND failed_at IS NULL
-                        AND next_attempt_at <= ?1
-                      ORDER BY next_attempt_at, id
-                      LIMIT CAST(?2 AS INTEGER))
-         RETURNING id, event_id, site_id, event, payload, attempts, created_at",
-    )?;
-    let rows = stmt.query_map(
-        params![now, i64::try_from(limit).unwrap_or(i64::MAX), lease_ms],
-        |row| {
-            Ok(DueEvent {
-                row: row.get(0)?,
-                event_id: row.get(1)?,
-                site: row.get(2)?,
-                event: row.get(3)?,
-                payload: row.get(4)?,
-                attempt: row.get(5)?,
-                created_at: row.get(6)?,
-            })
-        },
-    )?;
-    let mut claimed: Vec<DueEvent> = rows.collect::<Result<_, _>>()?;
-    // RETURNING gives no order guarantee; attempts start oldest first.
-    claimed.sort_by_key(|e| e.row);
-    Ok(claimed)
+/// The comment as it stands after the change an event reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommentSnapshot {
+    pub id: CommentId,
+    pub article_id: String,
+    pub article_url: Option<String>,
+    pub parent_id: Option<CommentId>,
+    pub status: Status,
+    pub version: i64,
+    /// The codes of its reasons, in order.
+    pub reasons: Vec<ReasonCode>,
+    pub created_at: i64,
+    pub updated_at: i64,
 }
 
-/// Records how the attempt on `row` ended.
-pub(super) fn record_attempt(
-    conn: &Connection,
-    row: i64,
-    outcome: &AttemptOutcome,
-    now: i64,
-) -> Result<(), StoreError> {
-    match outcome {
-        AttemptOutcome::Delivered { status } => {
-            conn.prepare_cached(
-                "UPDATE webhook_outbox
-                 SET delivered_at = ?2, leased_until = NULL, last_status = ?3, last_error = NULL
-                 WHERE id = ?1",
-            )?
-            .execute(params![row, now, status])?;
-            // The receiver is up: its backlog need not wait out each event's backoff.
-            conn.prepare_cached(
-                "UPDATE webhook_outbox SET next_attempt_at = ?2
-                 WHERE site_id = (SELECT site_id FROM webhook_outbox WHERE id = ?1)
-                   AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at > ?2
-                   AND (leased_until IS NULL OR leased_until <= ?2)",
-            )?
-            .execute(params![row, now])?
-        }
-        AttemptOutcome::Retry { at, status, error } => conn
-            .prepare_cached(
-                "UPDATE webhook_outbox
-                 SET next_attempt_at = ?2, leased_until = NULL, last_status = ?3, last_error = ?4
-                 WHERE id = ?1 AND delivered_at IS NULL AND failed_at IS NULL",
-            )?
-            .execute(params![row, at, status, error])?,
-        AttemptOutcome::GiveUp { status, error } => conn
-            .prepare_cached(
-                "UPDATE webhook_outbox
-                 SET failed_at = ?2, leased_until = NULL, last_status = ?3, last_error = ?4
-                 WHERE id = ?1 AND delivered_at IS NULL",
-            )?
-            .execute(params![row, now, status, error])?,
-    };
-    Ok(())
-}
-
-/// Deletes events delivered before `before`; returns how many.
-pub(super) fn prune_delivered(conn: &Connection, before: i64) -> Result<usize, StoreError> {
-    Ok(conn
-        .prepare_cached("DELETE FROM webhook_outbox WHERE delivered_at < ?1")?
-        .execute([before])?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::schema::migrated_in_memory;
-
-    /// A database with one comment (id 1) on site `news`, whose webhook is configured.
-    fn db() -> Connection {
-        let conn = migrated_in_memory();
-        conn.execute_batch(
-            "INSERT INTO comments (site_id, article_id, article_url, author_name, author_email,
-                                   body, body_hash, status, client_ip, created_at, updated_at)
-             VALUES ('news', 'a1', 'https://news.example/a1', 'Ann', 'ann@example.com',
-                     'hello', x'00', 'pending', '192.0.2.1', 1000, 1000);
-             INSERT INTO comment_reasons (comment_id, seq, code, outcome, detail)
-             VALUES (1, 0, 'spam', 'hold', '0.9'), (1, 1, 'too_many_links', 'hold', '3');",
-        )
-        .unwrap();
-        set_webhook_sites(&conn, &["news".to_owned()], 0).unwrap();
-        conn
-    }
-
-    fn payloads(conn: &Connection) -> Vec<serde_json::Value> {
-        let mut stmt = conn
-            .prepare("SELECT payload FROM webhook_outbox ORDER BY id")
-            .unwrap();
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
-        rows.map(|p| serde_json::from_str(&p.unwrap()).unwrap())
-            .collect()
-    }
-
-    /// The payload is a snapshot of the comment with no e-mail, IP or text in it.
-    #[test]
-    fn enqueue_snapshots_the_comment() {
-        let conn = db();
-        enqueue_event(&conn, "news", "comment.held", 1).unwrap();
-        let p = &payloads(&conn)[0];
-        assert!(p["id"].as_str().unwrap().starts_with("evt_"));
-        assert_eq!(p["event"], "comment.held");
-        assert_eq!(p["site"], "news");
-        let c = &p["comment"];
-        assert_eq!(c["id"], 1);
-        assert_eq!(c["article_id"], "a1");
-        assert_eq!(c["article_url"], "https://news.example/a1");
-        assert_eq!(c["status"], "pending");
-        assert_eq!(c["version"], 1);
-        assert_eq!(c["reasons"], serde_json::json!(["spam", "too_many_links"]));
-        assert_eq!(c["created_at"], 1000);
-        let text = p.to_string();
-        for private in ["ann@example.com", "192.0.2.1", "hello", "Ann"] {
-            assert!(!text.contains(private), "{private} leaked: {text}");
+impl WebhookPayload {
+    /// A payload with a fresh random event id.
+    pub fn new(
+        event: WebhookEvent,
+        site: String,
+        occurred_at: i64,
+        comment: CommentSnapshot,
+    ) -> Self {
+        let mut bytes = [0u8; 16];
+        rand::fill(&mut bytes);
+        WebhookPayload {
+            id: format!("evt_{}", hex::encode(bytes)),
+            event,
+            site,
+            occurred_at,
+            comment,
         }
     }
 
-    /// Sites without a webhook, unknown comments and a comment of another site enqueue
-    /// nothing; an unknown event name is an error.
-    #[test]
-    fn enqueue_only_for_configured_sites() {
-        let conn = db();
-        enqueue_event(&conn, "other", "comment.held", 1).unwrap();
-        enqueue_event(&conn, "news", "comment.held", 99).unwrap();
-        set_webhook_sites(&conn, &[], 0).unwrap();
-        enqueue_event(&conn, "news", "comment.held", 1).unwrap();
-        assert!(payloads(&conn).is_empty());
-        assert!(enqueue_event(&conn, "news", "comment.deleted", 1).is_err());
+    /// The JSON text stored and POSTed.
+    pub fn to_json(&self) -> String {
+        // Plain strings, integers and enums: serializing cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
     }
+}
 
-    /// A claimed event is not claimed again until its lease passes; delivered and
-    /// given-up events never again.
-    #[test]
-    fn claims_are_exclusive_and_leased() {
-        let conn = db();
-        for _ in 0..3 {
-            enqueue_event(&conn, "news", "comment.held", 1).unwrap();
-        }
-        let now = super::super::now_millis();
-        let first = claim_due(&conn, now, 2, 1_000).unwrap();
-        assert_eq!(first.len(), 2);
-        assert!(first.iter().all(|e| e.attempt == 1));
-        let second = claim_due(&conn, now, 10, 1_000).unwrap();
-        assert_eq!(second.len(), 1, "only the unclaimed one");
-        assert!(claim_due(&conn, now + 999, 10, 1_000).unwrap().is_empty());
+/// The webhook outbox, as the delivery worker drives it.
+#[async_trait]
+pub trait Outbox {
+    /// Records which sites have a webhook, replacing the previous list, so that only
+    /// their events are recorded from now on. Undelivered events of a site no longer
+    /// listed are marked failed (`webhook removed from the configuration`), not deleted.
+    /// Called at start with the configured sites. Durable before return.
+    async fn set_webhook_sites(&self, sites: Vec<String>) -> Result<(), StoreError>;
 
-        record_attempt(
-            &conn,
-            first[0].row,
-            &AttemptOutcome::Delivered { status: 200 },
-            now,
-        )
-        .unwrap();
-        let retry = AttemptOutcome::Retry {
-            at: now + 50,
-            status: Some(500),
-            error: "HTTP 500".into(),
-        };
-        record_attempt(&conn, first[1].row, &retry, now).unwrap();
-        let give_up = AttemptOutcome::GiveUp {
-            status: None,
-            error: "too old".into(),
-        };
-        record_attempt(&conn, second[0].row, &give_up, now).unwrap();
+    /// Whether any event (neither delivered nor given up on) is due at `now` (unix
+    /// milliseconds): a cheap read before claiming.
+    async fn webhook_events_due(&self, now: i64) -> Result<bool, StoreError>;
 
-        assert!(any_due(&conn, now + 50).unwrap());
-        let again = claim_due(&conn, now + 5_000, 10, 1_000).unwrap();
-        assert_eq!(again.len(), 1, "only the retried one: {again:?}");
-        assert_eq!((again[0].row, again[0].attempt), (first[1].row, 2));
-        assert_eq!(
-            again[0].event_id, first[1].event_id,
-            "same id on every attempt"
-        );
-        assert_eq!(
-            again[0].payload, first[1].payload,
-            "same bytes on every attempt"
-        );
-    }
+    /// Claims up to `limit` events due at `now`, earliest due first (then oldest): counts
+    /// the attempt (`attempt` is 1 for the first) and leases each for `lease_ms`, so
+    /// none of them is handed out again before `now + lease_ms` unless its attempt is
+    /// recorded first. Atomic: concurrent claims (even from several processes) never
+    /// return the same event. The result is sorted by `row`.
+    async fn claim_webhook_events(
+        &self,
+        now: i64,
+        limit: usize,
+        lease_ms: i64,
+    ) -> Result<Vec<DueEvent>, StoreError>;
 
-    /// A delivery makes the site's waiting events due at once, but never one whose
-    /// attempt is in flight.
-    #[test]
-    fn a_delivery_brings_the_backlog_forward() {
-        let conn = db();
-        for _ in 0..3 {
-            enqueue_event(&conn, "news", "comment.held", 1).unwrap();
-        }
-        let now = super::super::now_millis();
-        let claimed = claim_due(&conn, now, 3, 10_000).unwrap();
-        let later = AttemptOutcome::Retry {
-            at: now + 3_600_000,
-            status: None,
-            error: "refused".into(),
-        };
-        record_attempt(&conn, claimed[0].row, &later, now).unwrap();
-        // claimed[1] is still in flight; claimed[2] succeeds.
-        record_attempt(
-            &conn,
-            claimed[2].row,
-            &AttemptOutcome::Delivered { status: 200 },
-            now,
-        )
-        .unwrap();
+    /// Records how the attempt on event `row` ended, and ends its lease: delivered (now;
+    /// and the site's other waiting, unleased events become due now), to retry at a
+    /// time, or given up on (now). A retry or give-up of an event already delivered
+    /// changes nothing.
+    async fn record_webhook_attempt(
+        &self,
+        row: i64,
+        outcome: AttemptOutcome,
+    ) -> Result<(), StoreError>;
 
-        let due = claim_due(&conn, now, 10, 10_000).unwrap();
-        assert_eq!(
-            due.iter().map(|e| e.row).collect::<Vec<_>>(),
-            vec![claimed[0].row],
-            "the one waiting an hour, not the one in flight"
-        );
-    }
-
-    /// Removing a site's webhook fails its undelivered events; pruning drops old
-    /// delivered ones only.
-    #[test]
-    fn removal_and_pruning() {
-        let conn = db();
-        enqueue_event(&conn, "news", "comment.held", 1).unwrap();
-        enqueue_event(&conn, "news", "comment.published", 1).unwrap();
-        let now = super::super::now_millis();
-        let claimed = claim_due(&conn, now, 1, 0).unwrap();
-        record_attempt(
-            &conn,
-            claimed[0].row,
-            &AttemptOutcome::Delivered { status: 204 },
-            now,
-        )
-        .unwrap();
-        set_webhook_sites(&conn, &[], now).unwrap();
-        assert!(!any_due(&conn, i64::MAX).unwrap());
-        assert_eq!(
-            prune_delivered(&conn, now).unwrap(),
-            0,
-            "delivered at `now`"
-        );
-        assert_eq!(prune_delivered(&conn, now + 1).unwrap(), 1);
-        let failed: i64 = conn
-            .query_row(
-                "SELECT COUNT(*) FROM webhook_outbox WHERE failed_at IS NOT NULL",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(failed, 1, "kept, marked failed");
-    }
+    /// Deletes events delivered before `before` (unix milliseconds); returns how many.
+    async fn prune_webhook_events(&self, before: i64) -> Result<usize, StoreError>;
 }

@@ -520,7 +520,7 @@ async fn hostile_content_stays_inert() {
         .unwrap();
     approve(parent).await;
     // Stored before intake refused such URLs (or by another tool): never made a link.
-    app.db()
+    app.sqlite()
         .execute(
             "UPDATE comments SET author_url = 'javascript:window.__xss=1',
                  article_url = 'data:text/html,<script>window.__xss=1</script>' WHERE id = ?1",

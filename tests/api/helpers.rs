@@ -1,5 +1,11 @@
-//! Test harness: a real commentguard server on 127.0.0.1:0 with a fresh SQLite file in a
-//! temporary directory, configured in code, plus typed helpers for each request.
+//! Test harness: a real commentguard server on 127.0.0.1:0 with a fresh store — today a
+//! SQLite file in a temporary directory — configured in code, plus typed helpers for each
+//! request.
+//!
+//! The store is chosen in one place, [`test_store`], and the app is built on it
+//! ([`Application::build_with_store`]), so the whole suite runs through the storage
+//! interface. Helpers that reach past the interface into the backend's own tables are
+//! marked as such ([`TestApp::sqlite`]); the tests that use them are SQLite-specific.
 //!
 //! The models are the committed ones in `models/` (override with
 //! `CG_TEST_MODELS=DIR`), loaded once per test binary and shared. Fixture
@@ -15,6 +21,7 @@ use commentguard::clock::Clock;
 use commentguard::config::{Config, SiteConfig};
 use commentguard::domain::{KeyHash, Origin};
 use commentguard::startup::Application;
+use commentguard::store::{sqlite, Store};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::Response;
 use serde_json::{json, Value};
@@ -74,7 +81,10 @@ pub fn test_config(dir: &Path) -> Config {
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`
     pub address: String,
+    /// The SQLite file (SQLite-specific tests only: see [`TestApp::sqlite`]).
     pub db_path: PathBuf,
+    /// The app's own store: arrange or check state through the storage interface.
+    pub store: Store,
     pub config: Config,
     /// Does not follow redirects, so tests see the 303.
     pub client: reqwest::Client,
@@ -104,16 +114,30 @@ pub async fn spawn_app_with_clock(clock: Clock, tweak: impl FnOnce(&mut Config))
     start(config, dir, clock).await
 }
 
+/// The store a test app runs on, for its configuration and clock: the one place the
+/// suite's backend is chosen. Today SQLite, on `config.database` (a fresh file in the
+/// test's temporary directory, or the same file again after a restart).
+///
+/// The PostgreSQL backend will be selected here when `COMMENTGUARD_TEST_POSTGRES_URL` is
+/// set (a fresh schema per test app, kept across its restarts); then a server that cannot
+/// be reached must fail the test, not skip it. Without the variable, SQLite.
+pub fn test_store(config: &Config, clock: &Clock) -> Store {
+    sqlite::open(&config.database, &config.storage, clock.clone()).expect("the store opens")
+}
+
 async fn start(config: Config, dir: Arc<TempDir>, clock: Clock) -> TestApp {
-    let app = Application::build_with_clock(config.clone(), classifier(), clock.clone())
-        .await
-        .expect("the app builds");
+    let store = test_store(&config, &clock);
+    let app =
+        Application::build_with_store(config.clone(), classifier(), clock.clone(), store.clone())
+            .await
+            .expect("the app builds");
     let port = app.port();
     let handle = app.handle();
     let server = tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         db_path: config.database.clone(),
+        store,
         config,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -236,15 +260,18 @@ impl TestApp {
         json["token"].as_str().unwrap().to_owned()
     }
 
-    /// Comments in the database, whatever their status (read straight from the file).
+    /// Comments stored, whatever their status and site: what no API shows, read from the
+    /// backend itself (the PostgreSQL backend will count its own table here).
     pub fn stored_comments(&self) -> i64 {
-        self.db()
+        self.sqlite()
             .query_row("SELECT COUNT(*) FROM comments", [], |r| r.get(0))
             .unwrap()
     }
 
-    /// A connection to the app's database file (for arranging and checking state).
-    pub fn db(&self) -> rusqlite::Connection {
+    /// **SQLite-specific**: a connection to the app's database file, for the tests that
+    /// arrange or check what neither the API nor the storage interface shows (raw rows,
+    /// data written by an older build, the outbox's attempt counts).
+    pub fn sqlite(&self) -> rusqlite::Connection {
         let conn = rusqlite::Connection::open(&self.db_path).unwrap();
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .unwrap();
@@ -255,6 +282,8 @@ impl TestApp {
     pub async fn stop(self) -> (Config, Arc<TempDir>) {
         self.handle.stop(true).await;
         self.server.await.unwrap().unwrap();
+        // The store (its writer thread, for SQLite) closes with the last handle: ours too.
+        drop(self.store);
         (self.config, self.dir)
     }
 

@@ -122,16 +122,25 @@ async fn nudge_refuses_abusive_comment_and_stores_nothing() {
     );
 }
 
-/// A banned author (by e-mail, from the `bans` table the review API writes) is rejected.
+/// A banned author (by e-mail, banned through the store as the review API does) is
+/// rejected.
 #[tokio::test]
 async fn banned_author_is_rejected() {
+    use commentguard::domain::{AuthorEmail, BanTarget, Note, SiteId};
+    use commentguard::store::{Actor, BanRequest};
     let app = spawn_app().await;
-    app.db()
-        .execute(
-            "INSERT INTO bans (site_id, author_email, note, created_at) VALUES (?1, 'troll@example.com', 'repeat abuse', 0)",
-            [SITE],
-        )
-        .unwrap();
+    let moderator = Actor {
+        moderator_id: 1,
+        name: "test".into(),
+    };
+    let ban = BanRequest {
+        site: SiteId::parse(SITE).unwrap(),
+        target: BanTarget::Email(AuthorEmail::parse("troll@example.com").unwrap()),
+        reject_existing: false,
+        until: None,
+        note: Note::parse(Some("repeat abuse")).unwrap(),
+    };
+    app.store.ban(moderator, ban).await.unwrap();
     let mut c = comment(&clearly_fine(1)[0]);
     c["author_email"] = "Troll@Example.com".into();
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{Migrations, M};
 
-use super::StoreError;
+use crate::store::StoreError;
 
 /// The schema's history, oldest first.
 ///

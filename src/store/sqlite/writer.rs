@@ -29,9 +29,8 @@
 //!   before it writes anything — a conflict, a missing row — and then there is nothing to
 //!   undo (a failed statement undoes its own changes). When a job fails *after* writing
 //!   (SQLite's change counter moved, or SQLite ended the transaction itself), the writer
-//!   rolls the whole transaction back and runs the batch again without that job. Jobs are
-//!   therefore `FnMut`: run again after a rollback they see the same database and do the
-//!   same thing.
+//!   rolls the whole transaction back and runs the batch again without that job. Every
+//!   other job of the batch then runs a second time: see "Replays" below.
 //! - Jobs see the writes of earlier jobs in the same batch, which is what makes checks
 //!   such as "no duplicate within 24 h" atomic.
 //! - The queue is bounded; a full queue is reported at once ([`StoreError::Busy`]), never
@@ -40,6 +39,19 @@
 //! - WAL checkpoints are not the writer's job (see [`super::checkpoint`]): it tells the
 //!   checkpointer thread about each commit, and only when asked restarts the WAL between
 //!   two batches.
+//! - Every job of one attempt at a batch is given the same instant (`now`, unix
+//!   milliseconds, read from the store's [`Clock`] as the attempt begins): the time the
+//!   job writes and compares with. A job never reads a clock itself.
+//!
+//! # Replays: a job does nothing but SQL
+//! A job can run more than once: when another job of its batch fails after writing, the
+//! batch is rolled back and run again (above), and only the run that commits counts. So
+//! a job is an [`Fn`] — it cannot move or mutate what it captured — and it must have no
+//! effect outside the transaction: no metrics, no logging of outcomes, no channel sends,
+//! no counters, no clock reads, no randomness whose value is seen outside the database.
+//! Do such things in the `async` caller, after [`Writer::write`] returns (the result is
+//! that of the run that committed). A value computed inside a job (a fresh event id, a
+//! row id) may differ between runs; only the committed run's is answered.
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
@@ -49,13 +61,15 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::checkpoint::WalLink;
-use super::StoreError;
+use crate::clock::Clock;
+use crate::store::StoreError;
 
 /// A write waiting for its turn.
 trait Job: Send {
-    /// Runs the write on the writer's connection inside the batch transaction and keeps
-    /// its result; returns whether it succeeded. Called again if the batch is replayed.
-    fn run(&mut self, conn: &Connection) -> bool;
+    /// Runs the write on the writer's connection inside the batch transaction, at the
+    /// batch's instant `now`, and keeps its result; returns whether it succeeded. Called
+    /// again if the batch is replayed.
+    fn run(&mut self, conn: &Connection, now: i64) -> bool;
     /// Whether the job's last run failed for a reason outside the service (disk full, I/O
     /// error, ...: [`StoreError::is_unavailable`]).
     fn unavailable(&self) -> bool;
@@ -74,11 +88,11 @@ struct Pending<T, F> {
 
 impl<T, F> Job for Pending<T, F>
 where
-    F: FnMut(&Connection) -> Result<T, StoreError> + Send,
+    F: Fn(&Connection, i64) -> Result<T, StoreError> + Send,
     T: Send,
 {
-    fn run(&mut self, conn: &Connection) -> bool {
-        let result = (self.op)(conn);
+    fn run(&mut self, conn: &Connection, now: i64) -> bool {
+        let result = (self.op)(conn, now);
         let ok = result.is_ok();
         self.result = Some(result);
         ok
@@ -121,6 +135,8 @@ pub(crate) struct Writer {
     alive: Arc<AtomicBool>,
     /// Whether writes fail for a reason outside the service.
     health: Arc<WriteHealth>,
+    /// The store's time: each batch's instant, and when writes last failed.
+    clock: Clock,
 }
 
 /// Whether writes fail for a reason outside the service (disk full, I/O error, read-only
@@ -134,11 +150,10 @@ pub(crate) struct WriteHealth {
 }
 
 impl WriteHealth {
-    fn record(&self, failed: bool) {
+    fn record(&self, failed: bool, now: i64) {
         self.failing.store(failed, Ordering::Release);
         if failed {
-            self.last_failure_ms
-                .store(super::now_millis(), Ordering::Release);
+            self.last_failure_ms.store(now, Ordering::Release);
         }
     }
 }
@@ -150,13 +165,14 @@ const FAILURE_LOG_EVERY: Duration = Duration::from_secs(10);
 impl Writer {
     /// Starts the writer thread on `conn` (and, with [`Durability::SyncWal`], its syncer
     /// thread). With `wal`, `conn` must have `wal_autocheckpoint = 0`: the checkpointer
-    /// behind `wal` keeps the WAL bounded.
+    /// behind `wal` keeps the WAL bounded. Each batch's instant is read from `clock`.
     pub(crate) fn spawn(
         conn: Connection,
         queue: usize,
         max_batch: usize,
         wal: Option<WalLink>,
         durability: Durability,
+        clock: Clock,
     ) -> Result<Self, StoreError> {
         let (jobs, rx) = mpsc::sync_channel::<Box<dyn Job>>(queue);
         let alive = Arc::new(AtomicBool::new(true));
@@ -170,10 +186,19 @@ impl Writer {
         };
         let flag = Arc::clone(&alive);
         let shared_health = Arc::clone(&health);
+        let thread_clock = clock.clone();
         std::thread::Builder::new()
             .name("commentguard-writer".into())
             .spawn(move || {
-                run(conn, rx, max_batch, wal, syncer, &shared_health);
+                run(
+                    conn,
+                    rx,
+                    max_batch,
+                    wal,
+                    syncer,
+                    &shared_health,
+                    &thread_clock,
+                );
                 flag.store(false, Ordering::Release);
             })
             .map_err(StoreError::Spawn)?;
@@ -181,6 +206,7 @@ impl Writer {
             jobs,
             alive,
             health,
+            clock,
         })
     }
 
@@ -192,6 +218,7 @@ impl Writer {
             jobs,
             alive: Arc::new(AtomicBool::new(false)),
             health: Arc::new(WriteHealth::default()),
+            clock: Clock::system(),
         }
     }
 
@@ -210,14 +237,22 @@ impl Writer {
     /// milliseconds ago.
     pub(crate) fn failed_within(&self, window_ms: i64) -> bool {
         let at = self.health.last_failure_ms.load(Ordering::Acquire);
-        at != 0 && super::now_millis().saturating_sub(at) < window_ms
+        at != 0 && self.clock.now_millis().saturating_sub(at) < window_ms
     }
 
-    /// Queues `op` and waits for its committed result. `op` may run more than once (see
-    /// the module's invariants); only the run that commits is answered.
+    /// Queues `op` and waits for its committed result: `op(conn, now)` runs inside the
+    /// next batch's transaction on the writer's connection, `now` being the batch's
+    /// instant (unix milliseconds, from the store's clock).
+    ///
+    /// # Replays
+    /// `op` may run **more than once** — the batch is replayed when another job in it
+    /// fails after writing — and only the run that commits is answered. Hence `Fn`, not
+    /// `FnMut`: `op` does SQL on `conn` and nothing else (no metrics, logs of outcomes,
+    /// channel sends, counters or clock reads; do those after this returns). See the
+    /// module's "Replays".
     pub(crate) async fn write<T, F>(&self, op: F) -> Result<T, StoreError>
     where
-        F: FnMut(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: Fn(&Connection, i64) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
         let (reply, rx) = oneshot::channel::<Result<T, StoreError>>();
@@ -294,6 +329,7 @@ fn run(
     mut wal: Option<WalLink>,
     syncer: Option<Syncer>,
     health: &WriteHealth,
+    clock: &Clock,
 ) {
     static FAILURES: crate::telemetry::Throttle =
         crate::telemetry::Throttle::new(FAILURE_LOG_EVERY);
@@ -315,7 +351,7 @@ fn run(
         }
         let mut job_unavailable = false;
         let started = std::time::Instant::now();
-        let commit_error = run_batch(&conn, &mut batch, &mut job_unavailable);
+        let commit_error = run_batch(&conn, &mut batch, &mut job_unavailable, clock);
         crate::monitoring::batch(
             size,
             started.elapsed(),
@@ -327,7 +363,7 @@ fn run(
             },
         );
         if let Some(err) = &commit_error {
-            health.record(err.is_unavailable());
+            health.record(err.is_unavailable(), clock.now_millis());
             if let Some(suppressed) = FAILURES.allow() {
                 tracing::error!(
                     error = %err,
@@ -340,7 +376,7 @@ fn run(
         } else {
             // A job that hit a full disk mid-statement fails alone, and the rest (maybe
             // nothing) commits: writes still fail.
-            health.record(job_unavailable);
+            health.record(job_unavailable, clock.now_millis());
             if job_unavailable {
                 if let Some(suppressed) = FAILURES.allow() {
                     tracing::error!(
@@ -403,7 +439,8 @@ fn run(
 }
 
 /// Runs `batch` in one transaction and commits it; returns the error that prevented the
-/// commit, if any. Each job's own result stays in the job.
+/// commit, if any. Each job's own result stays in the job. Every job of an attempt runs
+/// at the instant `clock` gives as the attempt begins.
 ///
 /// A job that fails after changing rows spoils the transaction: it is rolled back and
 /// the batch runs again from the start without the failed job (so a batch of n jobs runs
@@ -412,12 +449,14 @@ fn run_batch(
     conn: &Connection,
     batch: &mut [Box<dyn Job>],
     unavailable: &mut bool,
+    clock: &Clock,
 ) -> Option<StoreError> {
     let mut excluded = vec![false; batch.len()];
     'attempt: loop {
         if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
             return Some(err.into());
         }
+        let now = clock.now_millis();
         for (job, excluded) in batch.iter_mut().zip(excluded.iter_mut()) {
             if *excluded {
                 continue;
@@ -425,15 +464,16 @@ fn run_batch(
             let before = conn.total_changes();
             // A panicking job (a bug) must not take the writer, and every later write,
             // down: it is undone like a failed one and its caller sees the store as closed.
-            let ok = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(conn)))
-            {
-                Ok(ok) => ok,
-                Err(_) => {
-                    tracing::error!("a write job panicked; undone");
-                    job.panicked();
-                    false
-                }
-            };
+            let ok =
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(conn, now)))
+                {
+                    Ok(ok) => ok,
+                    Err(_) => {
+                        tracing::error!("a write job panicked; undone");
+                        job.panicked();
+                        false
+                    }
+                };
             if ok {
                 continue;
             }
@@ -475,13 +515,13 @@ mod tests {
         conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER UNIQUE);")
             .unwrap();
         (
-            Writer::spawn(conn, queue, 64, None, Durability::InCommit).unwrap(),
+            Writer::spawn(conn, queue, 64, None, Durability::InCommit, Clock::system()).unwrap(),
             dir,
         )
     }
 
-    fn insert(x: i64) -> impl FnMut(&Connection) -> Result<i64, StoreError> + Send + 'static {
-        move |conn| {
+    fn insert(x: i64) -> impl Fn(&Connection, i64) -> Result<i64, StoreError> + Send + 'static {
+        move |conn, _| {
             conn.execute("INSERT INTO t (x) VALUES (?1)", [x])?;
             Ok(conn.last_insert_rowid())
         }
@@ -503,7 +543,7 @@ mod tests {
             t.await.unwrap().unwrap();
         }
         let count = w
-            .write(|c| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))?))
+            .write(|c, _| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))?))
             .await
             .unwrap();
         assert_eq!(count, 200);
@@ -517,7 +557,7 @@ mod tests {
         assert!(a.is_ok() && c.is_ok());
         assert!(b.is_err(), "second insert of 1 violates UNIQUE");
         let count = w
-            .write(|c| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))?))
+            .write(|c, _| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))?))
             .await
             .unwrap();
         assert_eq!(count, 2);
@@ -528,11 +568,12 @@ mod tests {
     async fn park(w: &Writer) -> (std::sync::mpsc::Sender<()>, tokio::task::JoinHandle<()>) {
         let (release, parked) = std::sync::mpsc::channel::<()>();
         let (entered_tx, entered) = oneshot::channel::<()>();
-        let mut entered_tx = Some(entered_tx);
+        // A job is `Fn`: the one-shot sender is taken out through a lock.
+        let entered_tx = std::sync::Mutex::new(Some(entered_tx));
         let w = w.clone();
         let blocker = tokio::spawn(async move {
-            w.write(move |_| {
-                if let Some(tx) = entered_tx.take() {
+            w.write(move |_, _| {
+                if let Some(tx) = entered_tx.lock().unwrap().take() {
                     let _ = tx.send(());
                 }
                 parked.recv().ok();
@@ -557,7 +598,7 @@ mod tests {
             let runs = Arc::clone(&runs);
             let w = w.clone();
             tokio::spawn(async move {
-                w.write(move |conn| {
+                w.write(move |conn, _| {
                     runs.fetch_add(1, Ordering::SeqCst);
                     conn.execute("INSERT INTO t (x) VALUES (?1)", [x])?;
                     Ok(())
@@ -570,7 +611,7 @@ mod tests {
         let spoiler = tokio::spawn({
             let w = w.clone();
             async move {
-                w.write(|conn| -> Result<(), StoreError> {
+                w.write(|conn, _| -> Result<(), StoreError> {
                     conn.execute("INSERT INTO t (x) VALUES (2)", [])?;
                     Err(StoreError::Busy)
                 })
@@ -586,7 +627,7 @@ mod tests {
         assert!(matches!(spoiler.await.unwrap(), Err(StoreError::Busy)));
         assert!(last.await.unwrap().is_ok());
         let rows = w
-            .write(|c| {
+            .write(|c, _| {
                 let mut st = c.prepare("SELECT x FROM t ORDER BY x")?;
                 let xs = st.query_map([], |r| r.get::<_, i64>(0))?;
                 Ok(xs.collect::<Result<Vec<_>, _>>()?)
@@ -614,7 +655,7 @@ mod tests {
             let runs = Arc::clone(&runs);
             let w = w.clone();
             tasks.push(tokio::spawn(async move {
-                w.write(move |conn| {
+                w.write(move |conn, _| {
                     runs.fetch_add(1, Ordering::SeqCst);
                     conn.execute("INSERT INTO t (x) VALUES (?1)", [x])?;
                     Ok(())
@@ -649,7 +690,14 @@ mod tests {
         let conn = Connection::open(dir.path().join("w.db")).unwrap();
         conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER UNIQUE);")
             .unwrap();
-        let w = Writer::spawn(conn, 1024, 64, None, Durability::SyncWal(Box::new(sync)));
+        let w = Writer::spawn(
+            conn,
+            1024,
+            64,
+            None,
+            Durability::SyncWal(Box::new(sync)),
+            Clock::system(),
+        );
         (w.unwrap(), dir)
     }
 
@@ -681,12 +729,12 @@ mod tests {
             assert!(t.await.unwrap() >= 1, "answered before any sync");
         }
         let count = w
-            .write(|c| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))?))
+            .write(|c, _| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))?))
             .await
             .unwrap();
         assert_eq!(count, 50);
         let synchronous: i64 = w
-            .write(|c| Ok(c.query_row("PRAGMA synchronous", [], |r| r.get(0))?))
+            .write(|c, _| Ok(c.query_row("PRAGMA synchronous", [], |r| r.get(0))?))
             .await
             .unwrap();
         assert_eq!(synchronous, 1, "NORMAL: the syncer, not COMMIT, syncs");
@@ -718,7 +766,7 @@ mod tests {
     async fn panicking_job_does_not_kill_the_writer() {
         let (w, _dir) = writer(16);
         let panicked = w
-            .write(|conn| -> Result<(), StoreError> {
+            .write(|conn, _| -> Result<(), StoreError> {
                 conn.execute("INSERT INTO t (x) VALUES (7)", [])?;
                 panic!("bug in a job")
             })
@@ -726,7 +774,7 @@ mod tests {
         assert!(matches!(panicked, Err(StoreError::Closed)));
         w.write(insert(8)).await.unwrap();
         let count = w
-            .write(|c| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))?))
+            .write(|c, _| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))?))
             .await
             .unwrap();
         assert_eq!(count, 1, "the panicking job's insert was rolled back");
@@ -742,7 +790,7 @@ mod tests {
         let blocker = tokio::spawn({
             let w = w.clone();
             async move {
-                w.write(move |_| {
+                w.write(move |_, _| {
                     parked.recv().ok();
                     Ok(())
                 })

@@ -31,39 +31,10 @@ use std::path::Path;
 use rusqlite::{params, Connection, OpenFlags};
 use serde::Serialize;
 
-use super::StoreError;
+use crate::store::{ErasureReport, StoreError};
 
 /// Most rows one write job of a purge touches.
 pub const CHUNK: usize = 2_000;
-
-/// What to purge, with every cut-off as unix milliseconds.
-#[derive(Debug, Clone, Default)]
-pub struct RetentionPolicy {
-    /// `(site, cut-off)`: the site's comments created before the cut-off.
-    pub sites: Vec<(String, i64)>,
-    /// Audit entries created before this.
-    pub audit_before: Option<i64>,
-    /// Webhook events given up on before this.
-    pub failed_webhooks_before: i64,
-    /// Webhook events delivered before this.
-    pub delivered_webhooks_before: i64,
-}
-
-/// What a purge did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct PurgeReport {
-    pub rejected_comments_deleted: usize,
-    pub comments_stripped: usize,
-    pub reports_deleted: usize,
-    pub audit_entries_deleted: usize,
-    pub webhook_events_deleted: usize,
-}
-
-impl PurgeReport {
-    pub fn is_empty(&self) -> bool {
-        *self == PurgeReport::default()
-    }
-}
 
 /// One step of a purge, run repeatedly until it touches no row.
 #[derive(Debug, Clone, Copy)]
@@ -139,19 +110,6 @@ pub(crate) fn purge_chunk(
             )?
             .execute(params![cutoff, chunk])?,
     })
-}
-
-/// What erasing one commenter did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct ErasureReport {
-    /// The comments deleted (with their reasons, audit entries, reports and webhook
-    /// events), per site.
-    pub comments_deleted: usize,
-    pub sites: Vec<String>,
-    /// Other people's replies that pointed at a deleted comment (their link is removed).
-    pub replies_detached: usize,
-    /// Bans naming the address.
-    pub bans_deleted: usize,
 }
 
 /// Deletes everything stored under the (lower-cased) e-mail address `email`, on every
@@ -252,8 +210,8 @@ pub fn backup(source: &Path, target: &Path) -> Result<BackupReport, StoreError> 
 
 #[cfg(test)]
 mod tests {
+    use super::super::schema::migrated_in_memory;
     use super::*;
-    use crate::store::schema::migrated_in_memory;
 
     fn db() -> Connection {
         let conn = migrated_in_memory();

@@ -5,48 +5,16 @@
 //!   `reject` by the same moderator, made less than [`UNDO_WINDOW_MS`] ago, and only at
 //!   the version that decision produced (anyone's later change makes the undo stale).
 //! - Undoing restores what the decision replaced: the status, the training labels and the
-//!   time of the previous decision (recorded on the audit row by `review::record_change`),
+//!   time of the previous decision (recorded on the audit row by `decisions::record_change`),
 //!   so the comment teaches the models nothing it did not teach before.
 //! - The undo is itself a change: version + 1, an `undo` audit row, and the webhook event
 //!   of the status it returns to — in one transaction, like every decision.
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::moderators::SiteGrants;
-use super::outbox::{enqueue_event, WebhookEvent};
-use super::review::{labels, state, status, Actor, CommentState};
-use super::{now_millis, Store, StoreError};
-use crate::domain::{CommentId, Status};
-
-/// How long after a decision its moderator may undo it, in milliseconds. The review page
-/// offers it for less (see `review_page.js`), so a slow answer never turns an offered
-/// undo into a refusal.
-pub const UNDO_WINDOW_MS: i64 = 60_000;
-
-/// What became of an undo.
-#[derive(Debug, Clone, PartialEq)]
-pub enum UndoOutcome {
-    /// The decision is undone: the comment is back to `state.status`.
-    Undone {
-        state: CommentState,
-        /// The status the undone decision had set.
-        previous: Status,
-    },
-    NotFound,
-    /// The comment belongs to a site the moderator is not granted.
-    Forbidden,
-    /// The comment changed since the version the moderator saw.
-    Stale {
-        current: CommentState,
-    },
-    /// Its latest change is not a decision of this moderator.
-    NothingToUndo {
-        current: CommentState,
-    },
-    /// The decision is older than [`UNDO_WINDOW_MS`].
-    Expired {
-        current: CommentState,
-    },
-}
+use super::decisions::{labels, state, status};
+use super::outbox::enqueue_event;
+use crate::domain::CommentId;
+use crate::store::{Actor, SiteGrants, StoreError, UndoOutcome, WebhookEvent, UNDO_WINDOW_MS};
 
 /// The latest audit entry of a comment, with what an undo needs.
 struct LastEntry {
@@ -84,7 +52,7 @@ fn last_entry(conn: &Connection, id: CommentId) -> Result<Option<LastEntry>, Sto
         .optional()?)
 }
 
-fn undo(
+pub(super) fn undo(
     conn: &Connection,
     actor: &Actor,
     grants: &SiteGrants,
@@ -148,8 +116,9 @@ fn undo(
         enqueue_event(
             conn,
             &current.site,
-            WebhookEvent::for_status(back).as_str(),
+            WebhookEvent::for_status(back),
             id.get(),
+            now,
         )?;
     }
     let (state, _) =
@@ -161,26 +130,13 @@ fn undo(
     })
 }
 
-impl Store {
-    /// Undoes the moderator's latest decision on comment `id` (see the module rules).
-    #[tracing::instrument(level = "debug", skip_all, fields(moderator = %actor.name, id = %id))]
-    pub async fn undo(
-        &self,
-        actor: Actor,
-        grants: SiteGrants,
-        id: CommentId,
-        version: i64,
-    ) -> Result<UndoOutcome, StoreError> {
-        self.write(move |conn| undo(conn, &actor, &grants, id, version, now_millis()))
-            .await
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::decisions::decide;
     use super::*;
+    use crate::domain::Status;
     use crate::domain::{Note, RejectLabel, TrainingLabels, Verdict};
-    use crate::store::review::{decide, DecisionOutcome, DecisionRequest};
+    use crate::store::{DecisionOutcome, DecisionRequest};
 
     /// A migrated database with moderators 1 (`ann`) and 2 (`bob`).
     fn conn() -> Connection {

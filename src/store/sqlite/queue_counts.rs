@@ -3,20 +3,8 @@
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection};
 
-use super::{Store, StoreError};
 use crate::domain::{ReasonCode, Status};
-
-/// Comments of one status on the sites a moderator sees.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueCounts {
-    pub total: u64,
-    /// Every site asked for, in the order asked, with its count (0 included).
-    pub sites: Vec<(String, u64)>,
-    /// Each reason code some of them carry, with how many carry it, most frequent first.
-    pub reasons: Vec<(ReasonCode, u64)>,
-    /// How many readers reported at least once (the queue's `reason=reported`).
-    pub reported: u64,
-}
+use crate::store::{QueueCounts, StoreError};
 
 /// `c.status = ? AND c.site_id IN (?, …)` and its arguments.
 fn filter(status: Status, sites: &[String]) -> (String, Vec<Value>) {
@@ -30,7 +18,11 @@ fn filter(status: Status, sites: &[String]) -> (String, Vec<Value>) {
     (sql, args)
 }
 
-fn counts(conn: &Connection, status: Status, sites: &[String]) -> Result<QueueCounts, StoreError> {
+pub(super) fn counts(
+    conn: &Connection,
+    status: Status,
+    sites: &[String],
+) -> Result<QueueCounts, StoreError> {
     let (filter, args) = filter(status, sites);
     let mut per_site: Vec<(String, u64)> = sites.iter().map(|s| (s.clone(), 0)).collect();
     let mut stmt = conn.prepare_cached(&format!(
@@ -74,16 +66,4 @@ fn counts(conn: &Connection, status: Status, sites: &[String]) -> Result<QueueCo
         reasons,
         reported: u64::try_from(reported).unwrap_or(0),
     })
-}
-
-impl Store {
-    /// Comments of `status` on each of `sites` (not empty), by site and by reason.
-    #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn queue_counts(
-        &self,
-        status: Status,
-        sites: Vec<String>,
-    ) -> Result<QueueCounts, StoreError> {
-        self.read(move |conn| counts(conn, status, &sites)).await
-    }
 }

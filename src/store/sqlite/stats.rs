@@ -1,7 +1,7 @@
 //! Counts for monitoring (`/metrics`), read at scrape time: each an indexed range count.
 use rusqlite::Connection;
 
-use super::StoreError;
+use crate::store::StoreError;
 
 /// The statuses that wait for a moderator.
 pub const WAITING: [&str; 2] = ["pending", "reported"];
@@ -36,8 +36,8 @@ pub(crate) fn webhook_backlog(conn: &Connection) -> Result<u64, StoreError> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::schema::migrated_in_memory;
     use super::*;
-    use crate::store::schema::migrated_in_memory;
 
     /// Counts per site and status, zero included; the backlog counts open events only.
     #[test]

@@ -8,28 +8,11 @@
 //! - Expired sessions are deleted whenever a new one is made (one indexed range delete).
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::moderators::{self, ModeratorRecord};
-use super::{now_millis, Store, StoreError};
+use super::moderators;
 use crate::domain::TokenHash;
+use crate::store::{NewSession, SessionRecord, StoreError};
 
-/// A session to record.
-#[derive(Debug, Clone)]
-pub struct NewSession {
-    pub hash: TokenHash,
-    pub moderator_id: i64,
-    /// Unix milliseconds.
-    pub expires_at: i64,
-}
-
-/// An active session and whose it is.
-#[derive(Debug, Clone)]
-pub struct SessionRecord {
-    pub moderator: ModeratorRecord,
-    /// Unix milliseconds.
-    pub expires_at: i64,
-}
-
-fn create(conn: &Connection, s: &NewSession, now: i64) -> Result<(), StoreError> {
+pub(super) fn create(conn: &Connection, s: &NewSession, now: i64) -> Result<(), StoreError> {
     conn.prepare_cached("DELETE FROM sessions WHERE expires_at <= ?1")?
         .execute([now])?;
     conn.prepare_cached(
@@ -45,7 +28,7 @@ fn create(conn: &Connection, s: &NewSession, now: i64) -> Result<(), StoreError>
     Ok(())
 }
 
-fn find(
+pub(super) fn find(
     conn: &Connection,
     hash: &TokenHash,
     now: i64,
@@ -74,32 +57,11 @@ fn find(
     }))
 }
 
-fn end(conn: &Connection, hash: &TokenHash) -> Result<bool, StoreError> {
+pub(super) fn end(conn: &Connection, hash: &TokenHash) -> Result<bool, StoreError> {
     let n = conn
         .prepare_cached("DELETE FROM sessions WHERE id_sha256 = ?1")?
         .execute([&hash.as_bytes()[..]])?;
     Ok(n > 0)
-}
-
-impl Store {
-    /// Records a new session (and forgets expired ones).
-    #[tracing::instrument(level = "debug", skip_all, fields(moderator = session.moderator_id))]
-    pub async fn create_session(&self, session: NewSession) -> Result<(), StoreError> {
-        self.write(move |conn| create(conn, &session, now_millis()))
-            .await
-    }
-
-    /// The active session whose secret hashes to `hash`, with its moderator.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn session(&self, hash: TokenHash) -> Result<Option<SessionRecord>, StoreError> {
-        self.read(move |conn| find(conn, &hash, now_millis())).await
-    }
-
-    /// Ends a session; `false` if there was none.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn end_session(&self, hash: TokenHash) -> Result<bool, StoreError> {
-        self.write(move |conn| end(conn, &hash)).await
-    }
 }
 
 #[cfg(test)]

@@ -1,34 +1,10 @@
 //! What a moderator sees around a queued comment: the article's headline, the comment it
 //! answers, and what readers said when they reported it. Read with the comment, on the
-//! same read connection (see `review::item`).
+//! same read connection (see `queue::item`).
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
 
-use super::StoreError;
-use crate::domain::{CommentId, Status};
-
-/// Most report reasons shown with one comment (newest first).
-pub const MAX_REPORTS_SHOWN: usize = 20;
-
-/// The comment a reply answers, as the moderator needs it to judge the reply.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct ParentComment {
-    pub id: CommentId,
-    pub author_name: String,
-    pub body: String,
-    pub status: Status,
-    /// Unix milliseconds.
-    pub created_at: i64,
-}
-
-/// One reader report: what the reader wrote (possibly nothing) and when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct ReportEntry {
-    /// The reader's reason; empty when they gave none.
-    pub reason: String,
-    /// Unix milliseconds.
-    pub at: i64,
-}
+use crate::domain::CommentId;
+use crate::store::{ParentComment, ReportEntry, StoreError, MAX_REPORTS_SHOWN};
 
 /// The headline of the comment's article: the comment's own, else the latest one any
 /// comment of the article was submitted with (embeds and backends may differ in what they

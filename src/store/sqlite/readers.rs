@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-use super::{schema, StoreError};
+use super::schema;
+use crate::store::StoreError;
 
 pub(crate) struct ReadPool {
     path: PathBuf,

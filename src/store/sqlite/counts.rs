@@ -5,13 +5,13 @@
 //! (`site_id, article_id, status, id`), all in one read on one connection.
 use rusqlite::{params, Connection};
 
-use super::{Store, StoreError};
 use crate::domain::{ArticleId, SiteId};
+use crate::store::StoreError;
 
 const COUNT: &str = "SELECT COUNT(*) FROM comments
      WHERE site_id = ?1 AND article_id = ?2 AND status = 'published'";
 
-fn published_counts(
+pub(super) fn published_counts(
     conn: &Connection,
     site: &SiteId,
     articles: &[ArticleId],
@@ -24,17 +24,4 @@ fn published_counts(
             Ok(u64::try_from(n).unwrap_or(0))
         })
         .collect()
-}
-
-impl Store {
-    /// The number of published comments of each of `articles`, in the same order.
-    #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn published_counts(
-        &self,
-        site: SiteId,
-        articles: Vec<ArticleId>,
-    ) -> Result<Vec<u64>, StoreError> {
-        self.read(move |conn| published_counts(conn, &site, &articles))
-            .await
-    }
 }

@@ -151,7 +151,7 @@ async fn backup_online_and_restore() {
 
 /// Days ago, in unix milliseconds.
 fn days_ago(days: i64) -> i64 {
-    commentguard::maintenance::now_millis() - days * 24 * 60 * 60 * 1000
+    commentguard::clock::Clock::system().now_millis() - days * 24 * 60 * 60 * 1000
 }
 
 /// Posts a comment as the backend and returns its id.
@@ -209,7 +209,7 @@ async fn purge_applies_retention() {
         .await;
     assert_eq!(res.status(), 200);
     {
-        let db = app.db();
+        let db = app.sqlite();
         db.execute(
             "UPDATE comments SET created_at = ?1 WHERE id IN (?2, ?3)",
             rusqlite::params![days_ago(40), old_kept, old_rejected],
@@ -227,7 +227,7 @@ async fn purge_applies_retention() {
     assert_eq!(report["rejected_comments_deleted"], 1, "{report}");
     assert_eq!(report["comments_stripped"], 1, "{report}");
 
-    let db = app.db();
+    let db = app.sqlite();
     let row = |id: i64| {
         db.query_row(
             "SELECT body, client_ip, author_email, user_agent FROM comments WHERE id = ?1",
@@ -308,7 +308,7 @@ async fn erasing_a_commenter_on_every_site() {
     let kept = json_body(app.get_comment_as_backend(reply).await).await;
     assert_eq!(kept["parent_id"], Value::Null);
     let stored: i64 = app
-        .db()
+        .sqlite()
         .query_row(
             "SELECT COUNT(*) FROM comments WHERE author_email LIKE '%ann%'",
             [],

@@ -88,7 +88,7 @@ async fn a_lock_held_elsewhere_is_a_503_then_recovers() {
     let before = acknowledged(&submit_numbered(&app, "before", 3).await);
     assert_eq!(before.len(), 3);
 
-    let other = app.db();
+    let other = app.sqlite();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
     let during = submit_numbered(&app, "locked", 2).await;
     assert!(during.iter().all(|(s, _, _)| *s == 503), "{during:?}");

@@ -48,7 +48,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
-use super::StoreError;
+use crate::store::StoreError;
 
 /// When checkpoints run.
 #[derive(Debug, Clone, Copy)]
