@@ -16,8 +16,9 @@ use sha2::{Digest, Sha256};
 use arc_swap::ArcSwap;
 
 use super::rules::{RuleValues, SiteRules};
-use super::{AuthorEmail, CommentBody, IpNet, Origin, ValidationError};
+use super::{AuthorEmail, IpNet, Origin, ValidationError};
 use crate::config::{OtherLanguages, RateLimitConfig, SiteConfig};
+use crate::text::{PhraseList, Words};
 
 /// Longest site id.
 const MAX_SITE_ID_CHARS: usize = 64;
@@ -131,28 +132,13 @@ pub enum BlockAction {
 #[derive(Debug, Clone)]
 pub struct BlockList {
     pub action: BlockAction,
-    /// Each entry as lower-case words joined by single spaces and padded with one space
-    /// on each side, so a substring match is a whole-word match.
-    phrases: Vec<String>,
+    /// Words and phrases, read as [`crate::text`] reads comments: an entry matches the
+    /// same words however they are disguised (`ca\u{200B}sino`, `ｃａｓｉｎｏ`, `c.a.s.i.n.o`,
+    /// `cаsino` with a Cyrillic `а` all match `casino`).
+    phrases: PhraseList,
     emails: HashSet<String>,
     domains: HashSet<String>,
     ips: Vec<IpNet>,
-}
-
-/// Lower-case words of `text` joined by single spaces, padded: `" a b c "`.
-pub(crate) fn word_line(text: &str) -> String {
-    let mut line = String::with_capacity(text.len() + 2);
-    line.push(' ');
-    for word in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        for c in word.chars().flat_map(char::to_lowercase) {
-            line.push(c);
-        }
-        line.push(' ');
-    }
-    line
 }
 
 impl BlockList {
@@ -168,28 +154,17 @@ impl BlockList {
         }
         BlockList {
             action: config.action,
-            phrases: config
-                .words
-                .iter()
-                .map(|w| word_line(w))
-                .filter(|w| !w.trim().is_empty())
-                .collect(),
+            phrases: PhraseList::new(config.words.iter().map(String::as_str)),
             emails,
             domains,
             ips: config.ips.clone(),
         }
     }
 
-    /// The first blocked word or phrase in `body`, if any.
-    pub fn blocked_word(&self, body: &CommentBody) -> Option<&str> {
-        if self.phrases.is_empty() {
-            return None;
-        }
-        let line = word_line(body.as_str());
-        self.phrases
-            .iter()
-            .find(|p| line.contains(p.as_str()))
-            .map(|p| p.trim())
+    /// The first blocked word or phrase (in the list's order) in `text`, if any, as its
+    /// words joined by single spaces.
+    pub fn blocked_word(&self, text: &Words) -> Option<&str> {
+        self.phrases.first_in(text)
     }
 
     pub fn blocks_email(&self, email: &AuthorEmail) -> bool {
@@ -372,7 +347,7 @@ mod tests {
             words: vec!["Viagra".into(), "buy now".into()],
             ..BlockListConfig::default()
         });
-        let body = |s: &str| CommentBody::parse(s).unwrap();
+        let body = Words::read;
         assert_eq!(
             list.blocked_word(&body("Cheap VIAGRA here")),
             Some("viagra")
@@ -383,6 +358,27 @@ mod tests {
         );
         assert_eq!(list.blocked_word(&body("viagras are not a word")), None);
         assert_eq!(list.blocked_word(&body("buy nowhere")), None);
+    }
+
+    /// A blocked word matches however it is disguised: as the models read it.
+    #[test]
+    fn blocklist_words_see_through_disguises() {
+        let list = BlockList::compile(&BlockListConfig {
+            words: vec!["casino".into()],
+            ..BlockListConfig::default()
+        });
+        for disguised in [
+            "Best ca\u{200B}sino bonus",
+            "Best ｃａｓｉｎｏ bonus",
+            "Best c.a.s.i.n.o bonus",
+            "Best c\u{0430}sino bonus",
+        ] {
+            assert_eq!(
+                list.blocked_word(&Words::read(disguised)),
+                Some("casino"),
+                "{disguised:?}"
+            );
+        }
     }
 
     /// E-mails are blocked one by one or by domain; IPs by range.

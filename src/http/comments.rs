@@ -369,6 +369,7 @@ async fn accept(
         judgement.language,
         judgement.mixed_script_words,
     );
+    let readings = pipeline::Readings::of(comment);
     let form = state
         .form_tokens
         .check(&site.id, parsed.form_token, now_millis());
@@ -399,6 +400,7 @@ async fn accept(
             check_parent(comment, author)?;
             let decision = pipeline::decide(&Submission {
                 comment,
+                readings: &readings,
                 site: &site,
                 caller,
                 honeypot: honeypot.as_deref(),

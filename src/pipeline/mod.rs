@@ -34,6 +34,7 @@ mod phases;
 use crate::classifier::{Classifier, Language, Scores, Task, Thresholds};
 use crate::domain::{ModelScore, NewComment, Outcome, Reason, ReasonCode, Site, Status};
 use crate::store::AuthorContext;
+use crate::text::Words;
 pub use form_token::{FormCheck, FormTokens};
 
 /// Who sent the submission.
@@ -104,10 +105,29 @@ impl ModelThresholds {
     }
 }
 
+/// The submission's text as block lists and the link count read it: [`Words`], the
+/// models' reading with the words of links, numbers and addresses kept. Read once per
+/// submission, on the HTTP worker (not on the store's writer thread, which runs the
+/// phases).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Readings {
+    pub body: Words,
+}
+
+impl Readings {
+    pub fn of(comment: &NewComment) -> Self {
+        Readings {
+            body: Words::read(comment.body.as_str()),
+        }
+    }
+}
+
 /// Everything the phases look at.
 #[derive(Debug, Clone, Copy)]
 pub struct Submission<'a> {
     pub comment: &'a NewComment,
+    /// The comment's text, read as words.
+    pub readings: &'a Readings,
     pub site: &'a Site,
     pub caller: Caller,
     /// Value of the site's honeypot field, if the request carried it.

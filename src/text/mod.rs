@@ -1,8 +1,16 @@
 //! How commentguard reads comment text: the one normaliser.
 //!
 //! Everything that looks at what a comment *says* reads it through this module, so that
-//! they all agree: the two naive Bayes models (spam, abuse) see a comment only through its
-//! tokens ([`tokenize_into`]). Its job is to make the surface variation of real comments
+//! they all agree:
+//! - the two naive Bayes models (spam, abuse) see a comment only through its tokens
+//!   ([`tokenize_into`]);
+//! - block lists, link counting and duplicate detection read it as [`Words`]: the same
+//!   tokens, except that where the models see a marker (`__url__`, `__num__`, ...) the
+//!   words of the marked text are kept (see `words.rs`). So `ca\u{200B}sino`, `ｃａｓｉｎｏ`,
+//!   `c.a.s.i.n.o` and `cаsino` (Cyrillic `а`) are the word `casino` for a block list as
+//!   for the models, and `great.In` is a link for neither.
+//!
+//! The reading's job is to make the surface variation of real comments
 //! (scraped HTML, Unicode look-alikes, obfuscated profanity, links) collapse onto a small
 //! vocabulary, while staying cheap: scoring has a budget of ~10 µs per 200-character
 //! comment, so this runs in a few passes over the text into reusable buffers
@@ -38,11 +46,13 @@ mod numbers;
 mod scan;
 mod shouting;
 mod tokens;
+mod words;
 
 #[cfg(test)]
 mod tests;
 
 pub use tokens::{tokenize, tokenize_into, Tokens};
+pub use words::{PhraseList, Words};
 
 /// Version of the token output. Bump it whenever a change to this module can change the
 /// tokens of some input: models record the version they were trained with, and a model

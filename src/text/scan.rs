@@ -86,6 +86,19 @@ struct LoneRun {
     end: usize,
 }
 
+/// What the scanner reads a text for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reading {
+    /// The models' tokens: URLs, e-mails, mentions, numbers, phone numbers and amounts
+    /// become marker tokens ([`URL`] and the host, [`NUMBER`], ...); tokens are capped at
+    /// [`MAX_TOKEN_CHARS`].
+    Model,
+    /// Words, for everything that is not a model: the same tokens, except that where the
+    /// models see a marker there are the words of the marked text (`casino.example/x` →
+    /// `casino`, `example`, `x`; `1,000` → `1`, `000`), and no token is capped.
+    Words,
+}
+
 /// Reads normalised text into tokens (see the module doc); one per comment.
 pub(super) struct Scanner<'a> {
     /// The normalized text.
@@ -94,6 +107,11 @@ pub(super) struct Scanner<'a> {
     spans: &'a mut Vec<(u32, u32)>,
     joined: &'a mut String,
     run: LoneRun,
+    reading: Reading,
+    /// Longest token, in characters.
+    cap: usize,
+    /// URLs seen.
+    links: usize,
     /// Set when the token buffer outgrew `u32` offsets; scanning stops there.
     full: bool,
 }
@@ -102,6 +120,7 @@ impl<'a> Scanner<'a> {
     /// A scanner of `s` that appends tokens to `buf` and `spans`; `joined` is scratch.
     pub(super) fn new(
         s: &'a str,
+        reading: Reading,
         buf: &'a mut String,
         spans: &'a mut Vec<(u32, u32)>,
         joined: &'a mut String,
@@ -112,8 +131,19 @@ impl<'a> Scanner<'a> {
             spans,
             joined,
             run: LoneRun::default(),
+            reading,
+            cap: match reading {
+                Reading::Model => MAX_TOKEN_CHARS,
+                Reading::Words => usize::MAX,
+            },
+            links: 0,
             full: false,
         }
+    }
+
+    /// How many URLs the text has: each one the models see as [`URL`].
+    pub(super) fn links(&self) -> usize {
+        self.links
     }
 
     /// Whether the token buffer outgrew `u32` offsets (scanning stopped there).
@@ -179,7 +209,8 @@ impl<'a> Scanner<'a> {
 
         if rest.as_bytes()[0].is_ascii_digit() {
             if let Some(end) = numbers::phone_end(self.s, i) {
-                self.push_marker(PHONE);
+                let s = self.s;
+                self.marked(PHONE, &s[i..end]);
                 return end;
             }
         }
@@ -192,7 +223,7 @@ impl<'a> Scanner<'a> {
         let w = &rest[..run.end];
         if run.has_at {
             if let Some(n) = email_len(w) {
-                self.push_marker(EMAIL);
+                self.marked(EMAIL, &w[..n]);
                 return i + n;
             }
         }
@@ -252,11 +283,17 @@ impl<'a> Scanner<'a> {
         let host = host[..host_end].trim_end_matches('.');
         let host = host.strip_prefix("www.").unwrap_or(host);
 
-        self.push_marker(URL);
-        if !host.is_empty() {
-            let start = self.buf.len();
-            self.buf.extend(host.chars().take(MAX_TOKEN_CHARS));
-            self.commit(start);
+        self.links += 1;
+        match self.reading {
+            Reading::Model => {
+                self.push_marker(URL);
+                if !host.is_empty() {
+                    let start = self.buf.len();
+                    self.buf.extend(host.chars().take(MAX_TOKEN_CHARS));
+                    self.commit(start);
+                }
+            }
+            Reading::Words => self.push_literal(url),
         }
         host_start + end
     }
@@ -276,7 +313,7 @@ impl<'a> Scanner<'a> {
         if end == 0 {
             return i + 1;
         }
-        self.push_marker(MENTION);
+        self.marked(MENTION, &rest[..end]);
         // `@john's video`: the possessive is part of the mention, not a lone `s`.
         let after = &rest[end..];
         for apostrophe in ["'s", "’s"] {
@@ -410,14 +447,14 @@ impl<'a> Scanner<'a> {
         if letters == 0 {
             if numerics > 0 {
                 let money = at.is_some_and(|at| numbers::is_money(self.s, at, at + part.len()));
-                self.push_marker(if money { MONEY } else { NUMBER });
+                self.marked(if money { MONEY } else { NUMBER }, part);
             }
             return;
         }
         if first_digit == 0
             && at.is_some_and(|at| numbers::is_money_with_magnitude(self.s, at, part))
         {
-            self.push_marker(MONEY);
+            self.marked(MONEY, part);
             return;
         }
         // A plural `s` after the digits (`mp3s`, `ps4s`) does not make them inner.
@@ -440,7 +477,7 @@ impl<'a> Scanner<'a> {
 
         self.finish_run();
         let start = self.buf.len();
-        if verbatim && !decode_digits && chars <= MAX_TOKEN_CHARS {
+        if verbatim && !decode_digits && chars <= self.cap {
             // The common case: a plain word.
             self.buf.push_str(part);
             self.commit(start);
@@ -469,7 +506,7 @@ impl<'a> Scanner<'a> {
                 prev = c;
                 repeats = 1;
             }
-            if count == MAX_TOKEN_CHARS {
+            if count == self.cap {
                 break;
             }
             self.buf.push(c);
@@ -534,6 +571,27 @@ impl<'a> Scanner<'a> {
         self.spans.truncate(first);
         self.buf.extend(word[..n].iter().map(|&b| char::from(b)));
         self.commit(start);
+    }
+
+    /// Emits `marker` for `text` (a URL, number...): the marker when reading for the models,
+    /// else the words of `text`.
+    fn marked(&mut self, marker: &str, text: &str) {
+        match self.reading {
+            Reading::Model => self.push_marker(marker),
+            Reading::Words => self.push_literal(text),
+        }
+    }
+
+    /// Emits the words of `text` (runs of word characters) as they are.
+    fn push_literal(&mut self, text: &str) {
+        self.finish_run();
+        for word in text.split(|c: char| !is_word_char(c)) {
+            if !word.is_empty() {
+                let start = self.buf.len();
+                self.buf.push_str(word);
+                self.commit(start);
+            }
+        }
     }
 
     /// Emits a marker token.

@@ -3,7 +3,7 @@
 use super::html::decode_html;
 use super::lookalike::Lookalikes;
 use super::normalise::normalize;
-use super::scan::Scanner;
+use super::scan::{Reading, Scanner};
 use super::shouting;
 use super::SHOUTING;
 
@@ -27,6 +27,8 @@ pub struct Tokens {
     lookalikes: Lookalikes,
     /// Words that mixed Latin letters with letters of another script.
     mixed_script_words: usize,
+    /// URLs in the text.
+    links: usize,
 }
 
 impl Tokens {
@@ -67,10 +69,25 @@ impl Tokens {
     pub fn mixed_script_words(&self) -> usize {
         self.mixed_script_words
     }
+
+    /// How many links (URLs) the comment has: each is one [`super::URL`] token.
+    pub fn links(&self) -> usize {
+        self.links
+    }
+
+    /// The tokens as a buffer and spans, leaving the scratch space behind.
+    pub(super) fn into_parts(self) -> (String, Vec<(u32, u32)>, usize) {
+        (self.buf, self.spans, self.links)
+    }
 }
 
 /// Clear `out` and fill it with the unigram tokens of `text`, in order.
 pub fn tokenize_into(text: &str, out: &mut Tokens) {
+    read_into(text, Reading::Model, out);
+}
+
+/// Clear `out` and fill it with the tokens of `text` as `reading` reads it.
+pub(super) fn read_into(text: &str, reading: Reading, out: &mut Tokens) {
     let Tokens {
         buf,
         spans,
@@ -79,6 +96,7 @@ pub fn tokenize_into(text: &str, out: &mut Tokens) {
         joined,
         lookalikes,
         mixed_script_words,
+        links,
     } = out;
     buf.clear();
     spans.clear();
@@ -95,11 +113,12 @@ pub fn tokenize_into(text: &str, out: &mut Tokens) {
     };
     let shouting = shouting::is_shouting(src);
     *mixed_script_words = normalize(src, norm, lookalikes);
-    let mut scanner = Scanner::new(norm, buf, spans, joined);
+    let mut scanner = Scanner::new(norm, reading, buf, spans, joined);
     scanner.run();
-    if shouting && !scanner.is_full() {
+    if shouting && reading == Reading::Model && !scanner.is_full() {
         scanner.push_marker(SHOUTING);
     }
+    *links = scanner.links();
 }
 
 /// Convenience for tests/CLI: the unigram tokens as owned strings.

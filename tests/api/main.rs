@@ -1,5 +1,6 @@
 //! API tests: each test starts the real service on an ephemeral port with its own SQLite
 //! file and tells one story through HTTP.
+mod block_lists;
 mod crash;
 mod data_care;
 mod desk;
