@@ -49,17 +49,22 @@ fn block(run: &mut Run, action: BlockAction, code: ReasonCode, detail: String) -
     }
 }
 
-/// 4. The site's block lists: words, e-mails, IPs.
+/// 4. The site's block lists: words (in the body, the author's name or their URL),
+/// e-mails, IPs.
 pub(super) fn block_lists(s: &Submission<'_>, run: &mut Run) -> Flow {
     let rules = s.site.rules();
     let list = &rules.blocklist;
-    if let Some(word) = list.blocked_word(&s.readings.body) {
-        let flow = block(
-            run,
-            list.action,
-            ReasonCode::BlockedWord,
-            format!("`{word}`"),
-        );
+    let texts = [
+        ("", Some(&s.readings.body)),
+        (" in author_name", Some(&s.readings.author_name)),
+        (" in author_url", s.readings.author_url.as_ref()),
+    ];
+    let blocked = texts.into_iter().find_map(|(place, text)| {
+        text.and_then(|t| list.blocked_word(t))
+            .map(|word| format!("`{word}`{place}"))
+    });
+    if let Some(detail) = blocked {
+        let flow = block(run, list.action, ReasonCode::BlockedWord, detail);
         if flow == Flow::Stop {
             return flow;
         }
@@ -224,7 +229,7 @@ mod tests {
     use crate::config::SiteConfig;
     use crate::domain::{
         ArticleId, AuthorEmail, AuthorName, CommentBody, IpNet, NewComment, Outcome, Site, SiteId,
-        Status,
+        Status, WebUrl,
     };
     use crate::store::AuthorContext;
 
@@ -232,6 +237,8 @@ mod tests {
     struct Case {
         site: SiteConfig,
         body: &'static str,
+        name: &'static str,
+        url: Option<&'static str>,
         email: Option<&'static str>,
         ip: &'static str,
         caller: Caller,
@@ -249,6 +256,8 @@ mod tests {
             Case {
                 site: SiteConfig::default(),
                 body: "A thoughtful comment about the council budget.",
+                name: "Reader",
+                url: None,
                 email: Some("reader@example.com"),
                 ip: "198.51.100.7",
                 caller: Caller::Anonymous,
@@ -280,9 +289,9 @@ mod tests {
             article_id: ArticleId::parse("a1").unwrap(),
             article_url: None,
             parent_id: None,
-            author_name: AuthorName::parse("Reader").unwrap(),
+            author_name: AuthorName::parse(case.name).unwrap(),
             author_email: case.email.map(|e| AuthorEmail::parse(e).unwrap()),
-            author_url: None,
+            author_url: case.url.map(|u| WebUrl::parse(u, "author_url").unwrap()),
             body: CommentBody::parse(case.body).unwrap(),
             client_ip: case.ip.parse().unwrap(),
             user_agent: None,
@@ -462,6 +471,43 @@ mod tests {
                 vec![(ReasonCode::BlockedIp, Outcome::Reject)]
             )
         );
+    }
+
+    /// Blocked words are looked for in the author's name and URL too, in any disguise:
+    /// a harmless body from `Casino Viagra` at a casino's address is not published.
+    #[test]
+    fn block_lists_read_author_name_and_url() {
+        let mut site = SiteConfig::default();
+        site.blocklist.words = vec!["casino".into()];
+        let d = run(Case {
+            site: site.clone(),
+            name: "Casino Viagra",
+            url: Some("https://casino.example/"),
+            ..Case::default()
+        });
+        assert_eq!(codes(&d), vec![(ReasonCode::BlockedWord, Outcome::Hold)]);
+        assert_eq!(d.reasons[0].detail, "`casino` in author_name");
+        let d = run(Case {
+            site: site.clone(),
+            name: "ｃａｓｉｎｏ fan",
+            ..Case::default()
+        });
+        assert_eq!(d.reasons[0].detail, "`casino` in author_name");
+        let d = run(Case {
+            site: site.clone(),
+            url: Some("https://www.best-casino.example/bonus"),
+            ..Case::default()
+        });
+        assert_eq!(
+            (d.status, d.reasons[0].detail.as_str()),
+            (Status::Pending, "`casino` in author_url")
+        );
+        let d = run(Case {
+            site,
+            url: Some("https://news.example/casinos-and-the-council"),
+            ..Case::default()
+        });
+        assert_eq!(d.status, Status::Published, "`casinos` is another word");
     }
 
     /// A banned author is rejected, even one who would otherwise be trusted.

@@ -68,3 +68,48 @@ async fn disguised_blocked_words_are_found() {
         "{json}"
     );
 }
+
+/// A harmless body from `Casino Viagra` at a casino's address is not published: block
+/// lists read the author's name and URL too, and say where they found the word.
+#[tokio::test]
+async fn blocked_words_in_author_name_and_url() {
+    let app = spawn_app_with(|c| {
+        let list = &mut c.sites.get_mut(SITE).unwrap().blocklist;
+        list.words = vec!["casino".into()];
+        list.action = BlockAction::Rejected;
+    })
+    .await;
+    let fine = clearly_fine(2);
+
+    let mut c = comment(&fine[0]);
+    c["author_name"] = "Casino Viagra".into();
+    c["author_url"] = "https://casino.example/".into();
+    let json = json_body(app.post_comment_as_backend(&c).await).await;
+    assert_eq!(
+        (json["status"].as_str(), reasons(&json)),
+        (
+            Some("rejected"),
+            vec![(
+                "blocked_word".to_owned(),
+                "`casino` in author_name".to_owned()
+            )]
+        )
+    );
+
+    let mut c = comment(&fine[1]);
+    c["author_url"] = "https://www.ca\u{200B}sino.example/bonus".into();
+    c["author_email"] = "someone@example.org".into();
+    let res = app.post_comment_as_backend(&c).await;
+    let json = json_body(res).await;
+    assert_eq!(
+        (json["status"].as_str(), reasons(&json)),
+        (
+            Some("rejected"),
+            vec![(
+                "blocked_word".to_owned(),
+                "`casino` in author_url".to_owned()
+            )]
+        ),
+        "{json}"
+    );
+}
