@@ -49,8 +49,7 @@ fn block(run: &mut Run, action: BlockAction, code: ReasonCode, detail: String) -
     }
 }
 
-/// 4. The site's block lists: words (in the body, the author's name or their URL),
-/// e-mails, IPs.
+/// 4. The site's block lists: words (in the body, the author's name or URL), e-mails, IPs.
 pub(super) fn block_lists(s: &Submission<'_>, run: &mut Run) -> Flow {
     let rules = s.site.rules();
     let list = &rules.blocklist;
