@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use serde_json::{json, Value};
 
-use super::site::BlockList;
+use super::site::{canonical_email, BlockList};
 use super::{ArticleId, AuthorEmail, BlockAction, IpNet, ValidationError};
 use crate::config::{BlockListConfig, SiteConfig, ThresholdConfig};
 use crate::text::Words;
@@ -147,7 +147,7 @@ pub struct RuleValues {
     pub thresholds: ThresholdConfig,
     pub hold_budget: Option<f64>,
     pub trusted_author_after: u32,
-    /// Lower-cased e-mail addresses.
+    /// Canonical e-mail addresses (see [`AuthorEmail`]).
     pub trusted_authors: Vec<String>,
 }
 
@@ -221,7 +221,8 @@ fn word(raw: &str) -> Result<String, String> {
     Ok(raw.to_owned())
 }
 
-/// An address (lower-cased) or `@domain`.
+/// An address (canonical, see [`AuthorEmail`]) or `@domain` (lower-cased; it also covers
+/// the domain's subdomains).
 fn email_or_domain(raw: &str) -> Result<String, String> {
     match raw.strip_prefix('@') {
         Some(domain) if !domain.is_empty() && !domain.contains('@') && !domain.contains(' ') => {
@@ -295,6 +296,13 @@ impl RuleValues {
                 .iter()
                 .map(|e| e.trim().to_lowercase())
                 .filter(|e| !e.is_empty())
+                .map(|e| {
+                    if e.starts_with('@') {
+                        e
+                    } else {
+                        canonical_email(e)
+                    }
+                })
                 .collect(),
             blocked_ips: config.blocklist.ips.clone(),
             premoderate: config.premoderate,
@@ -308,6 +316,7 @@ impl RuleValues {
                 .iter()
                 .map(|e| e.trim().to_lowercase())
                 .filter(|e| !e.is_empty())
+                .map(canonical_email)
                 .collect(),
         }
     }
@@ -533,7 +542,7 @@ impl SiteRules {
         self.closed_articles.contains(article)
     }
 
-    /// Whether a moderator made this author (lower-cased e-mail) trusted.
+    /// Whether a moderator made this author (canonical e-mail) trusted.
     pub fn trusts(&self, email: &AuthorEmail) -> bool {
         self.trusted_authors.contains(email.as_str())
     }
@@ -588,6 +597,40 @@ mod tests {
             let err = v.clone().set(rule, &value).expect_err(&value.to_string());
             assert_eq!(err.field, rule.as_str(), "{value}");
         }
+    }
+
+    /// Listed addresses are canonical, so every spelling of one mailbox is one entry,
+    /// and removing any spelling removes it.
+    #[test]
+    fn listed_emails_are_canonical() {
+        let base = values();
+        let mut v = base.clone();
+        v.set(
+            Rule::BlockedEmails,
+            &json!(["\"bad\"@x.example", "Bad+1@X.example", "@Spam.example"]),
+        )
+        .unwrap();
+        assert_eq!(v.blocked_emails, ["bad@x.example", "@spam.example"]);
+        v.apply(
+            Rule::BlockedEmails,
+            &RuleChange::Remove(vec!["bad+2@x.example".into()]),
+            &base,
+        )
+        .unwrap();
+        assert_eq!(v.blocked_emails, ["@spam.example"]);
+        v.set(Rule::TrustedAuthors, &json!(["ann+news@example.com"]))
+            .unwrap();
+        let rules = SiteRules::compile(v, 1);
+        assert!(rules.trusts(&AuthorEmail::parse("\"ann\"@example.com").unwrap()));
+        let mut config = SiteConfig::default();
+        config.trusted_authors = vec!["Ann+X@Example.com".into()];
+        config.blocklist.emails = vec!["\"bad\"@x.example".into(), "@Spam.example".into()];
+        let from_config = RuleValues::from_config(&config);
+        assert_eq!(from_config.trusted_authors, ["ann@example.com"]);
+        assert_eq!(
+            from_config.blocked_emails,
+            ["bad@x.example", "@spam.example"]
+        );
     }
 
     /// Add and remove change lists entry by entry; reset returns to the configuration;

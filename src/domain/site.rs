@@ -136,7 +136,9 @@ pub struct BlockList {
     /// same words however they are disguised (`ca\u{200B}sino`, `ｃａｓｉｎｏ`, `c.a.s.i.n.o`,
     /// `cаsino` with a Cyrillic `а` all match `casino`).
     phrases: PhraseList,
+    /// Canonical addresses (see [`AuthorEmail`]).
     emails: HashSet<String>,
+    /// Lower-cased domains; each also blocks its subdomains.
     domains: HashSet<String>,
     ips: Vec<IpNet>,
 }
@@ -148,8 +150,8 @@ impl BlockList {
         for entry in &config.emails {
             let entry = entry.trim().to_lowercase();
             match entry.strip_prefix('@') {
-                Some(domain) => domains.insert(domain.to_owned()),
-                None => emails.insert(entry),
+                Some(domain) => domains.insert(domain.trim_end_matches('.').to_owned()),
+                None => emails.insert(canonical_email(entry)),
             };
         }
         BlockList {
@@ -167,13 +169,22 @@ impl BlockList {
         self.phrases.first_in(text)
     }
 
+    /// Whether `email` is listed, as any spelling of the same mailbox (`"bad"@x.example`,
+    /// `bad+1@x.example` are `bad@x.example`), or its domain or a domain above it is
+    /// (`@spam.example` blocks `a@sub.spam.example`).
     pub fn blocks_email(&self, email: &AuthorEmail) -> bool {
-        self.emails.contains(email.as_str()) || self.domains.contains(email.domain())
+        self.emails.contains(email.as_str()) || email.domains().any(|d| self.domains.contains(d))
     }
 
     pub fn blocks_ip(&self, ip: IpAddr) -> bool {
         self.ips.iter().any(|net| net.contains(ip))
     }
+}
+
+/// The canonical form of a listed address (one that does not parse is kept as written,
+/// lower-cased: it can match nothing, and the configuration check reports it).
+pub(crate) fn canonical_email(entry: String) -> String {
+    AuthorEmail::parse(&entry).map_or(entry, |e| e.as_str().to_owned())
 }
 
 /// One news site at run time.
@@ -385,7 +396,7 @@ mod tests {
     #[test]
     fn blocklist_emails_and_ips() {
         let list = BlockList::compile(&BlockListConfig {
-            emails: vec!["Spam@Example.com".into(), "@junk.test".into()],
+            emails: vec!["Spam+list@Example.com".into(), "@Junk.test".into()],
             ips: vec![IpNet::parse("192.0.2.0/24").unwrap()],
             ..BlockListConfig::default()
         });
@@ -393,6 +404,11 @@ mod tests {
         assert!(list.blocks_email(&email("spam@example.com")));
         assert!(list.blocks_email(&email("anyone@junk.test")));
         assert!(!list.blocks_email(&email("ham@example.com")));
+        // Other spellings of a listed mailbox, and subdomains of a listed domain.
+        assert!(list.blocks_email(&email("\"spam\"@example.com")));
+        assert!(list.blocks_email(&email("Spam+1@example.com")));
+        assert!(list.blocks_email(&email("a@sub.junk.test")));
+        assert!(!list.blocks_email(&email("a@notjunk.test")));
         assert!(list.blocks_ip("192.0.2.77".parse().unwrap()));
         assert!(!list.blocks_ip("198.51.100.1".parse().unwrap()));
     }
