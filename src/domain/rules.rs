@@ -622,8 +622,10 @@ mod tests {
             .unwrap();
         let rules = SiteRules::compile(v, 1);
         assert!(rules.trusts(&AuthorEmail::parse("\"ann\"@example.com").unwrap()));
-        let mut config = SiteConfig::default();
-        config.trusted_authors = vec!["Ann+X@Example.com".into()];
+        let mut config = SiteConfig {
+            trusted_authors: vec!["Ann+X@Example.com".into()],
+            ..SiteConfig::default()
+        };
         config.blocklist.emails = vec!["\"bad\"@x.example".into(), "@Spam.example".into()];
         let from_config = RuleValues::from_config(&config);
         assert_eq!(from_config.trusted_authors, ["ann@example.com"]);
