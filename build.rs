@@ -6,8 +6,8 @@
 //! For every letter of a script other than Latin (Cyrillic, Greek, Armenian, Cherokee, ...)
 //! it records the Latin letter (or digit) a reader sees in it, if any: the UTS #39
 //! skeleton of the letter when that is one ASCII letter or digit, else [`NEAR_LATIN`]
-//! applied to the skeleton. `src/classifier/tokenize/lookalike.rs` uses the tables; the
-//! tokenizer's module doc says when a letter is replaced.
+//! applied to the skeleton. `src/text/lookalike.rs` uses the tables and says when a
+//! letter is replaced.
 use std::fmt::Write as _;
 use std::path::PathBuf;
 

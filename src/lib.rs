@@ -1,8 +1,11 @@
 //! commentguard — a self-hosted comment moderation service for news sites.
 //!
 //! # Layout
-//! - [`classifier`]: the text pipeline and the two naive Bayes models (spam, abuse):
-//!   tokenize, vectorize, train, evaluate, score and explain. No HTTP, no SQL.
+//! - [`text`]: how comment text is read — the one normaliser (HTML, Unicode, look-alike
+//!   letters, de-obfuscation) behind the models' tokens, block lists, link counting and
+//!   duplicate detection. Depends on nothing else in the crate.
+//! - [`classifier`]: the two naive Bayes models (spam, abuse) over those tokens:
+//!   vectorize, train, evaluate, score and explain. No HTTP, no SQL.
 //! - [`domain`]: types that can only hold valid values (comment body, e-mail, article id,
 //!   site, moderation actions, site rules, sessions), parsed at the boundary.
 //! - [`pipeline`]: the ordered decision phases (honeypot, form timing, links, duplicates,
@@ -43,4 +46,5 @@ pub mod reload;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod text;
 pub mod webhooks;

@@ -1,7 +1,8 @@
 //! Spam and abuse classification with multinomial naive Bayes (linfa-bayes).
 //!
 //! - [`tokenize`]: comment text → normalised tokens (NFKC, case folding, look-alike
-//!   letters, URL/e-mail/number/phone/money/shouting markers, de-obfuscation).
+//!   letters, URL/e-mail/number/phone/money/shouting markers, de-obfuscation), as
+//!   [`crate::text`] reads them.
 //! - [`vectorize`]: tokens → unigram and bigram features in a bounded vocabulary.
 //! - [`data`]: the canonical labelled CSV format and its loader.
 //! - [`identity`]: identity terms, which the abuse model does not weigh; [`bias`]: the

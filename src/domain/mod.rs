@@ -7,7 +7,8 @@
 //!
 //! # Layout
 //! - [`text`] — [`CommentBody`], [`AuthorName`] (trimmed, NFC, length-checked).
-//! - [`email`] — [`AuthorEmail`] (syntax checked, lower-cased for matching).
+//! - [`email`] — [`AuthorEmail`] (syntax checked, in canonical form: lower case, no
+//!   needless quotes, no `+tag`).
 //! - [`article`] — [`ArticleId`], [`ArticleTitle`].
 //! - [`web`] — [`WebUrl`] (http/https only) and [`Origin`].
 //! - [`net`] — [`IpNet`], an address or CIDR range.

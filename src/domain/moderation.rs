@@ -6,7 +6,7 @@
 //!   the [`TrainingLabels`] the decision teaches the models.
 //! - [`Note`] — a moderator's free-text note, bounded.
 //! - [`BanTarget`] — an author by e-mail or by IP, in the exact form the intake pipeline
-//!   matches bans (lower-cased e-mail, canonical IP text).
+//!   matches bans (canonical e-mail, see [`AuthorEmail`]; canonical IP text).
 use std::fmt;
 use std::net::IpAddr;
 
@@ -301,8 +301,9 @@ impl BanTarget {
         }
     }
 
-    /// The value stored in `bans` and matched against `comments`: the lower-cased e-mail,
-    /// or the IP as `IpAddr` prints it (how intake stores `client_ip`).
+    /// The value stored in `bans` and matched against `comments`: the canonical e-mail
+    /// (`"bad"@x.example` and `bad+1@x.example` are `bad@x.example`, as intake stores
+    /// it), or the IP as `IpAddr` prints it (how intake stores `client_ip`).
     pub fn key(&self) -> String {
         match self {
             BanTarget::Email(email) => email.as_str().to_owned(),

@@ -10,9 +10,10 @@ use std::collections::HashSet;
 
 use serde_json::{json, Value};
 
-use super::site::BlockList;
+use super::site::{canonical_email, BlockList};
 use super::site_config::{BlockListConfig, SiteConfig, ThresholdConfig};
 use super::{ArticleId, AuthorEmail, BlockAction, IpNet, ValidationCode, ValidationError};
+use crate::text::Words;
 
 /// Most entries of a list rule.
 pub const MAX_LIST_ENTRIES: usize = 10_000;
@@ -146,7 +147,7 @@ pub struct RuleValues {
     pub thresholds: ThresholdConfig,
     pub hold_budget: Option<f64>,
     pub trusted_author_after: u32,
-    /// Lower-cased e-mail addresses.
+    /// Canonical e-mail addresses (see [`AuthorEmail`]).
     pub trusted_authors: Vec<String>,
 }
 
@@ -214,13 +215,14 @@ fn word(raw: &str) -> Result<String, String> {
     if raw.chars().any(char::is_control) {
         return Err("has control characters".into());
     }
-    if !raw.chars().any(char::is_alphanumeric) {
+    if Words::read(raw).words().next().is_none() {
         return Err("has no letter or digit to match".into());
     }
     Ok(raw.to_owned())
 }
 
-/// An address (lower-cased) or `@domain`.
+/// An address (canonical, see [`AuthorEmail`]) or `@domain` (lower-cased; it also covers
+/// the domain's subdomains).
 fn email_or_domain(raw: &str) -> Result<String, String> {
     match raw.strip_prefix('@') {
         Some(domain) if !domain.is_empty() && !domain.contains('@') && !domain.contains(' ') => {
@@ -294,6 +296,13 @@ impl RuleValues {
                 .iter()
                 .map(|e| e.trim().to_lowercase())
                 .filter(|e| !e.is_empty())
+                .map(|e| {
+                    if e.starts_with('@') {
+                        e
+                    } else {
+                        canonical_email(e)
+                    }
+                })
                 .collect(),
             blocked_ips: config.blocklist.ips.clone(),
             premoderate: config.premoderate,
@@ -307,6 +316,7 @@ impl RuleValues {
                 .iter()
                 .map(|e| e.trim().to_lowercase())
                 .filter(|e| !e.is_empty())
+                .map(canonical_email)
                 .collect(),
         }
     }
@@ -532,7 +542,7 @@ impl SiteRules {
         self.closed_articles.contains(article)
     }
 
-    /// Whether a moderator made this author (lower-cased e-mail) trusted.
+    /// Whether a moderator made this author (canonical e-mail) trusted.
     pub fn trusts(&self, email: &AuthorEmail) -> bool {
         self.trusted_authors.contains(email.as_str())
     }
@@ -587,6 +597,42 @@ mod tests {
             let err = v.clone().set(rule, &value).expect_err(&value.to_string());
             assert_eq!(err.field, rule.as_str(), "{value}");
         }
+    }
+
+    /// Listed addresses are canonical, so every spelling of one mailbox is one entry,
+    /// and removing any spelling removes it.
+    #[test]
+    fn listed_emails_are_canonical() {
+        let base = values();
+        let mut v = base.clone();
+        v.set(
+            Rule::BlockedEmails,
+            &json!(["\"bad\"@x.example", "Bad+1@X.example", "@Spam.example"]),
+        )
+        .unwrap();
+        assert_eq!(v.blocked_emails, ["bad@x.example", "@spam.example"]);
+        v.apply(
+            Rule::BlockedEmails,
+            &RuleChange::Remove(vec!["bad+2@x.example".into()]),
+            &base,
+        )
+        .unwrap();
+        assert_eq!(v.blocked_emails, ["@spam.example"]);
+        v.set(Rule::TrustedAuthors, &json!(["ann+news@example.com"]))
+            .unwrap();
+        let rules = SiteRules::compile(v, 1);
+        assert!(rules.trusts(&AuthorEmail::parse("\"ann\"@example.com").unwrap()));
+        let mut config = SiteConfig {
+            trusted_authors: vec!["Ann+X@Example.com".into()],
+            ..SiteConfig::default()
+        };
+        config.blocklist.emails = vec!["\"bad\"@x.example".into(), "@Spam.example".into()];
+        let from_config = RuleValues::from_config(&config);
+        assert_eq!(from_config.trusted_authors, ["ann@example.com"]);
+        assert_eq!(
+            from_config.blocked_emails,
+            ["bad@x.example", "@spam.example"]
+        );
     }
 
     /// Add and remove change lists entry by entry; reset returns to the configuration;
@@ -663,7 +709,7 @@ mod tests {
         assert!(rules.is_closed("2024/budget") && !rules.is_closed("2024/trial"));
         assert!(rules.premoderates("2024/trial") && !rules.premoderates("2024/budget"));
         assert!(rules.trusts(&AuthorEmail::parse("ann@example.com").unwrap()));
-        let body = super::super::CommentBody::parse("Best casino bonus").unwrap();
+        let body = crate::text::Words::read("Best casino bonus");
         assert_eq!(rules.blocklist.blocked_word(&body), Some("casino"));
         assert_eq!(rules.revision, 7);
     }

@@ -17,7 +17,8 @@ use arc_swap::ArcSwap;
 
 use super::rules::{RuleValues, SiteRules};
 use super::site_config::{OtherLanguages, RateLimitConfig, SiteConfig};
-use super::{AuthorEmail, CommentBody, IpNet, Origin, ValidationCode, ValidationError};
+use super::{AuthorEmail, IpNet, Origin, ValidationCode, ValidationError};
+use crate::text::{PhraseList, Words};
 
 /// Longest site id.
 const MAX_SITE_ID_CHARS: usize = 64;
@@ -131,28 +132,15 @@ pub enum BlockAction {
 #[derive(Debug, Clone)]
 pub struct BlockList {
     pub action: BlockAction,
-    /// Each entry as lower-case words joined by single spaces and padded with one space
-    /// on each side, so a substring match is a whole-word match.
-    phrases: Vec<String>,
+    /// Words and phrases, read as [`crate::text`] reads comments: an entry matches the
+    /// same words however they are disguised (`ca\u{200B}sino`, `ｃａｓｉｎｏ`, `c.a.s.i.n.o`,
+    /// `cаsino` with a Cyrillic `а` all match `casino`).
+    phrases: PhraseList,
+    /// Canonical addresses (see [`AuthorEmail`]).
     emails: HashSet<String>,
+    /// Lower-cased domains; each also blocks its subdomains.
     domains: HashSet<String>,
     ips: Vec<IpNet>,
-}
-
-/// Lower-case words of `text` joined by single spaces, padded: `" a b c "`.
-pub(crate) fn word_line(text: &str) -> String {
-    let mut line = String::with_capacity(text.len() + 2);
-    line.push(' ');
-    for word in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        for c in word.chars().flat_map(char::to_lowercase) {
-            line.push(c);
-        }
-        line.push(' ');
-    }
-    line
 }
 
 impl BlockList {
@@ -162,43 +150,41 @@ impl BlockList {
         for entry in &config.emails {
             let entry = entry.trim().to_lowercase();
             match entry.strip_prefix('@') {
-                Some(domain) => domains.insert(domain.to_owned()),
-                None => emails.insert(entry),
+                Some(domain) => domains.insert(domain.trim_end_matches('.').to_owned()),
+                None => emails.insert(canonical_email(entry)),
             };
         }
         BlockList {
             action: config.action,
-            phrases: config
-                .words
-                .iter()
-                .map(|w| word_line(w))
-                .filter(|w| !w.trim().is_empty())
-                .collect(),
+            phrases: PhraseList::new(config.words.iter().map(String::as_str)),
             emails,
             domains,
             ips: config.ips.clone(),
         }
     }
 
-    /// The first blocked word or phrase in `body`, if any.
-    pub fn blocked_word(&self, body: &CommentBody) -> Option<&str> {
-        if self.phrases.is_empty() {
-            return None;
-        }
-        let line = word_line(body.as_str());
-        self.phrases
-            .iter()
-            .find(|p| line.contains(p.as_str()))
-            .map(|p| p.trim())
+    /// The first blocked word or phrase (in the list's order) in `text`, if any, as its
+    /// words joined by single spaces.
+    pub fn blocked_word(&self, text: &Words) -> Option<&str> {
+        self.phrases.first_in(text)
     }
 
+    /// Whether `email` is listed, as any spelling of the same mailbox (`"bad"@x.example`,
+    /// `bad+1@x.example` are `bad@x.example`), or its domain or a domain above it is
+    /// (`@spam.example` blocks `a@sub.spam.example`).
     pub fn blocks_email(&self, email: &AuthorEmail) -> bool {
-        self.emails.contains(email.as_str()) || self.domains.contains(email.domain())
+        self.emails.contains(email.as_str()) || email.domains().any(|d| self.domains.contains(d))
     }
 
     pub fn blocks_ip(&self, ip: IpAddr) -> bool {
         self.ips.iter().any(|net| net.contains(ip))
     }
+}
+
+/// The canonical form of a listed address (one that does not parse is kept as written,
+/// lower-cased: it can match nothing, and the configuration check reports it).
+pub(crate) fn canonical_email(entry: String) -> String {
+    AuthorEmail::parse(&entry).map_or(entry, |e| e.as_str().to_owned())
 }
 
 /// One news site at run time.
@@ -376,7 +362,7 @@ mod tests {
             words: vec!["Viagra".into(), "buy now".into()],
             ..BlockListConfig::default()
         });
-        let body = |s: &str| CommentBody::parse(s).unwrap();
+        let body = Words::read;
         assert_eq!(
             list.blocked_word(&body("Cheap VIAGRA here")),
             Some("viagra")
@@ -389,11 +375,32 @@ mod tests {
         assert_eq!(list.blocked_word(&body("buy nowhere")), None);
     }
 
+    /// A blocked word matches however it is disguised: as the models read it.
+    #[test]
+    fn blocklist_words_see_through_disguises() {
+        let list = BlockList::compile(&BlockListConfig {
+            words: vec!["casino".into()],
+            ..BlockListConfig::default()
+        });
+        for disguised in [
+            "Best ca\u{200B}sino bonus",
+            "Best ｃａｓｉｎｏ bonus",
+            "Best c.a.s.i.n.o bonus",
+            "Best c\u{0430}sino bonus",
+        ] {
+            assert_eq!(
+                list.blocked_word(&Words::read(disguised)),
+                Some("casino"),
+                "{disguised:?}"
+            );
+        }
+    }
+
     /// E-mails are blocked one by one or by domain; IPs by range.
     #[test]
     fn blocklist_emails_and_ips() {
         let list = BlockList::compile(&BlockListConfig {
-            emails: vec!["Spam@Example.com".into(), "@junk.test".into()],
+            emails: vec!["Spam+list@Example.com".into(), "@Junk.test".into()],
             ips: vec![IpNet::parse("192.0.2.0/24").unwrap()],
             ..BlockListConfig::default()
         });
@@ -401,6 +408,11 @@ mod tests {
         assert!(list.blocks_email(&email("spam@example.com")));
         assert!(list.blocks_email(&email("anyone@junk.test")));
         assert!(!list.blocks_email(&email("ham@example.com")));
+        // Other spellings of a listed mailbox, and subdomains of a listed domain.
+        assert!(list.blocks_email(&email("\"spam\"@example.com")));
+        assert!(list.blocks_email(&email("Spam+1@example.com")));
+        assert!(list.blocks_email(&email("a@sub.junk.test")));
+        assert!(!list.blocks_email(&email("a@notjunk.test")));
         assert!(list.blocks_ip("192.0.2.77".parse().unwrap()));
         assert!(!list.blocks_ip("198.51.100.1".parse().unwrap()));
     }

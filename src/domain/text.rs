@@ -6,6 +6,7 @@
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 use super::{is_control, ValidationCode, ValidationError};
+use crate::text::Words;
 
 /// Longest comment body, in characters after trimming and NFC.
 pub const MAX_BODY_CHARS: usize = 5_000;
@@ -67,6 +68,21 @@ impl CommentBody {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// What duplicate detection compares: the body read as words
+    /// ([`crate::text::Words::joined`]), so bodies that differ only in case, spacing,
+    /// punctuation, invisible characters, full-width or look-alike letters or spelled-out
+    /// words (`ca\u{200B}sino`, `casino`, `CASINO.`) are the same comment, while emoji,
+    /// `!`/`?`, numbers and words still tell comments apart. A body with no word or
+    /// symbol at all (`...`) is compared as written.
+    pub fn duplicate_key(&self) -> String {
+        let words = Words::read(&self.0);
+        if words.is_empty() {
+            self.0.clone()
+        } else {
+            words.joined()
+        }
     }
 }
 
@@ -142,6 +158,19 @@ impl AuthorName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Duplicates are compared by the body's reading: disguises and punctuation fold away,
+    /// words, numbers and emoji do not.
+    #[test]
+    fn duplicate_key_is_the_reading() {
+        let key = |s: &str| CommentBody::parse(s).unwrap().duplicate_key();
+        assert_eq!(key("ca\u{200B}sino"), key("casino"));
+        assert_eq!(key("Great ｃａｓｉｎｏ."), key("great c\u{0430}sino"));
+        assert_ne!(key("I agree 100%"), key("I agree 50%"));
+        assert_ne!(key("👍"), key("😂"));
+        assert_eq!(key("..."), "...");
+        assert_ne!(key("..."), key("---"));
+    }
 
     /// Bodies are trimmed and NFC-normalized before they are measured.
     #[test]

@@ -360,6 +360,7 @@ async fn accept(
         judgement.language,
         judgement.mixed_script_words,
     );
+    let readings = pipeline::Readings::of(comment);
     let form = state.form_tokens.check(
         &site.id,
         parsed.form_token,
@@ -389,6 +390,7 @@ async fn accept(
         caller,
         honeypot: parsed.honeypot.map(str::to_owned),
         form,
+        readings,
         scores,
         language,
         mixed_script_words,

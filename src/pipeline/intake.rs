@@ -4,7 +4,7 @@
 //! [`crate::store::Comments::submit`].
 use std::sync::Arc;
 
-use super::{decide, Caller, FormCheck, ModelThresholds, Submission};
+use super::{decide, Caller, FormCheck, ModelThresholds, Readings, Submission};
 use crate::classifier::{Language, Scores};
 use crate::domain::intake::Verdict;
 use crate::domain::{AuthorContext, Decide, NewComment, Refusal, Site};
@@ -15,6 +15,8 @@ use crate::domain::{AuthorContext, Decide, NewComment, Refusal, Site};
 pub struct Intake {
     pub site: Arc<Site>,
     pub caller: Caller,
+    /// The comment's text read as words (on the HTTP worker, before the store's turn).
+    pub readings: Readings,
     /// Value of the site's honeypot field, if the request carried it.
     pub honeypot: Option<String>,
     pub form: FormCheck,
@@ -32,6 +34,7 @@ impl Decide for Intake {
         check_parent(comment, author)?;
         let decision = decide(&Submission {
             comment,
+            readings: &self.readings,
             site: &self.site,
             caller: self.caller,
             honeypot: self.honeypot.as_deref(),

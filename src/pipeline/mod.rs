@@ -13,7 +13,7 @@
 //! | 1 | honeypot | filled → reject |
 //! | 2 | form timing | missing (if required) / invalid / too fast → hold |
 //! | 3 | duplicate | same body, same author or IP, 24 h → 409; enforced atomically by the store writer, see [`crate::store::Comments::submit`] |
-//! | 4 | block lists | word / e-mail / IP → hold or reject (per site) |
+//! | 4 | block lists | word (in the body, author name or URL, read as the models read text) / e-mail / IP → hold or reject (per site) |
 //! | 5 | author bans | banned e-mail or IP → reject |
 //! | 6 | trusted author | N published, none rejected (or listed in the site's rules) → the models can no longer hold |
 //! | 7 | links | more than N → hold |
@@ -35,6 +35,7 @@ mod phases;
 use crate::classifier::{Classifier, Language, Scores, Task, Thresholds};
 use crate::domain::AuthorContext;
 use crate::domain::{ModelScore, NewComment, Outcome, Reason, ReasonCode, Site, Status};
+use crate::text::Words;
 pub use form_token::{FormCheck, FormTokens};
 pub use intake::Intake;
 
@@ -106,10 +107,33 @@ impl ModelThresholds {
     }
 }
 
+/// The submission's free text as block lists and the link count read it: [`Words`], the
+/// models' reading with the words of links, numbers and addresses kept. Read once per
+/// submission, on the HTTP worker (not on the store's writer thread, which runs the
+/// phases).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Readings {
+    pub body: Words,
+    pub author_name: Words,
+    pub author_url: Option<Words>,
+}
+
+impl Readings {
+    pub fn of(comment: &NewComment) -> Self {
+        Readings {
+            body: Words::read(comment.body.as_str()),
+            author_name: Words::read(comment.author_name.as_str()),
+            author_url: comment.author_url.as_ref().map(|u| Words::read(u.as_str())),
+        }
+    }
+}
+
 /// Everything the phases look at.
 #[derive(Debug, Clone, Copy)]
 pub struct Submission<'a> {
     pub comment: &'a NewComment,
+    /// The comment's text, read as words.
+    pub readings: &'a Readings,
     pub site: &'a Site,
     pub caller: Caller,
     /// Value of the site's honeypot field, if the request carried it.

@@ -43,7 +43,7 @@ impl NewCommentRecord {
         abuse: Option<ModelScore>,
         duplicate_window: Duration,
     ) -> Self {
-        let body_hash = Sha256::digest(comment.body.as_str().as_bytes()).into();
+        let body_hash = Sha256::digest(comment.body.duplicate_key().as_bytes()).into();
         let tokens = |s: &Option<ModelScore>| {
             s.as_ref()
                 .map(|s| serde_json::to_string(&s.top_tokens).unwrap_or_else(|_| "[]".into()))

@@ -141,6 +141,11 @@ async fn start(config: Config, dir: Arc<TempDir>, clock: Clock) -> TestApp {
         config,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // The server closes a connection idle for 5 s (actix's keep-alive); a pooled
+            // one reused at that moment fails with "connection closed before message
+            // completed" (seen in the browser tests, whose steps leave the API idle). Drop
+            // idle connections well before the server does.
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .unwrap(),
         handle,

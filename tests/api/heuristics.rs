@@ -98,6 +98,30 @@ async fn duplicate_is_409_and_not_stored_twice() {
     assert_eq!(app.post_comment_json(&other_author).await.status(), 409);
 }
 
+/// A copy disguised with invisible characters, full-width letters, other capitals or
+/// punctuation is still the same comment; another number or emoji is not.
+#[tokio::test]
+async fn disguised_copy_is_a_duplicate() {
+    let app = spawn_app().await;
+    let text = clearly_fine(1).remove(0);
+    let first = comment(&format!("{text} See you at the casino, 100%"));
+    assert_eq!(app.post_comment_json(&first).await.status(), 201);
+    for copy in [
+        format!("{text} See you at the ca\u{200B}sino, 100%"),
+        format!(
+            "{} SEE YOU AT THE ｃａｓｉｎｏ... 100%",
+            text.to_uppercase()
+        ),
+    ] {
+        let res = app.post_comment_json(&comment(&copy)).await;
+        assert_eq!(res.status(), 409, "{copy}");
+        assert_eq!(json_body(res).await["error"]["code"], "DUPLICATE");
+    }
+    let other = comment(&format!("{text} See you at the casino, 50%"));
+    assert_eq!(app.post_comment_json(&other).await.status(), 201);
+    assert_eq!(app.stored_comments(), 2);
+}
+
 /// With `nudge`, a comment the abuse model would hold is refused with 422
 /// LIKELY_ABUSIVE so the page can ask for a rephrase — and nothing is stored.
 #[tokio::test]

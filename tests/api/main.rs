@@ -5,6 +5,7 @@
 //! `sqlite_*` ones, which test the SQLite backend's own promises (its file under SIGKILL,
 //! a full disk or a read-only file system, its online backups and the CLI commands that
 //! open the file), and the few helpers named `sqlite()` that reach into its tables.
+mod block_lists;
 mod desk;
 mod desk_browser;
 mod durability;

@@ -38,8 +38,11 @@ use linfa_bayes::{MultinomialNb, MultinomialNbValidParams};
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
-use super::rows::Row;
+use super::rows::{choose_vocabulary, Row};
 use super::{is_decision_source, Progress, TrainError, TrainOptions};
+use crate::classifier::data::Task;
+use crate::classifier::model::{Calibration, ModelFile, TaskModel, FORMAT_NAME, FORMAT_VERSION};
+use crate::classifier::tokenize::TOKENIZER_VERSION;
 use crate::classifier::vectorize::{unigram_key, FeatureConfig};
 
 /// Bytes of dense rows handed to linfa at once.
@@ -266,11 +269,103 @@ fn fit(
     extract(&model, vocabulary.len())
 }
 
+// ---------------------------------------------------------------------------------------
+// One model: fitted, wrapped in a model file, scoring rows.
+
+/// Trains one model on `rows` over the given vocabulary: the one place a model is fitted,
+/// so the one place that checks both classes are there.
+pub(super) fn train_model_on(
+    task: Task,
+    rows: &[&Row],
+    vocabulary: Vec<String>,
+    options: &TrainOptions,
+    progress: &dyn Progress,
+) -> Result<TaskModel, TrainError> {
+    check_classes(task, rows)?;
+    let features = options.features(task);
+    let (class_log_prior, feature_log_prob) = fit_rows(
+        rows,
+        &vocabulary,
+        &features,
+        options.alpha(task),
+        options,
+        options.pseudo_negatives,
+        progress,
+    )?;
+    let file = ModelFile {
+        format: FORMAT_NAME.to_string(),
+        format_version: FORMAT_VERSION,
+        tokenizer_version: TOKENIZER_VERSION,
+        task,
+        features,
+        thresholds: options.fallback_thresholds,
+        hold_budget: None,
+        ordinary_held: Vec::new(),
+        strongest_feature_weight: options.strongest_feature(task).0,
+        strongest_feature_length: options.strongest_feature(task).1,
+        calibration: Calibration {
+            slope: 1.0,
+            intercept: 0.0,
+        },
+        class_log_prior,
+        vocabulary,
+        feature_log_prob,
+        training: serde_json::Value::Null,
+    };
+    TaskModel::from_file(file, std::path::Path::new(task.name()))
+        .map_err(|e| TrainError::Linfa(e.to_string()))
+}
+
+/// Trains one model on `rows`, choosing its vocabulary from them.
+pub(super) fn train_model(
+    task: Task,
+    rows: &[&Row],
+    strings: &HashMap<u64, String>,
+    options: &TrainOptions,
+    progress: &dyn Progress,
+) -> Result<TaskModel, TrainError> {
+    let vocabulary = choose_vocabulary(
+        rows,
+        strings,
+        &options.features(task),
+        options.exclude_identity(task),
+    );
+    train_model_on(task, rows, vocabulary, options, progress)
+}
+
+/// Both classes must be among `rows`.
+pub(super) fn check_classes(task: Task, rows: &[&Row]) -> Result<(), TrainError> {
+    if rows.is_empty() {
+        return Err(TrainError::NoRows { task });
+    }
+    let positives = rows.iter().filter(|r| r.label).count();
+    if positives == 0 || positives == rows.len() {
+        return Err(TrainError::OneClass {
+            task,
+            count: rows.len(),
+            label: u8::from(positives > 0),
+        });
+    }
+    Ok(())
+}
+
+/// Scores rows with a trained model: `(per-feature evidence, truth)`.
+pub(super) fn score_rows(model: &TaskModel, rows: &[&Row]) -> Vec<(f64, bool)> {
+    let mut features: Vec<(u32, f64)> = Vec::new();
+    rows.iter()
+        .map(|row| {
+            model.vectorize_keys(&row.keys, &mut features);
+            let jll = model.joint_log_likelihood(&features);
+            (model.evidence(&features, jll[1] - jll[0]), row.label)
+        })
+        .collect()
+}
+
 /// Reads the learned parameters out of a fitted linfa model. linfa keeps them private but
 /// serialises them (feature `serde`), so they are taken from its serde form exactly, bit
-/// for bit; `tests::sparse_scores_match_linfa` checks the result against linfa's own
-/// `joint_log_likelihood`, and `tests::linfa_layout_is_the_one_we_read` fails loudly if a
-/// new linfa-bayes release changes the layout.
+/// for bit; `train::tests::sparse_scores_match_linfa` checks the result against linfa's
+/// own `joint_log_likelihood`, and `tests::linfa_layout_is_the_one_we_read` (below) fails
+/// loudly if a new linfa-bayes release changes the layout (the dependency is pinned).
 pub(super) fn extract(
     model: &MultinomialNb<f64, usize>,
     columns: usize,
@@ -299,4 +394,77 @@ pub(super) fn extract(
         v.truncate(columns);
     }
     Ok(([neg.prior.ln(), pos.prior.ln()], log_prob))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use linfa_bayes::NaiveBayes;
+    use ndarray::array;
+
+    const LAYOUT_CHANGED: &str = "linfa-bayes no longer serialises MultinomialNb the way \
+        `fit::extract` reads it (`class_info.{0,1}.prior` and `.feature_log_prob`, an \
+        ndarray): read the new layout in `extract` before moving the `=0.8.1` pin in \
+        Cargo.toml, and retrain";
+
+    /// The learned parameters are read out of linfa-bayes' serde form, its fields being
+    /// private. The dependency is pinned (`=0.8.1`); if an upgrade changes the layout,
+    /// this fails and says what to do, instead of training stopping with a serde error
+    /// or reading the wrong numbers.
+    #[test]
+    fn linfa_layout_is_the_one_we_read() {
+        // Two classes, three features.
+        let x = array![[2., 0., 1.], [3., 0., 0.], [0., 2., 1.], [0., 3., 0.]];
+        let y = array![0usize, 0, 1, 1];
+        let params: MultinomialNbValidParams<f64, usize> =
+            MultinomialNb::params().check().expect("default parameters");
+        let model = params
+            .fit_with(None, &DatasetBase::new(x.view(), y))
+            .expect("fitted");
+
+        let value = serde_json::to_value(&model).expect(LAYOUT_CHANGED);
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            let mut keys: Vec<String> = v
+                .as_object()
+                .expect(LAYOUT_CHANGED)
+                .keys()
+                .cloned()
+                .collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(keys(&value), ["class_info"], "{LAYOUT_CHANGED}");
+        assert_eq!(keys(&value["class_info"]), ["0", "1"], "{LAYOUT_CHANGED}");
+        for class in ["0", "1"] {
+            let histogram = &value["class_info"][class];
+            assert_eq!(
+                keys(histogram),
+                ["class_count", "feature_count", "feature_log_prob", "prior"],
+                "{LAYOUT_CHANGED}"
+            );
+            assert_eq!(
+                histogram["feature_log_prob"]["dim"],
+                serde_json::json!([3]),
+                "{LAYOUT_CHANGED}"
+            );
+        }
+
+        // What `extract` reads are linfa's own numbers: its joint log-likelihood.
+        let (prior, log_prob) = extract(&model, 3).expect(LAYOUT_CHANGED);
+        let jll = model.joint_log_likelihood(x.view());
+        for (i, row) in x.rows().into_iter().enumerate() {
+            for class in 0..2 {
+                let ours = prior[class]
+                    + row
+                        .iter()
+                        .zip(&log_prob[class])
+                        .map(|(count, p)| count * p)
+                        .sum::<f64>();
+                assert!(
+                    (ours - jll[&class][i]).abs() < 1e-12,
+                    "class {class}, row {i}: {LAYOUT_CHANGED}"
+                );
+            }
+        }
+    }
 }

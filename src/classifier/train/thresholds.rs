@@ -14,6 +14,11 @@
 //! budget without retraining.
 use std::collections::BTreeMap;
 
+use super::TrainOptions;
+use crate::classifier::data::Task;
+use crate::classifier::metrics::{threshold_for_precision, threshold_max_fbeta};
+use crate::classifier::model::Thresholds;
+
 /// Probabilities of held-out ordinary comments, by source.
 #[derive(Debug, Default, Clone)]
 pub struct OrdinaryPool {
@@ -132,6 +137,60 @@ impl OrdinaryPool {
             .map(|(&b, t)| [b, t])
             .collect()
     }
+}
+
+/// A threshold is not chosen on fewer true positives than this.
+pub(super) const MIN_THRESHOLD_POSITIVES: u64 = 10;
+
+/// The thresholds of `task`'s model, chosen on the calibrated held-out scores
+/// `threshold_pool` and the held-out ordinary comments `ordinary`: the hold threshold by
+/// the hold budget (or a precision target, [`TrainOptions::hold_precision`]), the reject
+/// threshold by the rejection precision floor. Also says, in words, how the hold
+/// threshold was chosen and whether its target could be met.
+pub(super) fn choose(
+    task: Task,
+    options: &TrainOptions,
+    threshold_pool: &[(f64, bool)],
+    ordinary: &OrdinaryPool,
+) -> (Thresholds, String, bool) {
+    let budget = options.hold_budget(task);
+    let (hold, hold_rule, hold_target_met) = match options.hold_precision {
+        Some(target) => {
+            let hold = threshold_for_precision(threshold_pool, target, MIN_THRESHOLD_POSITIVES);
+            // A precision target out of reach: fall back to the threshold with the best
+            // F0.5 among those holding at most `max_good_held` of the good comments.
+            let fallback = threshold_max_fbeta(threshold_pool, 0.5, options.max_good_held)
+                .unwrap_or(options.fallback_thresholds.hold);
+            (
+                hold.unwrap_or(fallback),
+                format!("precision {target:.2} on cross-source validation"),
+                hold.is_some(),
+            )
+        }
+        None => match ordinary.threshold_for_budget(budget) {
+            Some(hold) => (
+                hold,
+                format!(
+                    "budget: at most {:.1}% of ordinary comments from unseen sources held",
+                    budget * 100.0
+                ),
+                true,
+            ),
+            None => (
+                options.fallback_thresholds.hold,
+                "fallback (no held-out ordinary comments)".to_string(),
+                false,
+            ),
+        },
+    };
+    let reject = match options.reject_precision(task) {
+        None => None,
+        Some(_) if threshold_pool.is_empty() => options.fallback_thresholds.reject,
+        Some(target) => threshold_for_precision(threshold_pool, target, MIN_THRESHOLD_POSITIVES)
+            .map(|r| r.max(hold)),
+    };
+    let thresholds = Thresholds { hold, reject };
+    (thresholds, hold_rule, hold_target_met)
 }
 
 #[cfg(test)]

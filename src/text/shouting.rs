@@ -1,8 +1,20 @@
-//! Whether a comment is written mostly in capitals (the rule is in the parent module's
-//! doc, "Shouting"). Computed on the text as written, before lower-casing.
+//! Whether a comment is written mostly in capitals, read off the text as written (after
+//! HTML decoding), before lower-casing.
+//!
+//! A word here is a run of letters (invisible characters and combining marks do not split
+//! it) with at least 2 letters, one of them cased; it is all-caps when it has 2+ capitals
+//! and no lower-case letter. A comment shouts when at least 3 words are all-caps and they
+//! are at least half of the words: `CHECK OUT MY CHANNEL`, `this is SO WRONG, SHAME ON
+//! YOU`, `ВЫ ВСЕ ТУТ`, but not `NASA and the FBI met the EU in the USA` or `I HATE YOU`
+//! (two words). A comment that shouts gets one [`super::SHOUTING`] token after all others.
+//! Known misses, accepted: a comment made only of acronyms (`FBI, CIA and NSA`) shouts,
+//! and so can text in a URL (`WWW.X.COM`). Most comments are not read word by word: a
+//! cheap necessary condition (6+ capitals, and no more ` ab`-style lower-case word starts
+//! than half the capitals) rules them out in one vectorized pass.
 use unicode_normalization::char::is_combining_mark;
 
-use super::{is_letter, pre_nfkc};
+use super::chars::{is_letter, is_symbol_block};
+use super::normalise::pre_nfkc;
 
 /// Fewest all-caps words for a comment to be shouting.
 const MIN_CAPS_WORDS: usize = 3;
@@ -102,7 +114,7 @@ fn is_upper(c: char) -> bool {
     match c {
         '\u{0391}'..='\u{03A9}' | '\u{0400}'..='\u{042F}' => true,
         '\u{03B1}'..='\u{03C9}' | '\u{0430}'..='\u{045F}' => false,
-        _ => !super::is_symbol_block(c) && c.is_uppercase(),
+        _ => !is_symbol_block(c) && c.is_uppercase(),
     }
 }
 

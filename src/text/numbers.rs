@@ -1,8 +1,35 @@
-//! Which digit runs are phone numbers or money amounts rather than plain numbers (the
-//! rules are in the parent module's doc, "Numbers, phone numbers and money"). Both work on
-//! the normalized text and byte offsets into it, and only ever look at ASCII bytes next to
-//! a digit run, so every offset they slice at is a char boundary.
-use super::{is_alnum, next_char};
+//! Which digit runs are phone numbers or money amounts rather than plain numbers. Both
+//! work on the normalised text and byte offsets into it, and only ever look at ASCII bytes
+//! next to a digit run, so every offset they slice at is a char boundary.
+//!
+//! * **Phone numbers** → [`super::PHONE`]: at a digit where a token starts, groups of
+//!   ASCII digits separated by one `-` or `.`, with `(`/`)` around a group allowed
+//!   (`(555) 123-4567`), and by one space only in a number that starts with `+` or has a
+//!   bracketed group (`+44 20 7946 0958`, `1 (800) 555-0199`; else a space more likely
+//!   separates a date from a time, or numbers in a list). 9 to 15 digits (E.164 has at
+//!   most 15; fewer than 9 is a local number, a date or a count), at least 2 groups
+//!   unless a `+` comes first (`+2348012345678`), and not ending in a letter or digit nor
+//!   in `,`/`.`/`:`/`-`/`/` followed by a digit. With `.` separators, fewer than 3 groups
+//!   is a decimal (`3.14159265`), only 3-digit groups after the first an amount
+//!   (`100.000.000`), a 1-digit group after the first a version (`6.0.2900.2180`), and 4
+//!   groups of at most 3 digits an IPv4 address (`207.58.148.130`, common in Wikipedia
+//!   talk): not phone numbers. Nor is a number that follows `isbn` within 12 characters
+//!   (`ISBN 1-85109-410-5`). Commas never separate groups (`1,000,000` is an amount);
+//!   more than 15 digits is a card or account number. Known misses: `800 555 0199`
+//!   (spaces only) and `030/1234567` (`/` is not a separator, to keep dates out).
+//! * **Numbers**: digit runs, with `.`, `,` or `-` between digits (`1,000`, `3.5`,
+//!   `2016-2017`) → [`super::NUMBER`], or [`super::MONEY`] when a currency is next to
+//!   them: a currency sign (`$`, `¢ £ ¤ ¥`, the Currency Symbols block
+//!   `€ ₹ ₽ ₦ ₩ ₱ ₺ ₿`...) directly before or after, or across one space (`$5`, `US$5`,
+//!   `$ 5`, `100$`, `50 €`; a sign after the number counts only if no digit follows it,
+//!   so in `5 $10` only `10` is money); or a currency word before or after across at
+//!   most one space (`50 usd`, `usd 50`, `100 dollars`, `rs.500`, `rs. 500`; the list is
+//!   [`CURRENCY_WORDS`]: ISO codes readers use, `rs`, `btc`, and names that are not also
+//!   units, so not `pounds`). The word stays a token of its own (`__money__ usd`). A
+//!   number with a magnitude suffix (`k m b bn mn`) is money when a currency is next to
+//!   it (`$5k`, `€2.5m`, `10k usd`), else it stays a word (`5k`). Amounts, years and
+//!   phone numbers matter as "a number", rarely as a value.
+use super::chars::{is_alnum, next_char};
 
 /// Fewest digits in a phone number: fewer is a local number, a date or a count.
 const PHONE_MIN_DIGITS: usize = 9;
