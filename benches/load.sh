@@ -75,22 +75,12 @@ done
     echo "load.sh: --duration, --rounds and --threads must be at least 1" >&2; exit 2; }
 
 log() { printf '[load] %s\n' "$*" >&2; }
+# shellcheck source=benches/common.sh
+. "$ROOT/benches/common.sh"
 
 # ---------------------------------------------------------------- tools
-if ! command -v wrk >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        log "installing wrk (apt-get)"
-        timeout 600 apt-get install -y -q wrk >&2 || { timeout 300 apt-get update -q >&2 && timeout 600 apt-get install -y -q wrk >&2; }
-    fi
-    command -v wrk >/dev/null 2>&1 || { echo "load.sh: wrk is required (Debian: apt-get install wrk)" >&2; exit 1; }
-fi
-if [ ! -x /usr/bin/time ]; then   # GNU time: wrk's own CPU time
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        log "installing time (apt-get)"
-        timeout 600 apt-get install -y -q time >&2 || { timeout 300 apt-get update -q >&2 && timeout 600 apt-get install -y -q time >&2; }
-    fi
-    [ -x /usr/bin/time ] || { echo "load.sh: GNU time is required (Debian: apt-get install time)" >&2; exit 1; }
-fi
+need_tool wrk wrk
+need_tool /usr/bin/time time   # GNU time: wrk's own CPU time
 TIMED=(/usr/bin/time -f '%U %S')
 if ! python3 -c 'import matplotlib' 2>/dev/null; then
     log "installing matplotlib (pip)"
@@ -112,18 +102,6 @@ done
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/commentguard-load.XXXXXX")
 OURS_PID=""
 BASE_PID=""
-stop_pid() { # pid: SIGTERM, wait up to 15 s, then SIGKILL
-    local pid=$1 i
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for i in $(seq 1 150); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    log "pid $pid did not stop in 15 s; killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -141,41 +119,12 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 mkdir -p "$TMP/acks" "$TMP/db"
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 OURS_PORT=$(free_port)
 BASE_PORT=$(free_port)
 while [ "$BASE_PORT" = "$OURS_PORT" ]; do BASE_PORT=$(free_port); done
 
 # ---------------------------------------------------------------- request bodies
-# One JSON string literal per line: each comment of the corpus that the service accepts as
-# a body (1-5,000 characters after trim + NFC, no control characters but \n \r \t), in a
-# fixed pseudo-random order.
-python3 - "$ROOT/training-data" "$TMP/bodies.jsonl" <<'PY'
-import csv, json, random, statistics, sys, unicodedata
-from pathlib import Path
-csv.field_size_limit(sys.maxsize)
-data, out = Path(sys.argv[1]), Path(sys.argv[2])
-texts, seen = [], set()
-for path in sorted(data.glob("*.csv")):
-    with path.open(encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            t = unicodedata.normalize("NFC", row["text"].strip())
-            if not t or len(t) > 5000 or t in seen:
-                continue
-            if any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in t):
-                continue
-            seen.add(t)
-            texts.append(row["text"])
-random.Random("commentguard-load-1").shuffle(texts)
-with out.open("w", encoding="utf-8") as f:
-    for t in texts:
-        f.write(json.dumps(t, ensure_ascii=False) + "\n")
-lengths = sorted(len(t) for t in texts)
-print(f"[load] {len(texts)} distinct corpus bodies, median {statistics.median(lengths):.0f} "
-      f"characters, p90 {lengths[len(lengths) * 9 // 10]}", file=sys.stderr)
-PY
+write_bodies "$TMP/bodies.jsonl"
 
 # ---------------------------------------------------------------- wrk script
 # Per request: the next body of this thread's rotation, a new author and a new client IP.
@@ -249,50 +198,15 @@ end
 LUA
 
 # ---------------------------------------------------------------- servers
-cat >"$TMP/commentguard.toml" <<TOML
-# Load test: every rate limit off, no form-time check; a fresh database.
-bind = "127.0.0.1:$OURS_PORT"
-database = "$TMP/db/commentguard.db"
-models = "$ROOT/models"
-# wrk is the "reverse proxy": its X-Forwarded-For names a distinct client per request.
-trusted_proxies = ["127.0.0.1"]
-
-[sites.load]
-min_form_seconds = 0
-require_form_token = false
-require_email = false
-premoderate = false
-duplicate_window_hours = 24
-
-[sites.load.rate_limit]
-ip_burst = 0
-ip_per_minute = 0
-email_burst = 0
-email_per_minute = 0
-global_burst = 0
-global_per_minute = 0
-report_ip_burst = 0
-report_ip_per_minute = 0
-TOML
-
-wait_ready() { # name port pid: up to 30 s for the port to answer
-    local i
-    for i in $(seq 1 300); do
-        kill -0 "$3" 2>/dev/null || { echo "load.sh: $1 exited during start-up (log: $TMP/$1.log)" >&2; cat "$TMP/$1.log" >&2; exit 1; }
-        if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$2/"; then return 0; fi
-        sleep 0.1
-    done
-    echo "load.sh: $1 not answering on port $2 after 30 s" >&2
-    exit 1
-}
+write_load_config "$TMP/commentguard.toml" "$OURS_PORT" "$TMP/db/commentguard.db"
 
 log "starting ours on 127.0.0.1:$OURS_PORT, baseline on 127.0.0.1:$BASE_PORT"
 RUST_LOG=warn "$OURS_BIN" serve --config "$TMP/commentguard.toml" >"$TMP/ours.log" 2>&1 &
 OURS_PID=$!
 "$BASE_BIN" "127.0.0.1:$BASE_PORT" >"$TMP/baseline.log" 2>&1 &
 BASE_PID=$!
-wait_ready ours "$OURS_PORT" "$OURS_PID"
-wait_ready baseline "$BASE_PORT" "$BASE_PID"
+wait_ready ours "$OURS_PORT" "$OURS_PID" "$TMP/ours.log"
+wait_ready baseline "$BASE_PORT" "$BASE_PID" "$TMP/baseline.log"
 curl -sf --max-time 5 "http://127.0.0.1:$OURS_PORT/readyz" >/dev/null || { echo "load.sh: ours not ready (/readyz)" >&2; exit 1; }
 STARTUP_HWM_OURS=$(awk '/^VmHWM:/ {print $2}' "/proc/$OURS_PID/status")
 STARTUP_HWM_BASE=$(awk '/^VmHWM:/ {print $2}' "/proc/$BASE_PID/status")

@@ -63,8 +63,10 @@ done
 [ "$THREADS" -le "$CONNS" ] || THREADS=$CONNS
 
 log() { printf '[soak] %s\n' "$*" >&2; }
+# shellcheck source=benches/common.sh
+. "$ROOT/benches/common.sh"
 
-command -v wrk >/dev/null 2>&1 || { echo "soak.sh: wrk is required (Debian: apt-get install wrk)" >&2; exit 1; }
+need_tool wrk wrk
 
 if [ "$BUILD" = 1 ]; then
     log "cargo build --release --bin commentguard"
@@ -75,22 +77,10 @@ BIN="$ROOT/target/release/commentguard"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/commentguard-soak.XXXXXX")
 PID=""
-stop_pid() { # pid: SIGTERM, wait up to 30 s, then SIGKILL
-    local pid=$1 i
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for i in $(seq 1 300); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    log "pid $pid did not stop in 30 s; killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    stop_pid "$PID"
+    stop_pid "$PID" 30
     if [ "$KEEP" = 1 ] || [ "$rc" != 0 ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
     exit "$rc"
 }
@@ -98,31 +88,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 mkdir -p "$TMP/acks" "$TMP/db"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+PORT=$(free_port)
 
-# Request bodies: every corpus comment the service accepts, one JSON string per line, in a
-# fixed pseudo-random order (the same selection as benches/load.sh).
-python3 - "$ROOT/training-data" "$TMP/bodies.jsonl" <<'PY'
-import csv, json, random, sys, unicodedata
-from pathlib import Path
-csv.field_size_limit(sys.maxsize)
-texts, seen = [], set()
-for path in sorted(Path(sys.argv[1]).glob("*.csv")):
-    with path.open(encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            t = unicodedata.normalize("NFC", row["text"].strip())
-            if not t or len(t) > 5000 or t in seen:
-                continue
-            if any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in t):
-                continue
-            seen.add(t)
-            texts.append(row["text"])
-random.Random("commentguard-load-1").shuffle(texts)
-with open(sys.argv[2], "w", encoding="utf-8") as f:
-    for t in texts:
-        f.write(json.dumps(t, ensure_ascii=False) + "\n")
-print(f"[soak] {len(texts)} distinct corpus bodies", file=sys.stderr)
-PY
+# Request bodies: the same selection as benches/load.sh.
+write_bodies "$TMP/bodies.jsonl"
 
 # Per request: the next body, a new author and a new client IP; acknowledged ids go to one
 # file per wrk thread.
@@ -185,38 +154,12 @@ function done(summary, latency, requests)
 end
 LUA
 
-cat >"$TMP/commentguard.toml" <<TOML
-bind = "127.0.0.1:$PORT"
-database = "$TMP/db/commentguard.db"
-models = "$ROOT/models"
-trusted_proxies = ["127.0.0.1"]
-
-[sites.load]
-min_form_seconds = 0
-require_form_token = false
-require_email = false
-premoderate = false
-duplicate_window_hours = 24
-
-[sites.load.rate_limit]
-ip_burst = 0
-ip_per_minute = 0
-email_burst = 0
-email_per_minute = 0
-global_burst = 0
-global_per_minute = 0
-report_ip_burst = 0
-report_ip_per_minute = 0
-TOML
+write_load_config "$TMP/commentguard.toml" "$PORT" "$TMP/db/commentguard.db"
 
 log "starting the server on 127.0.0.1:$PORT"
 RUST_LOG=warn "$BIN" serve --config "$TMP/commentguard.toml" >"$TMP/server.log" 2>&1 &
 PID=$!
-for i in $(seq 1 300); do
-    kill -0 "$PID" 2>/dev/null || { echo "soak.sh: the server exited (log: $TMP/server.log)" >&2; cat "$TMP/server.log" >&2; exit 1; }
-    curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/readyz" && break
-    sleep 0.1
-done
+wait_ready server "$PORT" "$PID" "$TMP/server.log" /readyz
 curl -sf -o /dev/null --max-time 5 "http://127.0.0.1:$PORT/readyz" || { echo "soak.sh: server not ready" >&2; exit 1; }
 
 DB="$TMP/db/commentguard.db"
@@ -293,7 +236,7 @@ RESULT=$(sed -n 's/^WRK_RESULT //p' "$TMP/wrk.txt")
 kill -0 "$PID" 2>/dev/null || { echo "soak.sh: the server is gone (log: $TMP/server.log)" >&2; exit 1; }
 
 log "stopping the server (SIGTERM) before counting its rows"
-stop_pid "$PID"
+stop_pid "$PID" 30
 PID=""
 
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)

@@ -15,7 +15,6 @@
 //! the models cannot be probed from a browser.
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header;
 use actix_web::http::StatusCode;
@@ -182,13 +181,6 @@ fn client_address(
         }
     }
     Ok(resolved)
-}
-
-/// Unix milliseconds, the form tokens' clock.
-pub(crate) fn now_millis() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// A comment submission, as JSON or as an HTML form (`application/x-www-form-urlencoded`,
@@ -370,9 +362,11 @@ async fn accept(
         judgement.mixed_script_words,
     );
     let readings = pipeline::Readings::of(comment);
-    let form = state
-        .form_tokens
-        .check(&site.id, parsed.form_token, now_millis());
+    let form = state.form_tokens.check(
+        &site.id,
+        parsed.form_token,
+        u64::try_from(state.clock.now_millis()).unwrap_or(0),
+    );
     let query = AuthorQuery {
         site: site.id.clone(),
         email: comment.author_email.clone(),

@@ -41,7 +41,7 @@ pub async fn issue(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let site = state.sites.resolve(query.site.as_deref())?;
-    let now = super::comments::now_millis();
+    let now = u64::try_from(state.clock.now_millis()).unwrap_or(0);
     Ok(HttpResponse::Ok()
         // Each rendering needs its own timestamp.
         .insert_header((header::CACHE_CONTROL, "no-store"))

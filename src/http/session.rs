@@ -186,7 +186,7 @@ pub async fn sign_in(
     };
     let secret = SessionSecret::generate();
     let hours = i64::from(state.sessions.hours);
-    let expires_at = crate::store::now_millis() + hours * 3_600_000;
+    let expires_at = state.clock.now_millis() + hours * 3_600_000;
     state
         .store
         .create_session(NewSession {

@@ -298,6 +298,8 @@ async fn kill_9_loses_nothing_acknowledged() {
         });
     eprintln!("crash test seed: CG_CRASH_SEED={seed}");
     let mut rng = Rng(seed);
+    // Held for the whole test, never listened on: the webhook receiver is down.
+    let dead_receiver = crate::helpers::reserve_port();
 
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path());
@@ -312,7 +314,7 @@ async fn kill_9_loses_nothing_acknowledged() {
         r.global_per_minute = 0;
         // Events pile up in the outbox: the receiver is down.
         site.webhook = Some(commentguard::config::WebhookConfig {
-            url: format!("http://127.0.0.1:{}/hooks", crate::helpers::unused_port()),
+            url: format!("http://127.0.0.1:{}/hooks", dead_receiver.port),
             secret: crate::helpers::WEBHOOK_SECRET.to_owned(),
         });
     }

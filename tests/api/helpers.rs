@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use actix_web::dev::ServerHandle;
 use commentguard::classifier::{Classifier, Task};
+use commentguard::clock::Clock;
 use commentguard::config::{Config, SiteConfig};
 use commentguard::domain::{KeyHash, Origin};
 use commentguard::startup::Application;
@@ -80,6 +81,8 @@ pub struct TestApp {
     handle: ServerHandle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     dir: Arc<TempDir>,
+    /// The time the server reads (the wall clock unless the test chose a manual one).
+    pub clock: Clock,
 }
 
 /// A server with the default test configuration.
@@ -89,14 +92,20 @@ pub async fn spawn_app() -> TestApp {
 
 /// A server whose test configuration `tweak` adjusts first.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with_clock(tweak, Clock::system()).await
+}
+
+/// A server reading time from `clock`: a test that needs time to pass drives a
+/// [`Clock::manual`] forward instead of sleeping.
+pub async fn spawn_app_with_clock(tweak: impl FnOnce(&mut Config), clock: Clock) -> TestApp {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let mut config = test_config(dir.path());
     tweak(&mut config);
-    start(config, dir).await
+    start(config, dir, clock).await
 }
 
-async fn start(config: Config, dir: Arc<TempDir>) -> TestApp {
-    let app = Application::build_with_classifier(config.clone(), classifier())
+async fn start(config: Config, dir: Arc<TempDir>, clock: Clock) -> TestApp {
+    let app = Application::build_with_clock(config.clone(), classifier(), clock.clone())
         .await
         .expect("the app builds");
     let port = app.port();
@@ -113,6 +122,7 @@ async fn start(config: Config, dir: Arc<TempDir>) -> TestApp {
         handle,
         server,
         dir,
+        clock,
     }
 }
 
@@ -250,9 +260,10 @@ impl TestApp {
 
     /// Stops this server and starts a new one on the same database file.
     pub async fn restart(self) -> TestApp {
+        let clock = self.clock.clone();
         let (mut config, dir) = self.stop().await;
         config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
-        start(config, dir).await
+        start(config, dir, clock).await
     }
 }
 
@@ -517,12 +528,17 @@ async fn receive(
 impl WebhookReceiver {
     /// A receiver on a free port.
     pub async fn start() -> WebhookReceiver {
-        Self::start_on(0).await
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("receiver port");
+        Self::serve(listener)
     }
 
-    /// A receiver on `port` (one a test reserved with [`unused_port`]).
-    pub async fn start_on(port: u16) -> WebhookReceiver {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("receiver port");
+    /// A receiver on a port the test holds (see [`reserve_port`]): the port stays the
+    /// test's while the receiver is down, so it can come back on the same URL.
+    pub async fn start_on(port: &ReservedPort) -> WebhookReceiver {
+        Self::serve(port.listen())
+    }
+
+    fn serve(listener: std::net::TcpListener) -> WebhookReceiver {
         let port = listener.local_addr().unwrap().port();
         let state = actix_web::web::Data::new(ReceiverState::default());
         let shared = state.clone();
@@ -587,11 +603,45 @@ impl WebhookReceiver {
     }
 }
 
-/// A port nothing listens on (bound, then released): a webhook receiver that is down.
-pub fn unused_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
+/// A loopback port held by one test for its whole life, with nothing listening on it
+/// until the test says so: connections are refused (a webhook receiver that is down, a
+/// server not started yet), and no other socket can take the port meanwhile, because it
+/// stays bound. [`ReservedPort::listen`] opens a listening socket on the same port beside
+/// the reservation (both set `SO_REUSEPORT`, which Linux allows for sockets of one user).
+pub struct ReservedPort {
+    _held: socket2::Socket,
+    pub port: u16,
+}
+
+/// Reserves a free loopback port (see [`ReservedPort`]).
+pub fn reserve_port() -> ReservedPort {
+    let held = reusable_socket();
+    held.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .expect("reserve a port");
+    let port = held
         .local_addr()
         .unwrap()
-        .port()
+        .as_socket()
+        .expect("an IP socket")
+        .port();
+    ReservedPort { _held: held, port }
+}
+
+impl ReservedPort {
+    /// A listener on the reserved port, for a server the test starts.
+    pub fn listen(&self) -> std::net::TcpListener {
+        let socket = reusable_socket();
+        socket
+            .bind(&SocketAddr::from(([127, 0, 0, 1], self.port)).into())
+            .expect("bind beside the reservation");
+        socket.listen(128).expect("listen");
+        socket.into()
+    }
+}
+
+fn reusable_socket() -> socket2::Socket {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+        .expect("a TCP socket");
+    socket.set_reuse_port(true).expect("SO_REUSEPORT");
+    socket
 }

@@ -1,10 +1,12 @@
 //! The cheap signals before the models: honeypot, form timing, duplicates, nudge, bans,
 //! trust, block lists and pre-moderation — each recorded as a reason.
 use commentguard::classifier::Task;
+use commentguard::clock::Clock;
 use serde_json::Value;
 
 use crate::helpers::{
-    clearly_bad, clearly_fine, comment, json_body, spawn_app, spawn_app_with, SITE,
+    clearly_bad, clearly_fine, comment, json_body, spawn_app, spawn_app_with, spawn_app_with_clock,
+    SITE,
 };
 
 fn reason_codes(json: &Value) -> Vec<String> {
@@ -34,7 +36,11 @@ async fn honeypot_rejects() {
 /// A form sent back faster than a person types is held; a valid old-enough token is not.
 #[tokio::test]
 async fn too_fast_form_is_held() {
-    let app = spawn_app_with(|c| c.sites.get_mut(SITE).unwrap().min_form_seconds = 1).await;
+    let app = spawn_app_with_clock(
+        |c| c.sites.get_mut(SITE).unwrap().min_form_seconds = 1,
+        Clock::manual_at_now(),
+    )
+    .await;
     let texts = clearly_fine(2);
     let token = app.form_token().await;
 
@@ -44,7 +50,7 @@ async fn too_fast_form_is_held() {
     assert_eq!(json["status"], "pending");
     assert_eq!(reason_codes(&json), vec!["form_too_fast"]);
 
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    app.clock.advance(std::time::Duration::from_millis(1_100));
     let mut slow = comment(&texts[1]);
     slow["form_token"] = token.into();
     let json = json_body(app.post_comment_as_backend(&slow).await).await;

@@ -214,8 +214,7 @@ async fn json_access_log_without_personal_data() {
     let status = raw_request(&server.address, bad_length);
     assert!(status.contains(" 400"), "{status}");
 
-    // Let the log catch up, then stop the server (its last lines included).
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // Stopping waits for the process to exit, which flushes its last log lines.
     let log_path = server.log_path.clone();
     server.stop();
     let log = std::fs::read_to_string(log_path).unwrap();

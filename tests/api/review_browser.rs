@@ -8,7 +8,7 @@
 //! Needs `chromedriver` on `PATH` (Debian: `apt-get install chromium chromium-driver`;
 //! `.ci/run` installs them). Without it the test says so loudly and passes — unless the
 //! `CI` environment variable is set, where a missing browser is a failure.
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,9 +16,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
-use crate::helpers::{
-    clearly_fine, comment, json_body, spawn_app_with, unused_port, TestApp, SITE,
-};
+use crate::helpers::{clearly_fine, comment, json_body, spawn_app_with, TestApp, SITE};
 use crate::review_support::{add_moderator, premoderated};
 
 /// How long the browser gets for any one step.
@@ -39,22 +37,35 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
+    /// Starts chromedriver on a port it chooses itself (`--port=0`: bound once, by the
+    /// process that serves on it) and reads the port from its "started successfully on
+    /// port N" line.
     pub(crate) fn start(binary: &PathBuf) -> Driver {
-        let port = unused_port();
-        let child = Command::new(binary)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
+        let mut child = Command::new(binary)
+            .arg("--port=0")
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
-        let deadline = Instant::now() + STEP;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let stdout = child.stdout.take().expect("chromedriver's stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Reads every line (so chromedriver never blocks on a full pipe) and sends the port.
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(port) = line
+                    .strip_prefix("ChromeDriver was started successfully on port ")
+                    .and_then(|rest| rest.trim_end_matches('.').parse::<u16>().ok())
+                {
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(port);
+                    }
+                }
+            }
+        });
+        let port = rx
+            .recv_timeout(STEP)
+            .expect("chromedriver said which port it listens on");
         Driver {
             child,
             url: format!("http://127.0.0.1:{port}"),

@@ -9,7 +9,7 @@ use commentguard::classifier::model::{model_path, ModelFile, TaskModel};
 use commentguard::classifier::Task;
 use serde_json::{json, Value};
 
-use crate::helpers::{clearly_fine, comment, json_body, spawn_app_with, unused_port, SITE};
+use crate::helpers::{clearly_fine, comment, json_body, spawn_app_with, SITE};
 use crate::review_support::{add_moderator, copy_models, outputs};
 
 /// The models `/readyz` says are in service.
@@ -106,12 +106,12 @@ impl Drop for Owned {
 async fn sighup_reloads_the_models_of_a_running_server() {
     let dir = tempfile::tempdir().unwrap();
     let models = copy_models(dir.path());
-    let port = unused_port();
     let config = dir.path().join("commentguard.toml");
+    // Port 0: the server binds once and says which port it got in its "ready" line.
     std::fs::write(
         &config,
         format!(
-            "bind = \"127.0.0.1:{port}\"\ndatabase = {:?}\nmodels = {:?}\n[sites.{SITE}]\n",
+            "bind = \"127.0.0.1:0\"\ndatabase = {:?}\nmodels = {:?}\n[sites.{SITE}]\n",
             dir.path().join("cg.db"),
             models
         ),
@@ -126,14 +126,20 @@ async fn sighup_reloads_the_models_of_a_running_server() {
         .spawn()
         .expect("the server starts");
     let server = Owned(server);
-    let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
+    let mut base = None;
     let before = {
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok(res) = client.get(format!("{base}/readyz")).send().await {
-                if res.status() == 200 {
-                    break json_body(res).await["model_identity"].clone();
+            if base.is_none() {
+                base = ready_port(&std::fs::read_to_string(&log).unwrap_or_default())
+                    .map(|port| format!("http://127.0.0.1:{port}"));
+            }
+            if let Some(base) = &base {
+                if let Ok(res) = client.get(format!("{base}/readyz")).send().await {
+                    if res.status() == 200 {
+                        break json_body(res).await["model_identity"].clone();
+                    }
                 }
             }
             assert!(
@@ -145,6 +151,7 @@ async fn sighup_reloads_the_models_of_a_running_server() {
         }
     };
 
+    let base = base.expect("the ready line named the port");
     retrain_spam(&models, 0.25);
     let hup = Command::new("kill")
         .args(["-HUP", &server.0.id().to_string()])
@@ -167,4 +174,14 @@ async fn sighup_reloads_the_models_of_a_running_server() {
         std::fs::read_to_string(&log).unwrap_or_default()
     );
     assert_eq!(now["spam"]["hold"], 0.25);
+}
+
+/// The port in the server's "commentguard ready" log line (`port=N`), once it is there.
+fn ready_port(log: &str) -> Option<u16> {
+    let line = log.lines().find(|l| l.contains("commentguard ready"))?;
+    let rest = &line[line.find(" port=")? + " port=".len()..];
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }

@@ -7,8 +7,8 @@ use commentguard::classifier::Task;
 use serde_json::json;
 
 use crate::helpers::{
-    clearly_bad, clearly_fine, comment, eventually, spawn_app, spawn_app_with, trust_local_proxy,
-    unused_port, with_webhook, Received, TestApp, WebhookReceiver, SITE, WEBHOOK_SECRET,
+    clearly_bad, clearly_fine, comment, eventually, reserve_port, spawn_app, spawn_app_with,
+    trust_local_proxy, with_webhook, Received, TestApp, WebhookReceiver, SITE, WEBHOOK_SECRET,
 };
 use crate::review_support::{add_moderator, premoderated};
 
@@ -37,6 +37,29 @@ fn outbox(app: &TestApp) -> Vec<(i64, bool)> {
         .map(Result::unwrap)
         .collect();
     rows
+}
+
+/// Waits until no delivery can happen any more — every event delivered and no attempt in
+/// flight (none leased) — so that a count of what the receiver got after this is final:
+/// a late duplicate would have to come from an undelivered or leased row.
+async fn settled(app: &TestApp) {
+    eventually(
+        "every event delivered, none in flight",
+        Duration::from_secs(5),
+        || {
+            let db = app.db();
+            let open: i64 = db
+                .query_row(
+                    "SELECT COUNT(*) FROM webhook_outbox
+                  WHERE delivered_at IS NULL OR leased_until IS NOT NULL",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            (open == 0).then_some(())
+        },
+    )
+    .await;
 }
 
 /// Held, published and rejected comments each send their event once, signed with the
@@ -119,7 +142,7 @@ async fn intake_events_arrive_once_with_a_valid_signature() {
             assert!(!text.contains(private), "{private} in {text}");
         }
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    settled(&app).await;
     assert_eq!(receiver.received().len(), 3, "nothing more, nothing twice");
 }
 
@@ -127,8 +150,8 @@ async fn intake_events_arrive_once_with_a_valid_signature() {
 /// when it comes back up.
 #[tokio::test]
 async fn a_receiver_that_is_down_loses_nothing() {
-    let port = unused_port();
-    let receiver = WebhookReceiver::start_on(port).await;
+    let port = reserve_port();
+    let receiver = WebhookReceiver::start_on(&port).await;
     let app = spawn_app_with(|c| with_webhook(c, &receiver.url)).await;
     let texts = clearly_fine(4);
     app.post_comment_expecting(&comment(&texts[0]), "published")
@@ -157,7 +180,7 @@ async fn a_receiver_that_is_down_loses_nothing() {
         },
     )
     .await;
-    let receiver = WebhookReceiver::start_on(port).await;
+    let receiver = WebhookReceiver::start_on(&port).await;
     let accepted = receiver.wait_for_accepted(3).await;
 
     let mut delivered: Vec<i64> = by_id(&accepted)
@@ -173,7 +196,7 @@ async fn a_receiver_that_is_down_loses_nothing() {
         outbox(&app).iter().all(|&(_, done)| done).then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    settled(&app).await;
     assert_eq!(receiver.received().len(), 3, "no event sent again");
 }
 
@@ -197,7 +220,7 @@ async fn failed_attempts_are_retried_with_the_same_id() {
     assert_eq!(attempts, ["1", "2", "3", "4"]);
     assert!(all.iter().all(|r| r.body == all[0].body), "same bytes");
     assert!(all.iter().all(|r| r.signature_is_valid(WEBHOOK_SECRET)));
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    settled(&app).await;
     assert_eq!(receiver.received().len(), 4);
 }
 
@@ -228,8 +251,9 @@ async fn a_slow_receiver_does_not_slow_the_commenter() {
 /// Events not yet delivered when the service stops are delivered after it restarts.
 #[tokio::test]
 async fn undelivered_events_survive_a_restart() {
-    let port = unused_port();
-    let app = spawn_app_with(|c| with_webhook(c, &format!("http://127.0.0.1:{port}/hooks"))).await;
+    let port = reserve_port();
+    let app =
+        spawn_app_with(|c| with_webhook(c, &format!("http://127.0.0.1:{}/hooks", port.port))).await;
     let id = app
         .post_comment_expecting(&comment(&clearly_fine(1)[0]), "published")
         .await;
@@ -239,7 +263,7 @@ async fn undelivered_events_survive_a_restart() {
     .await;
 
     let app = app.restart().await;
-    let receiver = WebhookReceiver::start_on(port).await;
+    let receiver = WebhookReceiver::start_on(&port).await;
 
     let accepted = receiver.wait_for_accepted(1).await;
     assert_eq!(accepted[0].json()["comment"]["id"], id);
@@ -349,7 +373,7 @@ async fn moderators_decisions_send_their_events_once() {
     assert!(accepted
         .iter()
         .all(|r| r.signature_is_valid(WEBHOOK_SECRET)));
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    settled(&app).await;
     assert_eq!(receiver.received().len(), 4, "nothing more, nothing twice");
 }
 
