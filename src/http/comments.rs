@@ -320,9 +320,14 @@ async fn accept(
     let caller = credentials.caller_for(site)?;
     let ip = client_address(req, state, caller, fields)?;
     let without_client_ip = caller == Caller::Backend && fields.optional("client_ip")?.is_none();
+    // The per-e-mail limit counts the canonical address (`a+1@x` and `a+2@x` are one
+    // author), or the raw text when it is not an address (refused later anyway).
+    let email_key = fields.optional("author_email")?.map(|raw| {
+        AuthorEmail::parse(raw).map_or_else(|_| raw.trim().to_owned(), |e| e.as_str().to_owned())
+    });
     state
         .limiters
-        .check(site.id.as_str(), ip, fields.optional("author_email")?)
+        .check(site.id.as_str(), ip, email_key.as_deref())
         .await
         .map_err(|refused| match refused {
             Refused::Limited(limited) if limited.scope == LimitScope::Ip && without_client_ip => {
