@@ -34,6 +34,7 @@ mod comments;
 mod counts;
 mod moderators;
 mod outbox;
+pub mod postgres;
 mod queue_counts;
 mod readers;
 mod reports;
