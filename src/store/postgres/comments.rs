@@ -33,7 +33,10 @@ use crate::store::{
 };
 
 /// Everything the decision needs about the author and the parent, in one round trip.
-/// `$3` (e-mail) and `$6` (parent) may be NULL; the published count stops at `$5`.
+/// `$3` (e-mail) and `$6` (parent) may be NULL; the published count stops at `$5`. The
+/// parent is locked `FOR KEY SHARE` (as the reply's foreign key will): an erasure or purge
+/// deleting it at the same moment either waits for this submission or is seen to have
+/// deleted it, never leaves a reply to a deleted comment.
 const AUTHOR_CONTEXT: &str = "SELECT
     (SELECT note FROM bans
       WHERE site_id = $1 AND author_email = $3 AND lifted_at IS NULL
@@ -45,8 +48,10 @@ const AUTHOR_CONTEXT: &str = "SELECT
       WHERE site_id = $1 AND author_email = $3 AND status = 'published' LIMIT $5) p),
     EXISTS (SELECT 1 FROM comments
       WHERE site_id = $1 AND author_email = $3 AND status = 'rejected'),
-    (SELECT article_id FROM comments WHERE id = $6 AND site_id = $1),
-    (SELECT status FROM comments WHERE id = $6 AND site_id = $1)";
+    p.article_id, p.status
+ FROM (SELECT 1) one
+ LEFT JOIN LATERAL (SELECT article_id, status FROM comments
+                    WHERE id = $6 AND site_id = $1 FOR KEY SHARE) p ON TRUE";
 
 /// Same body by the same e-mail (`$4`, may be NULL) or IP on the site since `$3`: one
 /// probe of each author index, every status named so the index's third column is used.

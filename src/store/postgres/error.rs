@@ -55,16 +55,6 @@ impl PgError {
         )
     }
 
-    /// A unique constraint (or index) named `name` refused a row.
-    pub(crate) fn is_unique_violation(&self, name: &str) -> bool {
-        match self {
-            PgError::Db(e) => e.as_db_error().is_some_and(|db| {
-                *db.code() == SqlState::UNIQUE_VIOLATION && db.constraint() == Some(name)
-            }),
-            _ => false,
-        }
-    }
-
     /// Whether the fault is the database's surroundings, not the request or our code.
     pub(crate) fn is_unavailable(&self) -> bool {
         match self {

@@ -40,14 +40,14 @@
 //! (and sessions), [`rules`], [`retention`] (purge, erasure, monitoring counts).
 mod comments;
 mod error;
-//mod moderators;
+mod moderators;
 mod outbox;
-//mod reports;
-//mod retention;
+mod reports;
+mod retention;
 mod review;
-//mod rules;
+mod rules;
 mod schema;
-//mod undo;
+mod undo;
 
 
 use std::str::FromStr;
