@@ -49,6 +49,9 @@ mod rules;
 mod schema;
 mod undo;
 
+#[cfg(test)]
+mod tests;
+
 
 use std::str::FromStr;
 use std::sync::Arc;
