@@ -28,8 +28,8 @@ use crate::domain::{
 };
 use crate::store::outbox::WebhookEvent;
 use crate::store::{
-    AuthorContext, AuthorQuery, Ban, NewCommentRecord, ParentInfo, PublishedComment,
-    StoreError, StoredComment, Submitted, Verdict,
+    AuthorContext, AuthorQuery, Ban, NewCommentRecord, ParentInfo, PublishedComment, StoreError,
+    StoredComment, Submitted, Verdict,
 };
 
 /// Everything the decision needs about the author and the parent, in one round trip.
@@ -134,7 +134,10 @@ pub(super) async fn author_context(
     let published = u32::try_from(row.get::<_, i64>(2)).unwrap_or(u32::MAX);
     // As in SQLite, `has_rejected` is only looked at once the count reached trust_after.
     let has_rejected = q.trust_after > 0 && published >= q.trust_after && row.get::<_, bool>(3);
-    let parent = match (row.get::<_, Option<String>>(4), row.get::<_, Option<String>>(5)) {
+    let parent = match (
+        row.get::<_, Option<String>>(4),
+        row.get::<_, Option<String>>(5),
+    ) {
         (Some(article_id), Some(status)) => Some(ParentInfo {
             article_id,
             published: status == "published",
@@ -278,7 +281,9 @@ pub(super) async fn get<C: deadpool_postgres::GenericClient>(
     let mut comment = stored_comment(&row)?;
     let stmt = client.prepare_cached(REASONS).await?;
     for row in client.query(&stmt, &[&id.get()]).await? {
-        comment.reasons.push(reason(row.get(0), row.get(1), row.get(2))?);
+        comment
+            .reasons
+            .push(reason(row.get(0), row.get(1), row.get(2))?);
     }
     Ok(Some(comment))
 }

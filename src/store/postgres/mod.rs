@@ -52,7 +52,6 @@ mod undo;
 #[cfg(test)]
 mod tests;
 
-
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -250,6 +249,7 @@ pub(crate) fn lock_key(parts: &[&[u8]]) -> i64 {
 
 /// Takes a transaction-scoped advisory lock on `key` (see [`lock_key`]).
 pub(crate) async fn lock(tx: &deadpool_postgres::Transaction<'_>, key: i64) -> Result<(), PgError> {
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key]).await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key])
+        .await?;
     Ok(())
 }

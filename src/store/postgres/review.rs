@@ -19,10 +19,10 @@ use crate::store::authors::{AUTHOR_COMMENTS, MAX_BANS_LISTED};
 use crate::store::outbox::WebhookEvent;
 use crate::store::review_context::MAX_REPORTS_SHOWN;
 use crate::store::{
-    Actor, AuditEntry, AuthorComment, AuthorHistory, AuthorView, BanEntry, BanOutcome,
-    BanRequest, CommentState, DecisionOutcome, DecisionRequest, LabelledDecision, ParentComment,
-    QueueCounts, QueueOrder, QueuePage, QueuePosition, QueueQuery, ReasonFilter, ReportEntry,
-    ReviewItem, SiteGrants, StoreError, StoredComment,
+    Actor, AuditEntry, AuthorComment, AuthorHistory, AuthorView, BanEntry, BanOutcome, BanRequest,
+    CommentState, DecisionOutcome, DecisionRequest, LabelledDecision, ParentComment, QueueCounts,
+    QueueOrder, QueuePage, QueuePosition, QueueQuery, ReasonFilter, ReportEntry, ReviewItem,
+    SiteGrants, StoreError, StoredComment,
 };
 
 /// Parameters of a statement built at run time, numbered as they are pushed.
@@ -314,7 +314,8 @@ async fn reports<C: GenericClient>(client: &C, id: CommentId) -> Result<Vec<Repo
         .collect())
 }
 
-const AUDIT_COLUMNS: &str = "id, moderator, action, from_status, to_status, label, note, created_at";
+const AUDIT_COLUMNS: &str =
+    "id, moderator, action, from_status, to_status, label, note, created_at";
 
 fn audit_row(row: &Row) -> Result<AuditEntry, PgError> {
     Ok(AuditEntry {
@@ -329,7 +330,10 @@ fn audit_row(row: &Row) -> Result<AuditEntry, PgError> {
     })
 }
 
-async fn audit_log<C: GenericClient>(client: &C, id: CommentId) -> Result<Vec<AuditEntry>, PgError> {
+async fn audit_log<C: GenericClient>(
+    client: &C,
+    id: CommentId,
+) -> Result<Vec<AuditEntry>, PgError> {
     let stmt = client
         .prepare_cached(&format!(
             "SELECT {AUDIT_COLUMNS} FROM decisions WHERE comment_id = $1 ORDER BY id"

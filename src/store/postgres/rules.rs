@@ -186,9 +186,7 @@ impl PgStore {
                     &[&site.as_str(), &to_i64(MAX_RULE_CHANGES_LISTED)],
                 )
                 .await?;
-            let parse = |text: String| {
-                serde_json::from_str(&text).unwrap_or(Value::String(text))
-            };
+            let parse = |text: String| serde_json::from_str(&text).unwrap_or(Value::String(text));
             Ok::<_, PgError>(
                 rows.into_iter()
                     .map(|row| RuleChangeEntry {

@@ -16,11 +16,8 @@ use super::PgError;
 use crate::store::StoreError;
 
 /// The schema's history, oldest first: `(version, name, sql)`.
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("migrations/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i32, &str, &str)] =
+    &[(1, "initial", include_str!("migrations/0001_initial.sql"))];
 
 /// The first key of the migrations' advisory lock ("CGRD"); the second is the schema's
 /// `hashtext`.
@@ -150,7 +147,12 @@ async fn apply(client: &Client, url: &str, schema: &str) -> Result<(), StoreErro
                 "PostgreSQL migration {number} ({name}) failed"
             )));
         }
-        tracing::info!(migration = number, name, schema, "PostgreSQL schema migrated");
+        tracing::info!(
+            migration = number,
+            name,
+            schema,
+            "PostgreSQL schema migrated"
+        );
     }
     Ok(())
 }

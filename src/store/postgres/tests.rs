@@ -459,7 +459,10 @@ async fn trust_bans_and_parents() {
     );
     assert!(!ctx.is_trusted(3), "rejected comments: no trust");
     let author = store
-        .author(site(), BanTarget::Email(AuthorEmail::parse("a@x.io").unwrap()))
+        .author(
+            site(),
+            BanTarget::Email(AuthorEmail::parse("a@x.io").unwrap()),
+        )
         .await
         .unwrap();
     assert_eq!(author.history.rejected, 5);
@@ -470,7 +473,10 @@ async fn trust_bans_and_parents() {
         store.bans(vec!["news".into()], false).await.unwrap().len(),
         1
     );
-    assert_eq!(store.bans(vec!["news".into()], true).await.unwrap().len(), 3);
+    assert_eq!(
+        store.bans(vec!["news".into()], true).await.unwrap().len(),
+        3
+    );
     let lifted = store
         .unban(
             root,
@@ -480,7 +486,11 @@ async fn trust_bans_and_parents() {
         .await
         .unwrap();
     assert_eq!(lifted, 1);
-    assert!(store.bans(vec!["news".into()], false).await.unwrap().is_empty());
+    assert!(store
+        .bans(vec!["news".into()], false)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// The listing shows only published comments of the article, oldest first, after the
@@ -593,7 +603,11 @@ async fn queue_and_decisions() {
     let all = SiteGrants::All;
     let id = ids[0];
     let out = store
-        .decide(ann.clone(), all.clone(), vec![request(id, Decision::Approve, 1)])
+        .decide(
+            ann.clone(),
+            all.clone(),
+            vec![request(id, Decision::Approve, 1)],
+        )
         .await
         .unwrap();
     let DecisionOutcome::Applied {
@@ -611,7 +625,11 @@ async fn queue_and_decisions() {
     assert_eq!(state.last_decision.as_ref().unwrap().moderator, "ann");
 
     let repeat = store
-        .decide(ann.clone(), all.clone(), vec![request(id, Decision::Approve, 1)])
+        .decide(
+            ann.clone(),
+            all.clone(),
+            vec![request(id, Decision::Approve, 1)],
+        )
         .await
         .unwrap();
     assert!(
@@ -646,7 +664,10 @@ async fn queue_and_decisions() {
         .decide(
             ann.clone(),
             all.clone(),
-            vec![request(id, reject, 2), request(ids[1], Decision::Approve, 1)],
+            vec![
+                request(id, reject, 2),
+                request(ids[1], Decision::Approve, 1),
+            ],
         )
         .await
         .unwrap();
@@ -686,7 +707,10 @@ async fn queue_and_decisions() {
     let (waiting, backlog) = store.waiting_counts(vec!["news".into()]).await.unwrap();
     assert_eq!(
         waiting,
-        vec![("news".into(), "pending", 2), ("news".into(), "reported", 0)]
+        vec![
+            ("news".into(), "pending", 2),
+            ("news".into(), "reported", 0)
+        ]
     );
     // 4 held + published + rejected + published (the bulk approve).
     assert_eq!(backlog, 7);
@@ -781,10 +805,19 @@ async fn undo_restores_and_expires() {
         .undo(bob.clone(), SiteGrants::All, id, 2)
         .await
         .unwrap();
-    assert!(matches!(by_bob, UndoOutcome::NothingToUndo { .. }), "{by_bob:?}");
-    let stale = store.undo(ann.clone(), SiteGrants::All, id, 1).await.unwrap();
+    assert!(
+        matches!(by_bob, UndoOutcome::NothingToUndo { .. }),
+        "{by_bob:?}"
+    );
+    let stale = store
+        .undo(ann.clone(), SiteGrants::All, id, 1)
+        .await
+        .unwrap();
     assert!(matches!(stale, UndoOutcome::Stale { .. }), "{stale:?}");
-    let undone = store.undo(ann.clone(), SiteGrants::All, id, 2).await.unwrap();
+    let undone = store
+        .undo(ann.clone(), SiteGrants::All, id, 2)
+        .await
+        .unwrap();
     let UndoOutcome::Undone { state, previous } = undone else {
         panic!("{undone:?}")
     };
@@ -792,8 +825,14 @@ async fn undo_restores_and_expires() {
     assert_eq!((state.status, state.version), (Status::Pending, 3));
     assert_eq!(state.labels, Default::default());
     assert_eq!(state.last_decision.unwrap().action, "undo");
-    let again = store.undo(ann.clone(), SiteGrants::All, id, 3).await.unwrap();
-    assert!(matches!(again, UndoOutcome::NothingToUndo { .. }), "{again:?}");
+    let again = store
+        .undo(ann.clone(), SiteGrants::All, id, 3)
+        .await
+        .unwrap();
+    assert!(
+        matches!(again, UndoOutcome::NothingToUndo { .. }),
+        "{again:?}"
+    );
 
     store
         .decide(
@@ -870,9 +909,16 @@ async fn reports_reach_the_threshold_once() {
     let other = db.open().await;
     let mut tasks = Vec::new();
     for i in 0..6 {
-        let store = if i % 2 == 0 { store.clone() } else { other.clone() };
+        let store = if i % 2 == 0 {
+            store.clone()
+        } else {
+            other.clone()
+        };
         tasks.push(tokio::spawn(async move {
-            store.report(report(id, &format!("7.7.7.{i}"), 3)).await.unwrap()
+            store
+                .report(report(id, &format!("7.7.7.{i}"), 3))
+                .await
+                .unwrap()
         }));
     }
     let mut outcomes = Vec::new();
@@ -881,7 +927,15 @@ async fn reports_reach_the_threshold_once() {
     }
     let taken = outcomes
         .iter()
-        .filter(|o| matches!(o, ReportOutcome::Recorded { taken_down: true, .. }))
+        .filter(|o| {
+            matches!(
+                o,
+                ReportOutcome::Recorded {
+                    taken_down: true,
+                    ..
+                }
+            )
+        })
         .count();
     assert_eq!(taken, 1, "{outcomes:?}");
     let (item, _) = store.review_item(id).await.unwrap().unwrap();
@@ -903,7 +957,12 @@ async fn outbox_claims_are_exclusive_across_instances() {
     let (first, _) = submit_as(&a, comment("w0", None, "8.8.8.0"), Status::Pending).await;
     let first = stored(first);
     for i in 1..60 {
-        submit_as(&a, comment(&format!("w{i}"), None, "8.8.8.8"), Status::Pending).await;
+        submit_as(
+            &a,
+            comment(&format!("w{i}"), None, "8.8.8.8"),
+            Status::Pending,
+        )
+        .await;
     }
     // Not a webhook site: nothing enqueued.
     let mut elsewhere = comment("w-sport", None, "8.8.8.9");
@@ -1049,7 +1108,11 @@ async fn purge_and_erase() {
     assert!(store.comment(old_rejected).await.unwrap().is_none());
     let stripped = store.comment(old_ok).await.unwrap().unwrap();
     assert_eq!(
-        (stripped.client_ip.as_str(), stripped.author_email, stripped.user_agent),
+        (
+            stripped.client_ip.as_str(),
+            stripped.author_email,
+            stripped.user_agent
+        ),
         ("", None, None)
     );
     assert!(store.purge(&policy).await.unwrap().is_empty(), "idempotent");
@@ -1094,12 +1157,20 @@ async fn moderators_and_sessions() {
         is_admin: admin,
         sites: vec![SiteId::parse("sport").unwrap(), site()],
     };
-    store.add_moderator(new("eve", "t1", false)).await.unwrap().unwrap();
+    store
+        .add_moderator(new("eve", "t1", false))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         store.add_moderator(new("eve", "t2", true)).await.unwrap(),
         Err(AddModeratorError::NameTaken("eve".into()))
     );
-    store.add_moderator(new("root", "t3", true)).await.unwrap().unwrap();
+    store
+        .add_moderator(new("root", "t3", true))
+        .await
+        .unwrap()
+        .unwrap();
     let eve = store
         .moderator_by_token(TokenHash::of("t1"))
         .await
@@ -1127,7 +1198,10 @@ async fn moderators_and_sessions() {
     let session = store.session(TokenHash::of("s1")).await.unwrap().unwrap();
     assert_eq!(session.moderator.name, "eve");
     clock.advance(Duration::from_millis(1_000));
-    assert!(store.session(TokenHash::of("s1")).await.unwrap().is_none(), "expired");
+    assert!(
+        store.session(TokenHash::of("s1")).await.unwrap().is_none(),
+        "expired"
+    );
     store
         .create_session(NewSession {
             hash: TokenHash::of("s2"),
@@ -1146,12 +1220,23 @@ async fn moderators_and_sessions() {
         .revoke_moderator(ModeratorName::parse("eve").unwrap())
         .await
         .unwrap());
-    assert!(store.session(TokenHash::of("s2")).await.unwrap().is_none(), "revoked");
-    assert!(store.moderator_by_token(TokenHash::of("t1")).await.unwrap().is_none());
+    assert!(
+        store.session(TokenHash::of("s2")).await.unwrap().is_none(),
+        "revoked"
+    );
+    assert!(store
+        .moderator_by_token(TokenHash::of("t1"))
+        .await
+        .unwrap()
+        .is_none());
     assert!(store.end_session(TokenHash::of("s2")).await.unwrap());
     assert!(!store.end_session(TokenHash::of("s2")).await.unwrap());
     // The name is free again.
-    store.add_moderator(new("eve", "t4", false)).await.unwrap().unwrap();
+    store
+        .add_moderator(new("eve", "t4", false))
+        .await
+        .unwrap()
+        .unwrap();
 }
 
 /// Rule changes are stored with an audit row each and raise the revision; a repeat writes
@@ -1173,7 +1258,13 @@ async fn rules_are_changed_whole_and_audited() {
         (Rule::SpamReview, RuleChange::Set(json!(0.4))),
     ];
     let done = store
-        .change_rules(root.clone(), site(), base.clone(), close.clone(), note.clone())
+        .change_rules(
+            root.clone(),
+            site(),
+            base.clone(),
+            close.clone(),
+            note.clone(),
+        )
         .await
         .unwrap()
         .unwrap();

@@ -120,6 +120,14 @@ impl PgStore {
         id: CommentId,
         version: i64,
     ) -> Result<UndoOutcome, StoreError> {
-        in_transaction!(self, |tx| undo(&tx, &actor, &grants, id, version, self.now()).await)
+        in_transaction!(self, |tx| undo(
+            &tx,
+            &actor,
+            &grants,
+            id,
+            version,
+            self.now()
+        )
+        .await)
     }
 }
