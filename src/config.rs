@@ -428,7 +428,12 @@ impl Config {
     /// Loads defaults, then `file` (if given), then the environment, then `bind`, and
     /// validates the result.
     pub fn load(file: Option<&Path>, bind: Option<&str>) -> Result<Config, ConfigError> {
-        Self::load_from(file, bind, Env::prefixed(ENV_PREFIX).split("__"))
+        // `COMMENTGUARD_TEST_*` (e.g. `COMMENTGUARD_TEST_POSTGRES_URL`) belong to the test
+        // suites, not to the configuration, whose unknown keys are refused.
+        let env = Env::prefixed(ENV_PREFIX)
+            .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("test_"))
+            .split("__");
+        Self::load_from(file, bind, env)
     }
 
     fn load_from(file: Option<&Path>, bind: Option<&str>, env: Env) -> Result<Config, ConfigError> {
@@ -743,6 +748,11 @@ mod tests {
             jail.create_file("c.toml", "[sites.news]\nmax_links = 1\n")?;
             jail.set_env("COMMENTGUARD_SITES__NEWS__MAX_LINKS", "7");
             jail.set_env("COMMENTGUARD_BIND", "0.0.0.0:9000");
+            // The test suites' own variables are not configuration keys.
+            jail.set_env(
+                "COMMENTGUARD_TEST_POSTGRES_URL",
+                "postgres://postgres@127.0.0.1:5432/test",
+            );
             let config = Config::load(Some(Path::new("c.toml")), None).unwrap();
             assert_eq!(config.sites["news"].max_links, 7);
             assert_eq!(config.bind.to_string(), "0.0.0.0:9000");

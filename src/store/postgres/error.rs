@@ -97,10 +97,3 @@ impl From<PgError> for StoreError {
         }
     }
 }
-
-impl From<StoreError> for PgError {
-    /// Only [`StoreError::Corrupt`] comes back this way (from parsing shared types).
-    fn from(err: StoreError) -> Self {
-        PgError::Corrupt(err.to_string())
-    }
-}

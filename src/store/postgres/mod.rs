@@ -186,13 +186,20 @@ impl PgStore {
         &self.form_token_secret
     }
 
-    /// Readiness: a pooled connection answers a query.
+    /// Readiness: a pooled connection answers, on a server that takes writes (not a
+    /// standby in recovery).
     pub async fn ping(&self) -> Result<(), StoreError> {
         let client = self.client().await?;
-        client
-            .query_one("SELECT 1", &[])
+        let in_recovery: bool = client
+            .query_one("SELECT pg_is_in_recovery()", &[])
             .await
-            .map_err(PgError::from)?;
+            .map_err(PgError::from)?
+            .get(0);
+        if in_recovery {
+            return Err(StoreError::Unavailable(
+                "the PostgreSQL server is a read-only standby".into(),
+            ));
+        }
         Ok(())
     }
 

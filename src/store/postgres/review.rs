@@ -172,6 +172,32 @@ async fn item<C: GenericClient>(client: &C, id: CommentId) -> Result<Option<Revi
     let Some(comment) = get(client, id).await? else {
         return Ok(None);
     };
+    // The rest in one pipelined round trip: tokio-postgres sends queries polled together
+    // on one connection without waiting for each answer.
+    let ((labels, decided_at, report_count), author_history, article_title, parent, reports) = tokio::try_join!(
+        labels_of(client, id),
+        author_history(client, &comment),
+        article_title(client, &comment),
+        parent(client, comment.parent_id),
+        reports(client, id),
+    )?;
+    Ok(Some(ReviewItem {
+        comment,
+        article_title,
+        parent,
+        reports,
+        labels,
+        decided_at,
+        report_count: to_u64(report_count),
+        author_history,
+    }))
+}
+
+/// The training labels, decision time and report count of comment `id`.
+async fn labels_of<C: GenericClient>(
+    client: &C,
+    id: CommentId,
+) -> Result<(TrainingLabels, Option<i64>, i64), PgError> {
     let stmt = client
         .prepare_cached(
             "SELECT label_spam, label_abuse, decided_at,
@@ -184,22 +210,7 @@ async fn item<C: GenericClient>(client: &C, id: CommentId) -> Result<Option<Revi
         spam: row.get(0),
         abuse: row.get(1),
     };
-    let decided_at: Option<i64> = row.get(2);
-    let report_count: i64 = row.get(3);
-    let author_history = author_history(client, &comment).await?;
-    let article_title = article_title(client, &comment).await?;
-    let parent = parent(client, comment.parent_id).await?;
-    let reports = reports(client, id).await?;
-    Ok(Some(ReviewItem {
-        comment,
-        article_title,
-        parent,
-        reports,
-        labels,
-        decided_at,
-        report_count: to_u64(report_count),
-        author_history,
-    }))
+    Ok((labels, row.get(2), row.get(3)))
 }
 
 /// Counts by status into an [`AuthorHistory`].

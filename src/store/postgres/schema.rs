@@ -142,9 +142,13 @@ async fn apply(client: &Client, url: &str, schema: &str) -> Result<(), StoreErro
         };
         if let Err(err) = run.await {
             let _ = client.batch_execute("ROLLBACK").await;
-            tracing::error!(migration = number, error = %PgError::from(err), "migration failed");
+            let err = PgError::from(err);
+            tracing::error!(migration = number, error = %err, "migration failed");
+            if err.is_unavailable() {
+                return Err(StoreError::from(err));
+            }
             return Err(StoreError::Commit(format!(
-                "PostgreSQL migration {number} ({name}) failed"
+                "PostgreSQL migration {number} ({name}) failed: {err}"
             )));
         }
         tracing::info!(
