@@ -21,6 +21,9 @@
 //! A transaction that meets a deadlock or serialization failure is run again (a few
 //! times); one that fails otherwise is rolled back and reported (see [`error`]).
 //!
+//! Text is sorted `COLLATE "C"` wherever an order is returned (moderators, sites, rules,
+//! reason codes): byte order, as SQLite's BINARY collation, whatever the database's locale.
+//!
 //! # Group commit
 //! SQLite needs a writer thread to batch commits; PostgreSQL batches the WAL flushes of
 //! concurrent commits by itself (every backend waiting on the flush is released by one

@@ -71,7 +71,8 @@ async fn record<C: GenericClient>(
     } else {
         let stmt = client
             .prepare_cached(
-                "SELECT site_id FROM moderator_sites WHERE moderator_id = $1 ORDER BY site_id",
+                "SELECT site_id FROM moderator_sites WHERE moderator_id = $1
+                 ORDER BY site_id COLLATE \"C\"",
             )
             .await?;
         let rows = client.query(&stmt, &[&id]).await?;
@@ -103,9 +104,9 @@ impl PgStore {
                 .query(
                     "SELECT m.name, m.is_admin, m.created_at, m.revoked_at,
                             ARRAY(SELECT site_id FROM moderator_sites
-                                  WHERE moderator_id = m.id ORDER BY site_id)
+                                  WHERE moderator_id = m.id ORDER BY site_id COLLATE \"C\")
                      FROM moderators m
-                     ORDER BY m.revoked_at IS NOT NULL, m.name, m.id",
+                     ORDER BY m.revoked_at IS NOT NULL, m.name COLLATE \"C\", m.id",
                     &[],
                 )
                 .await?;

@@ -99,7 +99,8 @@ async fn purge_chunk(tx: &Transaction<'_>, site: &str, step: PurgeStep) -> Resul
 async fn erase(tx: &Transaction<'_>, email: &str) -> Result<ErasureReport, PgError> {
     let sites: Vec<String> = tx
         .query(
-            "SELECT DISTINCT site_id FROM comments WHERE author_email = $1 ORDER BY site_id",
+            "SELECT site_id FROM comments WHERE author_email = $1
+             GROUP BY site_id ORDER BY site_id COLLATE \"C\"",
             &[&email],
         )
         .await?

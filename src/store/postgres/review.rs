@@ -794,7 +794,7 @@ impl PgStore {
                         "SELECT r.code, COUNT(DISTINCT c.id) FROM comments c
                          JOIN comment_reasons r ON r.comment_id = c.id
                          WHERE {filter} GROUP BY r.code
-                         ORDER BY COUNT(DISTINCT c.id) DESC, r.code"
+                         ORDER BY COUNT(DISTINCT c.id) DESC, r.code COLLATE \"C\""
                     ),
                     &args,
                 )

@@ -14,7 +14,7 @@ async fn stored<C: GenericClient>(client: &C, site: &str) -> Result<StoredRules,
     let rows = client
         .query(
             "SELECT rule, value, changed_by, changed_at FROM site_rules
-             WHERE site_id = $1 ORDER BY rule",
+             WHERE site_id = $1 ORDER BY rule COLLATE \"C\"",
             &[&site],
         )
         .await?;
