@@ -1373,3 +1373,67 @@ async fn unreachable_server_is_unavailable() {
         Ok(_) => panic!("opened a store on a closed port"),
     }
 }
+
+/// The same comment held on both backends gives webhook payloads with the same bytes, but
+/// for the event id and the instants.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payloads_are_byte_identical_to_sqlite() {
+    let Some(db) = TestDb::new().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = crate::store::Store::open(
+        &dir.path().join("c.db"),
+        &crate::config::StorageConfig::default(),
+    )
+    .unwrap();
+    let pg = db.open_with(Clock::system()).await;
+    let mut payloads = Vec::new();
+    for backend in 0..2 {
+        let mut c = comment("held «quoted» \"text\"", Some("p@x.io"), "192.0.2.7");
+        c.article_url = Some(
+            crate::domain::WebUrl::parse("https://news.example/a1?x=\"1\"", "article_url").unwrap(),
+        );
+        let q = query(&c);
+        let record = Arc::new(NewCommentRecord::new(c, score(0.9), None, Duration::ZERO));
+        let verdict = |_: &AuthorContext, _: &NewComment| {
+            Ok::<_, ()>(Verdict {
+                status: Status::Pending,
+                reasons: vec![
+                    Reason {
+                        code: ReasonCode::Spam,
+                        outcome: Outcome::Hold,
+                        detail: "0.9".into(),
+                    },
+                    Reason {
+                        code: ReasonCode::TooManyLinks,
+                        outcome: Outcome::Hold,
+                        detail: "3".into(),
+                    },
+                ],
+            })
+        };
+        let claimed = if backend == 0 {
+            sqlite.set_webhook_sites(vec!["news".into()]).await.unwrap();
+            sqlite.submit(q, record, verdict).await.unwrap().unwrap();
+            sqlite
+                .claim_webhook_events(i64::MAX / 2, 10, 1)
+                .await
+                .unwrap()
+        } else {
+            pg.set_webhook_sites(vec!["news".into()]).await.unwrap();
+            pg.submit(q, record, verdict).await.unwrap().unwrap();
+            pg.claim_webhook_events(i64::MAX / 2, 10, 1).await.unwrap()
+        };
+        assert_eq!(claimed.len(), 1);
+        // Event id and instants differ by nature: replace them.
+        let mut text = claimed[0].payload.replace(&claimed[0].event_id, "evt_X");
+        for key in ["\"occurred_at\":", "\"created_at\":", "\"updated_at\":"] {
+            let at = text.find(key).unwrap() + key.len();
+            let end = at + text[at..].find(|c: char| !c.is_ascii_digit()).unwrap();
+            text.replace_range(at..end, "0");
+        }
+        payloads.push(text);
+    }
+    assert_eq!(payloads[0], payloads[1]);
+}
