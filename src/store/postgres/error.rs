@@ -5,7 +5,8 @@
 //!   [`StoreError::Unavailable`] — a 503 with `Retry-After` upstream, like SQLite's full
 //!   disk or foreign lock.
 //! - A deadlock or serialization failure that survived the retries of
-//!   [`super::PgStore`]'s transactions: [`StoreError::Busy`] (retry shortly).
+//!   [`super::PgStore`]'s transactions, or a lock not had within `lock_timeout`:
+//!   [`StoreError::Busy`] (retry shortly).
 //! - Stored data this build cannot read: [`StoreError::Corrupt`].
 //! - Anything else (a bug, a constraint our code did not expect): [`StoreError::Commit`]
 //!   with the server's SQLSTATE and message. The existing enum has no generic database
@@ -55,6 +56,12 @@ impl PgError {
         )
     }
 
+    /// A lock could not be had within `lock_timeout` (another transaction holds it for
+    /// long): nothing was written; the caller may retry shortly.
+    pub(crate) fn is_lock_timeout(&self) -> bool {
+        matches!(self.code(), Some(c) if *c == SqlState::LOCK_NOT_AVAILABLE)
+    }
+
     /// Whether the fault is the database's surroundings, not the request or our code.
     pub(crate) fn is_unavailable(&self) -> bool {
         match self {
@@ -88,7 +95,7 @@ impl From<PgError> for StoreError {
         if err.is_unavailable() {
             return StoreError::Unavailable(err.to_string());
         }
-        if err.is_retryable() {
+        if err.is_retryable() || err.is_lock_timeout() {
             return StoreError::Busy;
         }
         match err {

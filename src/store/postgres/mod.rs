@@ -135,6 +135,19 @@ impl PgStore {
         if config.get_application_name().is_none() {
             config.application_name("commentguard");
         }
+        // No request waits without end on a lock held by a stuck transaction elsewhere, and
+        // no transaction left open by a lost client holds its locks for long. Settings the
+        // URL's `options` already names are left as they are.
+        let mut options = config.get_options().unwrap_or_default().to_owned();
+        for (name, value) in [
+            ("lock_timeout", "10s"),
+            ("idle_in_transaction_session_timeout", "60s"),
+        ] {
+            if !options.contains(name) {
+                options = format!("{options} -c {name}={value}").trim().to_owned();
+            }
+        }
+        config.options(options);
         schema::migrate(&config, url).await?;
         let manager = Manager::from_config(
             config,

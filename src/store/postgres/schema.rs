@@ -56,6 +56,12 @@ async fn migrate_on(client: &Client, url: &str) -> Result<(), StoreError> {
             "no schema of its search_path exists (create it first)".into(),
         ));
     };
+    // Another instance may take a while to migrate: wait for it, whatever the
+    // `lock_timeout` the store's connections have.
+    client
+        .batch_execute("SET lock_timeout = 0")
+        .await
+        .map_err(PgError::from)?;
     client
         .execute(
             "SELECT pg_advisory_lock($1, hashtext(current_schema()))",

@@ -1341,6 +1341,24 @@ async fn migrations_are_shared_and_foreign_schemas_refused() {
     assert_eq!(secrets.len(), 1, "one shared secret");
     let reopened = db.open().await;
     assert!(secrets.contains(reopened.form_token_secret()));
+    let client = reopened.client().await.unwrap();
+    let setting = |name: &'static str| {
+        let client = &client;
+        async move {
+            let row = client
+                .query_one(&format!("SHOW {name}"), &[])
+                .await
+                .unwrap();
+            row.get::<_, String>(0)
+        }
+    };
+    assert_eq!(setting("lock_timeout").await, "10s");
+    assert_eq!(setting("idle_in_transaction_session_timeout").await, "1min");
+    assert_eq!(
+        setting("search_path").await,
+        db.schema,
+        "the URL's options kept"
+    );
     assert_eq!(
         count(&db, "SELECT COUNT(*) FROM commentguard_migrations").await,
         1
