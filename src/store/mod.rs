@@ -46,11 +46,13 @@
 //! - [`upkeep`] — [`Upkeep`]: readiness, retention, erasure, monitoring counts.
 //! - [`error`] — [`StoreError`].
 //! - [`sqlite`] — the SQLite backend (engine and queries).
+//! - [`postgres`] — the PostgreSQL backend (a connection pool; same traits, same tests).
 pub mod authors;
 pub mod comments;
 pub mod error;
 pub mod moderators;
 pub mod outbox;
+pub mod postgres;
 pub mod reports;
 pub mod review;
 pub mod rules;
