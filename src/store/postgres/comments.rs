@@ -23,13 +23,12 @@ use tokio_postgres::Row;
 use super::outbox::enqueue_event;
 use super::{in_transaction, lock, lock_key, parse_status, to_i64, to_u64, PgError, PgStore};
 use crate::domain::{
-    ArticleId, ArticleTitle, AuthorEmail, CommentId, ModelScore, NewComment, Reason, ReasonCode,
-    SiteId,
+    ArticleId, ArticleTitle, AuthorContext, AuthorEmail, AuthorQuery, Ban, CommentId, Decide,
+    ModelScore, ParentInfo, Reason, ReasonCode, Refusal, SiteId,
 };
 use crate::store::outbox::WebhookEvent;
 use crate::store::{
-    AuthorContext, AuthorQuery, Ban, NewCommentRecord, ParentInfo, PublishedComment, StoreError,
-    StoredComment, Submitted, Verdict,
+    NewCommentRecord, PublishedComment, StoreError, StoredComment, Submitted, Verdict,
 };
 
 /// Everything the decision needs about the author and the parent, in one round trip.
@@ -292,27 +291,23 @@ pub(super) async fn get<C: deadpool_postgres::GenericClient>(
 }
 
 impl PgStore {
-    /// Submits a comment in one transaction (as [`crate::store::Store::submit`]): looks up
+    /// Submits a comment in one transaction (as [`crate::store::Comments::submit`]): looks up
     /// what the decision needs (active bans, the author's history up to `trust_after`, the
     /// parent on the same site), calls `decide`, then — unless it refused — checks for a
     /// duplicate under the (site, body) advisory lock and inserts the comment, its reasons
     /// and its webhook event. Returns after COMMIT. `decide` may run more than once if the
     /// transaction is retried after a deadlock.
     #[tracing::instrument(level = "debug", skip_all, fields(site = %query.site))]
-    pub async fn submit<E, F>(
+    pub(super) async fn submit(
         &self,
         query: AuthorQuery,
         record: Arc<NewCommentRecord>,
-        mut decide: F,
-    ) -> Result<Result<(Submitted, Verdict), E>, StoreError>
-    where
-        F: FnMut(&AuthorContext, &NewComment) -> Result<Verdict, E> + Send + 'static,
-        E: Send + 'static,
-    {
+        decide: Arc<dyn Decide>,
+    ) -> Result<Result<(Submitted, Verdict), Refusal>, StoreError> {
         in_transaction!(self, |tx| {
             let now = self.now();
             let author = author_context(&tx, &query, now).await?;
-            match decide(&author, &record.comment) {
+            match decide.decide(&author, &record.comment) {
                 Ok(verdict) => {
                     let submitted = insert(&tx, &record, &verdict, now).await?;
                     Ok::<_, PgError>(Ok((submitted, verdict)))
@@ -324,7 +319,7 @@ impl PgStore {
 
     /// Published comments of an article, oldest first, after the keyset cursor `after`.
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn published(
+    pub(super) async fn published(
         &self,
         site: SiteId,
         article: ArticleId,
@@ -363,7 +358,7 @@ impl PgStore {
 
     /// One comment with everything stored about it.
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn comment(&self, id: CommentId) -> Result<Option<StoredComment>, StoreError> {
+    pub(super) async fn comment(&self, id: CommentId) -> Result<Option<StoredComment>, StoreError> {
         let run = async {
             let client = self.client().await?;
             get(&client, id).await
@@ -373,7 +368,7 @@ impl PgStore {
 
     /// The number of published comments of each of `articles`, in the same order.
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn published_counts(
+    pub(super) async fn published_counts(
         &self,
         site: SiteId,
         articles: Vec<ArticleId>,

@@ -1,8 +1,9 @@
-//! The PostgreSQL backend (issue 14): the same storage API as the SQLite [`super::Store`],
-//! for running several stateless instances on one database.
+//! The PostgreSQL backend (issue 14): the storage traits of [`crate::store`] (see
+//! [`storage`]), for running several stateless instances on one database; opened by
+//! [`open`] when the configured `database` is a `postgres://` URL.
 //!
-//! [`PgStore`] has the public methods of `Store`, with the same arguments, results and
-//! meaning — each is a copy of the SQLite query's semantics (ordering, keyset cursors,
+//! [`PgStore`]'s query methods keep the traits' contracts, with the SQLite backend's
+//! semantics (ordering, keyset cursors,
 //! totals, idempotent repeats, version checks, audit rows and webhook events in the
 //! transaction of their change). What differs is how exactness under concurrency is won:
 //! SQLite has one writer thread; here many connections of many instances write at once,
@@ -50,6 +51,7 @@ mod retention;
 mod review;
 mod rules;
 mod schema;
+mod storage;
 mod undo;
 
 #[cfg(test)]
@@ -63,8 +65,14 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, R
 use tokio_postgres::NoTls;
 
 use crate::clock::Clock;
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 pub(crate) use error::PgError;
+
+/// Opens the PostgreSQL database at `url` (see [`PgStore::open`]) behind the storage
+/// interface, with a pool of up to `pool_size` connections.
+pub async fn open(url: &str, pool_size: usize, clock: Clock) -> Result<Store, StoreError> {
+    Ok(Arc::new(PgStore::open(url, clock, pool_size).await?))
+}
 
 /// How long a request waits for a pooled connection, or for a new one to be made.
 const POOL_WAIT: Duration = Duration::from_secs(5);
@@ -198,13 +206,13 @@ impl PgStore {
     }
 
     /// The instances' shared form-token key, made at first start and kept in the database.
-    pub fn form_token_secret(&self) -> &[u8] {
+    pub(super) fn form_token_secret(&self) -> &[u8] {
         &self.form_token_secret
     }
 
     /// Readiness: a pooled connection answers, on a server that takes writes (not a
     /// standby in recovery).
-    pub async fn ping(&self) -> Result<(), StoreError> {
+    pub(super) async fn ping(&self) -> Result<(), StoreError> {
         let client = self.client().await?;
         let in_recovery: bool = client
             .query_one("SELECT pg_is_in_recovery()", &[])

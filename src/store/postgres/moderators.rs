@@ -89,7 +89,7 @@ async fn record<C: GenericClient>(
 impl PgStore {
     /// Adds a moderator; refuses a name that an active moderator already has.
     #[tracing::instrument(level = "debug", skip_all, fields(name = %moderator.name))]
-    pub async fn add_moderator(
+    pub(super) async fn add_moderator(
         &self,
         moderator: NewModerator,
     ) -> Result<Result<(), AddModeratorError>, StoreError> {
@@ -97,7 +97,7 @@ impl PgStore {
     }
 
     /// Every moderator, active ones first, by name.
-    pub async fn moderators(&self) -> Result<Vec<ModeratorInfo>, StoreError> {
+    pub(super) async fn moderators(&self) -> Result<Vec<ModeratorInfo>, StoreError> {
         let run = async {
             let client = self.client().await?;
             let rows = client
@@ -127,7 +127,7 @@ impl PgStore {
 
     /// Revokes the active moderator `name`; `false` if there is none.
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn revoke_moderator(&self, name: ModeratorName) -> Result<bool, StoreError> {
+    pub(super) async fn revoke_moderator(&self, name: ModeratorName) -> Result<bool, StoreError> {
         let run = async {
             let client = self.client().await?;
             let n = client
@@ -143,7 +143,7 @@ impl PgStore {
 
     /// The active moderator whose token hashes to `hash`, with its grants.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn moderator_by_token(
+    pub(super) async fn moderator_by_token(
         &self,
         hash: TokenHash,
     ) -> Result<Option<ModeratorRecord>, StoreError> {
@@ -167,7 +167,7 @@ impl PgStore {
 
     /// Records a new session (and forgets expired ones).
     #[tracing::instrument(level = "debug", skip_all, fields(moderator = session.moderator_id))]
-    pub async fn create_session(&self, session: NewSession) -> Result<(), StoreError> {
+    pub(super) async fn create_session(&self, session: NewSession) -> Result<(), StoreError> {
         in_transaction!(self, |tx| {
             let now = self.now();
             tx.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now])
@@ -189,7 +189,10 @@ impl PgStore {
 
     /// The active session whose secret hashes to `hash`, with its moderator.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn session(&self, hash: TokenHash) -> Result<Option<SessionRecord>, StoreError> {
+    pub(super) async fn session(
+        &self,
+        hash: TokenHash,
+    ) -> Result<Option<SessionRecord>, StoreError> {
         let run = async {
             let client = self.client().await?;
             let stmt = client
@@ -215,7 +218,7 @@ impl PgStore {
 
     /// Ends a session; `false` if there was none.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn end_session(&self, hash: TokenHash) -> Result<bool, StoreError> {
+    pub(super) async fn end_session(&self, hash: TokenHash) -> Result<bool, StoreError> {
         let run = async {
             let client = self.client().await?;
             let n = client

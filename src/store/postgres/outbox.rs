@@ -12,11 +12,12 @@
 //! The payload is built here, in Rust, with the keys in the order SQLite's `json_object`
 //! writes them and the same compact form, so both backends send the same bytes.
 use deadpool_postgres::Transaction;
-use serde::Serialize;
 
-use super::{in_transaction, to_i64, to_u64, PgError, PgStore};
-use crate::store::outbox::WebhookEvent;
-use crate::store::{AttemptOutcome, DueEvent, StoreError};
+use super::{in_transaction, parse_status, to_i64, to_u64, PgError, PgStore};
+use crate::domain::{CommentId, ReasonCode};
+use crate::store::{
+    AttemptOutcome, CommentSnapshot, DueEvent, StoreError, WebhookEvent, WebhookPayload,
+};
 
 /// The comment as the event shows it, if its site has a webhook and the comment is on
 /// that site (one round trip for the common "no webhook" answer, too).
@@ -43,33 +44,9 @@ const CLAIM: &str = "WITH due AS (
      WHERE w.id = due.id
      RETURNING w.id, w.event_id, w.site_id, w.event, w.payload, w.attempts, w.created_at";
 
-#[derive(Serialize)]
-struct Payload<'a> {
-    id: &'a str,
-    event: &'a str,
-    site: &'a str,
-    occurred_at: i64,
-    comment: CommentSnapshot,
-}
-
-#[derive(Serialize)]
-struct CommentSnapshot {
-    id: i64,
-    article_id: String,
-    article_url: Option<String>,
-    parent_id: Option<i64>,
-    status: String,
-    version: i64,
-    reasons: Vec<String>,
-    created_at: i64,
-    updated_at: i64,
-}
-
-/// A fresh event id: `evt_` and 32 hex digits.
-fn event_id() -> String {
-    let mut bytes = [0u8; 16];
-    rand::fill(&mut bytes);
-    format!("evt_{}", hex::encode(bytes))
+/// A comment id read back from the database.
+fn comment_id(raw: i64) -> Result<CommentId, PgError> {
+    CommentId::new(raw).ok_or_else(|| PgError::Corrupt(format!("comment id {raw}")))
 }
 
 /// Records `event` about comment `comment_id` of `site` inside the caller's transaction.
@@ -79,38 +56,44 @@ pub(super) async fn enqueue_event(
     tx: &Transaction<'_>,
     site: &str,
     event: WebhookEvent,
-    comment_id: i64,
+    comment_id_raw: i64,
     now: i64,
 ) -> Result<(), PgError> {
     let stmt = tx.prepare_cached(SNAPSHOT).await?;
-    let Some(row) = tx.query_opt(&stmt, &[&comment_id, &site]).await? else {
+    let Some(row) = tx.query_opt(&stmt, &[&comment_id_raw, &site]).await? else {
         return Ok(());
     };
-    let id = event_id();
     let site_id: String = row.get(1);
-    let payload = Payload {
-        id: &id,
-        event: event.as_str(),
-        site: &site_id,
-        occurred_at: now,
-        comment: CommentSnapshot {
-            id: row.get(0),
-            article_id: row.get(2),
-            article_url: row.get(3),
-            parent_id: row.get(4),
-            status: row.get(5),
-            version: row.get(6),
-            created_at: row.get(7),
-            updated_at: row.get(8),
-            reasons: row.get(9),
-        },
+    let mut reasons = Vec::new();
+    for code in row.get::<_, Vec<String>>(9) {
+        let code: ReasonCode = serde_json::from_value(serde_json::Value::String(code))
+            .map_err(|e| PgError::Corrupt(e.to_string()))?;
+        reasons.push(code);
+    }
+    let comment = CommentSnapshot {
+        id: comment_id(row.get(0))?,
+        article_id: row.get(2),
+        article_url: row.get(3),
+        parent_id: row.get::<_, Option<i64>>(4).map(comment_id).transpose()?,
+        status: parse_status(row.get(5))?,
+        version: row.get(6),
+        reasons,
+        created_at: row.get(7),
+        updated_at: row.get(8),
     };
-    let payload = serde_json::to_string(&payload)
-        .map_err(|e| PgError::Corrupt(format!("webhook payload: {e}")))?;
+    let payload = WebhookPayload::new(event, site_id.clone(), now, comment);
+    let json = payload.to_json();
     let stmt = tx.prepare_cached(ENQUEUE).await?;
     tx.execute(
         &stmt,
-        &[&id, &site_id, &event.as_str(), &comment_id, &payload, &now],
+        &[
+            &payload.id,
+            &site_id,
+            &event.as_str(),
+            &comment_id_raw,
+            &json,
+            &now,
+        ],
     )
     .await?;
     Ok(())
@@ -123,7 +106,7 @@ fn status_code(status: Option<u16>) -> Option<i32> {
 impl PgStore {
     /// Records which sites have a webhook; undelivered events of sites no longer listed
     /// are marked failed. Serialized between instances by an advisory lock.
-    pub async fn set_webhook_sites(&self, sites: Vec<String>) -> Result<(), StoreError> {
+    pub(super) async fn set_webhook_sites(&self, sites: Vec<String>) -> Result<(), StoreError> {
         in_transaction!(self, |tx| {
             let now = self.now();
             tx.execute(
@@ -151,7 +134,7 @@ impl PgStore {
     }
 
     /// Whether any webhook event is due at `now`.
-    pub async fn webhook_events_due(&self, now: i64) -> Result<bool, StoreError> {
+    pub(super) async fn webhook_events_due(&self, now: i64) -> Result<bool, StoreError> {
         let run = async {
             let client = self.client().await?;
             let stmt = client
@@ -168,7 +151,7 @@ impl PgStore {
     /// Claims up to `limit` due webhook events for one attempt each, oldest due first;
     /// none of them is handed out again (by any instance) for `lease_ms` unless its
     /// attempt is recorded first.
-    pub async fn claim_webhook_events(
+    pub(super) async fn claim_webhook_events(
         &self,
         now: i64,
         limit: usize,
@@ -183,16 +166,22 @@ impl PgStore {
                 .await?;
             let mut claimed = rows
                 .iter()
-                .map(|row| DueEvent {
-                    row: row.get(0),
-                    event_id: row.get(1),
-                    site: row.get(2),
-                    event: row.get(3),
-                    payload: row.get(4),
-                    attempt: u32::try_from(row.get::<_, i32>(5)).unwrap_or(0),
-                    created_at: row.get(6),
+                .map(|row| {
+                    Ok(DueEvent {
+                        row: row.get(0),
+                        event_id: row.get(1),
+                        site: row.get(2),
+                        event: {
+                            let raw: String = row.get(3);
+                            WebhookEvent::parse(&raw)
+                                .ok_or_else(|| PgError::Corrupt(format!("webhook event {raw:?}")))?
+                        },
+                        payload: row.get(4),
+                        attempt: u32::try_from(row.get::<_, i32>(5)).unwrap_or(0),
+                        created_at: row.get(6),
+                    })
                 })
-                .collect::<Vec<_>>();
+                .collect::<Result<Vec<_>, PgError>>()?;
             // RETURNING gives no order guarantee; attempts start oldest first.
             claimed.sort_by_key(|e| e.row);
             Ok::<_, PgError>(claimed)
@@ -201,7 +190,7 @@ impl PgStore {
     }
 
     /// Records how a delivery attempt ended.
-    pub async fn record_webhook_attempt(
+    pub(super) async fn record_webhook_attempt(
         &self,
         row: i64,
         outcome: AttemptOutcome,
@@ -256,7 +245,7 @@ impl PgStore {
     }
 
     /// Deletes webhook events delivered before `before` (unix milliseconds).
-    pub async fn prune_webhook_events(&self, before: i64) -> Result<usize, StoreError> {
+    pub(super) async fn prune_webhook_events(&self, before: i64) -> Result<usize, StoreError> {
         let run = async {
             let client = self.client().await?;
             let n = client
@@ -272,7 +261,7 @@ impl PgStore {
 
     /// For monitoring: `(site, status, count)` of the comments waiting for a moderator on
     /// each of `sites`, and the webhook events still to deliver.
-    pub async fn waiting_counts(
+    pub(super) async fn waiting_counts(
         &self,
         sites: Vec<String>,
     ) -> Result<(Vec<(String, &'static str, u64)>, u64), StoreError> {
@@ -281,9 +270,9 @@ impl PgStore {
             let stmt = client
                 .prepare_cached("SELECT COUNT(*) FROM comments WHERE site_id = $1 AND status = $2")
                 .await?;
-            let mut out = Vec::with_capacity(sites.len() * crate::store::stats::WAITING.len());
+            let mut out = Vec::with_capacity(sites.len() * crate::store::upkeep::WAITING.len());
             for site in &sites {
-                for status in crate::store::stats::WAITING {
+                for status in crate::store::upkeep::WAITING {
                     let n: i64 = client.query_one(&stmt, &[site, &status]).await?.get(0);
                     out.push((site.clone(), status, to_u64(n)));
                 }

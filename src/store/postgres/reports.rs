@@ -88,7 +88,7 @@ impl PgStore {
     /// Records a reader report and, at the site's threshold, sends the comment back to the
     /// review queue as `reported` — in one transaction.
     #[tracing::instrument(level = "debug", skip_all, fields(comment = %report.comment))]
-    pub async fn report(&self, report: NewReport) -> Result<ReportOutcome, StoreError> {
+    pub(super) async fn report(&self, report: NewReport) -> Result<ReportOutcome, StoreError> {
         in_transaction!(self, |tx| self::report(&tx, &report, self.now()).await)
     }
 }

@@ -1,5 +1,5 @@
-//! Retention and erasure on PostgreSQL (rules: the SQLite `store::retention`): a purge
-//! runs each step in chunks of `retention::CHUNK` rows, one transaction per chunk; an
+//! Retention and erasure on PostgreSQL (rules: [`crate::store::upkeep`]): a purge
+//! runs each step in chunks of `PURGE_CHUNK` rows, one transaction per chunk; an
 //! erasure deletes one e-mail address's comments, everything hanging off them and the bans
 //! naming it, in one transaction.
 //!
@@ -14,7 +14,7 @@
 use deadpool_postgres::Transaction;
 
 use super::{in_transaction, PgError, PgStore};
-use crate::store::retention::{PurgeStep, CHUNK};
+use crate::store::upkeep::{PurgeStep, PURGE_CHUNK as CHUNK};
 use crate::store::{ErasureReport, PurgeReport, RetentionPolicy, StoreError};
 
 fn count(n: u64) -> usize {
@@ -143,43 +143,12 @@ async fn erase(tx: &Transaction<'_>, email: &str) -> Result<ErasureReport, PgErr
 
 impl PgStore {
     /// Applies `policy`: each step in chunks of `CHUNK` rows, one transaction per chunk.
-    pub async fn purge(&self, policy: &RetentionPolicy) -> Result<PurgeReport, StoreError> {
+    pub(super) async fn purge(&self, policy: &RetentionPolicy) -> Result<PurgeReport, StoreError> {
         let mut report = PurgeReport::default();
-        let mut steps: Vec<(String, PurgeStep)> = Vec::new();
-        for (site, cutoff) in &policy.sites {
-            let cutoff = *cutoff;
-            steps.push((site.clone(), PurgeStep::DeleteRejected { cutoff }));
-            steps.push((site.clone(), PurgeStep::DeleteReports { cutoff }));
-            steps.push((site.clone(), PurgeStep::Strip { cutoff }));
-        }
-        if let Some(cutoff) = policy.audit_before {
-            steps.push((String::new(), PurgeStep::DeleteAudit { cutoff }));
-        }
-        steps.push((
-            String::new(),
-            PurgeStep::DeleteFailedWebhooks {
-                cutoff: policy.failed_webhooks_before,
-            },
-        ));
-        steps.push((
-            String::new(),
-            PurgeStep::DeleteDeliveredWebhooks {
-                cutoff: policy.delivered_webhooks_before,
-            },
-        ));
-        for (site, step) in steps {
+        for (site, step) in policy.steps() {
             loop {
                 let n = in_transaction!(self, |tx| purge_chunk(&tx, &site, step).await)?;
-                match step {
-                    PurgeStep::DeleteRejected { .. } => report.rejected_comments_deleted += n,
-                    PurgeStep::Strip { .. } => report.comments_stripped += n,
-                    PurgeStep::DeleteReports { .. } => report.reports_deleted += n,
-                    PurgeStep::DeleteAudit { .. } => report.audit_entries_deleted += n,
-                    PurgeStep::DeleteFailedWebhooks { .. }
-                    | PurgeStep::DeleteDeliveredWebhooks { .. } => {
-                        report.webhook_events_deleted += n
-                    }
-                }
+                report.add(step, n);
                 if n < CHUNK {
                     break;
                 }
@@ -190,7 +159,7 @@ impl PgStore {
 
     /// Erases everything stored under one (lower-cased) e-mail address, on every site, in
     /// one transaction.
-    pub async fn erase_author(&self, email: String) -> Result<ErasureReport, StoreError> {
+    pub(super) async fn erase_author(&self, email: String) -> Result<ErasureReport, StoreError> {
         in_transaction!(self, |tx| erase(&tx, &email).await)
     }
 }

@@ -17,7 +17,7 @@ use super::{in_transaction, lock, lock_key, parse_status, to_i64, to_u64, PgErro
 use crate::domain::{BanTarget, CommentId, ReasonCode, SiteId, Status, TrainingLabels};
 use crate::store::authors::{AUTHOR_COMMENTS, MAX_BANS_LISTED};
 use crate::store::outbox::WebhookEvent;
-use crate::store::review_context::MAX_REPORTS_SHOWN;
+use crate::store::MAX_REPORTS_SHOWN;
 use crate::store::{
     Actor, AuditEntry, AuthorComment, AuthorHistory, AuthorView, BanEntry, BanOutcome, BanRequest,
     CommentState, DecisionOutcome, DecisionRequest, LabelledDecision, ParentComment, QueueCounts,
@@ -644,7 +644,7 @@ fn ban_row(row: &Row, now: i64) -> BanEntry {
 impl PgStore {
     /// A page of the review queue.
     #[tracing::instrument(level = "debug", skip_all, fields(status = %query.status, order = query.order.as_str()))]
-    pub async fn review_queue(&self, query: QueueQuery) -> Result<QueuePage, StoreError> {
+    pub(super) async fn review_queue(&self, query: QueueQuery) -> Result<QueuePage, StoreError> {
         let run = async {
             let client = self.client().await?;
             queue(&client, &query).await
@@ -654,7 +654,7 @@ impl PgStore {
 
     /// One comment for a moderator, with its audit log (oldest entry first).
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn review_item(
+    pub(super) async fn review_item(
         &self,
         id: CommentId,
     ) -> Result<Option<(ReviewItem, Vec<AuditEntry>)>, StoreError> {
@@ -671,7 +671,7 @@ impl PgStore {
     /// Applies decisions in order, each on its own (one refused does not stop the
     /// others), all in one transaction; their comments are locked first, in id order.
     #[tracing::instrument(level = "debug", skip_all, fields(moderator = %actor.name, n = decisions.len()))]
-    pub async fn decide(
+    pub(super) async fn decide(
         &self,
         actor: Actor,
         grants: SiteGrants,
@@ -694,13 +694,17 @@ impl PgStore {
     /// Bans an author from a site (lifting any earlier ban of theirs) and, if asked,
     /// rejects their pending, published and reported comments there — one transaction.
     #[tracing::instrument(level = "debug", skip_all, fields(moderator = %actor.name, site = %request.site))]
-    pub async fn ban(&self, actor: Actor, request: BanRequest) -> Result<BanOutcome, StoreError> {
+    pub(super) async fn ban(
+        &self,
+        actor: Actor,
+        request: BanRequest,
+    ) -> Result<BanOutcome, StoreError> {
         in_transaction!(self, |tx| ban(&tx, &actor, &request, self.now()).await)
     }
 
     /// Lifts the author's active bans on the site; returns how many were lifted.
     #[tracing::instrument(level = "debug", skip_all, fields(moderator = %actor.name, site = %site))]
-    pub async fn unban(
+    pub(super) async fn unban(
         &self,
         actor: Actor,
         site: SiteId,
@@ -727,7 +731,7 @@ impl PgStore {
     /// Every comment a moderator decided with a training label (the latest decision
     /// wins), of one site or all, oldest comment first.
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn labelled_decisions(
+    pub(super) async fn labelled_decisions(
         &self,
         site: Option<&SiteId>,
     ) -> Result<Vec<LabelledDecision>, StoreError> {
@@ -764,7 +768,7 @@ impl PgStore {
 
     /// Comments of `status` on each of `sites` (not empty), by site and by reason.
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn queue_counts(
+    pub(super) async fn queue_counts(
         &self,
         status: Status,
         sites: Vec<String>,
@@ -831,7 +835,11 @@ impl PgStore {
 
     /// An author on `site`: their record, latest comments and every ban of theirs.
     #[tracing::instrument(level = "debug", skip_all, fields(site = %site))]
-    pub async fn author(&self, site: SiteId, target: BanTarget) -> Result<AuthorView, StoreError> {
+    pub(super) async fn author(
+        &self,
+        site: SiteId,
+        target: BanTarget,
+    ) -> Result<AuthorView, StoreError> {
         let run = async {
             let client = self.client().await?;
             let now = self.now();
@@ -900,7 +908,7 @@ impl PgStore {
     /// The bans of `sites` (not empty), newest first, at most `MAX_BANS_LISTED`: only
     /// those in force unless `include_inactive`.
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn bans(
+    pub(super) async fn bans(
         &self,
         sites: Vec<String>,
         include_inactive: bool,

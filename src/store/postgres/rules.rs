@@ -148,7 +148,7 @@ async fn change(
 impl PgStore {
     /// The rules an admin changed on `site`, and the site's revision.
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn stored_rules(&self, site: SiteId) -> Result<StoredRules, StoreError> {
+    pub(super) async fn stored_rules(&self, site: SiteId) -> Result<StoredRules, StoreError> {
         let run = async {
             let client = self.client().await?;
             stored(&client, site.as_str()).await
@@ -159,7 +159,7 @@ impl PgStore {
     /// Applies `changes` to `site`'s rules, whose configuration values are `base`, all or
     /// nothing; a refused change answers `Ok(Err(…))`.
     #[tracing::instrument(level = "debug", skip_all, fields(site = %site, moderator = %actor.name))]
-    pub async fn change_rules(
+    pub(super) async fn change_rules(
         &self,
         actor: Actor,
         site: SiteId,
@@ -175,7 +175,10 @@ impl PgStore {
     /// The latest rule changes of `site`, newest first (at most
     /// `MAX_RULE_CHANGES_LISTED`).
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn rule_changes(&self, site: SiteId) -> Result<Vec<RuleChangeEntry>, StoreError> {
+    pub(super) async fn rule_changes(
+        &self,
+        site: SiteId,
+    ) -> Result<Vec<RuleChangeEntry>, StoreError> {
         let run = async {
             let client = self.client().await?;
             let rows = client

@@ -14,15 +14,16 @@ use super::PgStore;
 use crate::clock::Clock;
 use crate::config::SiteConfig;
 use crate::domain::{
-    ArticleId, AuthorEmail, AuthorName, BanTarget, CommentBody, CommentId, ModelScore,
-    ModeratorName, NewComment, Note, Outcome, Reason, ReasonCode, RejectLabel, Rule, RuleChange,
-    RuleValues, SiteId, Status, TokenHash, Verdict as Decision,
+    ArticleId, AuthorContext, AuthorEmail, AuthorName, AuthorQuery, Ban, BanTarget, CommentBody,
+    CommentId, Decide, ModelScore, ModeratorName, NewComment, Note, Outcome, Reason, ReasonCode,
+    Refusal, RejectLabel, Rule, RuleChange, RuleValues, SiteId, Status, TokenHash,
+    Verdict as Decision,
 };
 use crate::store::{
-    Actor, AddModeratorError, AttemptOutcome, AuthorContext, AuthorQuery, Ban, BanRequest,
-    DecisionOutcome, DecisionRequest, NewCommentRecord, NewModerator, NewReport, NewSession,
-    QueueOrder, QueueQuery, ReportOutcome, RetentionPolicy, SiteGrants, SiteHolds, StoreError,
-    Submitted, UndoOutcome, Verdict, UNDO_WINDOW_MS,
+    Actor, AddModeratorError, AttemptOutcome, BanRequest, DecisionOutcome, DecisionRequest,
+    NewCommentRecord, NewModerator, NewReport, NewSession, QueueOrder, QueueQuery, ReportOutcome,
+    RetentionPolicy, SiteGrants, SiteHolds, StoreError, Submitted, UndoOutcome, Verdict,
+    UNDO_WINDOW_MS,
 };
 
 const URL_VAR: &str = "COMMENTGUARD_TEST_POSTGRES_URL";
@@ -167,25 +168,43 @@ async fn submit_scored(
         Duration::from_secs(86_400),
     ));
     let seen = Arc::new(Mutex::new(None));
-    let seen_in = Arc::clone(&seen);
-    let (submitted, verdict) = store
-        .submit(q, record, move |ctx: &AuthorContext, _: &NewComment| {
-            *seen_in.lock().unwrap() = Some(ctx.clone());
-            Ok::<_, ()>(Verdict {
-                status,
-                reasons: vec![Reason {
-                    code: ReasonCode::Spam,
-                    outcome: Outcome::Hold,
-                    detail: "0.9".into(),
-                }],
-            })
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    let decide = Arc::new(Fixed {
+        status,
+        seen: Arc::clone(&seen),
+    });
+    let (submitted, verdict) = store.submit(q, record, decide).await.unwrap().unwrap();
     assert_eq!(verdict.status, status);
     let ctx = seen.lock().unwrap().take().unwrap();
     (submitted, ctx)
+}
+
+/// A decision fixed in advance that records the author context it saw.
+struct Fixed {
+    status: Status,
+    seen: Arc<Mutex<Option<AuthorContext>>>,
+}
+
+impl Decide for Fixed {
+    fn decide(&self, ctx: &AuthorContext, _: &NewComment) -> Result<Verdict, Refusal> {
+        *self.seen.lock().unwrap() = Some(ctx.clone());
+        Ok(Verdict {
+            status: self.status,
+            reasons: vec![Reason {
+                code: ReasonCode::Spam,
+                outcome: Outcome::Hold,
+                detail: "0.9".into(),
+            }],
+        })
+    }
+}
+
+/// A decision given in advance.
+struct Given(Verdict);
+
+impl Decide for Given {
+    fn decide(&self, _: &AuthorContext, _: &NewComment) -> Result<Verdict, Refusal> {
+        Ok(self.0.clone())
+    }
 }
 
 fn stored(s: Submitted) -> CommentId {
@@ -380,20 +399,24 @@ async fn trust_bans_and_parents() {
     orphan.parent_id = CommentId::new(ids[3].get() + 100);
     // The decision refuses a reply to an unknown parent (as the pipeline does): nothing
     // is written.
+    /// Refuses, as the pipeline does for an unknown parent, and records what it saw.
+    struct NoParent(Arc<Mutex<Option<AuthorContext>>>);
+    impl Decide for NoParent {
+        fn decide(&self, ctx: &AuthorContext, _: &NewComment) -> Result<Verdict, Refusal> {
+            *self.0.lock().unwrap() = Some(ctx.clone());
+            Err(Refusal::ParentNotFound)
+        }
+    }
     let seen = Arc::new(Mutex::new(None));
-    let seen_in = Arc::clone(&seen);
     let refused = store
         .submit(
             query(&orphan),
             Arc::new(NewCommentRecord::new(orphan, None, None, Duration::ZERO)),
-            move |ctx: &AuthorContext, _: &NewComment| {
-                *seen_in.lock().unwrap() = Some(ctx.clone());
-                Err::<Verdict, _>("no parent")
-            },
+            Arc::new(NoParent(Arc::clone(&seen))),
         )
         .await
         .unwrap();
-    assert!(matches!(refused, Err("no parent")));
+    assert!(matches!(refused, Err(Refusal::ParentNotFound)));
     let ctx = seen.lock().unwrap().take().unwrap();
     assert_eq!(ctx.parent, None, "unknown parent");
     assert_eq!(ctx.published, 0, "no e-mail, no count");
@@ -988,7 +1011,7 @@ async fn outbox_claims_are_exclusive_across_instances() {
     for e in x.iter().chain(&y) {
         assert!(rows.insert(e.row), "event {} claimed twice", e.row);
         assert_eq!(e.attempt, 1);
-        assert_eq!(e.event, "comment.held");
+        assert_eq!(e.event, crate::store::WebhookEvent::Held);
     }
     assert_eq!(rows.len(), 60, "every event claimed once");
     assert!(!a.webhook_events_due(T0).await.unwrap(), "all leased");
@@ -1400,9 +1423,10 @@ async fn payloads_are_byte_identical_to_sqlite() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = crate::store::Store::open(
+    let sqlite = crate::store::sqlite::open(
         &dir.path().join("c.db"),
         &crate::config::StorageConfig::default(),
+        Clock::system(),
     )
     .unwrap();
     let pg = db.open_with(Clock::system()).await;
@@ -1414,23 +1438,21 @@ async fn payloads_are_byte_identical_to_sqlite() {
         );
         let q = query(&c);
         let record = Arc::new(NewCommentRecord::new(c, score(0.9), None, Duration::ZERO));
-        let verdict = |_: &AuthorContext, _: &NewComment| {
-            Ok::<_, ()>(Verdict {
-                status: Status::Pending,
-                reasons: vec![
-                    Reason {
-                        code: ReasonCode::Spam,
-                        outcome: Outcome::Hold,
-                        detail: "0.9".into(),
-                    },
-                    Reason {
-                        code: ReasonCode::TooManyLinks,
-                        outcome: Outcome::Hold,
-                        detail: "3".into(),
-                    },
-                ],
-            })
-        };
+        let verdict = Arc::new(Given(Verdict {
+            status: Status::Pending,
+            reasons: vec![
+                Reason {
+                    code: ReasonCode::Spam,
+                    outcome: Outcome::Hold,
+                    detail: "0.9".into(),
+                },
+                Reason {
+                    code: ReasonCode::TooManyLinks,
+                    outcome: Outcome::Hold,
+                    detail: "3".into(),
+                },
+            ],
+        }));
         let claimed = if backend == 0 {
             sqlite.set_webhook_sites(vec!["news".into()]).await.unwrap();
             sqlite.submit(q, record, verdict).await.unwrap().unwrap();

@@ -113,7 +113,7 @@ async fn undo(
 impl PgStore {
     /// Undoes the moderator's latest decision on comment `id` (see `store::undo`).
     #[tracing::instrument(level = "debug", skip_all, fields(moderator = %actor.name, id = %id))]
-    pub async fn undo(
+    pub(super) async fn undo(
         &self,
         actor: Actor,
         grants: SiteGrants,
