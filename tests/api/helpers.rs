@@ -21,7 +21,7 @@ use commentguard::clock::Clock;
 use commentguard::config::{Config, SiteConfig};
 use commentguard::domain::{KeyHash, Origin};
 use commentguard::startup::Application;
-use commentguard::store::{sqlite, Store};
+use commentguard::store::Store;
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::Response;
 use serde_json::{json, Value};
@@ -90,7 +90,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     handle: ServerHandle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
-    dir: Arc<TempDir>,
+    dir: Arc<Scratch>,
     /// The time the server reads (the wall clock unless the test chose a manual one).
     pub clock: Clock,
 }
@@ -108,25 +108,132 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 /// A server reading time from `clock`: a test that needs time to pass drives a
 /// [`Clock::manual`] forward instead of sleeping.
 pub async fn spawn_app_with_clock(clock: Clock, tweak: impl FnOnce(&mut Config)) -> TestApp {
-    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let dir = tempfile::tempdir().expect("temp dir");
     let mut config = test_config(dir.path());
+    let pg = match postgres_url() {
+        Some(base) => {
+            let schema = PgSchema::create(&base).await;
+            config.database = PathBuf::from(schema.url());
+            Some(schema)
+        }
+        None => None,
+    };
     tweak(&mut config);
-    start(config, dir, clock).await
+    start(config, Arc::new(Scratch { dir, _pg: pg }), clock).await
+}
+
+/// The variable naming the PostgreSQL server the suite runs on instead of SQLite.
+pub const POSTGRES_URL_VAR: &str = "COMMENTGUARD_TEST_POSTGRES_URL";
+
+/// The PostgreSQL server the suite runs on, if `COMMENTGUARD_TEST_POSTGRES_URL` is set.
+pub fn postgres_url() -> Option<String> {
+    std::env::var(POSTGRES_URL_VAR)
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+}
+
+/// Whether a test about SQLite's own file (its bytes, its locks, its WAL, the `backup`
+/// command's copy) must skip this run because the suite runs on PostgreSQL. Says so on
+/// stderr when it does.
+pub fn skip_sqlite_file_test(what: &str) -> bool {
+    if postgres_url().is_some() {
+        eprintln!("skipped on PostgreSQL ({POSTGRES_URL_VAR} is set): {what} is about SQLite's file");
+        true
+    } else {
+        false
+    }
+}
+
+/// A schema of its own for one test app on the PostgreSQL test server, kept across the
+/// app's restarts and dropped (with everything in it) when the last handle goes.
+pub struct PgSchema {
+    base: String,
+    name: String,
+}
+
+impl PgSchema {
+    /// Creates a fresh schema on `base`; panics if the server cannot be reached (the
+    /// variable is set: the run is meant to test PostgreSQL, never to skip it).
+    async fn create(base: &str) -> PgSchema {
+        let name = format!("cg_api_{:016x}", rand::random::<u64>());
+        let (client, connection) = tokio_postgres::connect(base, tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}={base}: cannot connect: {e}"));
+        let conn = tokio::spawn(connection);
+        client
+            .batch_execute(&format!("CREATE SCHEMA {name}"))
+            .await
+            .unwrap_or_else(|e| panic!("cannot create schema {name}: {e}"));
+        drop(client);
+        let _ = conn.await;
+        PgSchema {
+            base: base.to_owned(),
+            name,
+        }
+    }
+
+    /// The URL that selects the schema (`options=-csearch_path=…`).
+    fn url(&self) -> String {
+        let mut url = url::Url::parse(&self.base)
+            .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}: {e}"));
+        url.query_pairs_mut()
+            .append_pair("options", &format!("-csearch_path={}", self.name));
+        url.to_string()
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let base = self.base.clone();
+        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name);
+        // On a thread of its own: drops run inside the tests' runtime, which cannot block.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let (client, connection) =
+                    tokio_postgres::connect(&base, tokio_postgres::NoTls).await.ok()?;
+                tokio::spawn(connection);
+                client.batch_execute(&sql).await.ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(()))) {
+            eprintln!("could not drop test schema {}", self.name);
+        }
+    }
+}
+
+/// What a test app keeps across restarts: its temporary directory and, on PostgreSQL,
+/// its schema.
+pub struct Scratch {
+    pub dir: TempDir,
+    /// Held for its `Drop`: the schema goes with the app.
+    _pg: Option<PgSchema>,
+}
+
+impl Scratch {
+    /// The temporary directory's path.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
 }
 
 /// The store a test app runs on, for its configuration and clock: the one place the
-/// suite's backend is chosen. Today SQLite, on `config.database` (a fresh file in the
-/// test's temporary directory, or the same file again after a restart).
-///
-/// The PostgreSQL backend will be selected here when `COMMENTGUARD_TEST_POSTGRES_URL` is
-/// set (a fresh schema per test app, kept across its restarts); then a server that cannot
-/// be reached must fail the test, not skip it. Without the variable, SQLite.
-pub fn test_store(config: &Config, clock: &Clock) -> Store {
-    sqlite::open(&config.database, &config.storage, clock.clone()).expect("the store opens")
+/// suite's backend is chosen. `config.database` names it — a SQLite file in the test's
+/// temporary directory (the same file again after a restart) or, when
+/// `COMMENTGUARD_TEST_POSTGRES_URL` is set, the app's own schema on that server (see
+/// [`spawn_app_with_clock`]) — and the app's CLI commands open the same.
+pub async fn test_store(config: &Config, clock: &Clock) -> Store {
+    commentguard::store::open(&config.database, &config.storage, clock.clone())
+        .await
+        .expect("the store opens")
 }
 
-async fn start(config: Config, dir: Arc<TempDir>, clock: Clock) -> TestApp {
-    let store = test_store(&config, &clock);
+async fn start(config: Config, dir: Arc<Scratch>, clock: Clock) -> TestApp {
+    let store = test_store(&config, &clock).await;
     let app =
         Application::build_with_store(config.clone(), classifier(), clock.clone(), store.clone())
             .await
@@ -278,8 +385,13 @@ impl TestApp {
         conn
     }
 
+    /// The app's temporary directory (for files a test writes: exports, models, configs).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// Stops the server gracefully and returns what a restart needs.
-    pub async fn stop(self) -> (Config, Arc<TempDir>) {
+    pub async fn stop(self) -> (Config, Arc<Scratch>) {
         self.handle.stop(true).await;
         self.server.await.unwrap().unwrap();
         // The store (its writer thread, for SQLite) closes with the last handle: ours too.
