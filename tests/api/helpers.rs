@@ -206,6 +206,40 @@ impl Drop for PgSchema {
     }
 }
 
+/// The PostgreSQL URL of `config.database`, if the app runs on PostgreSQL.
+fn postgres_database(config: &Config) -> Option<&str> {
+    match commentguard::store::Database::of(&config.database) {
+        commentguard::store::Database::Postgres(url) => Some(url),
+        commentguard::store::Database::Sqlite(_) => None,
+    }
+}
+
+/// Runs `op` with a connection to `url` on a thread and runtime of its own (callers are
+/// synchronous helpers running inside the tests' runtime).
+fn on_postgres<T, F, Fut>(url: &str, sql: String, op: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce(tokio_postgres::Client, String) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = T>,
+{
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            op(client, sql).await
+        })
+    })
+    .join()
+    .unwrap()
+}
+
 /// What a test app keeps across restarts: its temporary directory and, on PostgreSQL,
 /// its schema.
 pub struct Scratch {
@@ -370,9 +404,47 @@ impl TestApp {
     /// Comments stored, whatever their status and site: what no API shows, read from the
     /// backend itself (the PostgreSQL backend will count its own table here).
     pub fn stored_comments(&self) -> i64 {
-        self.sqlite()
-            .query_row("SELECT COUNT(*) FROM comments", [], |r| r.get(0))
-            .unwrap()
+        self.query_i64("SELECT COUNT(*) FROM comments")[0][0]
+    }
+
+    /// Runs `sql` (plain SQL that SQLite and PostgreSQL both take, values inlined by the
+    /// test itself) on the app's database, past the storage interface, for what neither
+    /// the API nor the interface shows; every column read as an integer.
+    pub fn query_i64(&self, sql: &str) -> Vec<Vec<i64>> {
+        match postgres_database(&self.config) {
+            Some(url) => on_postgres(url, sql.to_owned(), |client, sql| async move {
+                let mut rows = Vec::new();
+                for message in client.simple_query(&sql).await.unwrap() {
+                    if let tokio_postgres::SimpleQueryMessage::Row(row) = message {
+                        rows.push(
+                            (0..row.len())
+                                .map(|i| row.get(i).unwrap().parse::<i64>().unwrap())
+                                .collect(),
+                        );
+                    }
+                }
+                rows
+            }),
+            None => {
+                let db = self.sqlite();
+                let mut stmt = db.prepare(sql).unwrap();
+                let n = stmt.column_count();
+                stmt.query_map([], |r| (0..n).map(|i| r.get::<_, i64>(i)).collect())
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect()
+            }
+        }
+    }
+
+    /// Runs the statement `sql` (as [`TestApp::query_i64`]) and returns the rows it changed.
+    pub fn execute_sql(&self, sql: &str) -> u64 {
+        match postgres_database(&self.config) {
+            Some(url) => on_postgres(url, sql.to_owned(), |client, sql| async move {
+                client.execute(&sql, &[]).await.unwrap()
+            }),
+            None => self.sqlite().execute(sql, []).unwrap() as u64,
+        }
     }
 
     /// **SQLite-specific**: a connection to the app's database file, for the tests that
