@@ -411,28 +411,50 @@ impl TestApp {
     /// test itself) on the app's database, past the storage interface, for what neither
     /// the API nor the interface shows; every column read as an integer.
     pub fn query_i64(&self, sql: &str) -> Vec<Vec<i64>> {
+        self.query_text(sql)
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .map(|v| v.expect("not NULL").parse::<i64>().expect("an integer"))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// As [`TestApp::query_i64`], every column read as text (`None` for NULL).
+    pub fn query_text(&self, sql: &str) -> Vec<Vec<Option<String>>> {
         match postgres_database(&self.config) {
             Some(url) => on_postgres(url, sql.to_owned(), |client, sql| async move {
                 let mut rows = Vec::new();
                 for message in client.simple_query(&sql).await.unwrap() {
                     if let tokio_postgres::SimpleQueryMessage::Row(row) = message {
-                        rows.push(
-                            (0..row.len())
-                                .map(|i| row.get(i).unwrap().parse::<i64>().unwrap())
-                                .collect(),
-                        );
+                        rows.push((0..row.len()).map(|i| row.get(i).map(str::to_owned)).collect());
                     }
                 }
                 rows
             }),
             None => {
+                use rusqlite::types::ValueRef;
                 let db = self.sqlite();
                 let mut stmt = db.prepare(sql).unwrap();
                 let n = stmt.column_count();
-                stmt.query_map([], |r| (0..n).map(|i| r.get::<_, i64>(i)).collect())
-                    .unwrap()
-                    .map(Result::unwrap)
-                    .collect()
+                stmt.query_map([], |r| {
+                    (0..n)
+                        .map(|i| {
+                            Ok(match r.get_ref(i)? {
+                                ValueRef::Null => None,
+                                ValueRef::Integer(v) => Some(v.to_string()),
+                                ValueRef::Real(v) => Some(v.to_string()),
+                                ValueRef::Text(t) | ValueRef::Blob(t) => {
+                                    Some(String::from_utf8_lossy(t).into_owned())
+                                }
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
             }
         }
     }
