@@ -137,7 +137,9 @@ pub fn postgres_url() -> Option<String> {
 /// stderr when it does.
 pub fn skip_sqlite_file_test(what: &str) -> bool {
     if postgres_url().is_some() {
-        eprintln!("skipped on PostgreSQL ({POSTGRES_URL_VAR} is set): {what} is about SQLite's file");
+        eprintln!(
+            "skipped on PostgreSQL ({POSTGRES_URL_VAR} is set): {what} is about SQLite's file"
+        );
         true
     } else {
         false
@@ -174,8 +176,8 @@ impl PgSchema {
 
     /// The URL that selects the schema (`options=-csearch_path=…`).
     fn url(&self) -> String {
-        let mut url = url::Url::parse(&self.base)
-            .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}: {e}"));
+        let mut url =
+            url::Url::parse(&self.base).unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}: {e}"));
         url.query_pairs_mut()
             .append_pair("options", &format!("-csearch_path={}", self.name));
         url.to_string()
@@ -193,8 +195,9 @@ impl Drop for PgSchema {
                 .build()
                 .ok()?;
             runtime.block_on(async {
-                let (client, connection) =
-                    tokio_postgres::connect(&base, tokio_postgres::NoTls).await.ok()?;
+                let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+                    .await
+                    .ok()?;
                 tokio::spawn(connection);
                 client.batch_execute(&sql).await.ok()
             })
@@ -428,7 +431,11 @@ impl TestApp {
                 let mut rows = Vec::new();
                 for message in client.simple_query(&sql).await.unwrap() {
                     if let tokio_postgres::SimpleQueryMessage::Row(row) = message {
-                        rows.push((0..row.len()).map(|i| row.get(i).map(str::to_owned)).collect());
+                        rows.push(
+                            (0..row.len())
+                                .map(|i| row.get(i).map(str::to_owned))
+                                .collect(),
+                        );
                     }
                 }
                 rows
