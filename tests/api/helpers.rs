@@ -77,6 +77,22 @@ pub fn test_config(dir: &Path) -> Config {
     config
 }
 
+/// [`test_config`] on the suite's backend: on PostgreSQL (when
+/// `COMMENTGUARD_TEST_POSTGRES_URL` is set) `database` names a fresh schema, dropped when
+/// the returned guard is — for tests that run the binary themselves.
+pub async fn test_config_on_backend(dir: &Path) -> (Config, Option<PgSchema>) {
+    let mut config = test_config(dir);
+    let schema = match postgres_url() {
+        Some(base) => {
+            let schema = PgSchema::create(&base).await;
+            config.database = PathBuf::from(schema.url());
+            Some(schema)
+        }
+        None => None,
+    };
+    (config, schema)
+}
+
 /// A running test server.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`
@@ -109,15 +125,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 /// [`Clock::manual`] forward instead of sleeping.
 pub async fn spawn_app_with_clock(clock: Clock, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = test_config(dir.path());
-    let pg = match postgres_url() {
-        Some(base) => {
-            let schema = PgSchema::create(&base).await;
-            config.database = PathBuf::from(schema.url());
-            Some(schema)
-        }
-        None => None,
-    };
+    let (mut config, pg) = test_config_on_backend(dir.path()).await;
     tweak(&mut config);
     start(config, Arc::new(Scratch { dir, _pg: pg }), clock).await
 }

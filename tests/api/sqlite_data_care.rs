@@ -51,7 +51,7 @@ async fn submit_for(address: String, tag: &str, duration: Duration) -> Vec<(i64,
 async fn backup_online_and_restore() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path());
-    let server = Process::start(&mut config, "serve.log").await;
+    let server = Process::start(&mut config, dir.path(), "serve.log").await;
     let config_path = dir.path().join("commentguard.toml");
 
     let load = tokio::spawn(submit_for(
@@ -127,7 +127,7 @@ async fn backup_online_and_restore() {
         p.push(suffix);
         let _ = std::fs::remove_file(std::path::PathBuf::from(p));
     }
-    let server = Process::start(&mut config, "restored.log").await;
+    let server = Process::start(&mut config, dir.path(), "restored.log").await;
     let client = reqwest::Client::new();
     let before: Vec<i64> = acked
         .iter()
