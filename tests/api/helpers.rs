@@ -1,11 +1,13 @@
-//! Test harness: a real commentguard server on 127.0.0.1:0 with a fresh store — today a
-//! SQLite file in a temporary directory — configured in code, plus typed helpers for each
-//! request.
+//! Test harness: a real commentguard server on 127.0.0.1:0 with a fresh store — a SQLite
+//! file in a temporary directory or, when `COMMENTGUARD_TEST_POSTGRES_URL` is set, a fresh
+//! schema on that PostgreSQL server ([`PgSchema`], dropped with the app) — configured in
+//! code, plus typed helpers for each request.
 //!
 //! The store is chosen in one place, [`test_store`], and the app is built on it
 //! ([`Application::build_with_store`]), so the whole suite runs through the storage
-//! interface. Helpers that reach past the interface into the backend's own tables are
-//! marked as such ([`TestApp::sqlite`]); the tests that use them are SQLite-specific.
+//! interface. Helpers that read rows past the interface work on both backends
+//! ([`TestApp::query_i64`], [`TestApp::query_text`], [`TestApp::execute_sql`]);
+//! [`TestApp::sqlite`] is SQLite's file itself, for the tests about it.
 //!
 //! The models are the committed ones in `models/` (override with
 //! `CG_TEST_MODELS=DIR`), loaded once per test binary and shared. Fixture
@@ -97,7 +99,8 @@ pub async fn test_config_on_backend(dir: &Path) -> (Config, Option<PgSchema>) {
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`
     pub address: String,
-    /// The SQLite file (SQLite-specific tests only: see [`TestApp::sqlite`]).
+    /// `config.database`: the SQLite file (SQLite-specific tests only: see
+    /// [`TestApp::sqlite`]), or the PostgreSQL URL.
     pub db_path: PathBuf,
     /// The app's own store: arrange or check state through the storage interface.
     pub store: Store,
