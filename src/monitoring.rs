@@ -11,10 +11,10 @@
 //! | `commentguard_model_score` | histogram | `model` | each submission's spam and abuse probability |
 //! | `commentguard_rate_limited_total` | counter | `limit` | requests refused with 429 (`comment`, `report`, `auth`) |
 //! | `commentguard_rate_limit_store_unreachable_total` | counter | `policy` (`open`, `closed`) | rate-limit checks the shared store (Redis) did not answer: decided by the instance's own limits, or refused with 503 |
-//! | `commentguard_store_batch_size` | histogram | | writes per group commit |
-//! | `commentguard_store_commit_seconds` | histogram | | one batch: begin, run, commit |
-//! | `commentguard_store_wal_sync_seconds` | histogram | | the `fdatasync` that makes batches durable |
-//! | `commentguard_store_write_failures_total` | counter | `kind` (`unavailable`, `error`) | batches that failed |
+//! | `commentguard_store_batch_size` | histogram | | writes per group commit (SQLite's writer; not recorded on PostgreSQL) |
+//! | `commentguard_store_commit_seconds` | histogram | | one batch: begin, run, commit (SQLite) |
+//! | `commentguard_store_wal_sync_seconds` | histogram | | the `fdatasync` that makes batches durable (SQLite) |
+//! | `commentguard_store_write_failures_total` | counter | `kind` (`unavailable`, `error`) | batches that failed (SQLite) |
 //! | `commentguard_review_queue` | gauge | `site`, `status` | comments waiting for a moderator (`pending`, `reported`), at scrape time |
 //! | `commentguard_webhook_backlog` | gauge | | webhook events neither delivered nor given up on, at scrape time |
 //! | `commentguard_model_info` | gauge | `model`, `sha256` | 1 for the models in service (0 for ones replaced) |

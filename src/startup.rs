@@ -34,7 +34,7 @@ use crate::http::{self, AppState};
 use crate::pipeline::FormTokens;
 use crate::ratelimit::{RateLimiters, SharedLimits};
 use crate::reload::ModelReloader;
-use crate::store::{sqlite, Store};
+use crate::store::{self, Store};
 use crate::webhooks;
 
 /// How long in-flight requests get to finish on shutdown, in seconds.
@@ -74,8 +74,9 @@ impl Application {
     }
 
     /// Builds the service around an already loaded classifier, reading time from `clock`
-    /// (tests drive a [`Clock::manual`] instead of sleeping), on the SQLite database
-    /// `config.database` (opened, created and migrated here).
+    /// (tests drive a [`Clock::manual`] instead of sleeping), on the database
+    /// `config.database` — a SQLite file or a `postgres://` URL (opened, created and
+    /// migrated here).
     pub async fn build_with_clock(
         config: Config,
         classifier: Arc<Classifier>,
@@ -83,16 +84,14 @@ impl Application {
     ) -> anyhow::Result<Application> {
         // Checked before the database is touched (and again, harmlessly, by the next step).
         let config = config.validate()?;
-        let db = config.database.clone();
-        let storage = config.storage.clone();
-        let store_clock = clock.clone();
-        let store: Store =
-            tokio::task::spawn_blocking(move || sqlite::open(&db, &storage, store_clock))
-                .await
-                .context("opening the database panicked")?
-                .with_context(|| {
-                    format!("cannot open the database {}", config.database.display())
-                })?;
+        let store: Store = store::open(&config.database, &config.storage, clock.clone())
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open the database {}",
+                    store::Database::of(&config.database).describe()
+                )
+            })?;
         Self::build_with_store(config, classifier, clock, store).await
     }
 

@@ -28,6 +28,11 @@ pub struct BackupArgs {
 
 /// Copies the database at `database` to `out` (see the module doc); returns what it holds.
 pub fn backup(database: &Path, out: &Path) -> anyhow::Result<crate::store::sqlite::BackupReport> {
+    if let crate::store::Database::Postgres(_) = crate::store::Database::of(database) {
+        anyhow::bail!(
+            "`commentguard backup` copies a SQLite file; `database` is a PostgreSQL URL: back it up with pg_dump or the server's own backups"
+        );
+    }
     if !database.is_file() {
         anyhow::bail!("no database at {}", database.display());
     }

@@ -8,7 +8,7 @@ use anyhow::Context;
 use crate::classifier::data::Example;
 use crate::classifier::train::DECISIONS_SOURCE_PREFIX;
 use crate::domain::SiteId;
-use crate::store::{sqlite, LabelledDecision};
+use crate::store::{self, LabelledDecision};
 
 /// The `source` column of a site's decisions.
 pub(crate) fn source(site: &str) -> String {
@@ -36,12 +36,18 @@ pub(crate) fn decision_examples(
     database: &Path,
     site: Option<&SiteId>,
 ) -> anyhow::Result<Vec<Example>> {
-    let store = sqlite::open_read_only(database)
-        .with_context(|| format!("cannot read decisions from {}", database.display()))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let decisions = runtime.block_on(store.labelled_decisions(site))?;
+    let decisions = runtime.block_on(async {
+        let store = store::open_for_reading(database).await.with_context(|| {
+            format!(
+                "cannot read decisions from {}",
+                store::Database::of(database).describe()
+            )
+        })?;
+        anyhow::Ok(store.labelled_decisions(site).await?)
+    })?;
     Ok(to_examples(&decisions))
 }

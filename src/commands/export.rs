@@ -7,7 +7,7 @@
 //! abuse); decisions that teach nothing (reject as `other`, rejections by a ban) are left
 //! out.
 //!
-//! The database is opened read-only ([`crate::store::sqlite::open_read_only`]), so exporting is safe
+//! The database is opened read-only ([`crate::store::open_for_reading`]: a SQLite file read-only), so exporting is safe
 //! while `serve` runs. [`super::decisions::decision_examples`] gives
 //! `train --with-decisions` the same rows without a file.
 use std::io::Write;
@@ -19,7 +19,7 @@ use clap::Args;
 use super::decisions::source;
 use crate::config::Config;
 use crate::domain::SiteId;
-use crate::store::{sqlite, LabelledDecision};
+use crate::store::{self, LabelledDecision};
 
 /// Arguments of `commentguard export-decisions`.
 #[derive(Debug, Args)]
@@ -94,13 +94,21 @@ pub fn write_csv(decisions: &[LabelledDecision], out: &Path) -> anyhow::Result<(
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref(), None)?;
     let site = args.site.as_deref().map(SiteId::parse).transpose()?;
-    let store = sqlite::open_read_only(&config.database)
-        .with_context(|| format!("cannot read {}", config.database.display()))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let decisions = runtime.block_on(store.labelled_decisions(site.as_ref()))?;
+    let decisions = runtime.block_on(async {
+        let store = store::open_for_reading(&config.database)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot read {}",
+                    store::Database::of(&config.database).describe()
+                )
+            })?;
+        anyhow::Ok(store.labelled_decisions(site.as_ref()).await?)
+    })?;
     if decisions.is_empty() {
         bail!(
             "no labelled decisions{} yet: nothing written",

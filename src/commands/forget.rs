@@ -15,7 +15,7 @@ use clap::Args;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::AuthorEmail;
-use crate::store::sqlite;
+use crate::store;
 
 /// Arguments of `commentguard forget`.
 #[derive(Debug, Args)]
@@ -36,8 +36,14 @@ pub fn run(args: ForgetArgs) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     let report = runtime.block_on(async {
-        let store = sqlite::open(&config.database, &config.storage, Clock::system())
-            .with_context(|| format!("cannot open the database {}", config.database.display()))?;
+        let store = store::open(&config.database, &config.storage, Clock::system())
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open the database {}",
+                    store::Database::of(&config.database).describe()
+                )
+            })?;
         store
             .erase_author(email.as_str().to_owned())
             .await

@@ -13,7 +13,7 @@ use clap::{Args, Subcommand};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::{ModeratorName, ModeratorToken, SiteId};
-use crate::store::{sqlite, ModeratorInfo, NewModerator, Store};
+use crate::store::{self, ModeratorInfo, NewModerator, Store};
 
 /// Arguments of `commentguard moderator`.
 #[derive(Debug, Args)]
@@ -118,9 +118,15 @@ fn sites_to_grant(config: &Config, named: &[String], admin: bool) -> anyhow::Res
     Ok(sites)
 }
 
-fn open(config: &Config) -> anyhow::Result<Store> {
-    sqlite::open(&config.database, &config.storage, Clock::system())
-        .with_context(|| format!("cannot open the database {}", config.database.display()))
+async fn open(config: &Config) -> anyhow::Result<Store> {
+    store::open(&config.database, &config.storage, Clock::system())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                store::Database::of(&config.database).describe()
+            )
+        })
 }
 
 /// Adds moderator `name` to the database of `config` and returns their new token.
@@ -133,7 +139,7 @@ pub async fn add(
     let name = ModeratorName::parse(name)?;
     let sites = sites_to_grant(config, sites, admin)?;
     let token = ModeratorToken::generate();
-    let store = open(config)?;
+    let store = open(config).await?;
     store
         .add_moderator(NewModerator {
             name: name.clone(),
@@ -152,13 +158,13 @@ pub async fn add(
 
 /// Every moderator in the database of `config`.
 pub async fn list(config: &Config) -> anyhow::Result<Vec<ModeratorInfo>> {
-    Ok(open(config)?.moderators().await?)
+    Ok(open(config).await?.moderators().await?)
 }
 
 /// Revokes moderator `name`; `false` if no active moderator has that name.
 pub async fn revoke(config: &Config, name: &str) -> anyhow::Result<bool> {
     let name = ModeratorName::parse(name)?;
-    Ok(open(config)?.revoke_moderator(name).await?)
+    Ok(open(config).await?.revoke_moderator(name).await?)
 }
 
 /// Unix milliseconds as an RFC 3339 UTC time (for listings).

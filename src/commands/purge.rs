@@ -7,7 +7,7 @@ use clap::Args;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::store::sqlite;
+use crate::store;
 
 /// Arguments of `commentguard purge`.
 #[derive(Debug, Args)]
@@ -26,8 +26,14 @@ pub fn run(args: PurgeArgs) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     let clock = Clock::system();
     let report = runtime.block_on(async {
-        let store = sqlite::open(&config.database, &config.storage, clock.clone())
-            .with_context(|| format!("cannot open the database {}", config.database.display()))?;
+        let store = store::open(&config.database, &config.storage, clock.clone())
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open the database {}",
+                    store::Database::of(&config.database).describe()
+                )
+            })?;
         crate::maintenance::purge_once(&store, &config, &clock)
             .await
             .context("cannot apply the retention policy")

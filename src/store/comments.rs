@@ -65,6 +65,28 @@ impl NewCommentRecord {
         self.article_title = title;
         self
     }
+
+    // Read by the PostgreSQL backend (`store::postgres`), which stores the same record.
+
+    /// SHA-256 of the body.
+    pub(crate) fn body_hash(&self) -> &[u8; 32] {
+        &self.body_hash
+    }
+
+    /// The spam and abuse models' top tokens, as JSON arrays.
+    pub(crate) fn tokens_json(&self) -> (Option<&str>, Option<&str>) {
+        (self.spam_tokens.as_deref(), self.abuse_tokens.as_deref())
+    }
+
+    /// The duplicate window.
+    pub(crate) fn duplicate_window(&self) -> Duration {
+        self.duplicate_window
+    }
+
+    /// The article's headline, if the submission gave one.
+    pub(crate) fn article_title(&self) -> Option<&ArticleTitle> {
+        self.article_title.as_ref()
+    }
 }
 
 /// What [`Comments::submit`] did.

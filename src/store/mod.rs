@@ -46,11 +46,15 @@
 //! - [`upkeep`] — [`Upkeep`]: readiness, retention, erasure, monitoring counts.
 //! - [`error`] — [`StoreError`].
 //! - [`sqlite`] — the SQLite backend (engine and queries).
+//! - [`open`] — choosing the backend from the configured `database` ([`open()`]).
+//! - [`postgres`] — the PostgreSQL backend (a connection pool; same traits, same tests).
 pub mod authors;
 pub mod comments;
 pub mod error;
 pub mod moderators;
+pub mod open;
 pub mod outbox;
+pub mod postgres;
 pub mod reports;
 pub mod review;
 pub mod rules;
@@ -71,6 +75,7 @@ pub use moderators::{
     AddModeratorError, ModeratorInfo, ModeratorRecord, Moderators, NewModerator, NewSession,
     SessionRecord, SiteGrants,
 };
+pub use open::{open, open_for_reading, Database};
 pub use outbox::{AttemptOutcome, CommentSnapshot, DueEvent, Outbox, WebhookEvent, WebhookPayload};
 pub use reports::{NewReport, ReportOutcome, Reports};
 pub use review::{

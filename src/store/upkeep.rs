@@ -47,7 +47,69 @@ pub struct PurgeReport {
     pub webhook_events_deleted: usize,
 }
 
+/// Most rows one transaction of a purge touches: a first purge of a large database never
+/// holds the database (and the submissions behind it) for long.
+pub const PURGE_CHUNK: usize = 2_000;
+
+/// One step of a purge, run chunk by chunk (at most [`PURGE_CHUNK`] rows each) until a
+/// chunk touches fewer rows than that.
+#[derive(Debug, Clone, Copy)]
+pub enum PurgeStep {
+    DeleteRejected { cutoff: i64 },
+    Strip { cutoff: i64 },
+    DeleteReports { cutoff: i64 },
+    DeleteAudit { cutoff: i64 },
+    DeleteFailedWebhooks { cutoff: i64 },
+    DeleteDeliveredWebhooks { cutoff: i64 },
+}
+
+/// The statuses that wait for a moderator (counted by [`Upkeep::waiting_counts`]).
+pub const WAITING: [&str; 2] = ["pending", "reported"];
+
+impl RetentionPolicy {
+    /// The policy's steps in the order every backend runs them, each with its site (empty
+    /// for the global steps).
+    pub fn steps(&self) -> Vec<(String, PurgeStep)> {
+        let mut steps: Vec<(String, PurgeStep)> = Vec::new();
+        for (site, cutoff) in &self.sites {
+            let cutoff = *cutoff;
+            steps.push((site.clone(), PurgeStep::DeleteRejected { cutoff }));
+            steps.push((site.clone(), PurgeStep::DeleteReports { cutoff }));
+            steps.push((site.clone(), PurgeStep::Strip { cutoff }));
+        }
+        if let Some(cutoff) = self.audit_before {
+            steps.push((String::new(), PurgeStep::DeleteAudit { cutoff }));
+        }
+        steps.push((
+            String::new(),
+            PurgeStep::DeleteFailedWebhooks {
+                cutoff: self.failed_webhooks_before,
+            },
+        ));
+        steps.push((
+            String::new(),
+            PurgeStep::DeleteDeliveredWebhooks {
+                cutoff: self.delivered_webhooks_before,
+            },
+        ));
+        steps
+    }
+}
+
 impl PurgeReport {
+    /// Counts `n` rows touched by one chunk of `step`.
+    pub fn add(&mut self, step: PurgeStep, n: usize) {
+        match step {
+            PurgeStep::DeleteRejected { .. } => self.rejected_comments_deleted += n,
+            PurgeStep::Strip { .. } => self.comments_stripped += n,
+            PurgeStep::DeleteReports { .. } => self.reports_deleted += n,
+            PurgeStep::DeleteAudit { .. } => self.audit_entries_deleted += n,
+            PurgeStep::DeleteFailedWebhooks { .. } | PurgeStep::DeleteDeliveredWebhooks { .. } => {
+                self.webhook_events_deleted += n
+            }
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         *self == PurgeReport::default()
     }

@@ -520,13 +520,10 @@ async fn hostile_content_stays_inert() {
         .unwrap();
     approve(parent).await;
     // Stored before intake refused such URLs (or by another tool): never made a link.
-    app.sqlite()
-        .execute(
-            "UPDATE comments SET author_url = 'javascript:window.__xss=1',
-                 article_url = 'data:text/html,<script>window.__xss=1</script>' WHERE id = ?1",
-            [parent],
-        )
-        .unwrap();
+    app.execute_sql(&format!(
+        "UPDATE comments SET author_url = 'javascript:window.__xss=1',
+             article_url = 'data:text/html,<script>window.__xss=1</script>' WHERE id = {parent}"
+    ));
     // One report sends it back to the queue; published again, a reply can answer it.
     assert_eq!(
         app.report(parent, PAYLOAD, "203.0.113.5").await.status(),

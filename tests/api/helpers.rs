@@ -1,11 +1,13 @@
-//! Test harness: a real commentguard server on 127.0.0.1:0 with a fresh store — today a
-//! SQLite file in a temporary directory — configured in code, plus typed helpers for each
-//! request.
+//! Test harness: a real commentguard server on 127.0.0.1:0 with a fresh store — a SQLite
+//! file in a temporary directory or, when `COMMENTGUARD_TEST_POSTGRES_URL` is set, a fresh
+//! schema on that PostgreSQL server ([`PgSchema`], dropped with the app) — configured in
+//! code, plus typed helpers for each request.
 //!
 //! The store is chosen in one place, [`test_store`], and the app is built on it
 //! ([`Application::build_with_store`]), so the whole suite runs through the storage
-//! interface. Helpers that reach past the interface into the backend's own tables are
-//! marked as such ([`TestApp::sqlite`]); the tests that use them are SQLite-specific.
+//! interface. Helpers that read rows past the interface work on both backends
+//! ([`TestApp::query_i64`], [`TestApp::query_text`], [`TestApp::execute_sql`]);
+//! [`TestApp::sqlite`] is SQLite's file itself, for the tests about it.
 //!
 //! The models are the committed ones in `models/` (override with
 //! `CG_TEST_MODELS=DIR`), loaded once per test binary and shared. Fixture
@@ -21,7 +23,7 @@ use commentguard::clock::Clock;
 use commentguard::config::{Config, SiteConfig};
 use commentguard::domain::{KeyHash, Origin};
 use commentguard::startup::Application;
-use commentguard::store::{sqlite, Store};
+use commentguard::store::Store;
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::Response;
 use serde_json::{json, Value};
@@ -77,11 +79,28 @@ pub fn test_config(dir: &Path) -> Config {
     config
 }
 
+/// [`test_config`] on the suite's backend: on PostgreSQL (when
+/// `COMMENTGUARD_TEST_POSTGRES_URL` is set) `database` names a fresh schema, dropped when
+/// the returned guard is — for tests that run the binary themselves.
+pub async fn test_config_on_backend(dir: &Path) -> (Config, Option<PgSchema>) {
+    let mut config = test_config(dir);
+    let schema = match postgres_url() {
+        Some(base) => {
+            let schema = PgSchema::create(&base).await;
+            config.database = PathBuf::from(schema.url());
+            Some(schema)
+        }
+        None => None,
+    };
+    (config, schema)
+}
+
 /// A running test server.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`
     pub address: String,
-    /// The SQLite file (SQLite-specific tests only: see [`TestApp::sqlite`]).
+    /// `config.database`: the SQLite file (SQLite-specific tests only: see
+    /// [`TestApp::sqlite`]), or the PostgreSQL URL.
     pub db_path: PathBuf,
     /// The app's own store: arrange or check state through the storage interface.
     pub store: Store,
@@ -90,7 +109,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     handle: ServerHandle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
-    dir: Arc<TempDir>,
+    dir: Arc<Scratch>,
     /// The time the server reads (the wall clock unless the test chose a manual one).
     pub clock: Clock,
 }
@@ -108,25 +127,161 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 /// A server reading time from `clock`: a test that needs time to pass drives a
 /// [`Clock::manual`] forward instead of sleeping.
 pub async fn spawn_app_with_clock(clock: Clock, tweak: impl FnOnce(&mut Config)) -> TestApp {
-    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
-    let mut config = test_config(dir.path());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut config, pg) = test_config_on_backend(dir.path()).await;
     tweak(&mut config);
-    start(config, dir, clock).await
+    start(config, Arc::new(Scratch { dir, _pg: pg }), clock).await
+}
+
+/// The variable naming the PostgreSQL server the suite runs on instead of SQLite.
+pub const POSTGRES_URL_VAR: &str = "COMMENTGUARD_TEST_POSTGRES_URL";
+
+/// The PostgreSQL server the suite runs on, if `COMMENTGUARD_TEST_POSTGRES_URL` is set.
+pub fn postgres_url() -> Option<String> {
+    std::env::var(POSTGRES_URL_VAR)
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+}
+
+/// Whether a test about SQLite's own file (its bytes, its locks, its WAL, the `backup`
+/// command's copy) must skip this run because the suite runs on PostgreSQL. Says so on
+/// stderr when it does.
+pub fn skip_sqlite_file_test(what: &str) -> bool {
+    if postgres_url().is_some() {
+        eprintln!(
+            "skipped on PostgreSQL ({POSTGRES_URL_VAR} is set): {what} is about SQLite's file"
+        );
+        true
+    } else {
+        false
+    }
+}
+
+/// A schema of its own for one test app on the PostgreSQL test server, kept across the
+/// app's restarts and dropped (with everything in it) when the last handle goes.
+pub struct PgSchema {
+    base: String,
+    name: String,
+}
+
+impl PgSchema {
+    /// Creates a fresh schema on `base`; panics if the server cannot be reached (the
+    /// variable is set: the run is meant to test PostgreSQL, never to skip it).
+    async fn create(base: &str) -> PgSchema {
+        let name = format!("cg_api_{:016x}", rand::random::<u64>());
+        let (client, connection) = tokio_postgres::connect(base, tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}={base}: cannot connect: {e}"));
+        let conn = tokio::spawn(connection);
+        client
+            .batch_execute(&format!("CREATE SCHEMA {name}"))
+            .await
+            .unwrap_or_else(|e| panic!("cannot create schema {name}: {e}"));
+        drop(client);
+        let _ = conn.await;
+        PgSchema {
+            base: base.to_owned(),
+            name,
+        }
+    }
+
+    /// The URL that selects the schema (`options=-csearch_path=…`).
+    fn url(&self) -> String {
+        let mut url =
+            url::Url::parse(&self.base).unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}: {e}"));
+        url.query_pairs_mut()
+            .append_pair("options", &format!("-csearch_path={}", self.name));
+        url.to_string()
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let base = self.base.clone();
+        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name);
+        // On a thread of its own: drops run inside the tests' runtime, which cannot block.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+                    .await
+                    .ok()?;
+                tokio::spawn(connection);
+                client.batch_execute(&sql).await.ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(()))) {
+            eprintln!("could not drop test schema {}", self.name);
+        }
+    }
+}
+
+/// The PostgreSQL URL of `config.database`, if the app runs on PostgreSQL.
+fn postgres_database(config: &Config) -> Option<&str> {
+    match commentguard::store::Database::of(&config.database) {
+        commentguard::store::Database::Postgres(url) => Some(url),
+        commentguard::store::Database::Sqlite(_) => None,
+    }
+}
+
+/// Runs `op` with a connection to `url` on a thread and runtime of its own (callers are
+/// synchronous helpers running inside the tests' runtime).
+fn on_postgres<T, F, Fut>(url: &str, sql: String, op: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce(tokio_postgres::Client, String) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = T>,
+{
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            op(client, sql).await
+        })
+    })
+    .join()
+    .unwrap()
+}
+
+/// What a test app keeps across restarts: its temporary directory and, on PostgreSQL,
+/// its schema.
+pub struct Scratch {
+    pub dir: TempDir,
+    /// Held for its `Drop`: the schema goes with the app.
+    _pg: Option<PgSchema>,
+}
+
+impl Scratch {
+    /// The temporary directory's path.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
 }
 
 /// The store a test app runs on, for its configuration and clock: the one place the
-/// suite's backend is chosen. Today SQLite, on `config.database` (a fresh file in the
-/// test's temporary directory, or the same file again after a restart).
-///
-/// The PostgreSQL backend will be selected here when `COMMENTGUARD_TEST_POSTGRES_URL` is
-/// set (a fresh schema per test app, kept across its restarts); then a server that cannot
-/// be reached must fail the test, not skip it. Without the variable, SQLite.
-pub fn test_store(config: &Config, clock: &Clock) -> Store {
-    sqlite::open(&config.database, &config.storage, clock.clone()).expect("the store opens")
+/// suite's backend is chosen. `config.database` names it — a SQLite file in the test's
+/// temporary directory (the same file again after a restart) or, when
+/// `COMMENTGUARD_TEST_POSTGRES_URL` is set, the app's own schema on that server (see
+/// [`spawn_app_with_clock`]) — and the app's CLI commands open the same.
+pub async fn test_store(config: &Config, clock: &Clock) -> Store {
+    commentguard::store::open(&config.database, &config.storage, clock.clone())
+        .await
+        .expect("the store opens")
 }
 
-async fn start(config: Config, dir: Arc<TempDir>, clock: Clock) -> TestApp {
-    let store = test_store(&config, &clock);
+async fn start(config: Config, dir: Arc<Scratch>, clock: Clock) -> TestApp {
+    let store = test_store(&config, &clock).await;
     let app =
         Application::build_with_store(config.clone(), classifier(), clock.clone(), store.clone())
             .await
@@ -268,9 +423,73 @@ impl TestApp {
     /// Comments stored, whatever their status and site: what no API shows, read from the
     /// backend itself (the PostgreSQL backend will count its own table here).
     pub fn stored_comments(&self) -> i64 {
-        self.sqlite()
-            .query_row("SELECT COUNT(*) FROM comments", [], |r| r.get(0))
-            .unwrap()
+        self.query_i64("SELECT COUNT(*) FROM comments")[0][0]
+    }
+
+    /// Runs `sql` (plain SQL that SQLite and PostgreSQL both take, values inlined by the
+    /// test itself) on the app's database, past the storage interface, for what neither
+    /// the API nor the interface shows; every column read as an integer.
+    pub fn query_i64(&self, sql: &str) -> Vec<Vec<i64>> {
+        self.query_text(sql)
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .map(|v| v.expect("not NULL").parse::<i64>().expect("an integer"))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// As [`TestApp::query_i64`], every column read as text (`None` for NULL).
+    pub fn query_text(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        match postgres_database(&self.config) {
+            Some(url) => on_postgres(url, sql.to_owned(), |client, sql| async move {
+                let mut rows = Vec::new();
+                for message in client.simple_query(&sql).await.unwrap() {
+                    if let tokio_postgres::SimpleQueryMessage::Row(row) = message {
+                        rows.push(
+                            (0..row.len())
+                                .map(|i| row.get(i).map(str::to_owned))
+                                .collect(),
+                        );
+                    }
+                }
+                rows
+            }),
+            None => {
+                use rusqlite::types::ValueRef;
+                let db = self.sqlite();
+                let mut stmt = db.prepare(sql).unwrap();
+                let n = stmt.column_count();
+                stmt.query_map([], |r| {
+                    (0..n)
+                        .map(|i| {
+                            Ok(match r.get_ref(i)? {
+                                ValueRef::Null => None,
+                                ValueRef::Integer(v) => Some(v.to_string()),
+                                ValueRef::Real(v) => Some(v.to_string()),
+                                ValueRef::Text(t) | ValueRef::Blob(t) => {
+                                    Some(String::from_utf8_lossy(t).into_owned())
+                                }
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+            }
+        }
+    }
+
+    /// Runs the statement `sql` (as [`TestApp::query_i64`]) and returns the rows it changed.
+    pub fn execute_sql(&self, sql: &str) -> u64 {
+        match postgres_database(&self.config) {
+            Some(url) => on_postgres(url, sql.to_owned(), |client, sql| async move {
+                client.execute(&sql, &[]).await.unwrap()
+            }),
+            None => self.sqlite().execute(sql, []).unwrap() as u64,
+        }
     }
 
     /// **SQLite-specific**: a connection to the app's database file, for the tests that
@@ -283,8 +502,13 @@ impl TestApp {
         conn
     }
 
+    /// The app's temporary directory (for files a test writes: exports, models, configs).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// Stops the server gracefully and returns what a restart needs.
-    pub async fn stop(self) -> (Config, Arc<TempDir>) {
+    pub async fn stop(self) -> (Config, Arc<Scratch>) {
         self.handle.stop(true).await;
         self.server.await.unwrap().unwrap();
         // The store (its writer thread, for SQLite) closes with the last handle: ours too.

@@ -1,10 +1,12 @@
 //! API tests: each test starts the real service on an ephemeral port with its own store
-//! (see `helpers::test_store`: a SQLite file today) and tells one story through HTTP.
+//! (see `helpers::test_store`: a SQLite file, or with `COMMENTGUARD_TEST_POSTGRES_URL` set
+//! a schema of its own on that PostgreSQL server) and tells one story through HTTP.
 //!
-//! Every module runs through the storage interface, whatever the backend, except the
-//! `sqlite_*` ones, which test the SQLite backend's own promises (its file under SIGKILL,
-//! a full disk or a read-only file system, its online backups and the CLI commands that
-//! open the file), and the few helpers named `sqlite()` that reach into its tables.
+//! Every test runs on the suite's backend, except those about the SQLite backend's own
+//! promises (its file under SIGKILL, a full disk or a read-only file system, file
+//! permissions, a foreign file, a lock held on the file, its online backups): they name a
+//! SQLite file themselves, or skip PostgreSQL runs (`helpers::skip_sqlite_file_test`).
+//! Rows no API shows are read with `TestApp::query_i64`/`query_text`, on either backend.
 mod block_lists;
 mod desk;
 mod desk_browser;

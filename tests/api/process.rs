@@ -15,9 +15,9 @@ pub struct Process {
     child: Child,
 }
 
-/// Writes `config` as TOML next to its database (models given as an absolute path, bind on
-/// a free port) and returns the file.
-pub fn write_config(config: &mut Config) -> PathBuf {
+/// Writes `config` as TOML into `dir` (models given as an absolute path, bind on a free
+/// port) and returns the file.
+pub fn write_config(config: &mut Config, dir: &Path) -> PathBuf {
     config.models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -25,20 +25,16 @@ pub fn write_config(config: &mut Config) -> PathBuf {
         .unwrap()
         .port();
     config.bind = SocketAddr::from(([127, 0, 0, 1], port));
-    let path = config
-        .database
-        .parent()
-        .expect("the database is in a directory")
-        .join("commentguard.toml");
+    let path = dir.join("commentguard.toml");
     std::fs::write(&path, toml::to_string(&*config).expect("config serializes")).unwrap();
     path
 }
 
 impl Process {
-    /// Starts `commentguard serve` on `config` (written to a file first) and waits until
+    /// Starts `commentguard serve` on `config` (written to a file in `dir` first) and waits until
     /// `/healthz` answers.
-    pub async fn start(config: &mut Config, log_name: &str) -> Process {
-        let config_path = write_config(config);
+    pub async fn start(config: &mut Config, dir: &Path, log_name: &str) -> Process {
+        let config_path = write_config(config, dir);
         let log_path = config_path.with_file_name(log_name);
         let log = std::fs::File::create(&log_path).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_commentguard"))

@@ -545,7 +545,7 @@ async fn export_decisions_round_trips_into_training_data() {
         assert_eq!(app.decide(&ann, *id, d).await.status(), 200);
     }
 
-    let out = app.db_path.with_file_name("decisions.csv");
+    let out = app.dir().join("decisions.csv");
     let config = app.config_file();
     let run = commentguard(&[
         "export-decisions",
@@ -577,7 +577,7 @@ async fn export_decisions_round_trips_into_training_data() {
 
     // `train --with-decisions` reads the same decisions straight from the database and
     // records them in the new models' metadata.
-    let data = app.db_path.with_file_name("training-slice");
+    let data = app.dir().join("training-slice");
     std::fs::create_dir_all(&data).unwrap();
     for (name, step) in [
         ("tubespam.csv", 4),
@@ -595,7 +595,7 @@ async fn export_decisions_round_trips_into_training_data() {
         }
         writer.flush().unwrap();
     }
-    let models = app.db_path.with_file_name("candidate");
+    let models = app.dir().join("candidate");
     let run = commentguard(&[
         "train",
         "--data",

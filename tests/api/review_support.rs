@@ -145,11 +145,7 @@ impl TestApp {
     /// The app's configuration as a TOML file (for the CLI binary), in the test's
     /// temporary directory.
     pub fn config_file(&self) -> PathBuf {
-        let dir = self
-            .db_path
-            .parent()
-            .expect("the database is in a directory");
-        let path = dir.join("commentguard.toml");
+        let path = self.dir().join("commentguard.toml");
         let text = toml::to_string(&self.config).expect("the config serializes");
         std::fs::write(&path, text).expect("config written");
         path

@@ -338,7 +338,7 @@ async fn kill_9_loses_nothing_acknowledged() {
             break;
         }
         rounds += 1;
-        let server = Process::start(&mut config, &format!("serve-{round}.log")).await;
+        let server = Process::start(&mut config, dir.path(), &format!("serve-{round}.log")).await;
         let acked = Arc::new(Mutex::new(Acknowledged::default()));
         let mut tasks = Vec::new();
         for task in 0..SUBMITTERS {
@@ -392,7 +392,7 @@ async fn kill_9_loses_nothing_acknowledged() {
         );
     }
     // A last start: the service comes back on the crashed file and serves.
-    let server = Process::start(&mut config, "serve-last.log").await;
+    let server = Process::start(&mut config, dir.path(), "serve-last.log").await;
     let res = client.get(server.url("/readyz")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     server.stop();

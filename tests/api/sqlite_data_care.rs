@@ -51,7 +51,7 @@ async fn submit_for(address: String, tag: &str, duration: Duration) -> Vec<(i64,
 async fn backup_online_and_restore() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path());
-    let server = Process::start(&mut config, "serve.log").await;
+    let server = Process::start(&mut config, dir.path(), "serve.log").await;
     let config_path = dir.path().join("commentguard.toml");
 
     let load = tokio::spawn(submit_for(
@@ -127,7 +127,7 @@ async fn backup_online_and_restore() {
         p.push(suffix);
         let _ = std::fs::remove_file(std::path::PathBuf::from(p));
     }
-    let server = Process::start(&mut config, "restored.log").await;
+    let server = Process::start(&mut config, dir.path(), "restored.log").await;
     let client = reqwest::Client::new();
     let before: Vec<i64> = acked
         .iter()
@@ -208,16 +208,14 @@ async fn purge_applies_retention() {
         )
         .await;
     assert_eq!(res.status(), 200);
-    {
-        let db = app.sqlite();
-        db.execute(
-            "UPDATE comments SET created_at = ?1 WHERE id IN (?2, ?3)",
-            rusqlite::params![days_ago(40), old_kept, old_rejected],
-        )
-        .unwrap();
-        db.execute("UPDATE decisions SET created_at = ?1", [days_ago(400)])
-            .unwrap();
-    }
+    app.execute_sql(&format!(
+        "UPDATE comments SET created_at = {} WHERE id IN ({old_kept}, {old_rejected})",
+        days_ago(40)
+    ));
+    app.execute_sql(&format!(
+        "UPDATE decisions SET created_at = {}",
+        days_ago(400)
+    ));
 
     let config = app.config_file();
     let run = commentguard(&["purge", "--config", config.to_str().unwrap()]);
@@ -227,21 +225,19 @@ async fn purge_applies_retention() {
     assert_eq!(report["rejected_comments_deleted"], 1, "{report}");
     assert_eq!(report["comments_stripped"], 1, "{report}");
 
-    let db = app.sqlite();
     let row = |id: i64| {
-        db.query_row(
-            "SELECT body, client_ip, author_email, user_agent FROM comments WHERE id = ?1",
-            [id],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                ))
-            },
-        )
-        .ok()
+        app.query_text(&format!(
+            "SELECT body, client_ip, author_email, user_agent FROM comments WHERE id = {id}"
+        ))
+        .pop()
+        .map(|r| {
+            (
+                r[0].clone().unwrap(),
+                r[1].clone().unwrap(),
+                r[2].clone(),
+                r[3].clone(),
+            )
+        })
     };
     assert_eq!(row(old_rejected), None);
     let (body, ip, email, ua) = row(old_kept).unwrap();
@@ -307,14 +303,8 @@ async fn erasing_a_commenter_on_every_site() {
     }
     let kept = json_body(app.get_comment_as_backend(reply).await).await;
     assert_eq!(kept["parent_id"], Value::Null);
-    let stored: i64 = app
-        .sqlite()
-        .query_row(
-            "SELECT COUNT(*) FROM comments WHERE author_email LIKE '%ann%'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let stored: i64 =
+        app.query_i64("SELECT COUNT(*) FROM comments WHERE author_email LIKE '%ann%'")[0][0];
     assert_eq!(stored, 0);
 
     let config = app.config_file();

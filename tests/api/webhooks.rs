@@ -25,19 +25,16 @@ fn by_id(accepted: &[Received]) -> HashMap<String, Received> {
     seen
 }
 
-/// Outbox rows of the app: (attempts, delivered) per event, oldest first. SQLite-specific:
-/// attempt counts are not shown by the API or the storage interface.
-fn sqlite_outbox(app: &TestApp) -> Vec<(i64, bool)> {
-    let db = app.sqlite();
-    let mut stmt = db
-        .prepare("SELECT attempts, delivered_at IS NOT NULL FROM webhook_outbox ORDER BY id")
-        .unwrap();
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    rows
+/// Outbox rows of the app: (attempts, delivered) per event, oldest first. Read from the
+/// backend's table: attempt counts are not shown by the API or the storage interface.
+fn outbox_rows(app: &TestApp) -> Vec<(i64, bool)> {
+    app.query_i64(
+        "SELECT CAST(attempts AS BIGINT), CASE WHEN delivered_at IS NULL THEN 0 ELSE 1 END
+         FROM webhook_outbox ORDER BY id",
+    )
+    .into_iter()
+    .map(|r| (r[0], r[1] == 1))
+    .collect()
 }
 
 /// Waits until no delivery can happen any more — every event delivered (a delivered row
@@ -169,7 +166,7 @@ async fn a_receiver_that_is_down_loses_nothing() {
         "retries while the receiver is down",
         Duration::from_secs(5),
         || {
-            let rows = sqlite_outbox(&app);
+            let rows = outbox_rows(&app);
             (rows.len() == 4
                 && rows[1..]
                     .iter()
@@ -191,7 +188,7 @@ async fn a_receiver_that_is_down_loses_nothing() {
         .iter()
         .all(|r| r.signature_is_valid(WEBHOOK_SECRET)));
     eventually("all marked delivered", Duration::from_secs(5), || {
-        sqlite_outbox(&app)
+        outbox_rows(&app)
             .iter()
             .all(|&(_, done)| done)
             .then_some(())
@@ -259,7 +256,7 @@ async fn undelivered_events_survive_a_restart() {
         .post_comment_expecting(&comment(&clearly_fine(1)[0]), "published")
         .await;
     eventually("a refused attempt", Duration::from_secs(5), || {
-        sqlite_outbox(&app).first().filter(|r| r.0 >= 1).map(|_| ())
+        outbox_rows(&app).first().filter(|r| r.0 >= 1).map(|_| ())
     })
     .await;
 
@@ -384,5 +381,5 @@ async fn sites_without_a_webhook_enqueue_nothing() {
     let app = spawn_app().await;
     app.post_comment_expecting(&comment(&clearly_fine(1)[0]), "published")
         .await;
-    assert!(sqlite_outbox(&app).is_empty());
+    assert!(outbox_rows(&app).is_empty());
 }

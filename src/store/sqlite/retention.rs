@@ -33,19 +33,7 @@ use serde::Serialize;
 
 use crate::store::{ErasureReport, StoreError};
 
-/// Most rows one write job of a purge touches.
-pub const CHUNK: usize = 2_000;
-
-/// One step of a purge, run repeatedly until it touches no row.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum PurgeStep {
-    DeleteRejected { cutoff: i64 },
-    Strip { cutoff: i64 },
-    DeleteReports { cutoff: i64 },
-    DeleteAudit { cutoff: i64 },
-    DeleteFailedWebhooks { cutoff: i64 },
-    DeleteDeliveredWebhooks { cutoff: i64 },
-}
+pub(crate) use crate::store::upkeep::{PurgeStep, PURGE_CHUNK as CHUNK};
 
 /// Runs one chunk of `step` for `site` (ignored by the global steps); returns the rows it
 /// deleted or changed.

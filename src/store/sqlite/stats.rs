@@ -3,8 +3,7 @@ use rusqlite::Connection;
 
 use crate::store::StoreError;
 
-/// The statuses that wait for a moderator.
-pub const WAITING: [&str; 2] = ["pending", "reported"];
+use crate::store::upkeep::WAITING;
 
 /// `(site, status, count)` of the comments waiting for a moderator, for each of `sites`
 /// (an index range per site and status: `comments_by_status`).

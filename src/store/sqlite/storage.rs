@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::retention::{self, PurgeStep};
+use super::retention;
 use super::{
     authors, bans, comments, counts, decisions, labelled, moderators, outbox, queue, queue_counts,
     reports, rules, sessions, stats, undo, SqliteStore, RECENT_FAILURE_MS,
@@ -346,44 +346,13 @@ impl Upkeep for SqliteStore {
     /// Each step in chunks of [`retention::CHUNK`] rows, one writer job per chunk.
     async fn purge(&self, policy: &RetentionPolicy) -> Result<PurgeReport, StoreError> {
         let mut report = PurgeReport::default();
-        let mut steps: Vec<(String, PurgeStep)> = Vec::new();
-        for (site, cutoff) in &policy.sites {
-            let cutoff = *cutoff;
-            steps.push((site.clone(), PurgeStep::DeleteRejected { cutoff }));
-            steps.push((site.clone(), PurgeStep::DeleteReports { cutoff }));
-            steps.push((site.clone(), PurgeStep::Strip { cutoff }));
-        }
-        if let Some(cutoff) = policy.audit_before {
-            steps.push((String::new(), PurgeStep::DeleteAudit { cutoff }));
-        }
-        steps.push((
-            String::new(),
-            PurgeStep::DeleteFailedWebhooks {
-                cutoff: policy.failed_webhooks_before,
-            },
-        ));
-        steps.push((
-            String::new(),
-            PurgeStep::DeleteDeliveredWebhooks {
-                cutoff: policy.delivered_webhooks_before,
-            },
-        ));
-        for (site, step) in steps {
+        for (site, step) in policy.steps() {
             loop {
                 let site = site.clone();
                 let n = self
                     .write(move |conn, _| retention::purge_chunk(conn, &site, step))
                     .await?;
-                match step {
-                    PurgeStep::DeleteRejected { .. } => report.rejected_comments_deleted += n,
-                    PurgeStep::Strip { .. } => report.comments_stripped += n,
-                    PurgeStep::DeleteReports { .. } => report.reports_deleted += n,
-                    PurgeStep::DeleteAudit { .. } => report.audit_entries_deleted += n,
-                    PurgeStep::DeleteFailedWebhooks { .. }
-                    | PurgeStep::DeleteDeliveredWebhooks { .. } => {
-                        report.webhook_events_deleted += n
-                    }
-                }
+                report.add(step, n);
                 if n < retention::CHUNK {
                     break;
                 }
