@@ -197,7 +197,7 @@ impl Application {
         tracing::info!(
             bind = %config.bind,
             port,
-            database = %config.database.display(),
+            database = %crate::store::Database::of(&config.database).describe(),
             models = %config.models.display(),
             sites = config.sites.len(),
             rate_limits = %config

@@ -52,7 +52,7 @@ fn check(config: &Config) -> anyhow::Result<()> {
     println!(
         "configuration OK: bind {}, database {}, models {}, sites {}",
         config.bind,
-        config.database.display(),
+        crate::store::Database::of(&config.database).describe(),
         config.models.display(),
         config.sites.keys().cloned().collect::<Vec<_>>().join(", ")
     );

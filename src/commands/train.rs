@@ -293,11 +293,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         eprintln!(
             "{} labelled decisions from {}",
             examples.len(),
-            config.database.display()
+            crate::store::Database::of(&config.database).describe()
         );
         corpus.extend(Corpus {
             files: vec![FileInfo {
-                name: format!("{} (moderators' decisions)", config.database.display()),
+                name: format!(
+                    "{} (moderators' decisions)",
+                    crate::store::Database::of(&config.database).describe()
+                ),
                 sha256: digest(&examples),
                 rows: examples.len(),
             }],

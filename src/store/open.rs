@@ -75,3 +75,37 @@ pub async fn open_for_reading(database: &Path) -> Result<Store, StoreError> {
         Database::Sqlite(path) => sqlite::open_read_only(path),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_postgres_and_paths_are_sqlite() {
+        for url in [
+            "postgres://u@h/db",
+            "postgresql://u:p@h:5432/db?options=-csearch_path%3Dx",
+        ] {
+            assert_eq!(Database::of(Path::new(url)), Database::Postgres(url));
+        }
+        for path in [
+            "data/commentguard.db",
+            "/var/lib/cg/postgres.db",
+            "postgres",
+        ] {
+            assert_eq!(
+                Database::of(Path::new(path)),
+                Database::Sqlite(Path::new(path))
+            );
+        }
+    }
+
+    #[test]
+    fn descriptions_hide_the_password() {
+        let url = "postgres://cg:s3cret@db.internal:5432/cg?options=-csearch_path%3Dx";
+        let shown = Database::of(Path::new(url)).describe();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("db.internal:5432/cg"), "{shown}");
+        assert_eq!(Database::of(Path::new("data/c.db")).describe(), "data/c.db");
+    }
+}

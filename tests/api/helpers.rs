@@ -277,7 +277,13 @@ impl Scratch {
 pub async fn test_store(config: &Config, clock: &Clock) -> Store {
     commentguard::store::open(&config.database, &config.storage, clock.clone())
         .await
-        .expect("the store opens")
+        .unwrap_or_else(|e| {
+            panic!(
+                "the store opens ({}): {e}: {:?}",
+                commentguard::store::Database::of(&config.database).describe(),
+                std::error::Error::source(&e)
+            )
+        })
 }
 
 async fn start(config: Config, dir: Arc<Scratch>, clock: Clock) -> TestApp {

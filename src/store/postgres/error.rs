@@ -2,16 +2,14 @@
 //!
 //! - The server cannot be reached, the pool waited too long for a connection, the server
 //!   is shutting down, out of disk or connections, or read-only (a standby):
-//!   [`StoreError::Unavailable`] — a 503 with `Retry-After` upstream, like SQLite's full
-//!   disk or foreign lock.
+//!   [`StoreError::Backend`] with `unavailable` set — a 503 with `Retry-After` upstream,
+//!   like SQLite's full disk or foreign lock.
 //! - A deadlock or serialization failure that survived the retries of
 //!   [`super::PgStore`]'s transactions, or a lock not had within `lock_timeout`:
 //!   [`StoreError::Busy`] (retry shortly).
 //! - Stored data this build cannot read: [`StoreError::Corrupt`].
-//! - Anything else (a bug, a constraint our code did not expect): [`StoreError::Commit`]
-//!   with the server's SQLSTATE and message. The existing enum has no generic database
-//!   variant that is not SQLite's; at merge, a `StoreError::Postgres` variant could carry
-//!   the error itself.
+//! - Anything else (a bug, a constraint our code did not expect): [`StoreError::Backend`]
+//!   carrying the error itself (its message holds the server's SQLSTATE).
 use tokio_postgres::error::SqlState;
 
 use crate::store::StoreError;
@@ -93,14 +91,20 @@ impl PgError {
 impl From<PgError> for StoreError {
     fn from(err: PgError) -> Self {
         if err.is_unavailable() {
-            return StoreError::Unavailable(err.to_string());
+            return StoreError::Backend {
+                source: Box::new(err),
+                unavailable: true,
+            };
         }
         if err.is_retryable() || err.is_lock_timeout() {
             return StoreError::Busy;
         }
         match err {
             PgError::Corrupt(what) => StoreError::Corrupt(what),
-            other => StoreError::Commit(other.to_string()),
+            other => StoreError::Backend {
+                source: Box::new(other),
+                unavailable: false,
+            },
         }
     }
 }
