@@ -67,6 +67,51 @@ pub struct RulesChanged {
     pub changes: Vec<RuleChangeEntry>,
 }
 
+/// One rule a change request really changes: what a backend writes for it (the stored
+/// value, or its removal for a `reset`, and one audit entry).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedChange {
+    pub rule: Rule,
+    /// `set`, or `reset` (back to the configuration file's value).
+    pub action: &'static str,
+    pub old: Value,
+    pub new: Value,
+}
+
+/// Applies `changes`, in order, to the values in force (`base`, the configuration's, with
+/// the `current` stored rules over it), checks the result as a whole, and returns the new
+/// values with the rules whose value (or stored state, for a reset) changes — or the first
+/// refusal. Pure: every backend calls it inside its transaction, then writes the plan.
+pub fn plan_rule_changes(
+    base: &RuleValues,
+    current: &StoredRules,
+    changes: &[(Rule, RuleChange)],
+) -> Result<(RuleValues, Vec<PlannedChange>), ValidationError> {
+    let (mut values, _) = base.overlaid(current.rules.iter().map(|r| (r.rule, &r.value)));
+    let mut planned = Vec::with_capacity(changes.len());
+    for (rule, change) in changes {
+        let old = values.get(*rule);
+        values.apply(*rule, change, base)?;
+        let action = if matches!(change, RuleChange::Reset) {
+            "reset"
+        } else {
+            "set"
+        };
+        planned.push(PlannedChange {
+            rule: *rule,
+            action,
+            old,
+            new: values.get(*rule),
+        });
+    }
+    values.check()?;
+    planned.retain(|p| {
+        let was_stored = current.rules.iter().any(|r| r.rule == p.rule);
+        p.old != p.new || (p.action == "reset" && was_stored)
+    });
+    Ok((values, planned))
+}
+
 /// Site rules changed at run time.
 #[async_trait]
 pub trait Rules {

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::{in_transaction, lock, lock_key, to_i64, PgError, PgStore};
 use crate::domain::{Note, Rule, RuleChange, RuleValues, SiteId, ValidationError};
 use crate::store::rules::MAX_RULE_CHANGES_LISTED;
+use crate::store::rules::{plan_rule_changes, PlannedChange};
 use crate::store::{Actor, RuleChangeEntry, RulesChanged, StoreError, StoredRule, StoredRules};
 
 async fn stored<C: GenericClient>(client: &C, site: &str) -> Result<StoredRules, PgError> {
@@ -60,30 +61,18 @@ async fn change(
 ) -> Result<Result<RulesChanged, ValidationError>, PgError> {
     lock(tx, lock_key(&[b"rules", site.as_str().as_bytes()])).await?;
     let current = stored(tx, site.as_str()).await?;
-    let (mut values, _) = base.overlaid(current.rules.iter().map(|r| (r.rule, &r.value)));
-    let mut planned: Vec<(Rule, &'static str, Value, Value)> = Vec::new();
-    for (rule, change) in changes {
-        let old = values.get(*rule);
-        if let Err(e) = values.apply(*rule, change, base) {
-            return Ok(Err(e));
-        }
-        let action = if matches!(change, RuleChange::Reset) {
-            "reset"
-        } else {
-            "set"
-        };
-        planned.push((*rule, action, old, values.get(*rule)));
-    }
-    if let Err(e) = values.check() {
-        return Ok(Err(e));
-    }
+    let (values, planned) = match plan_rule_changes(base, &current, changes) {
+        Ok(plan) => plan,
+        Err(e) => return Ok(Err(e)),
+    };
     let mut entries = Vec::new();
-    for (rule, action, old, new) in planned {
-        let was_stored = current.rules.iter().any(|r| r.rule == rule);
-        let unchanged = old == new && (action == "set" || !was_stored);
-        if unchanged {
-            continue;
-        }
+    for PlannedChange {
+        rule,
+        action,
+        old,
+        new,
+    } in planned
+    {
         if action == "reset" {
             tx.execute(
                 "DELETE FROM site_rules WHERE site_id = $1 AND rule = $2",

@@ -15,6 +15,7 @@ use rusqlite::{params, Connection};
 use serde_json::Value;
 
 use crate::domain::{Note, Rule, RuleChange, RuleValues, SiteId, ValidationError};
+use crate::store::rules::{plan_rule_changes, PlannedChange};
 use crate::store::{
     Actor, RuleChangeEntry, RulesChanged, StoreError, StoredRule, StoredRules,
     MAX_RULE_CHANGES_LISTED,
@@ -72,30 +73,18 @@ pub(super) fn change(
     now: i64,
 ) -> Result<Result<RulesChanged, ValidationError>, StoreError> {
     let current = stored(conn, site.as_str())?;
-    let (mut values, _) = base.overlaid(current.rules.iter().map(|r| (r.rule, &r.value)));
-    let mut planned: Vec<(Rule, &'static str, Value, Value)> = Vec::new();
-    for (rule, change) in changes {
-        let old = values.get(*rule);
-        if let Err(e) = values.apply(*rule, change, base) {
-            return Ok(Err(e));
-        }
-        let action = if matches!(change, RuleChange::Reset) {
-            "reset"
-        } else {
-            "set"
-        };
-        planned.push((*rule, action, old, values.get(*rule)));
-    }
-    if let Err(e) = values.check() {
-        return Ok(Err(e));
-    }
+    let (values, planned) = match plan_rule_changes(base, &current, changes) {
+        Ok(plan) => plan,
+        Err(e) => return Ok(Err(e)),
+    };
     let mut entries = Vec::new();
-    for (rule, action, old, new) in planned {
-        let was_stored = current.rules.iter().any(|r| r.rule == rule);
-        let unchanged = old == new && (action == "set" || !was_stored);
-        if unchanged {
-            continue;
-        }
+    for PlannedChange {
+        rule,
+        action,
+        old,
+        new,
+    } in planned
+    {
         if action == "reset" {
             conn.prepare_cached("DELETE FROM site_rules WHERE site_id = ?1 AND rule = ?2")?
                 .execute(params![site.as_str(), rule.as_str()])?;
