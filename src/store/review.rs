@@ -214,6 +214,48 @@ pub enum DecisionOutcome {
     },
 }
 
+/// The checks every backend makes before writing a decision, on the comment as read inside
+/// the decision's transaction (`found`: its state and whether a moderator decided it
+/// before): `Write(current)` when the decision must be written; else the outcome to answer
+/// without writing — not found, another site's, a repeat of what is in force (idempotent),
+/// or stale (someone changed it since the moderator's version).
+pub fn check_decision(
+    found: Option<(CommentState, bool)>,
+    grants: &SiteGrants,
+    d: &DecisionRequest,
+) -> DecisionCheck {
+    let Some((current, decided)) = found else {
+        return DecisionCheck::Answer(DecisionOutcome::NotFound);
+    };
+    if !grants.allows(&current.site) {
+        return DecisionCheck::Answer(DecisionOutcome::Forbidden);
+    }
+    if decided
+        && current.status == d.verdict.status()
+        && current.labels == d.verdict.training_labels()
+    {
+        let previous = current.status;
+        return DecisionCheck::Answer(DecisionOutcome::Applied {
+            state: current,
+            previous,
+            changed: false,
+        });
+    }
+    if current.version != d.version {
+        return DecisionCheck::Answer(DecisionOutcome::Stale { current });
+    }
+    DecisionCheck::Write(current)
+}
+
+/// What [`check_decision`] found.
+#[derive(Debug)]
+pub enum DecisionCheck {
+    /// Write the decision over this state.
+    Write(CommentState),
+    /// Answer this without writing.
+    Answer(DecisionOutcome),
+}
+
 /// A comment a moderator labelled, for training (see `commentguard export-decisions`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelledDecision {

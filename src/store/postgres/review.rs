@@ -17,6 +17,7 @@ use super::{in_transaction, lock, lock_key, parse_status, to_i64, to_u64, PgErro
 use crate::domain::{BanTarget, CommentId, ReasonCode, SiteId, Status, TrainingLabels};
 use crate::store::authors::{AUTHOR_COMMENTS, MAX_BANS_LISTED};
 use crate::store::outbox::WebhookEvent;
+use crate::store::review::{check_decision, DecisionCheck};
 use crate::store::MAX_REPORTS_SHOWN;
 use crate::store::{
     Actor, AuditEntry, AuthorComment, AuthorHistory, AuthorView, BanEntry, BanOutcome, BanRequest,
@@ -488,25 +489,12 @@ async fn decide(
     d: &DecisionRequest,
     now: i64,
 ) -> Result<DecisionOutcome, PgError> {
-    let Some((current, decided)) = state(tx, d.id).await? else {
-        return Ok(DecisionOutcome::NotFound);
+    let current = match check_decision(state(tx, d.id).await?, grants, d) {
+        DecisionCheck::Write(current) => current,
+        DecisionCheck::Answer(outcome) => return Ok(outcome),
     };
-    if !grants.allows(&current.site) {
-        return Ok(DecisionOutcome::Forbidden);
-    }
     let to = d.verdict.status();
     let labels = d.verdict.training_labels();
-    if decided && current.status == to && current.labels == labels {
-        let previous = current.status;
-        return Ok(DecisionOutcome::Applied {
-            state: current,
-            previous,
-            changed: false,
-        });
-    }
-    if current.version != d.version {
-        return Ok(DecisionOutcome::Stale { current });
-    }
     let change = Change {
         id: d.id,
         site: &current.site,

@@ -5,6 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::outbox::enqueue_event;
 use crate::domain::{CommentId, Status, TrainingLabels};
+use crate::store::review::{check_decision, DecisionCheck};
 use crate::store::{
     Actor, AuditEntry, CommentState, DecisionOutcome, DecisionRequest, SiteGrants, StoreError,
     WebhookEvent,
@@ -168,25 +169,12 @@ pub(super) fn decide(
     d: &DecisionRequest,
     now: i64,
 ) -> Result<DecisionOutcome, StoreError> {
-    let Some((current, decided)) = state(conn, d.id)? else {
-        return Ok(DecisionOutcome::NotFound);
+    let current = match check_decision(state(conn, d.id)?, grants, d) {
+        DecisionCheck::Write(current) => current,
+        DecisionCheck::Answer(outcome) => return Ok(outcome),
     };
-    if !grants.allows(&current.site) {
-        return Ok(DecisionOutcome::Forbidden);
-    }
     let to = d.verdict.status();
     let labels = d.verdict.training_labels();
-    if decided && current.status == to && current.labels == labels {
-        let previous = current.status;
-        return Ok(DecisionOutcome::Applied {
-            state: current,
-            previous,
-            changed: false,
-        });
-    }
-    if current.version != d.version {
-        return Ok(DecisionOutcome::Stale { current });
-    }
     record_change(
         conn,
         actor,
