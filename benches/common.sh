@@ -1,7 +1,8 @@
-# Shared by benches/load.sh and benches/soak.sh (sourced, not run): the parts of driving the
-# real service with wrk that both do the same way — tools, ports, stopping processes, the
-# request bodies, the limit-free site config, waiting for readiness. Each function says
-# what it needs; none of them changes the caller's shell options. Needs $ROOT and log().
+# Shared by benches/load.sh, benches/soak.sh and benches/capacity.sh (sourced, not run): the
+# parts of driving the real service with wrk that they do the same way — tools, ports,
+# stopping processes, the request bodies, the limit-free site config, waiting for
+# readiness, the commit stamp. Each function says what it needs; none of them changes the
+# caller's shell options. Needs $ROOT and log().
 
 # Whether a command (a name on PATH, or a path) is there.
 have() { # command
@@ -111,4 +112,15 @@ wait_ready() { # name port pid log [path]
     done
     echo "$(basename "$0"): $1 not answering on port $2 after 30 s" >&2
     exit 1
+}
+
+# The commit measured, for a report's header: the short hash, and a note when the working
+# tree has uncommitted changes to tracked files.
+commit_stamp() {
+    local commit
+    commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+        commit="$commit (plus uncommitted changes in the working tree)"
+    fi
+    printf '%s\n' "$commit"
 }

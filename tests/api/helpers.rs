@@ -7,7 +7,8 @@
 //! ([`Application::build_with_store`]), so the whole suite runs through the storage
 //! interface. Helpers that read rows past the interface work on both backends
 //! ([`TestApp::query_i64`], [`TestApp::query_text`], [`TestApp::execute_sql`]);
-//! [`TestApp::sqlite`] is SQLite's file itself, for the tests about it.
+//! [`TestApp::sqlite`] is SQLite's file itself, for the tests about it. [`spawn_fleet`]
+//! starts several instances of one deployment on one PostgreSQL schema.
 //!
 //! The models are the committed ones in `models/` (override with
 //! `CG_TEST_MODELS=DIR`), loaded once per test binary and shared. Fixture
@@ -133,6 +134,32 @@ pub async fn spawn_app_with_clock(clock: Clock, tweak: impl FnOnce(&mut Config))
     start(config, Arc::new(Scratch { dir, _pg: pg }), clock).await
 }
 
+/// `n` instances of one deployment on the PostgreSQL server `base`: one fresh schema for
+/// all of them (dropped with the last), each on a port of its own, all with the test
+/// configuration as `tweak` adjusts it, all reading time from `clock` (instances of a
+/// deployment share NTP time).
+pub async fn spawn_fleet(
+    base: &str,
+    n: usize,
+    clock: Clock,
+    tweak: impl FnOnce(&mut Config),
+) -> Vec<TestApp> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let schema = PgSchema::create(base).await;
+    let mut config = test_config(dir.path());
+    config.database = PathBuf::from(schema.url());
+    tweak(&mut config);
+    let scratch = Arc::new(Scratch {
+        dir,
+        _pg: Some(schema),
+    });
+    let mut apps = Vec::with_capacity(n);
+    for _ in 0..n {
+        apps.push(start(config.clone(), Arc::clone(&scratch), clock.clone()).await);
+    }
+    apps
+}
+
 /// The variable naming the PostgreSQL server the suite runs on instead of SQLite.
 pub const POSTGRES_URL_VAR: &str = "COMMENTGUARD_TEST_POSTGRES_URL";
 
@@ -167,7 +194,7 @@ pub struct PgSchema {
 impl PgSchema {
     /// Creates a fresh schema on `base`; panics if the server cannot be reached (the
     /// variable is set: the run is meant to test PostgreSQL, never to skip it).
-    async fn create(base: &str) -> PgSchema {
+    pub async fn create(base: &str) -> PgSchema {
         let name = format!("cg_api_{:016x}", rand::random::<u64>());
         let (client, connection) = tokio_postgres::connect(base, tokio_postgres::NoTls)
             .await
@@ -186,7 +213,7 @@ impl PgSchema {
     }
 
     /// The URL that selects the schema (`options=-csearch_path=…`).
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         let mut url =
             url::Url::parse(&self.base).unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}: {e}"));
         url.query_pairs_mut()

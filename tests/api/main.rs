@@ -7,12 +7,16 @@
 //! permissions, a foreign file, a lock held on the file, its online backups): they name a
 //! SQLite file themselves, or skip PostgreSQL runs (`helpers::skip_sqlite_file_test`).
 //! Rows no API shows are read with `TestApp::query_i64`/`query_text`, on either backend.
+//! The fleet tests (`fleet.rs`: three instances on one schema and one Redis) need both
+//! `COMMENTGUARD_TEST_POSTGRES_URL` and `COMMENTGUARD_TEST_REDIS_URL`, and skip without.
 mod block_lists;
+mod data_care;
 mod desk;
 mod desk_browser;
 mod durability;
 mod embed;
 mod embed_browser;
+mod fleet;
 mod health;
 mod helpers;
 mod heuristics;
