@@ -92,13 +92,16 @@ async fn shared_servers(test: &str) -> Option<Shared> {
 }
 
 /// Makes `config` one member of the fleet of `test`: the rate limits in the shared Redis
-/// under a prefix of this run's own (refusing, not guessing, should Redis fail), a small
-/// pool. The form-token secret is left unset: every instance reads the one kept in the
-/// shared database, which also keys the e-mail limit.
+/// under a prefix of this run's own — refusing, not falling back to the instance's own
+/// limits, should Redis fail, and waiting for it long enough that a busy test machine is
+/// not taken for a failed Redis — and a small pool. The form-token secret is left unset:
+/// every instance reads the one kept in the shared database, which also keys the e-mail
+/// limit.
 fn member_of(config: &mut Config, redis: &str, prefix: &str) {
     config.rate_limit_store = Some(StoreUrl::parse(redis).expect("a Redis URL"));
     config.rate_limit_store_prefix = prefix.to_owned();
     config.rate_limit_unreachable = WhenUnreachable::Closed;
+    config.rate_limit_store_timeout_ms = 5_000;
     config.storage.read_connections = POOL;
 }
 
@@ -112,7 +115,12 @@ fn unique_prefix(test: &str) -> String {
 }
 
 /// Three in-process instances on one fresh schema and one Redis prefix.
-async fn fleet(shared: &Shared, test: &str, clock: &Clock, tweak: impl FnOnce(&mut Config)) -> Vec<TestApp> {
+async fn fleet(
+    shared: &Shared,
+    test: &str,
+    clock: &Clock,
+    tweak: impl FnOnce(&mut Config),
+) -> Vec<TestApp> {
     let prefix = unique_prefix(test);
     spawn_fleet(&shared.postgres, INSTANCES, clock.clone(), |c| {
         member_of(c, &shared.redis, &prefix);
@@ -155,7 +163,11 @@ async fn a_flood_spread_over_the_fleet_is_limited_as_one() {
             .await;
         let status = res.status().as_u16();
         if status == 429 {
-            assert_eq!(retry_after(&res), 12, "request {i}: the next cell is 12 s away");
+            assert_eq!(
+                retry_after(&res),
+                12,
+                "request {i}: the next cell is 12 s away"
+            );
             assert_eq!(json_body(res).await["error"]["code"], "RATE_LIMITED");
         }
         statuses.push(status);
@@ -186,7 +198,10 @@ async fn a_flood_spread_over_the_fleet_is_limited_as_one() {
     }
     at_once.sort_unstable();
     assert_eq!(
-        (at_once.iter().filter(|s| (200..300).contains(*s)).count(), at_once.iter().filter(|s| **s == 429).count()),
+        (
+            at_once.iter().filter(|s| (200..300).contains(*s)).count(),
+            at_once.iter().filter(|s| **s == 429).count()
+        ),
         (1, 8),
         "one refilled cell for the whole fleet: {at_once:?}"
     );
@@ -220,8 +235,7 @@ async fn outbox_settled(app: &TestApp) {
 /// event per change — though all three instances drain the outbox.
 #[tokio::test]
 async fn a_decision_taken_on_one_instance_holds_on_all() {
-    let Some(shared) = shared_servers("a_decision_taken_on_one_instance_holds_on_all").await
-    else {
+    let Some(shared) = shared_servers("a_decision_taken_on_one_instance_holds_on_all").await else {
         return;
     };
     let receiver = WebhookReceiver::start().await;
@@ -251,7 +265,11 @@ async fn a_decision_taken_on_one_instance_holds_on_all() {
     assert_eq!(approved.status(), 200);
     let approved = json_body(approved).await;
     assert_eq!(
-        (&approved["status"], &approved["version"], &approved["changed"]),
+        (
+            &approved["status"],
+            &approved["version"],
+            &approved["changed"]
+        ),
         (&json!("published"), &json!(2), &json!(true))
     );
     for (n, app) in apps.iter().enumerate() {
@@ -329,7 +347,10 @@ async fn a_decision_taken_on_one_instance_holds_on_all() {
         assert_eq!(audit[0][0], 1, "comment {comment_id}: one audit entry");
         let detail = json_body(apps[2].review_item(&ann, comment_id).await).await;
         assert_eq!(
-            detail["decisions"].as_array().expect("a decisions array").len(),
+            detail["decisions"]
+                .as_array()
+                .expect("a decisions array")
+                .len(),
             1,
             "{detail}"
         );
@@ -549,7 +570,9 @@ async fn an_instance_killed_under_load_loses_nothing_acknowledged() {
         let here = dir.path().join(format!("instance-{n}"));
         std::fs::create_dir_all(&here).expect("instance directory");
         let mut config = base.clone();
-        servers.push(Some(Process::start(&mut config, &here, "serve-0.log").await));
+        servers.push(Some(
+            Process::start(&mut config, &here, "serve-0.log").await,
+        ));
         configs.push(config);
         dirs.push(here);
     }
@@ -615,7 +638,8 @@ async fn an_instance_killed_under_load_loses_nothing_acknowledged() {
     .await;
     load.stop.store(true, Ordering::SeqCst);
     for task in submitters {
-        task.await.expect("a submitter failed (see its panic above)");
+        task.await
+            .expect("a submitter failed (see its panic above)");
     }
 
     // Every acknowledgement is one row, with its id; no id was given twice.
