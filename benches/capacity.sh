@@ -28,7 +28,7 @@
 #
 # Usage:
 #   benches/capacity.sh [--duration S] [--warmup S] [--rounds N] [--connections N]
-#                       [--pool N] [--db-cores N] [--postgres URL] [--redis URL]
+#                       [--pool N] [--db-cores N] [--pg-options S] [--postgres URL] [--redis URL]
 #                       [--no-build] [--keep] [--write BENCHMARKS.md]
 #
 #   --duration S     seconds per measured run (default 20)
@@ -40,6 +40,9 @@
 #                    default 8, the configuration's default)
 #   --db-cores N     cores of the largest single PostgreSQL primary assumed in the paper
 #                    estimate (default 64); said so in the text
+#   --pg-options S   server settings for the instances' connections, as libpq's `options`
+#                    (e.g. "-c commit_delay=1000 -c commit_siblings=2" to widen PostgreSQL's
+#                    group commit; superuser settings need a superuser); default none
 #   --postgres URL   server for the PostgreSQL setups (default $COMMENTGUARD_TEST_POSTGRES_URL
 #                    or postgres://postgres@127.0.0.1:5432/test); a schema per run is
 #                    created in it and dropped at the end (unless --keep)
@@ -68,6 +71,7 @@ ROUNDS=2
 CONNECTIONS=60
 POOL=8
 DB_CORES=64
+PG_OPTIONS=""
 PG_URL=${COMMENTGUARD_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 REDIS_URL=${COMMENTGUARD_TEST_REDIS_URL:-redis://127.0.0.1:6379}
 BUILD=1
@@ -81,6 +85,7 @@ while [ $# -gt 0 ]; do
         --connections) CONNECTIONS=$2; shift 2 ;;
         --pool) POOL=$2; shift 2 ;;
         --db-cores) DB_CORES=$2; shift 2 ;;
+        --pg-options) PG_OPTIONS=$2; shift 2 ;;
         --postgres) PG_URL=$2; shift 2 ;;
         --redis) REDIS_URL=$2; shift 2 ;;
         --no-build) BUILD=0; shift ;;
@@ -270,9 +275,11 @@ TOML
 # The database URL of a schema: the server's URL with the schema as search_path and our
 # application name (how the report tells our backends from anyone else's).
 schema_url() { # schema
-    local sep='?'
+    local sep='?' options
     case "$PG_URL" in *\?*) sep='&' ;; esac
-    printf '%s%soptions=-csearch_path%%3D%s&application_name=%s\n' "$PG_URL" "$sep" "$1" "$APP_NAME"
+    options=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' \
+        "-c search_path=$1${PG_OPTIONS:+ $PG_OPTIONS}")
+    printf '%s%soptions=%s&application_name=%s\n' "$PG_URL" "$sep" "$options" "$APP_NAME"
 }
 
 # ---------------------------------------------------------------- measuring
@@ -283,17 +290,21 @@ snapshot() { # comma-separated instance pids
     local activity
     activity=$("${PSQL[@]}" -F $'\t' -c "SELECT pid, backend_type, COALESCE(application_name, '') FROM pg_stat_activity" | base64 -w0)
     python3 - "$1" "$REDIS_PID" "$activity" "$APP_NAME" <<'PY'
-import base64, json, os, pwd, sys
+import base64, json, os, pwd, sys, time
 hz = os.sysconf("SC_CLK_TCK")
 instances = [int(p) for p in sys.argv[1].split(",") if p]
 redis_pid, app = int(sys.argv[2]), sys.argv[4]
-def cpu(pid):
+def times(pid):
+    """(user, system) seconds of a process, or None if it is gone."""
     try:
         stat = open(f"/proc/{pid}/stat").read()
     except OSError:
         return None
     f = stat[stat.rindex(")") + 2:].split()
-    return (int(f[11]) + int(f[12])) / hz
+    return int(f[11]) / hz, int(f[12]) / hz
+def cpu(pid):
+    t = times(pid)
+    return None if t is None else t[0] + t[1]
 kinds = {}
 for line in base64.b64decode(sys.argv[3]).decode().splitlines():
     parts = line.split("\t")
@@ -315,12 +326,13 @@ for entry in os.listdir("/proc"):
     except OSError:
         continue
     if uid == pg_uid:
-        c = cpu(pid)
-        if c is not None:
+        t = times(pid)
+        if t is not None:
             # Not in pg_stat_activity: the postmaster or its logger: background.
-            postgres[str(pid)] = [c, kinds.get(pid, "background")]
+            postgres[str(pid)] = [t[0] + t[1], kinds.get(pid, "background"), t[1]]
 stat = [int(x) for x in open("/proc/stat").readline().split()[1:]]
 print(json.dumps({
+    "wall": time.time(),
     "instances": sum(cpu(p) or 0.0 for p in instances),
     "postgres": postgres,
     "redis": cpu(redis_pid) or 0.0,
@@ -458,14 +470,14 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 log "measured in $(( $(date +%s) - STARTED )) s"
 
 # ---------------------------------------------------------------- report
-export COMMAND DURATION WARMUP ROUNDS CONNECTIONS POOL DB_CORES LOAD_BEFORE LOAD_AFTER
+export COMMAND DURATION WARMUP ROUNDS CONNECTIONS POOL DB_CORES PG_OPTIONS LOAD_BEFORE LOAD_AFTER
 export RESULTS WRITE ROOT TMP
 export COMMIT="$(commit_stamp)"
 export NPROC="$(nproc)"
 export KERNEL="$(uname -r)"
 export WRK_VERSION="$(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2)"
 export PG_VERSION="$("${PSQL[@]}" -c 'SHOW server_version' | cut -d' ' -f1)"
-export PG_SETTINGS="$("${PSQL[@]}" -c "SELECT string_agg(name || ' = ' || setting || COALESCE(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('synchronous_commit', 'fsync', 'wal_sync_method', 'commit_delay', 'shared_buffers', 'max_connections')")"
+export PG_SETTINGS="$("${PSQL[@]}" -c "SELECT string_agg(name || ' = ' || setting || COALESCE(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('autovacuum', 'synchronous_commit', 'fsync', 'wal_sync_method', 'commit_delay', 'commit_siblings', 'shared_buffers', 'max_connections')")"
 export REDIS_VERSION="$(redis-cli -u "$REDIS_URL" INFO server | tr -d '\r' | sed -n 's/^redis_version://p')"
 
 python3 - <<'PY'
@@ -514,12 +526,14 @@ def summarise(r):
     per = max(reqs, 1)
     pg0, pg1 = r["cpu0"]["postgres"], r["cpu1"]["postgres"]
     groups = {"ours": 0.0, "background": 0.0, "others": 0.0}
-    for pid, (c1, kind) in pg1.items():
+    ours_sys = 0.0
+    for pid, (c1, kind, sys1) in pg1.items():
         # A backend started during the run counts from 0; one that ended is lost (short-lived
         # ones only: the pools keep theirs).
-        c0, kind0 = pg0.get(pid, [0.0, None])
+        c0, kind0, sys0 = pg0.get(pid, [0.0, None, 0.0])
         if "ours" in (kind, kind0):
             kind = "ours"
+            ours_sys += sys1 - sys0
         groups[kind] += c1 - c0
     cpu = {
         "commentguard instances": r["cpu1"]["instances"] - r["cpu0"]["instances"],
@@ -529,6 +543,7 @@ def summarise(r):
         "wrk": sum(x["cpu_s"] for x in w),
     }
     busy = r["cpu1"]["busy_s"] - r["cpu0"]["busy_s"]
+    wall = r["cpu1"]["wall"] - r["cpu0"]["wall"]  # the snapshots' interval: cores = CPU / wall
     statuses = {}
     for x in w:
         for k, v in x["statuses"].items():
@@ -540,8 +555,9 @@ def summarise(r):
         "errors": sum(sum(x["errors"].values()) for x in w),
         "statuses": statuses,
         "cpu_us": {k: 1e6 * v / per for k, v in cpu.items()},
-        "cores": {k: v / secs for k, v in cpu.items()},
-        "busy_cores": busy / secs, "busy_us": 1e6 * busy / per,
+        "cores": {k: v / wall for k, v in cpu.items()},
+        "busy_cores": busy / wall, "busy_us": 1e6 * busy / per,
+        "pg_kernel_share": ours_sys / groups["ours"] if groups["ours"] > 0 else float("nan"),
         "other_pg_us": 1e6 * groups["others"] / per,
     }
     if r["backend"] == "pg":
@@ -602,7 +618,8 @@ w("")
 w(f"Command: `{env['COMMAND']}`  ")
 w(f"Commit `{env['COMMIT']}`, {env['WRK_VERSION']}, PostgreSQL {env['PG_VERSION']}, Redis {env['REDIS_VERSION']}, "
   f"kernel {env['KERNEL']}, nproc {env['NPROC']}, CPU {cpu_model()}.  ")
-w(f"PostgreSQL settings: {env['PG_SETTINGS']}.  ")
+w(f"PostgreSQL settings: {env['PG_SETTINGS']}"
+  + (f"; the instances' connections add `{env['PG_OPTIONS']}`" if env["PG_OPTIONS"] else "") + ".  ")
 w(f"Load average (1/5/15 min) before the runs: {env['LOAD_BEFORE']}; after: {env['LOAD_AFTER']}.")
 w("")
 w(f"Every setup runs on this one machine: the instances, PostgreSQL, Redis and wrk share its "
@@ -626,7 +643,7 @@ w(f"Every setup runs on this one machine: the instances, PostgreSQL, Redis and w
   "in `pg_stat_activity`), PostgreSQL's background processes (postmaster, WAL writer, "
   "checkpointer, autovacuum…), redis-server, wrk (GNU time), and the machine's busy time "
   "(`/proc/stat`). Commits and WAL from `pg_stat_database`/`pg_stat_wal`, Redis commands from "
-  "`INFO`.")
+  "`INFO` (the commands the rate-limit script runs count too).")
 w("")
 w("| setup | requests/s | 2xx/s | p50 ms | p99 ms | non-2xx | socket errors | machine busy (cores) | req/s of each round |")
 w("|---|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -658,11 +675,12 @@ pg_setups = [s for s in setups if s.startswith("pg-")]
 w("")
 w("The shared servers' work per request (PostgreSQL setups, medians):")
 w("")
-w("| setup | commits/s | commits per request | WAL KiB per request | WAL syncs/s | commits per WAL sync | Redis commands/s | Redis commands per request | Redis scripts per request | checks Redis did not answer in 100 ms (all rounds) |")
-w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+w("| setup | commits/s | commits per request | WAL KiB per request | WAL syncs/s | commits per WAL sync | backends' CPU in the kernel | Redis commands/s | Redis commands per request | Redis scripts per request | checks Redis did not answer in 100 ms (all rounds) |")
+w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for s in pg_setups:
     w(f"| {s} | {n(med(s, 'commits_s'))} | {med(s, 'commits_per_req'):.2f} | {med(s, 'wal_kib_per_req'):.2f} | "
-      f"{n(med(s, 'syncs_s'))} | {med(s, 'commits_per_sync'):.1f} | {n(med(s, 'redis_cmds_s'))} | "
+      f"{n(med(s, 'syncs_s'))} | {med(s, 'commits_per_sync'):.1f} | {100 * med(s, 'pg_kernel_share'):.0f}% | "
+      f"{n(med(s, 'redis_cmds_s'))} | "
       f"{med(s, 'redis_cmds_per_req'):.2f} | {med(s, 'redis_scripts_per_req'):.2f} | "
       f"{sum(x['fallbacks'] for x in per_setup[s]):,} |")
 w("")
