@@ -27,8 +27,8 @@ use commentguard::ratelimit::WhenUnreachable;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    clearly_fine, comment, eventually, json_body, postgres_url, spawn_fleet, test_config,
-    with_webhook, PgSchema, TestApp, WebhookReceiver, API_KEY, POSTGRES_URL_VAR, SITE,
+    clearly_fine, comment, eventually, json_body, pg_connect, postgres_url, spawn_fleet,
+    test_config, with_webhook, PgSchema, TestApp, WebhookReceiver, API_KEY, POSTGRES_URL_VAR, SITE,
 };
 use crate::process::Process;
 use crate::review_support::{add_moderator, premoderated};
@@ -69,10 +69,9 @@ async fn shared_servers(test: &str) -> Option<Shared> {
             return None;
         }
     };
-    let (client, connection) = tokio_postgres::connect(&postgres, tokio_postgres::NoTls)
+    let client = pg_connect(&postgres)
         .await
         .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}={postgres} is unreachable: {e}"));
-    tokio::spawn(connection);
     client
         .simple_query("SELECT 1")
         .await
@@ -523,10 +522,9 @@ async fn until(what: &str, timeout: Duration, check: impl Fn() -> bool) {
 
 /// Every comment row of the schema at `url`: body → ids.
 async fn stored_bodies(url: &str) -> HashMap<String, Vec<i64>> {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+    let client = pg_connect(url)
         .await
         .expect("connect to the fleet's schema");
-    tokio::spawn(connection);
     let mut stored: HashMap<String, Vec<i64>> = HashMap::new();
     for row in client
         .query("SELECT id, body FROM comments", &[])

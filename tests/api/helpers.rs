@@ -191,21 +191,74 @@ pub struct PgSchema {
     name: String,
 }
 
+/// How long a test waits for a connection when the PostgreSQL test server is at its
+/// `max_connections`. One API suite holds about 20 at its peak (two tests at a time, a pool
+/// per app, three apps in the fleet tests); several suites on one server — engineers'
+/// worktrees, CI — can fill 100, which made tests fail at "the store opens" with
+/// SQLSTATE 53300. A full server is a busy shared server, not a failure of the code under
+/// test: wait for a slot, then fail as before.
+const PG_FULL_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Whether `err` or one of its causes is PostgreSQL refusing a connection because it is
+/// at `max_connections` (SQLSTATE 53300; the store's own errors carry the code in their
+/// text).
+fn server_full(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        let code = e
+            .downcast_ref::<tokio_postgres::Error>()
+            .and_then(tokio_postgres::Error::code);
+        if code == Some(&tokio_postgres::error::SqlState::TOO_MANY_CONNECTIONS)
+            || e.to_string().contains("53300")
+        {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
+/// Runs `attempt` until it does not fail with [`server_full`], for [`PG_FULL_WAIT`] at most.
+async fn waiting_for_a_slot<T, E, Fut>(mut attempt: impl FnMut() -> Fut) -> Result<T, E>
+where
+    E: std::error::Error + 'static,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let deadline = std::time::Instant::now() + PG_FULL_WAIT;
+    loop {
+        match attempt().await {
+            Err(e) if server_full(&e) && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// A connection to `url` (its driver spawned on the current runtime), waiting while the
+/// server is full.
+pub async fn pg_connect(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let client = waiting_for_a_slot(|| async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+        tokio::spawn(connection);
+        Ok(client)
+    })
+    .await?;
+    Ok(client)
+}
+
 impl PgSchema {
     /// Creates a fresh schema on `base`; panics if the server cannot be reached (the
     /// variable is set: the run is meant to test PostgreSQL, never to skip it).
     pub async fn create(base: &str) -> PgSchema {
         let name = format!("cg_api_{:016x}", rand::random::<u64>());
-        let (client, connection) = tokio_postgres::connect(base, tokio_postgres::NoTls)
+        let client = pg_connect(base)
             .await
             .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}={base}: cannot connect: {e}"));
-        let conn = tokio::spawn(connection);
         client
             .batch_execute(&format!("CREATE SCHEMA {name}"))
             .await
             .unwrap_or_else(|e| panic!("cannot create schema {name}: {e}"));
-        drop(client);
-        let _ = conn.await;
         PgSchema {
             base: base.to_owned(),
             name,
@@ -233,10 +286,7 @@ impl Drop for PgSchema {
                 .build()
                 .ok()?;
             runtime.block_on(async {
-                let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
-                    .await
-                    .ok()?;
-                tokio::spawn(connection);
+                let client = pg_connect(&base).await.ok()?;
                 client.batch_execute(&sql).await.ok()
             })
         })
@@ -270,10 +320,9 @@ where
             .build()
             .unwrap();
         runtime.block_on(async {
-            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            let client = pg_connect(&url)
                 .await
-                .unwrap();
-            tokio::spawn(connection);
+                .unwrap_or_else(|e| panic!("cannot connect to the test schema: {e}"));
             op(client, sql).await
         })
     })
@@ -302,15 +351,17 @@ impl Scratch {
 /// `COMMENTGUARD_TEST_POSTGRES_URL` is set, the app's own schema on that server (see
 /// [`spawn_app_with_clock`]) — and the app's CLI commands open the same.
 pub async fn test_store(config: &Config, clock: &Clock) -> Store {
-    commentguard::store::open(&config.database, &config.storage, clock.clone())
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "the store opens ({}): {e}: {:?}",
-                commentguard::store::Database::of(&config.database).describe(),
-                std::error::Error::source(&e)
-            )
-        })
+    waiting_for_a_slot(|| {
+        commentguard::store::open(&config.database, &config.storage, clock.clone())
+    })
+    .await
+    .unwrap_or_else(|e| {
+        panic!(
+            "the store opens ({}): {e}: {:?}",
+            commentguard::store::Database::of(&config.database).describe(),
+            std::error::Error::source(&e)
+        )
+    })
 }
 
 async fn start(config: Config, dir: Arc<Scratch>, clock: Clock) -> TestApp {
