@@ -696,9 +696,11 @@ for s in setups:
     top = max(shares, key=shares.get)
     sat = med(s, "busy_cores") >= 0.9 * nproc
     parts = ", ".join(f"{k} {100 * v / busy:.0f}%" for k, v in shares.items() if busy > 0 and v > 0)
+    rest = busy - sum(shares.values()) - med(s, "cpu_us", "wrk")
     w(f"- `{s}`: {n(med(s, 'rps'))} requests/s with the machine {'saturated' if sat else 'not saturated'} "
       f"({med(s, 'busy_cores'):.2f} of {nproc} cores busy); of the machine's CPU per request, {parts} "
-      f"(wrk {100 * med(s, 'cpu_us', 'wrk') / busy:.0f}%); the largest share: {top}.")
+      f"(wrk {100 * med(s, 'cpu_us', 'wrk') / busy:.0f}%, everything else on the machine "
+      f"{100 * max(rest, 0.0) / busy:.0f}%); the largest share: {top}.")
 w("")
 
 # Paper estimate from the PostgreSQL setup with the highest throughput.
