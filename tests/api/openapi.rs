@@ -4,7 +4,8 @@
 //! wrong type or enum value — or a property the document does not mention — fails the
 //! test that received it. The tests below also check the served document itself, and
 //! that it names exactly the routes the app registers (read from actix's own route map,
-//! so a route added anywhere without a `#[utoipa::path]` fails here).
+//! so a route added anywhere without a `#[utoipa::path]` fails here), each documented
+//! method served and no other.
 //!
 //! Strictness: utoipa leaves objects open (`additionalProperties` unset), so before
 //! validating, every object schema is closed here (`additionalProperties: false`; an
@@ -15,7 +16,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{json, Value};
 
-use crate::helpers::{json_body, spawn_app};
+use crate::helpers::{json_body, spawn_app, SITE};
+use crate::review_support::add_moderator;
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
 
@@ -371,6 +373,57 @@ async fn every_registered_route_is_documented() {
         unserved.is_empty(),
         "documented paths no route serves: {unserved:?}"
     );
+}
+
+/// The methods match too: each documented operation is served (whatever it then says
+/// about the placeholder request, it is neither the router's 404 nor 405), and every
+/// other method on a documented path is not served (405, or the router's 404). Requests carry an admin's token, so the
+/// moderator routes judge the method rather than refusing an anonymous caller.
+#[tokio::test]
+async fn every_documented_method_is_served_and_no_other() {
+    let app = spawn_app().await;
+    let admin = add_moderator(&app, "root", &[], true).await;
+    let paths = strict_document()["paths"].as_object().expect("paths");
+    let mut checked = 0;
+    for (template, item) in paths {
+        let path = template
+            .replace("{site}", SITE)
+            .replace("{article_id}", "2024%2Fbudget")
+            .replace("{id}", "1");
+        assert!(!path.contains('{'), "a placeholder for {template}");
+        for method in METHODS {
+            let documented = item.get(*method).is_some();
+            let res = app
+                .client
+                .request(method.to_uppercase().parse().unwrap(), app.url(&path))
+                .bearer_auth(&admin)
+                .json(&json!({}))
+                .send()
+                .await
+                .expect("request sent");
+            let status = res.status().as_u16();
+            let body: Value = res.json().await.unwrap_or(Value::Null);
+            // `NOT_FOUND` is the router's own 404 (no route, or a path segment that does
+            // not parse for the route it fell through to); handlers name what they miss.
+            let not_served =
+                status == 405 || (status == 404 && body["error"]["code"] == "NOT_FOUND");
+            if documented {
+                assert!(
+                    !not_served,
+                    "{method} {template} is documented but not served: {status} {body}"
+                );
+                checked += 1;
+            } else {
+                // 405 from a resource; 404 where a scope's `.route()` made the method part
+                // of the match (actix moves the method guard to the resource).
+                assert!(
+                    not_served,
+                    "{method} {template} is not documented but answers: {status} {body}"
+                );
+            }
+        }
+    }
+    assert!(checked >= 30, "{checked} operations checked");
 }
 
 /// The route-map reader joins scopes, skips containers and other nodes' lines, and drops
