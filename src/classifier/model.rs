@@ -330,13 +330,19 @@ impl TaskModel {
             path: path.to_path_buf(),
             source,
         })?;
+        Self::parse(&bytes, path)
+    }
+
+    /// Checks a model file's bytes, wherever they were read from (a file, an installed
+    /// model set); `path` names them in errors.
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Self, ModelError> {
         // Check the version before the full parse, so an old file gets the version error
         // rather than a confusing field error.
         #[derive(Deserialize)]
         struct Header {
             format_version: u32,
         }
-        if let Ok(header) = serde_json::from_slice::<Header>(&bytes) {
+        if let Ok(header) = serde_json::from_slice::<Header>(bytes) {
             if header.format_version != FORMAT_VERSION {
                 return Err(ModelError::Version {
                     path: path.to_path_buf(),
@@ -346,7 +352,7 @@ impl TaskModel {
             }
         }
         let file: ModelFile =
-            serde_json::from_slice(&bytes).map_err(|source| ModelError::Parse {
+            serde_json::from_slice(bytes).map_err(|source| ModelError::Parse {
                 path: path.to_path_buf(),
                 source,
             })?;
@@ -562,6 +568,31 @@ impl Classifier {
     pub fn load(dir: &Path) -> Result<Self, ModelError> {
         let spam = TaskModel::load(&model_path(dir, Task::Spam))?;
         let abuse = TaskModel::load(&model_path(dir, Task::Abuse))?;
+        Self::new(spam, abuse)
+    }
+
+    /// Checks a pair of model files given as bytes (an installed model set), with the
+    /// same checks as [`Classifier::load`]; `spam_name` and `abuse_name` name them in
+    /// errors (each error names the one at fault, a model of the wrong task included).
+    pub fn from_bytes(
+        spam: &[u8],
+        spam_name: &Path,
+        abuse: &[u8],
+        abuse_name: &Path,
+    ) -> Result<Self, ModelError> {
+        let spam = TaskModel::parse(spam, spam_name)?;
+        let abuse = TaskModel::parse(abuse, abuse_name)?;
+        for (model, task, name) in [
+            (&spam, Task::Spam, spam_name),
+            (&abuse, Task::Abuse, abuse_name),
+        ] {
+            if model.task() != task {
+                return Err(ModelError::Invalid {
+                    path: name.to_path_buf(),
+                    reason: format!("expected a {task} model, found a {} model", model.task()),
+                });
+            }
+        }
         Self::new(spam, abuse)
     }
 

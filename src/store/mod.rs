@@ -43,6 +43,8 @@
 //! - [`outbox`] — [`Outbox`]: webhook events, their typed payload, claims and attempts.
 //! - [`rules`] — [`Rules`]: site rules changed at run time.
 //! - [`moderators`] — [`Moderators`]: moderators, their grants and sessions.
+//! - [`models`] — [`ModelSets`]: trained model pairs installed in the database, versioned
+//!   and checksummed, which every instance polls for and serves.
 //! - [`upkeep`] — [`Upkeep`]: readiness, retention, erasure, monitoring counts.
 //! - [`error`] — [`StoreError`].
 //! - [`sqlite`] — the SQLite backend (engine and queries).
@@ -52,6 +54,7 @@ pub mod authors;
 pub mod comments;
 pub mod error;
 pub mod moderators;
+pub mod models;
 pub mod open;
 pub mod outbox;
 pub mod postgres;
@@ -75,6 +78,10 @@ pub use moderators::{
     AddModeratorError, ModeratorInfo, ModeratorRecord, Moderators, NewModerator, NewSession,
     SessionRecord, SiteGrants,
 };
+pub use models::{
+    ChecksumMismatch, Installed, ModelSet, ModelSetHead, ModelSetInfo, ModelSets, NewModelSet,
+    MODEL_SETS_KEPT,
+};
 pub use open::{open, open_for_reading, Database};
 pub use outbox::{AttemptOutcome, CommentSnapshot, DueEvent, Outbox, WebhookEvent, WebhookPayload};
 pub use reports::{NewReport, ReportOutcome, Reports};
@@ -91,7 +98,17 @@ pub use upkeep::{ErasureReport, PurgeReport, RetentionPolicy, Upkeep, WaitingCou
 
 /// Everything a backend implements: one object behind [`Store`].
 pub trait Storage:
-    Comments + ReviewQueue + Authors + Reports + Outbox + Rules + Moderators + Upkeep + Send + Sync
+    Comments
+    + ReviewQueue
+    + Authors
+    + Reports
+    + Outbox
+    + Rules
+    + Moderators
+    + ModelSets
+    + Upkeep
+    + Send
+    + Sync
 {
 }
 
@@ -103,6 +120,7 @@ impl<T> Storage for T where
         + Outbox
         + Rules
         + Moderators
+        + ModelSets
         + Upkeep
         + Send
         + Sync

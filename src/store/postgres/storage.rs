@@ -11,7 +11,8 @@ use crate::domain::{
     RuleChange, RuleValues, SiteId, Status, TokenHash, ValidationError,
 };
 use crate::store::{
-    Actor, AddModeratorError, AttemptOutcome, AuditEntry, AuthorView, Authors, BanEntry,
+    Actor, AddModeratorError, AttemptOutcome, Installed, ModelSet, ModelSetHead, ModelSetInfo,
+    ModelSets, NewModelSet, AuditEntry, AuthorView, Authors, BanEntry,
     BanOutcome, BanRequest, Comments, DecisionOutcome, DecisionRequest, DueEvent, ErasureReport,
     LabelledDecision, ModeratorInfo, ModeratorRecord, Moderators, NewCommentRecord, NewModerator,
     NewReport, NewSession, Outbox, PublishedComment, PurgeReport, QueueCounts, QueuePage,
@@ -229,6 +230,26 @@ impl Moderators for PgStore {
 
     async fn end_session(&self, hash: TokenHash) -> Result<bool, StoreError> {
         PgStore::end_session(self, hash).await
+    }
+}
+
+#[async_trait]
+impl ModelSets for PgStore {
+    /// Under an advisory lock: installs from several machines are applied in turn.
+    async fn install_model_set(&self, set: NewModelSet) -> Result<Installed, StoreError> {
+        PgStore::install_model_set(self, set).await
+    }
+
+    async fn latest_model_set(&self) -> Result<Option<ModelSetHead>, StoreError> {
+        PgStore::latest_model_set(self).await
+    }
+
+    async fn model_set(&self, version: i64) -> Result<Option<ModelSet>, StoreError> {
+        PgStore::model_set(self, version).await
+    }
+
+    async fn model_sets(&self) -> Result<Vec<ModelSetInfo>, StoreError> {
+        PgStore::model_sets(self).await
     }
 }
 
