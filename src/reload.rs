@@ -10,7 +10,10 @@
 //!
 //! # Rules
 //! 1. **At start** ([`ModelReloader::start`]) the newest installed set serves if the
-//!    database holds one and it passes the checks below; otherwise the models directory.
+//!    database holds one and it passes the checks below. If it fails them it is refused
+//!    (as in rule 2) and the newest older set that passes serves — what the instances
+//!    already running still serve. With no installed set that passes, the models
+//!    directory.
 //! 2. **Polling** ([`poll_installed`], every `model_poll_seconds`; 0 turns it off): each
 //!    instance asks the database for the newest version (a cheap query). A version newer
 //!    than the newest this instance has loaded *or refused* is fetched, its checksum
@@ -211,36 +214,62 @@ impl ModelReloader {
             .await
             .map_err(StartError::Installed)?
         {
-            match installed::load(&store, head.version).await {
-                Ok(loaded) => {
-                    tracing::info!(
-                        version = head.version,
-                        checksum = %loaded.checksum,
-                        "serving the newest installed model set"
-                    );
-                    let origin = Origin::Installed {
-                        version: head.version,
-                        checksum: loaded.checksum,
-                    };
-                    return Ok(Self::serving(
-                        dir,
-                        store,
-                        loaded.classifier,
-                        origin,
-                        Some(loaded.identity),
-                        Some(head.version),
-                    ));
-                }
-                Err(ReloadError::Store(err)) => return Err(StartError::Installed(err)),
-                Err(err) => {
-                    tracing::error!(
-                        version = head.version,
-                        error = %err,
-                        "the newest installed model set is refused; starting with the models directory"
-                    );
-                    if err.is_refusal() {
-                        seen = Some(head.version);
-                        refused = Some(head.version);
+            // The newest first; if it fails, the newest older set that loads — what the
+            // instances already running still serve.
+            let mut versions = vec![head.version];
+            let mut next = 0;
+            while let Some(&version) = versions.get(next) {
+                next += 1;
+                match installed::load(&store, version).await {
+                    Ok(loaded) => {
+                        tracing::info!(
+                            version,
+                            checksum = %loaded.checksum,
+                            "serving an installed model set"
+                        );
+                        let origin = Origin::Installed {
+                            version,
+                            checksum: loaded.checksum,
+                        };
+                        let seen = if refused.is_some() {
+                            head.version
+                        } else {
+                            version
+                        };
+                        let reloader = Self::serving(
+                            dir,
+                            store,
+                            loaded.classifier,
+                            origin,
+                            Some(loaded.identity),
+                            Some(seen),
+                        );
+                        reloader.lock_state().refused = refused;
+                        return Ok(reloader);
+                    }
+                    Err(ReloadError::Store(err)) => return Err(StartError::Installed(err)),
+                    Err(err) => {
+                        tracing::error!(
+                            version,
+                            error = %err,
+                            "installed model set refused at start; trying the one before, then the models directory"
+                        );
+                        if version == head.version {
+                            if err.is_refusal() {
+                                seen = Some(head.version);
+                                refused = Some(head.version);
+                            }
+                            let older = store
+                                .model_sets()
+                                .await
+                                .map_err(StartError::Installed)?;
+                            versions.extend(
+                                older
+                                    .iter()
+                                    .map(|set| set.version)
+                                    .filter(|&v| v < head.version),
+                            );
+                        }
                     }
                 }
             }

@@ -253,9 +253,10 @@ mod tests {
     }
 
     /// At start the newest installed set serves, whatever the models directory holds —
-    /// the directory need not even exist; a refused newest set falls back to it.
+    /// the directory need not even exist; a refused newest set gives way to the set before
+    /// it (what running instances still serve), and with no good set to the directory.
     #[tokio::test]
-    async fn start_prefers_the_newest_installed_set() {
+    async fn start_prefers_the_newest_installed_set_that_loads() {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path());
         let missing = dir.path().join("no-models-here");
@@ -264,7 +265,7 @@ mod tests {
             Err(StartError::Files { .. })
         ));
         let v1 = install(&store, retrained_spam(0.35)).await;
-        let reloader = ModelReloader::start(missing, store.clone(), None)
+        let reloader = ModelReloader::start(missing.clone(), store.clone(), None)
             .await
             .unwrap();
         assert_eq!(reloader.status().unwrap().version, Some(v1));
@@ -272,14 +273,24 @@ mod tests {
         assert!(reloader.check_installed().await.unwrap().is_none());
 
         let v2 = install(&store, b"not a model".to_vec()).await;
-        let reloader = ModelReloader::start(models_dir(), store, None)
+        let reloader = ModelReloader::start(missing, store, None).await.unwrap();
+        let status = reloader.status().unwrap();
+        assert_eq!(
+            (status.source, status.version, status.refused_version),
+            (ModelSource::Database, Some(v1), Some(v2))
+        );
+        assert!(reloader.check_installed().await.unwrap().is_none(), "not retried");
+
+        let other = tempfile::tempdir().unwrap();
+        let only_bad = self::store(other.path());
+        let bad = install(&only_bad, b"not a model".to_vec()).await;
+        let reloader = ModelReloader::start(models_dir(), only_bad, None)
             .await
             .unwrap();
         let status = reloader.status().unwrap();
         assert_eq!(
             (status.source, status.refused_version),
-            (ModelSource::Files, Some(v2))
+            (ModelSource::Files, Some(bad))
         );
-        assert!(reloader.check_installed().await.unwrap().is_none(), "not retried");
     }
 }
