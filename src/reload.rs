@@ -259,10 +259,7 @@ impl ModelReloader {
                                 seen = Some(head.version);
                                 refused = Some(head.version);
                             }
-                            let older = store
-                                .model_sets()
-                                .await
-                                .map_err(StartError::Installed)?;
+                            let older = store.model_sets().await.map_err(StartError::Installed)?;
                             versions.extend(
                                 older
                                     .iter()
@@ -406,9 +403,11 @@ impl ModelReloader {
         }
         let (source, version, checksum) = match &state.serving.origin {
             Origin::Files => (ModelSource::Files, None, None),
-            Origin::Installed { version, checksum } => {
-                (ModelSource::Database, Some(*version), Some(checksum.clone()))
-            }
+            Origin::Installed { version, checksum } => (
+                ModelSource::Database,
+                Some(*version),
+                Some(checksum.clone()),
+            ),
         };
         Some(ModelSetStatus {
             source,

@@ -232,12 +232,12 @@ impl Application {
         );
         let mut background = vec![
             pruner,
-                retention,
-                tokio::spawn(async move {
-                    if let Some(handle) = metrics {
-                        crate::monitoring::upkeep(handle).await;
-                    }
-                }),
+            retention,
+            tokio::spawn(async move {
+                if let Some(handle) = metrics {
+                    crate::monitoring::upkeep(handle).await;
+                }
+            }),
             #[cfg(unix)]
             tokio::spawn(crate::reload::reload_on_sighup(models)),
         ];

@@ -87,10 +87,10 @@ async fn open(config: &Config) -> anyhow::Result<Store> {
 pub async fn install(config: &Config, dir: &Path, by: &str) -> anyhow::Result<Installed> {
     let (spam, abuse) = read_checked(dir)?;
     let store = open(config).await?;
-    Ok(store
+    store
         .install_model_set(NewModelSet::new(spam, abuse, by))
         .await
-        .context("cannot install the model set")?)
+        .context("cannot install the model set")
 }
 
 /// Every model set kept in the database of `config`, newest first.
@@ -212,7 +212,10 @@ mod tests {
         let abuse_path = model_path(dir.path(), Task::Abuse);
         std::fs::write(&abuse_path, &abuse[..abuse.len() / 2]).unwrap();
         let err = format!("{:#}", read_checked(dir.path()).unwrap_err());
-        assert!(err.contains("abuse.json") && err.contains("corrupt"), "{err}");
+        assert!(
+            err.contains("abuse.json") && err.contains("corrupt"),
+            "{err}"
+        );
 
         std::fs::remove_file(&abuse_path).unwrap();
         let err = format!("{:#}", read_checked(dir.path()).unwrap_err());

@@ -221,10 +221,14 @@ mod tests {
         let err = reloader.check_installed().await.unwrap_err();
         assert!(err.is_refusal(), "{err:?}");
         assert!(
-            err.to_string().contains(&format!("model set {v2}: spam.json")),
+            err.to_string()
+                .contains(&format!("model set {v2}: spam.json")),
             "{err}"
         );
-        assert!(reloader.check_installed().await.unwrap().is_none(), "not retried");
+        assert!(
+            reloader.check_installed().await.unwrap().is_none(),
+            "not retried"
+        );
         let status = reloader.status().unwrap();
         assert_eq!(
             (status.version, status.refused_version),
@@ -238,17 +242,18 @@ mod tests {
             0.4
         );
         let status = reloader.status().unwrap();
-        assert_eq!(
-            (status.version, status.refused_version),
-            (Some(v3), None)
-        );
+        assert_eq!((status.version, status.refused_version), (Some(v3), None));
 
         // A file reload overrides on this instance until the next install.
         reloader.reload().await.unwrap();
         assert_eq!(reloader.status().unwrap().source, ModelSource::Files);
         assert!(reloader.check_installed().await.unwrap().is_none());
         let v4 = install(&store, retrained_spam(0.5)).await;
-        reloader.check_installed().await.unwrap().expect("the next install wins");
+        reloader
+            .check_installed()
+            .await
+            .unwrap()
+            .expect("the next install wins");
         assert_eq!(reloader.status().unwrap().version, Some(v4));
     }
 
@@ -279,7 +284,10 @@ mod tests {
             (status.source, status.version, status.refused_version),
             (ModelSource::Database, Some(v1), Some(v2))
         );
-        assert!(reloader.check_installed().await.unwrap().is_none(), "not retried");
+        assert!(
+            reloader.check_installed().await.unwrap().is_none(),
+            "not retried"
+        );
 
         let other = tempfile::tempdir().unwrap();
         let only_bad = self::store(other.path());

@@ -53,8 +53,8 @@
 pub mod authors;
 pub mod comments;
 pub mod error;
-pub mod moderators;
 pub mod models;
+pub mod moderators;
 pub mod open;
 pub mod outbox;
 pub mod postgres;
@@ -74,13 +74,13 @@ pub use comments::{
     Comments, NewCommentRecord, PublishedComment, StoredComment, Submitted, Verdict,
 };
 pub use error::StoreError;
-pub use moderators::{
-    AddModeratorError, ModeratorInfo, ModeratorRecord, Moderators, NewModerator, NewSession,
-    SessionRecord, SiteGrants,
-};
 pub use models::{
     ChecksumMismatch, Installed, ModelSet, ModelSetHead, ModelSetInfo, ModelSets, NewModelSet,
     MODEL_SETS_KEPT,
+};
+pub use moderators::{
+    AddModeratorError, ModeratorInfo, ModeratorRecord, Moderators, NewModerator, NewSession,
+    SessionRecord, SiteGrants,
 };
 pub use open::{open, open_for_reading, Database};
 pub use outbox::{AttemptOutcome, CommentSnapshot, DueEvent, Outbox, WebhookEvent, WebhookPayload};

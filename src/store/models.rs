@@ -246,7 +246,10 @@ pub(crate) mod contract {
         assert!(second.new);
         assert_eq!(second.set.version, 2);
         let fetched = store.model_set(1).await.unwrap().expect("set 1 kept");
-        assert_eq!((fetched.spam.as_slice(), fetched.abuse.as_slice()), (&spam_a[..], &abuse_a[..]));
+        assert_eq!(
+            (fetched.spam.as_slice(), fetched.abuse.as_slice()),
+            (&spam_a[..], &abuse_a[..])
+        );
         assert_eq!(fetched.checksum, first.set.checksum);
         fetched.verify().expect("intact");
         let (spam_b, _) = pair("b");

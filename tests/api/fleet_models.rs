@@ -148,18 +148,22 @@ async fn an_install_reaches_every_instance_and_bad_sets_are_refused_by_all() {
         let set = ready(client, base).await["model_set"].clone();
         assert_eq!(set["source"], "files", "nothing installed yet: {set}");
         assert_eq!(set["version"], Value::Null);
-        assert_eq!(posted_status(client, base, &fine.next().unwrap()).await, "published");
+        assert_eq!(
+            posted_status(client, base, &fine.next().unwrap()).await,
+            "published"
+        );
     }
 
     let strict = install(&app, spam_holding_everything(), committed(Task::Abuse)).await;
     for base in &both {
-        let now = wait_for_model_set(client, base, "the strict set", |s| {
-            s["version"] == strict
-        })
-        .await;
+        let now =
+            wait_for_model_set(client, base, "the strict set", |s| s["version"] == strict).await;
         assert_eq!(now["model_set"]["source"], "database");
         assert_eq!(now["model_identity"]["spam"]["hold"], 1e-9);
-        assert_eq!(posted_status(client, base, &fine.next().unwrap()).await, "pending");
+        assert_eq!(
+            posted_status(client, base, &fine.next().unwrap()).await,
+            "pending"
+        );
     }
 
     // Damaged at rest: the strict set's bytes under a checksum they do not have, written
@@ -195,7 +199,10 @@ async fn an_install_reaches_every_instance_and_bad_sets_are_refused_by_all() {
         })
         .await;
         assert_eq!(now["model_set"]["version"], strict, "the strict set serves");
-        assert_eq!(posted_status(client, base, &fine.next().unwrap()).await, "pending");
+        assert_eq!(
+            posted_status(client, base, &fine.next().unwrap()).await,
+            "pending"
+        );
     }
 
     let committed_again = install(&app, committed(Task::Spam), committed(Task::Abuse)).await;
@@ -205,7 +212,10 @@ async fn an_install_reaches_every_instance_and_bad_sets_are_refused_by_all() {
         })
         .await;
         assert_eq!(now["model_set"]["refused_version"], Value::Null);
-        assert_eq!(posted_status(client, base, &fine.next().unwrap()).await, "published");
+        assert_eq!(
+            posted_status(client, base, &fine.next().unwrap()).await,
+            "published"
+        );
     }
     second.stop().await;
 }
@@ -248,7 +258,9 @@ async fn the_cli_installs_checked_models_for_running_instances() {
     let abuse = std::fs::read(&abuse_file).unwrap();
     std::fs::write(&abuse_file, &abuse[..abuse.len() / 3]).unwrap();
 
-    let refused = commentguard(&["models", "install", "--config", config, "--models", models_arg]);
+    let refused = commentguard(&[
+        "models", "install", "--config", config, "--models", models_arg,
+    ]);
     let (_, stderr) = outputs(&refused);
     assert!(!refused.status.success(), "{:?}", outputs(&refused));
     assert!(
@@ -264,8 +276,7 @@ async fn the_cli_installs_checked_models_for_running_instances() {
     ]);
     let (stdout, stderr) = outputs(&installed);
     assert!(installed.status.success(), "{stdout}\n{stderr}");
-    let checksum =
-        commentguard::store::models::checksum(&spam_holding_everything(), &abuse);
+    let checksum = commentguard::store::models::checksum(&spam_holding_everything(), &abuse);
     assert_eq!(stdout.trim(), format!("version=1 checksum={checksum}"));
 
     let now = wait_for_model_set(&app.client, &app.address, "the installed set", |s| {
@@ -276,7 +287,9 @@ async fn the_cli_installs_checked_models_for_running_instances() {
     app.post_comment_expecting(&comment(&clearly_fine(1)[0]), "pending")
         .await;
 
-    let again = commentguard(&["models", "install", "--config", config, "--models", models_arg]);
+    let again = commentguard(&[
+        "models", "install", "--config", config, "--models", models_arg,
+    ]);
     let (stdout, stderr) = outputs(&again);
     assert!(again.status.success(), "{stderr}");
     assert_eq!(stdout.trim(), format!("version=1 checksum={checksum}"));

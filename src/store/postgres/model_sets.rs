@@ -34,20 +34,16 @@ impl PgStore {
             lock(&tx, lock_key(&[b"model_sets".as_slice()])).await?;
             let newest = tx
                 .query_opt(
-                    &format!(
-                        "SELECT {INFO_COLUMNS} FROM model_sets ORDER BY version DESC LIMIT 1"
-                    ),
+                    &format!("SELECT {INFO_COLUMNS} FROM model_sets ORDER BY version DESC LIMIT 1"),
                     &[],
                 )
                 .await?
                 .map(|row| info(&row));
             match newest {
-                Some(newest) if newest.checksum == set.checksum() => {
-                    Ok::<_, PgError>(Installed {
-                        set: newest,
-                        new: false,
-                    })
-                }
+                Some(newest) if newest.checksum == set.checksum() => Ok::<_, PgError>(Installed {
+                    set: newest,
+                    new: false,
+                }),
                 newest => {
                     let version = newest.map_or(1, |n| n.version + 1);
                     tx.execute(

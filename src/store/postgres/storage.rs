@@ -11,14 +11,14 @@ use crate::domain::{
     RuleChange, RuleValues, SiteId, Status, TokenHash, ValidationError,
 };
 use crate::store::{
-    Actor, AddModeratorError, AttemptOutcome, Installed, ModelSet, ModelSetHead, ModelSetInfo,
-    ModelSets, NewModelSet, AuditEntry, AuthorView, Authors, BanEntry,
+    Actor, AddModeratorError, AttemptOutcome, AuditEntry, AuthorView, Authors, BanEntry,
     BanOutcome, BanRequest, Comments, DecisionOutcome, DecisionRequest, DueEvent, ErasureReport,
-    LabelledDecision, ModeratorInfo, ModeratorRecord, Moderators, NewCommentRecord, NewModerator,
-    NewReport, NewSession, Outbox, PublishedComment, PurgeReport, QueueCounts, QueuePage,
-    QueueQuery, ReportOutcome, Reports, RetentionPolicy, ReviewItem, ReviewQueue, RuleChangeEntry,
-    Rules, RulesChanged, SessionRecord, SiteGrants, StoreError, StoredComment, StoredRules,
-    Submitted, UndoOutcome, Upkeep, Verdict, WaitingCounts,
+    Installed, LabelledDecision, ModelSet, ModelSetHead, ModelSetInfo, ModelSets, ModeratorInfo,
+    ModeratorRecord, Moderators, NewCommentRecord, NewModelSet, NewModerator, NewReport,
+    NewSession, Outbox, PublishedComment, PurgeReport, QueueCounts, QueuePage, QueueQuery,
+    ReportOutcome, Reports, RetentionPolicy, ReviewItem, ReviewQueue, RuleChangeEntry, Rules,
+    RulesChanged, SessionRecord, SiteGrants, StoreError, StoredComment, StoredRules, Submitted,
+    UndoOutcome, Upkeep, Verdict, WaitingCounts,
 };
 
 #[async_trait]
