@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
+use crate::classifier::manifest;
 use crate::classifier::model::model_path;
 use crate::classifier::{Classifier, Task};
 use crate::clock::Clock;
@@ -56,9 +57,11 @@ pub struct InstallArgs {
     pub config: ConfigArg,
 }
 
-/// Reads the pair in `dir` and checks it as the service would load it; the error names
-/// the file at fault.
+/// Reads the pair in `dir` and checks it as the service loads a models directory: each
+/// model, and — when the directory has a `manifest.json` — that both files are the pair
+/// it names. The error names the file at fault.
 pub fn read_checked(dir: &Path) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
+    let refused = "the models were refused; nothing was installed";
     let read = |task: Task| {
         let path = model_path(dir, task);
         std::fs::read(&path)
@@ -67,8 +70,11 @@ pub fn read_checked(dir: &Path) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
     };
     let (spam, spam_path) = read(Task::Spam)?;
     let (abuse, abuse_path) = read(Task::Abuse)?;
-    Classifier::from_bytes(&spam, &spam_path, &abuse, &abuse_path)
-        .context("the models were refused; nothing was installed")?;
+    Classifier::from_bytes(&spam, &spam_path, &abuse, &abuse_path).context(refused)?;
+    if let Some(manifest) = manifest::read(dir).context(refused)? {
+        manifest::check(dir, &manifest, Task::Spam, &spam).context(refused)?;
+        manifest::check(dir, &manifest, Task::Abuse, &abuse).context(refused)?;
+    }
     Ok((spam, abuse))
 }
 
@@ -229,5 +235,34 @@ mod tests {
             err.contains("spam.json") && err.contains("expected a spam model"),
             "{err}"
         );
+    }
+
+    /// With a manifest, a valid spam model that is not the one it names (replaced without
+    /// the manifest) is refused naming the file; the manifest written again pairs them.
+    #[test]
+    fn a_pair_that_does_not_match_its_manifest_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        copy(dir.path());
+        std::fs::copy(
+            manifest::manifest_path(&committed()),
+            manifest::manifest_path(dir.path()),
+        )
+        .unwrap();
+        read_checked(dir.path()).unwrap();
+
+        let spam_path = model_path(dir.path(), Task::Spam);
+        let mut file: crate::classifier::model::ModelFile =
+            serde_json::from_slice(&std::fs::read(&spam_path).unwrap()).unwrap();
+        file.thresholds.hold = 0.3;
+        crate::classifier::TaskModel::save(&file, &spam_path).unwrap();
+        let err = format!("{:#}", read_checked(dir.path()).unwrap_err());
+        assert!(
+            err.contains("spam.json") && err.contains("manifest.json"),
+            "{err}"
+        );
+
+        manifest::write(dir.path()).unwrap();
+        let (spam, _) = read_checked(dir.path()).unwrap();
+        assert_eq!(spam, std::fs::read(&spam_path).unwrap());
     }
 }

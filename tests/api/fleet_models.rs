@@ -244,8 +244,8 @@ async fn a_restarted_instance_serves_the_newest_installed_set() {
 }
 
 /// `commentguard models install` against a running instance's database: a pair with a
-/// truncated abuse model is refused naming the file, and nothing is installed; a good
-/// pair is installed (version and checksum printed), the instance takes it, installing it
+/// truncated abuse model, and a retrained spam model without its manifest, are refused
+/// naming the file, and nothing is installed; a good pair is installed (version and checksum printed), the instance takes it, installing it
 /// again installs nothing, and `models list` shows it.
 #[tokio::test]
 async fn the_cli_installs_checked_models_for_running_instances() {
@@ -269,8 +269,22 @@ async fn the_cli_installs_checked_models_for_running_instances() {
     );
     assert!(app.store.model_sets().await.unwrap().is_empty());
 
+    // A retrained spam model copied without its manifest: not the pair, refused.
     std::fs::write(&abuse_file, &abuse).unwrap();
     std::fs::write(model_path(&models, Task::Spam), spam_holding_everything()).unwrap();
+    let unpaired = commentguard(&[
+        "models", "install", "--config", config, "--models", models_arg,
+    ]);
+    let (_, stderr) = outputs(&unpaired);
+    assert!(!unpaired.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("spam.json") && stderr.contains("manifest.json"),
+        "{stderr}"
+    );
+    assert!(app.store.model_sets().await.unwrap().is_empty());
+
+    // The manifest written as `train` writes it: the pair installs.
+    commentguard::classifier::manifest::write(&models).unwrap();
     let installed = commentguard(&[
         "models", "install", "--config", config, "--models", models_arg, "--by", "ops@desk",
     ]);

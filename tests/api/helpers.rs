@@ -909,3 +909,11 @@ fn reusable_socket() -> socket2::Socket {
     socket.set_reuse_port(true).expect("SO_REUSEPORT");
     socket
 }
+
+/// A plain HTTP client for tests that talk to a server they started themselves (a child
+/// `serve` process): the TLS crypto provider installed first, as the service does, so the
+/// test does not depend on another test having spawned an app in this process.
+pub fn plain_client() -> reqwest::Client {
+    commentguard::webhooks::install_tls_provider();
+    reqwest::Client::new()
+}

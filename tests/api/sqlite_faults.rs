@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::helpers::{
     comment, json_body, skip_sqlite_file_test, spawn_app_with, test_config, TestApp,
 };
+use crate::process::Process;
 
 /// Submits `n` distinct comments one after another; returns each one's status and body.
 async fn submit_numbered(app: &TestApp, tag: &str, n: usize) -> Vec<(u16, Value, String)> {
@@ -331,6 +332,48 @@ async fn a_full_disk_is_a_503_and_loses_nothing() {
     let app = app.restart().await;
     assert_all_stored(&app.db_path, &acked);
     drop(app);
+    drop(mount);
+}
+
+/// A full disk under the real binary: its log holds a few ERROR lines for a hundred
+/// refused submissions, not one per write (the writer's failure line is throttled to one
+/// per interval and counts what it held back).
+#[tokio::test]
+async fn a_full_disk_is_logged_once_per_interval() {
+    if !can_mount("a_full_disk_is_logged_once_per_interval") {
+        return;
+    }
+    let mount = Mount::tmpfs("8m");
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.database = mount.dir.join("commentguard.db");
+    let server = Process::start(&mut config, dir.path(), "serve.log").await;
+    let client = crate::helpers::plain_client();
+    let post = |i: usize| {
+        let mut c = comment(&format!(
+            "Comment full-{i}: the council should publish every budget line."
+        ));
+        c["author_email"] = format!("full{i}@example.com").into();
+        client.post(server.url("/api/v1/comments")).json(&c).send()
+    };
+    assert!(post(0).await.unwrap().status().is_success());
+
+    let filler = fill_disk(&mount.dir);
+    let mut refused = 0;
+    for i in 1..=100 {
+        let status = post(i).await.unwrap().status().as_u16();
+        assert_ne!(status, 500, "a fault of the disk is never a 500");
+        refused += usize::from(status == 503);
+    }
+    assert!(refused >= 50, "{refused} of 100 refused");
+    let log = server.log();
+    let errors = log.lines().filter(|l| l.contains("ERROR")).count();
+    assert!(
+        (1..=5).contains(&errors),
+        "{errors} ERROR lines for {refused} failed writes:\n{log}"
+    );
+    std::fs::remove_file(&filler).unwrap();
+    server.stop();
     drop(mount);
 }
 
