@@ -626,6 +626,32 @@ impl Classifier {
         Self::new(one(Task::Spam)?, one(Task::Abuse)?)
     }
 
+    /// Checks a pair of model files given as bytes (an installed model set) with the
+    /// checks [`Classifier::load`] makes of each model (the manifest is a directory's, not
+    /// the pair's); `spam_name` and `abuse_name` name them in errors (each error names the
+    /// one at fault, a model of the wrong task included).
+    pub fn from_bytes(
+        spam: &[u8],
+        spam_name: &Path,
+        abuse: &[u8],
+        abuse_name: &Path,
+    ) -> Result<Self, ModelError> {
+        let spam = TaskModel::from_bytes(spam, spam_name)?;
+        let abuse = TaskModel::from_bytes(abuse, abuse_name)?;
+        for (model, task, name) in [
+            (&spam, Task::Spam, spam_name),
+            (&abuse, Task::Abuse, abuse_name),
+        ] {
+            if model.task() != task {
+                return Err(ModelError::Invalid {
+                    path: name.to_path_buf(),
+                    reason: format!("expected a {task} model, found a {} model", model.task()),
+                });
+            }
+        }
+        Self::new(spam, abuse)
+    }
+
     pub fn model(&self, task: Task) -> &TaskModel {
         match task {
             Task::Spam => &self.spam,

@@ -44,6 +44,10 @@ pub use storage::{RetentionConfig, StorageConfig};
 /// Id of the site that exists when the configuration names none.
 pub const DEFAULT_SITE: &str = "default";
 
+/// Default of `model_poll_seconds`: a fleet takes a new install within ten seconds, at
+/// the cost of one tiny query per instance every ten seconds.
+pub const DEFAULT_MODEL_POLL_SECONDS: u64 = 10;
+
 /// Prefix of the environment variables that override the file.
 pub const ENV_PREFIX: &str = "COMMENTGUARD_";
 
@@ -81,8 +85,12 @@ pub struct Config {
     pub bind: SocketAddr,
     /// SQLite database file; its directory is created if missing.
     pub database: PathBuf,
-    /// Directory holding `spam.json` and `abuse.json`.
+    /// Directory holding `spam.json` and `abuse.json` (served when the database holds no
+    /// installed model set, and read by `SIGHUP` / the admin reload).
     pub models: PathBuf,
+    /// How often to check the database for a newer installed model set, in seconds
+    /// (`commentguard models install`); 0 = never (only at start).
+    pub model_poll_seconds: u64,
     /// HTTP worker threads; `None` = one per core.
     pub workers: Option<usize>,
     /// Peers whose `X-Forwarded-For` header is believed (reverse proxies, load balancers).
@@ -122,6 +130,7 @@ impl Default for Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database: PathBuf::from("data/commentguard.db"),
             models: PathBuf::from("models"),
+            model_poll_seconds: DEFAULT_MODEL_POLL_SECONDS,
             workers: None,
             trusted_proxies: Vec::new(),
             form_token_secret: None,

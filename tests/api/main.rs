@@ -13,6 +13,7 @@ mod desk_browser;
 mod durability;
 mod embed;
 mod embed_browser;
+mod fleet_models;
 mod health;
 mod helpers;
 mod heuristics;
