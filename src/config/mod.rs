@@ -39,7 +39,7 @@ pub use delivery::WebhookDeliveryConfig;
 pub use secrets::Secret;
 pub use sessions::SessionConfig;
 pub use sites::MIN_WEBHOOK_SECRET_CHARS;
-pub use storage::{RetentionConfig, StorageConfig};
+pub use storage::{describe_url, DatabaseLocation, RetentionConfig, StorageConfig};
 
 /// Id of the site that exists when the configuration names none.
 pub const DEFAULT_SITE: &str = "default";
@@ -83,8 +83,8 @@ pub(crate) fn invalid(key: impl Into<String>, message: impl Into<String>) -> Con
 pub struct Config {
     /// Address the HTTP server listens on.
     pub bind: SocketAddr,
-    /// SQLite database file; its directory is created if missing.
-    pub database: PathBuf,
+    /// SQLite database file (its directory is created if missing), or a PostgreSQL URL.
+    pub database: DatabaseLocation,
     /// Directory holding `spam.json` and `abuse.json` (served when the database holds no
     /// installed model set, and read by `SIGHUP` / the admin reload).
     pub models: PathBuf,
@@ -128,7 +128,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            database: PathBuf::from("data/commentguard.db"),
+            database: PathBuf::from("data/commentguard.db").into(),
             models: PathBuf::from("models"),
             model_poll_seconds: DEFAULT_MODEL_POLL_SECONDS,
             workers: None,

@@ -71,7 +71,7 @@ pub fn test_config(dir: &Path) -> Config {
     site.rate_limit.global_per_minute = 100_000;
     let mut config = Config {
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-        database: dir.join("commentguard.db"),
+        database: dir.join("commentguard.db").into(),
         workers: Some(2),
         ..Config::default()
     };
@@ -87,7 +87,7 @@ pub async fn test_config_on_backend(dir: &Path) -> (Config, Option<PgSchema>) {
     let schema = match postgres_url() {
         Some(base) => {
             let schema = PgSchema::create(&base).await;
-            config.database = PathBuf::from(schema.url());
+            config.database = PathBuf::from(schema.url()).into();
             Some(schema)
         }
         None => None,
@@ -297,7 +297,7 @@ async fn start(config: Config, dir: Arc<Scratch>, clock: Clock) -> TestApp {
     let server = tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        db_path: config.database.clone(),
+        db_path: config.database.to_path_buf(),
         store,
         config,
         client: reqwest::Client::builder()

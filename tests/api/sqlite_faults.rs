@@ -120,7 +120,7 @@ async fn a_database_of_another_application_is_refused_not_migrated() {
     }
     let bytes_before = std::fs::read(&path).unwrap();
     let mut config = test_config(dir.path());
-    config.database = path.clone();
+    config.database = path.clone().into();
     let err = commentguard::startup::Application::build_with_classifier(
         config,
         crate::helpers::classifier(),
@@ -139,7 +139,7 @@ async fn a_database_of_another_application_is_refused_not_migrated() {
         conn.execute_batch("PRAGMA application_id = 1234").unwrap();
     }
     let mut config = test_config(dir.path());
-    config.database = path.clone();
+    config.database = path.clone().into();
     let err = commentguard::startup::Application::build_with_classifier(
         config,
         crate::helpers::classifier(),
@@ -157,7 +157,8 @@ async fn a_database_of_another_application_is_refused_not_migrated() {
 async fn the_database_is_private_to_its_owner() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let app = spawn_app_with(|c| c.database = dir.path().join("state/commentguard.db")).await;
+    let app =
+        spawn_app_with(|c| c.database = dir.path().join("state/commentguard.db").into()).await;
     let acked = acknowledged(&submit_numbered(&app, "private", 1).await);
     assert_eq!(acked.len(), 1);
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
@@ -310,7 +311,7 @@ async fn a_full_disk_is_a_503_and_loses_nothing() {
         return;
     }
     let mount = Mount::tmpfs("8m");
-    let app = spawn_app_with(|c| c.database = mount.dir.join("commentguard.db")).await;
+    let app = spawn_app_with(|c| c.database = mount.dir.join("commentguard.db").into()).await;
     let mut acked = acknowledged(&submit_numbered(&app, "roomy", 5).await);
     assert_eq!(acked.len(), 5);
 
@@ -346,7 +347,7 @@ async fn a_full_disk_is_logged_once_per_interval() {
     let mount = Mount::tmpfs("8m");
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path());
-    config.database = mount.dir.join("commentguard.db");
+    config.database = mount.dir.join("commentguard.db").into();
     let server = Process::start(&mut config, dir.path(), "serve.log").await;
     let client = crate::helpers::plain_client();
     let post = |i: usize| {
@@ -386,7 +387,7 @@ async fn a_file_system_gone_read_only_is_a_503_and_loses_nothing() {
         return;
     }
     let mount = Mount::ext4(16);
-    let app = spawn_app_with(|c| c.database = mount.dir.join("commentguard.db")).await;
+    let app = spawn_app_with(|c| c.database = mount.dir.join("commentguard.db").into()).await;
     let acked = acknowledged(&submit_numbered(&app, "writable", 10).await);
     assert_eq!(acked.len(), 10);
     let listed = app.listed_ids("2024/budget").await;
@@ -417,7 +418,7 @@ async fn a_read_only_database_at_start_is_refused_with_the_reason() {
         return;
     }
     let mount = Mount::tmpfs("8m");
-    let app = spawn_app_with(|c| c.database = mount.dir.join("commentguard.db")).await;
+    let app = spawn_app_with(|c| c.database = mount.dir.join("commentguard.db").into()).await;
     let acked = acknowledged(&submit_numbered(&app, "before", 2).await);
     let (mut config, dir) = app.stop().await;
     // The stopped service's threads close their files a moment after it stops.
