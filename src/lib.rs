@@ -19,11 +19,12 @@
 //! - [`config`]: TOML + `COMMENTGUARD_…` environment configuration (a `[sites.ID]`
 //!   section's types are the domain's: `config` depends on `domain`, never the reverse).
 //! - [`startup`]: builds the application the same way for `serve` and for the tests.
-//! - [`reload`]: hot model reload (SIGHUP and the admin API), switching atomically.
+//! - [`reload`]: hot model reload (SIGHUP and the admin API from the models directory;
+//!   newer model sets installed in the database, polled), switching atomically.
 //! - [`webhooks`]: delivering comment events to sites' webhooks from the durable outbox
 //!   (signed, retried with backoff).
 //! - [`commands`]: the subcommands (`serve`, `site-key`, `example-config`, `train`,
-//!   `evaluate`, `score`, `moderator`, `export-decisions`, `backup`, `purge`, `forget`);
+//!   `evaluate`, `score`, `models`, `moderator`, `export-decisions`, `backup`, `purge`, `forget`);
 //!   [`cli`] only parses the command line and dispatches to them.
 //! - [`maintenance`]: the retention policy, applied daily by the server and by
 //!   `commentguard purge`.

@@ -1,7 +1,9 @@
 //! Builds the application — the same way for `commentguard serve` and for the tests.
 //!
-//! [`Application::build`] loads the models, opens (and migrates) the database, starts the
-//! writer thread, binds the listener itself and exposes the bound [`Application::port`],
+//! [`Application::build`] opens (and migrates) the database, starts the writer thread,
+//! chooses the models (the newest set installed in the database, else the models
+//! directory: [`crate::reload`]), binds the listener itself and exposes the bound
+//! [`Application::port`],
 //! so a test can ask for port 0 and learn which port it got. Nothing here parses
 //! arguments or reads the environment: `commentguard serve`
 //! ([`crate::commands::serve`]) does that, then calls `build`.
@@ -12,7 +14,8 @@
 //!
 //! Background tasks live as long as the server: the rate-limit pruner, the daily
 //! retention purge ([`crate::maintenance`]), the `SIGHUP`
-//! listener that reloads the models ([`crate::reload`]), and — when a site
+//! listener that reloads the models and the poll for newer installed model sets every
+//! `model_poll_seconds` ([`crate::reload`]), and — when a site
 //! has a webhook — the [`webhooks::Worker`], which is stopped gracefully (attempts in
 //! flight finish) after the server has stopped.
 use std::net::TcpListener;
@@ -37,6 +40,18 @@ use crate::reload::ModelReloader;
 use crate::store::{self, Store};
 use crate::webhooks;
 
+/// Opens (creating and migrating) the configured database.
+async fn open_store(config: &Config, clock: &Clock) -> anyhow::Result<Store> {
+    store::open(&config.database, &config.storage, clock.clone())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                store::Database::of(&config.database).describe()
+            )
+        })
+}
+
 /// How long in-flight requests get to finish on shutdown, in seconds.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 
@@ -50,19 +65,14 @@ pub struct Application {
 }
 
 impl Application {
-    /// Loads the models from `config.models` and builds the service.
+    /// Builds the service from the configuration: opens (and migrates) `config.database`,
+    /// then serves the newest model set installed in it, or — when none is — the models
+    /// in `config.models` (see [`crate::reload`]).
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let dir = config.models.clone();
-        let classifier = tokio::task::spawn_blocking(move || Classifier::load(&dir))
-            .await
-            .context("loading the models panicked")?
-            .with_context(|| {
-                format!(
-                    "cannot load the models from {} (train them with `commentguard train`)",
-                    config.models.display()
-                )
-            })?;
-        Self::build_with_classifier(config, Arc::new(classifier)).await
+        let config = config.validate()?;
+        let clock = Clock::system();
+        let store = open_store(&config, &clock).await?;
+        Self::build_on(config, None, clock, store).await
     }
 
     /// Builds the service around an already loaded classifier (tests share one).
@@ -84,23 +94,28 @@ impl Application {
     ) -> anyhow::Result<Application> {
         // Checked before the database is touched (and again, harmlessly, by the next step).
         let config = config.validate()?;
-        let store: Store = store::open(&config.database, &config.storage, clock.clone())
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot open the database {}",
-                    store::Database::of(&config.database).describe()
-                )
-            })?;
+        let store = open_store(&config, &clock).await?;
         Self::build_with_store(config, classifier, clock, store).await
     }
 
     /// Builds the service on an already opened `store` (any backend; it should read time
     /// from the same `clock`). `config.database` is not used. The tests choose their
-    /// backend this way.
+    /// backend this way. `classifier` stands for the models directory: it serves unless
+    /// the store holds an installed model set (see [`crate::reload`]).
     pub async fn build_with_store(
         config: Config,
         classifier: Arc<Classifier>,
+        clock: Clock,
+        store: Store,
+    ) -> anyhow::Result<Application> {
+        Self::build_on(config, Some(classifier), clock, store).await
+    }
+
+    /// Builds the service on `store`; `files` is the models directory already loaded
+    /// (`None`: loaded here if no installed set serves).
+    async fn build_on(
+        config: Config,
+        files: Option<Arc<Classifier>>,
         clock: Clock,
         store: Store,
     ) -> anyhow::Result<Application> {
@@ -130,11 +145,12 @@ impl Application {
             .context("invalid rate_limit_store")?
             .map(Arc::new);
         let limiters = Arc::new(RateLimiters::new(&sites, &clock, shared_limits.clone()));
-        let classifier = Arc::new(ArcSwap::new(classifier));
-        let models = Arc::new(ModelReloader::new(
-            config.models.clone(),
-            Arc::clone(&classifier),
-        ));
+        let models = Arc::new(
+            ModelReloader::start(config.models.clone(), store.clone(), files)
+                .await
+                .context("no models to serve")?,
+        );
+        let classifier = models.live();
         let auth_failures = Arc::new(AuthFailures::new(&clock, shared_limits));
         let state = web::Data::new(AppState {
             sites: Arc::clone(&sites),
@@ -184,6 +200,12 @@ impl Application {
             config.clone(),
             clock.clone(),
         ));
+        let model_poll = (config.model_poll_seconds > 0).then(|| {
+            tokio::spawn(crate::reload::poll_installed(
+                Arc::clone(&models),
+                Duration::from_secs(config.model_poll_seconds),
+            ))
+        });
         let prune_every = Duration::from_secs(config.rate_limit_prune_secs);
         let pruner = tokio::spawn(async move {
             let mut ticks = tokio::time::interval(prune_every);
@@ -199,6 +221,8 @@ impl Application {
             port,
             database = %crate::store::Database::of(&config.database).describe(),
             models = %config.models.display(),
+            model_set = ?models.status().and_then(|s| s.version),
+            model_poll_seconds = config.model_poll_seconds,
             sites = config.sites.len(),
             rate_limits = %config
                 .rate_limit_store
@@ -206,21 +230,23 @@ impl Application {
                 .map_or_else(|| "in-process".to_owned(), |url| format!("shared via {url}")),
             "commentguard ready"
         );
+        let mut background = vec![
+            pruner,
+            retention,
+            tokio::spawn(async move {
+                if let Some(handle) = metrics {
+                    crate::monitoring::upkeep(handle).await;
+                }
+            }),
+            #[cfg(unix)]
+            tokio::spawn(crate::reload::reload_on_sighup(models)),
+        ];
+        background.extend(model_poll);
         Ok(Application {
             port,
             server,
             classifier,
-            background: vec![
-                pruner,
-                retention,
-                tokio::spawn(async move {
-                    if let Some(handle) = metrics {
-                        crate::monitoring::upkeep(handle).await;
-                    }
-                }),
-                #[cfg(unix)]
-                tokio::spawn(crate::reload::reload_on_sighup(models)),
-            ],
+            background,
             webhooks,
         })
     }

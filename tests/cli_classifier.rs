@@ -102,7 +102,7 @@ fn train_evaluate_score_end_to_end() {
         b.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    for name in ["spam.json", "abuse.json"] {
+    for name in ["spam.json", "abuse.json", "manifest.json"] {
         let (x, y) = (
             fs::read(a.join(name)).unwrap(),
             fs::read(b.join(name)).unwrap(),

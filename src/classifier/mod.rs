@@ -10,7 +10,8 @@
 //!   with look-alike letters.
 //! - [`language`]: whether a comment is English (the models judge English only).
 //! - [`train`]: fitting `MultinomialNb` in batches, validation, thresholds.
-//! - [`model`]: the saved model format, loading, scoring and explanations.
+//! - [`model`]: the saved model format, loading, scoring and explanations; [`manifest`]:
+//!   the two models of a directory go into service as one pair.
 //! - [`explain`]: which words explain a score, and where they are in the comment.
 //! - [`metrics`], [`evaluate`]: precision, recall, F1, ROC AUC on labelled comments.
 //!
@@ -22,6 +23,7 @@ pub mod explain;
 pub mod identity;
 pub mod language;
 pub mod lookalike;
+pub mod manifest;
 pub mod metrics;
 pub mod model;
 pub mod tokenize;

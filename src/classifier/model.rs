@@ -41,6 +41,7 @@ use serde::{Deserialize, Serialize};
 use super::data::Task;
 use super::explain;
 use super::language::{self, Language};
+use super::manifest;
 use super::tokenize::{tokenize_into, Tokens, TOKENIZER_VERSION};
 use super::vectorize::{
     index_vocabulary, unigram_key, vectorize, vectorize_keys, FeatureConfig, KeyIndex,
@@ -142,6 +143,16 @@ pub enum ModelError {
     },
     #[error("{path}: inconsistent model: {reason}")]
     Invalid { path: PathBuf, reason: String },
+    #[error(
+        "{path}: not the file manifest.json names (sha256 {found}, the manifest says {expected}): \
+         the two models go into service together — copy spam.json, abuse.json and manifest.json \
+         as one directory (`commentguard train` writes all three)"
+    )]
+    NotThePair {
+        path: PathBuf,
+        found: String,
+        expected: String,
+    },
 }
 
 /// A loaded model for one task, ready to score.
@@ -224,6 +235,19 @@ pub fn logistic(d: f64) -> f64 {
     }
 }
 
+/// Whether log-probabilities are a probability distribution: none above 0, and their
+/// probabilities sum to 1 (to rounding).
+fn is_distribution(log_probs: &[f64]) -> bool {
+    let mut sum = 0.0;
+    for &l in log_probs {
+        if l > 0.0 {
+            return false;
+        }
+        sum += l.exp();
+    }
+    (sum - 1.0).abs() <= 1e-6
+}
+
 /// The inverse of [`logistic`]: the log-odds of a probability (±∞ at 1 and 0).
 pub fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
@@ -289,6 +313,20 @@ impl TaskModel {
         if !all_finite {
             return Err(invalid("non-finite log-probability".into()));
         }
+        // Probabilities, not just numbers: the class priors and each class's feature
+        // distribution are log-probabilities (each at most 0) that sum to 1.
+        if !is_distribution(&file.class_log_prior) {
+            return Err(invalid(
+                "class_log_prior is not a distribution (each ln P(class) at most 0, the priors summing to 1)".into(),
+            ));
+        }
+        for (class, row) in ["negative", "positive"].iter().zip(&file.feature_log_prob) {
+            if !is_distribution(row) {
+                return Err(invalid(format!(
+                    "the {class} class's feature_log_prob is not a distribution (each ln P(feature | class) at most 0, summing to 1)"
+                )));
+            }
+        }
         let t = file.thresholds;
         let unit = |p: f64| (0.0..=1.0).contains(&p);
         if !unit(t.hold) || !t.reject.is_none_or(unit) {
@@ -330,13 +368,18 @@ impl TaskModel {
             path: path.to_path_buf(),
             source,
         })?;
+        Self::from_bytes(&bytes, path)
+    }
+
+    /// Checks a model file's content (`path` names it in errors).
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self, ModelError> {
         // Check the version before the full parse, so an old file gets the version error
         // rather than a confusing field error.
         #[derive(Deserialize)]
         struct Header {
             format_version: u32,
         }
-        if let Ok(header) = serde_json::from_slice::<Header>(&bytes) {
+        if let Ok(header) = serde_json::from_slice::<Header>(bytes) {
             if header.format_version != FORMAT_VERSION {
                 return Err(ModelError::Version {
                     path: path.to_path_buf(),
@@ -346,7 +389,7 @@ impl TaskModel {
             }
         }
         let file: ModelFile =
-            serde_json::from_slice(&bytes).map_err(|source| ModelError::Parse {
+            serde_json::from_slice(bytes).map_err(|source| ModelError::Parse {
                 path: path.to_path_buf(),
                 source,
             })?;
@@ -512,25 +555,30 @@ impl TaskModel {
         };
         let mut json = serde_json::to_vec(file).map_err(|e| write_err(std::io::Error::other(e)))?;
         json.push(b'\n');
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).map_err(write_err)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
-        tmp.write_all(&json).map_err(write_err)?;
-        // Temporary files are created private (0600); a model is an ordinary file.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            tmp.as_file()
-                .set_permissions(fs::Permissions::from_mode(0o644))
-                .map_err(write_err)?;
-        }
-        tmp.as_file().sync_all().map_err(write_err)?;
-        tmp.persist(path).map_err(|e| write_err(e.error))?;
-        Ok(())
+        write_atomically(path, &json).map_err(write_err)
     }
+}
+
+/// Writes a file atomically: a temporary file in the same directory, synced, then renamed
+/// over `path`, so a crash or error never leaves a partial file behind.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    // Temporary files are created private (0600); a model is an ordinary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o644))?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// The two models the service scores every comment with.
@@ -558,10 +606,49 @@ impl Classifier {
         Ok(Classifier { spam, abuse })
     }
 
-    /// Loads `spam.json` and `abuse.json` from a models directory.
+    /// Loads `spam.json` and `abuse.json` from a models directory, as one pair: when the
+    /// directory has a `manifest.json`, both files must be the ones it names (see
+    /// [`super::manifest`]).
     pub fn load(dir: &Path) -> Result<Self, ModelError> {
-        let spam = TaskModel::load(&model_path(dir, Task::Spam))?;
-        let abuse = TaskModel::load(&model_path(dir, Task::Abuse))?;
+        let manifest = manifest::read(dir)?;
+        let one = |task: Task| -> Result<TaskModel, ModelError> {
+            let path = model_path(dir, task);
+            let bytes = fs::read(&path).map_err(|source| ModelError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let model = TaskModel::from_bytes(&bytes, &path)?;
+            if let Some(manifest) = &manifest {
+                manifest::check(dir, manifest, task, &bytes)?;
+            }
+            Ok(model)
+        };
+        Self::new(one(Task::Spam)?, one(Task::Abuse)?)
+    }
+
+    /// Checks a pair of model files given as bytes (an installed model set) with the
+    /// checks [`Classifier::load`] makes of each model (the manifest is a directory's, not
+    /// the pair's); `spam_name` and `abuse_name` name them in errors (each error names the
+    /// one at fault, a model of the wrong task included).
+    pub fn from_bytes(
+        spam: &[u8],
+        spam_name: &Path,
+        abuse: &[u8],
+        abuse_name: &Path,
+    ) -> Result<Self, ModelError> {
+        let spam = TaskModel::from_bytes(spam, spam_name)?;
+        let abuse = TaskModel::from_bytes(abuse, abuse_name)?;
+        for (model, task, name) in [
+            (&spam, Task::Spam, spam_name),
+            (&abuse, Task::Abuse, abuse_name),
+        ] {
+            if model.task() != task {
+                return Err(ModelError::Invalid {
+                    path: name.to_path_buf(),
+                    reason: format!("expected a {task} model, found a {} model", model.task()),
+                });
+            }
+        }
         Self::new(spam, abuse)
     }
 
@@ -676,6 +763,35 @@ mod tests {
         let text = "Check out my channel and subscribe http://www.youtube.com/user/example";
         assert_eq!(loaded.score(text), original.score(text));
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// A model whose numbers are not probabilities is refused, naming what is wrong: a
+    /// log-probability above 0 (a probability over 1), priors that do not sum to 1, a
+    /// feature distribution that does not.
+    #[test]
+    fn impossible_probabilities_are_refused() {
+        let good = shipped().model(Task::Spam).file().clone();
+        let path = Path::new("spam.json");
+        let refused = |file: ModelFile, what: &str| {
+            let err = TaskModel::from_file(file, path).unwrap_err().to_string();
+            assert!(err.contains(what), "{err}");
+        };
+        let mut above_one = good.clone();
+        above_one.feature_log_prob[1][0] = 0.5;
+        refused(above_one, "positive class's feature_log_prob");
+        let mut priors = good.clone();
+        priors.class_log_prior = [(0.7f64).ln(), (0.7f64).ln()];
+        refused(priors, "class_log_prior");
+        let mut positive_prior = good.clone();
+        positive_prior.class_log_prior = [0.1, -5.0];
+        refused(positive_prior, "class_log_prior");
+        let mut short = good.clone();
+        let commonest = (0..short.vocabulary.len())
+            .max_by(|&a, &b| short.feature_log_prob[0][a].total_cmp(&short.feature_log_prob[0][b]))
+            .unwrap();
+        short.feature_log_prob[0][commonest] -= 3.0;
+        refused(short, "negative class's feature_log_prob");
+        TaskModel::from_file(good, path).unwrap();
     }
 
     /// The shipped models are the right tasks with training metadata and sane thresholds.

@@ -7,6 +7,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::classifier::data::{self, Corpus, FileInfo, Task};
+use crate::classifier::manifest;
 use crate::classifier::metrics::Report;
 use crate::classifier::model::{model_path, TaskModel};
 use crate::classifier::train::{train_task, Progress, TaskOutcome, TrainOptions};
@@ -337,6 +338,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     for (task, outcome) in &outcomes {
         let path = model_path(&args.out, *task);
         TaskModel::save(&outcome.model, &path)?;
+    }
+    // Last, once both models are in place: the manifest that makes them one pair (a
+    // service reloading meanwhile refuses the half-written pair and keeps its own).
+    if Task::ALL
+        .iter()
+        .all(|&task| model_path(&args.out, task).exists())
+    {
+        manifest::write(&args.out)?;
     }
     if let Some(current) = &current {
         print_comparison(current, &corpus, &outcomes);

@@ -121,7 +121,6 @@ impl Config {
 mod tests {
     use super::*;
     use crate::config::Secret;
-    use std::path::PathBuf;
 
     /// The shipped example is a valid configuration.
     #[test]
@@ -135,7 +134,7 @@ mod tests {
     fn zero_config_has_default_site() {
         let config = Config::from_toml("").unwrap();
         assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
-        assert_eq!(config.database, PathBuf::from("data/commentguard.db"));
+        assert_eq!(&*config.database, Path::new("data/commentguard.db"));
         assert!(config.sites.contains_key(DEFAULT_SITE));
     }
 
@@ -238,6 +237,25 @@ mod tests {
             assert!(
                 !format!("{config:?}").contains(&hex_secret),
                 "Debug hides the form-token secret"
+            );
+            jail.set_env(
+                "COMMENTGUARD_DATABASE",
+                "postgres://cg:pg-password-1@db.internal:5432/comments?sslmode=disable",
+            );
+            let config = Config::load(Some(Path::new("c.toml")), None).unwrap();
+            assert_eq!(
+                config.database.to_str(),
+                Some("postgres://cg:pg-password-1@db.internal:5432/comments?sslmode=disable"),
+                "the store gets the whole URL"
+            );
+            let shown = format!("{config:?}");
+            assert!(
+                !shown.contains("pg-password-1"),
+                "Debug hides the database password: {shown}"
+            );
+            assert!(
+                shown.contains("postgres://cg:***@db.internal:5432/comments"),
+                "{shown}"
             );
             Ok(())
         });

@@ -39,10 +39,14 @@ pub use delivery::WebhookDeliveryConfig;
 pub use secrets::Secret;
 pub use sessions::SessionConfig;
 pub use sites::MIN_WEBHOOK_SECRET_CHARS;
-pub use storage::{RetentionConfig, StorageConfig};
+pub use storage::{describe_url, DatabaseLocation, RetentionConfig, StorageConfig};
 
 /// Id of the site that exists when the configuration names none.
 pub const DEFAULT_SITE: &str = "default";
+
+/// Default of `model_poll_seconds`: a fleet takes a new install within ten seconds, at
+/// the cost of one tiny query per instance every ten seconds.
+pub const DEFAULT_MODEL_POLL_SECONDS: u64 = 10;
 
 /// Prefix of the environment variables that override the file.
 pub const ENV_PREFIX: &str = "COMMENTGUARD_";
@@ -79,10 +83,14 @@ pub(crate) fn invalid(key: impl Into<String>, message: impl Into<String>) -> Con
 pub struct Config {
     /// Address the HTTP server listens on.
     pub bind: SocketAddr,
-    /// SQLite database file; its directory is created if missing.
-    pub database: PathBuf,
-    /// Directory holding `spam.json` and `abuse.json`.
+    /// SQLite database file (its directory is created if missing), or a PostgreSQL URL.
+    pub database: DatabaseLocation,
+    /// Directory holding `spam.json` and `abuse.json` (served when the database holds no
+    /// installed model set, and read by `SIGHUP` / the admin reload).
     pub models: PathBuf,
+    /// How often to check the database for a newer installed model set, in seconds
+    /// (`commentguard models install`); 0 = never (only at start).
+    pub model_poll_seconds: u64,
     /// HTTP worker threads; `None` = one per core.
     pub workers: Option<usize>,
     /// Peers whose `X-Forwarded-For` header is believed (reverse proxies, load balancers).
@@ -120,8 +128,9 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            database: PathBuf::from("data/commentguard.db"),
+            database: PathBuf::from("data/commentguard.db").into(),
             models: PathBuf::from("models"),
+            model_poll_seconds: DEFAULT_MODEL_POLL_SECONDS,
             workers: None,
             trusted_proxies: Vec::new(),
             form_token_secret: None,

@@ -1,6 +1,83 @@
 //! Storage tuning (`[storage]`) and how long data the service no longer needs is kept
 //! (`[retention]`).
+use std::fmt;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+
 use serde::{Deserialize, Serialize};
+
+/// The configured `database`: the path of a SQLite file, or a `postgres://` URL (see
+/// [`crate::store::Database`]). A URL may carry a password, so it is shown (`Debug`, and
+/// [`DatabaseLocation::describe`] for messages) without it; everything else reads it as
+/// the path it dereferences to.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseLocation(PathBuf);
+
+impl DatabaseLocation {
+    /// For messages and logs: the file's path, or the URL without its password and
+    /// query.
+    pub fn describe(&self) -> String {
+        match self.0.to_str() {
+            Some(raw) if raw.starts_with("postgres://") || raw.starts_with("postgresql://") => {
+                describe_url(raw)
+            }
+            _ => self.0.display().to_string(),
+        }
+    }
+}
+
+/// A database URL without its password and query (`***` where the password was).
+pub fn describe_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                // Cannot fail on a URL with a host, which a password implies.
+                let _ = url.set_password(Some("***"));
+            }
+            url.set_query(None);
+            url.to_string()
+        }
+        Err(_) => "a PostgreSQL URL".to_owned(),
+    }
+}
+
+impl fmt::Debug for DatabaseLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.describe())
+    }
+}
+
+impl Deref for DatabaseLocation {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for DatabaseLocation {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl From<PathBuf> for DatabaseLocation {
+    fn from(path: PathBuf) -> Self {
+        DatabaseLocation(path)
+    }
+}
+
+impl From<&str> for DatabaseLocation {
+    fn from(s: &str) -> Self {
+        DatabaseLocation(PathBuf::from(s))
+    }
+}
+
+impl From<String> for DatabaseLocation {
+    fn from(s: String) -> Self {
+        DatabaseLocation(PathBuf::from(s))
+    }
+}
 
 /// SQLite and writer tuning.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -77,7 +77,13 @@ impl CommentBody {
     /// `!`/`?`, numbers and words still tell comments apart. A body with no word or
     /// symbol at all (`...`) is compared as written.
     pub fn duplicate_key(&self) -> String {
-        let words = Words::read(&self.0);
+        self.duplicate_key_of(&Words::read(&self.0))
+    }
+
+    /// [`CommentBody::duplicate_key`] from the body's words read already
+    /// (`Words::read(body.as_str())`): the intake reads each body once, for block lists,
+    /// links and this key.
+    pub fn duplicate_key_of(&self, words: &Words) -> String {
         if words.is_empty() {
             self.0.clone()
         } else {

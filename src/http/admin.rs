@@ -3,7 +3,7 @@
 //!
 //! | method | path | what |
 //! |---|---|---|
-//! | POST | `/api/v1/admin/reload-models` | load the models directory and switch to it (same as `SIGHUP`) |
+//! | POST | `/api/v1/admin/reload-models` | load the models directory and switch to it (same as `SIGHUP`; on this instance, until the next `commentguard models install`) |
 //! | GET | `/api/v1/admin/models` | which models are in service |
 //! | POST | `/api/v1/admin/erase` | erase one commenter, by e-mail, on every site (right to erasure) |
 //!
@@ -19,7 +19,7 @@ use super::error::ErrorBody;
 use super::moderator_auth::Admin;
 use super::{ApiError, AppState};
 use crate::domain::ValidationCode;
-use crate::reload::{ModelsIdentity, ReloadError};
+use crate::reload::{ModelSetStatus, ModelsIdentity, ReloadError};
 use crate::store::ErasureReport;
 
 /// The answer to a successful reload.
@@ -29,6 +29,8 @@ pub struct Reloaded {
     status: &'static str,
     /// The models now serving.
     models: ModelsIdentity,
+    /// Where they came from (`files`, after this reload).
+    model_set: Option<ModelSetStatus>,
 }
 
 /// The models in service and where they are reloaded from.
@@ -37,6 +39,9 @@ pub struct ModelsInService {
     #[schema(value_type = String)]
     dir: PathBuf,
     models: ModelsIdentity,
+    /// Where they came from: the directory or an installed model set (`null` if they were
+    /// put in service from outside the service's own reloads).
+    model_set: Option<ModelSetStatus>,
 }
 
 /// Registers the admin routes (inside `/api/v1`).
@@ -114,6 +119,8 @@ fn api_error(err: ReloadError) -> ApiError {
 }
 
 /// `POST /api/v1/admin/reload-models`: 200 with the identity of the models now serving.
+/// Reads the models directory even when the database holds installed model sets: an
+/// override on this instance until the next install (see [`crate::reload`]).
 #[utoipa::path(post, path = "/api/v1/admin/reload-models", tag = "admin",
     security(("moderator_token" = []), ("moderator_session" = [])),
     responses(
@@ -132,6 +139,7 @@ pub async fn reload_models(
         Ok(identity) => Ok(HttpResponse::Ok().json(Reloaded {
             status: "reloaded",
             models: (*identity).clone(),
+            model_set: state.models.status(),
         })),
         Err(err) => {
             tracing::warn!(error = %err, "model reload refused; the previous models keep serving");
@@ -155,5 +163,6 @@ pub async fn models(state: web::Data<AppState>, _admin: Admin) -> Result<HttpRes
     Ok(HttpResponse::Ok().json(ModelsInService {
         dir: state.models.dir().to_path_buf(),
         models: (*identity).clone(),
+        model_set: state.models.status(),
     }))
 }

@@ -5,6 +5,10 @@
 //! comments follow); passing it back as `?cursor=` continues after the last comment
 //! shown, so pages stay stable while new comments arrive. Replies are in the same list,
 //! linked to their parent by `parent_id`. CORS allows the site's own origins.
+//!
+//! Every page also says whether the article is `closed` to new comments (a site rule an
+//! admin can change at run time): the page then keeps showing the thread but not the
+//! form, since a new comment would be refused with `409 ARTICLE_CLOSED`.
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +50,9 @@ pub struct CommentPage {
     comments: Vec<PublishedComment>,
     /// Pass back as `cursor` for the next page; `null` on the last page.
     next_cursor: Option<String>,
+    /// The article is closed to new comments: its thread is still listed, but a new
+    /// comment is refused with `409 ARTICLE_CLOSED`, so a page should not offer the form.
+    closed: bool,
 }
 
 /// `GET /api/v1/sites/{site}/articles/{article_id}/comments?cursor=&limit=`
@@ -70,6 +77,7 @@ pub async fn list(
     let (site, article) = path.into_inner();
     let site = super::site_in_path(&state, &site)?;
     let article = ArticleId::parse(&article)?;
+    let closed = site.rules().is_closed(article.as_str());
     let limit = paging::page_limit(query.limit.as_deref())?;
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     // One more than asked tells whether another page follows.
@@ -86,6 +94,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(CommentPage {
         comments,
         next_cursor,
+        closed,
     }))
 }
 

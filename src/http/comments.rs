@@ -380,8 +380,9 @@ async fn accept(
     };
     // Hashed and encoded here, so that the writer thread only decides and inserts.
     let record = Arc::new(
-        NewCommentRecord::new(
+        NewCommentRecord::read(
             parsed.comment,
+            &readings.body,
             Some(pipeline::take_model_score(&mut scores.spam)),
             Some(pipeline::take_model_score(&mut scores.abuse)),
             site.duplicate_window,

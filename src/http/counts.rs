@@ -5,7 +5,9 @@
 //! `ids` is a comma-separated list of article ids (so an id containing a comma cannot be
 //! counted here; its listing still works). Repeated ids are counted once; the answer maps
 //! each id to its count, `0` for an article nobody has commented on (or that does not
-//! exist: the service does not know a site's articles, only their comments).
+//! exist: the service does not know a site's articles, only their comments), and lists
+//! which of them are `closed` to new comments (a site rule), so a list of headlines can
+//! say "comments closed".
 use std::collections::BTreeMap;
 
 use actix_web::{web, HttpResponse};
@@ -29,6 +31,8 @@ pub struct CountsQuery {
 pub struct Counts {
     site: String,
     counts: BTreeMap<String, u64>,
+    /// The requested articles that are closed to new comments, in the order asked.
+    closed: Vec<String>,
 }
 
 /// The distinct article ids of `raw`, in first-seen order.
@@ -82,6 +86,13 @@ pub async fn counts(
 ) -> Result<HttpResponse, ApiError> {
     let site = super::site_in_path(&state, &site)?;
     let ids = parse_ids(query.ids.as_deref())?;
+    let rules = site.rules();
+    let closed = ids
+        .iter()
+        .map(ArticleId::as_str)
+        .filter(|id| rules.is_closed(id))
+        .map(str::to_owned)
+        .collect();
     let numbers = state
         .store
         .published_counts(site.id.clone(), ids.clone())
@@ -94,6 +105,7 @@ pub async fn counts(
     Ok(HttpResponse::Ok().json(Counts {
         site: site.id.to_string(),
         counts,
+        closed,
     }))
 }
 

@@ -6,7 +6,9 @@
 // Plain JavaScript, no dependencies, no build step. It renders the article's published
 // comments (replies nested under their parent, "show more" pages, the count) and a form
 // (name, optional e-mail, comment, reply-to) that fetches a form token, leaves the
-// honeypot empty and posts to the service with CORS.
+// honeypot empty and posts to the service with CORS. The form appears once the listing
+// has said the article is open: on an article closed to new comments (a site rule) the
+// thread stays and the form is replaced by a short "comments are closed" line.
 //
 // Security: every value from the service or the reader is put in the page with
 // textContent or as an attribute value through the DOM API, never parsed as HTML. No
@@ -52,6 +54,7 @@
     },
     offline: "The comment service could not be reached. Your comment is still here: please try again.",
     removedParent: "in reply to a comment that was removed",
+    closed: "Comments are closed for this article.",
   };
 
   function el(tag, className, text) {
@@ -158,6 +161,8 @@
     this.tokenAt = 0;
     this.honeypotField = null;
     this.nudge = true;
+    // Set once the service says the article takes no new comments.
+    this.closed = false;
   }
 
   Thread.prototype.start = function () {
@@ -184,7 +189,13 @@
     root.appendChild(this.statusEl);
     root.appendChild(this.threadEl);
     root.appendChild(this.moreEl);
+    this.closedEl = el("p", "cg-closed", TEXT.closed);
+    this.closedEl.hidden = true;
+    root.appendChild(this.closedEl);
+    // Shown once the first page of the listing says the article is open (or could not
+    // say: then posting is worth a try).
     this.formSlot = el("div", "cg-form-slot");
+    this.formSlot.hidden = true;
     root.appendChild(this.formSlot);
     this.container.appendChild(root);
     this.root = root;
@@ -240,8 +251,11 @@
         if (res.status !== 200 || !res.json) {
           self.statusEl.textContent = TEXT.loadFailed + " " + errorText(res);
           self.statusEl.hidden = false;
+          self.offerForm();
           return;
         }
+        if (res.json.closed === true) self.close();
+        self.offerForm();
         var comments = res.json.comments || [];
         for (var i = 0; i < comments.length; i++) self.addComment(comments[i]);
         self.cursor = res.json.next_cursor || null;
@@ -255,8 +269,30 @@
         self.moreEl.disabled = false;
         self.statusEl.textContent = TEXT.loadFailed;
         self.statusEl.hidden = false;
+        self.offerForm();
       }
     );
+  };
+
+  // Shows the form, unless the article is closed.
+  Thread.prototype.offerForm = function () {
+    this.formSlot.hidden = this.closed;
+  };
+
+  // The article takes no new comments: the thread stays, the form and the reply buttons
+  // go, and a line says so. A reader whose comment was just refused keeps the form and
+  // their text (to copy), with the button disabled.
+  Thread.prototype.close = function (keepText) {
+    this.closed = true;
+    this.closedEl.hidden = false;
+    this.root.classList.add("cg-is-closed");
+    var replies = this.threadEl.querySelectorAll(".cg-reply-button");
+    for (var i = 0; i < replies.length; i++) replies[i].hidden = true;
+    this.submitButton.disabled = true;
+    if (!keepText) {
+      this.replyTo(null);
+      this.formSlot.hidden = true;
+    }
   };
 
   // One comment as a list item; its replies go in its own list.
@@ -287,6 +323,7 @@
     var actions = el("div", "cg-actions");
     var reply = el("button", "cg-reply-button", TEXT.reply);
     reply.type = "button";
+    reply.hidden = this.closed;
     reply.addEventListener("click", function () {
       self.replyTo(c.id, c.author_name, li);
     });
@@ -502,7 +539,7 @@
 
   Thread.prototype.submit = function () {
     var self = this;
-    if (this.sending) return;
+    if (this.sending || this.closed) return;
     var ready = this.token && Date.now() - this.tokenAt < TOKEN_MAX_AGE_MS ? Promise.resolve() : this.fetchToken();
     this.sending = true;
     this.submitButton.disabled = true;
@@ -535,7 +572,7 @@
       )
       .then(function () {
         self.sending = false;
-        self.submitButton.disabled = false;
+        self.submitButton.disabled = self.closed;
       });
   };
 
@@ -565,6 +602,12 @@
     }
     if (error.code === "DUPLICATE") {
       this.say(TEXT.duplicate, "error");
+      return;
+    }
+    if (error.code === "ARTICLE_CLOSED") {
+      // Closed while the reader was writing.
+      this.close(true);
+      this.say(TEXT.closed, "error");
       return;
     }
     var text = errorText(res);

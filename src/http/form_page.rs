@@ -13,6 +13,8 @@
 //!   and the form again with what the reader typed, to fix and send again — nothing they
 //!   wrote is lost — plus a link back to the article. For `LIKELY_ABUSIVE` the page offers
 //!   to post the edited text (checked again) or the text as written (a moderator decides).
+//!   An article closed to comments (`ARTICLE_CLOSED`) gets the message and the link
+//!   back, without the form: sending it again could not succeed.
 //!
 //! Every value is HTML-escaped; the page has no script and no style, and its
 //! Content-Security-Policy allows nothing but posting the form back to this service (and
@@ -21,7 +23,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
 use super::fields::{Encoding, Fields};
-use super::ApiError;
+use super::{ApiError, ErrorCode};
 use crate::domain::{CommentId, Status, WebUrl};
 
 /// The policy of the error page: no script, no style, no frames; the form posts back
@@ -151,7 +153,9 @@ fn render(
             "<p>Please wait {retry} seconds before sending it again.</p>\n"
         ));
     }
-    if fields.is_some() {
+    // A closed article takes no comment however often it is sent: no form to send again.
+    let resendable = err.code() != ErrorCode::ArticleClosed;
+    if fields.is_some() && resendable {
         html.push_str("<form id=\"again\" method=\"post\" action=\"/api/v1/comments\">\n");
         for name in HIDDEN_FIELDS {
             let v = value(name);

@@ -1,13 +1,14 @@
 //! `GET /healthz` (the process answers) and `GET /readyz` (it can do its job: the database
 //! answers, the writer runs, models are loaded). `/readyz` also names the models in
-//! service (`model_identity`, see [`crate::reload::ModelsIdentity`]), so a deploy can
-//! check that a reload took effect.
+//! service (`model_identity`, see [`crate::reload::ModelsIdentity`]) and where they came
+//! from (`model_set`: the models directory, or the installed set's version), so a deploy
+//! can check that a reload or an install took effect on every instance.
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{ApiError, AppState};
-use crate::reload::ModelsIdentity;
+use crate::reload::{ModelSetStatus, ModelsIdentity};
 
 /// `GET /healthz`'s answer.
 #[derive(Serialize, ToSchema)]
@@ -27,6 +28,9 @@ pub struct Ready {
     models: &'static str,
     /// The models in service (`null` if they cannot be described).
     model_identity: Option<ModelsIdentity>,
+    /// Where they came from: the models directory or an installed model set (`null` if
+    /// they were put in service from outside the service's own reloads).
+    model_set: Option<ModelSetStatus>,
 }
 
 /// Liveness: no dependencies checked, so a slow disk never gets the process restarted.
@@ -60,5 +64,6 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         database: "ok",
         models: "ok",
         model_identity,
+        model_set: state.models.status(),
     }))
 }

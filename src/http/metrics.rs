@@ -8,6 +8,11 @@ use actix_web::{web, HttpResponse};
 use super::{ApiError, AppState};
 
 /// `GET /metrics`
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses(
+        (status = 200, description = "The Prometheus text format", content_type = "text/plain", body = String),
+        (status = 503, description = "`UNAVAILABLE`: this process records no metrics", body = super::error::ErrorBody),
+    ))]
 pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let Some(handle) = crate::monitoring::install() else {
         return Err(ApiError::Unavailable(

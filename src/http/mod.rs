@@ -93,7 +93,7 @@ pub struct AppState {
     pub trusted_proxies: Arc<[IpNet]>,
     /// Failed moderator authentications per client IP (see [`moderator_auth`]).
     pub auth_failures: Arc<moderator_auth::AuthFailures>,
-    /// Reloads the models in `classifier` from the models directory.
+    /// Reloads the models in `classifier` (models directory, installed model sets).
     pub models: Arc<crate::reload::ModelReloader>,
     /// Moderators' browser sessions (cookie and lifetime).
     pub sessions: crate::config::SessionConfig,

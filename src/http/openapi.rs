@@ -11,9 +11,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    admin, articles, comments, counts, embed, error, form_token, health, reports, review_authors,
-    review_bans, review_counts, review_decisions, review_page, review_queue, review_undo,
-    review_views, rules, session,
+    admin, articles, comments, counts, embed, error, form_token, health, metrics, reports,
+    review_authors, review_bans, review_counts, review_decisions, review_page, review_queue,
+    review_undo, review_views, rules, session,
 };
 
 /// The document's root: every route and the security schemes.
@@ -56,6 +56,9 @@ use super::{
         embed::script,
         embed::style,
         review_page::page,
+        review_page::script,
+        review_page::style,
+        metrics::scrape,
         document,
     ),
     components(schemas(error::ErrorBody, review_views::BulkResult, review_views::ItemError)),
@@ -126,42 +129,15 @@ pub async fn document() -> HttpResponse {
 mod tests {
     use super::*;
 
-    /// Version 3.1, every route, security schemes that exist.
+    /// Version 3.1 and security schemes that exist. That the document names every route
+    /// the app registers (and no other) is checked against actix's own route map by
+    /// `every_registered_route_is_documented` in `tests/api/openapi.rs`.
     #[test]
     fn document_covers_the_routes() {
         let doc = json();
         assert_eq!(doc["openapi"], "3.1.0");
         let paths = doc["paths"].as_object().unwrap();
-        for path in [
-            "/api/v1/comments",
-            "/api/v1/comments/{id}",
-            "/api/v1/comments/{id}/report",
-            "/api/v1/sites/{site}/articles/{article_id}/comments",
-            "/api/v1/sites/{site}/articles/counts",
-            "/api/v1/form-token",
-            "/api/v1/review",
-            "/api/v1/review/{id}",
-            "/api/v1/review/{id}/decision",
-            "/api/v1/review/decisions",
-            "/api/v1/review/authors/ban",
-            "/api/v1/review/authors/unban",
-            "/api/v1/admin/reload-models",
-            "/api/v1/admin/models",
-            "/api/v1/openapi.json",
-            "/healthz",
-            "/readyz",
-            "/embed.js",
-            "/embed.css",
-            "/review",
-            "/api/v1/session",
-            "/api/v1/review/counts",
-            "/api/v1/review/authors",
-            "/api/v1/review/authors/bans",
-            "/api/v1/review/{id}/undo",
-            "/api/v1/admin/sites/{site}/rules",
-        ] {
-            assert!(paths.contains_key(path), "{path} is documented");
-        }
+        assert!(paths.contains_key("/api/v1/admin/erase"), "{paths:?}");
         let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
         assert!(schemes.contains_key("site_key") && schemes.contains_key("moderator_token"));
     }

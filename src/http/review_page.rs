@@ -55,10 +55,16 @@ pub async fn page() -> HttpResponse {
     respond("text/html; charset=utf-8", PAGE)
 }
 
+/// `GET /review/review.js`: the page's script.
+#[utoipa::path(get, path = "/review/review.js", tag = "embed",
+    responses((status = 200, description = "The moderators' page's script", content_type = "text/javascript", body = String)))]
 pub async fn script() -> HttpResponse {
     respond("text/javascript; charset=utf-8", SCRIPT)
 }
 
+/// `GET /review/review.css`: the page's style.
+#[utoipa::path(get, path = "/review/review.css", tag = "embed",
+    responses((status = 200, description = "The moderators' page's style", content_type = "text/css", body = String)))]
 pub async fn style() -> HttpResponse {
     respond("text/css; charset=utf-8", STYLE)
 }

@@ -12,6 +12,7 @@ use crate::domain::{
     ArticleId, ArticleTitle, AuthorQuery, CommentId, Decide, ModelScore, NewComment, Reason,
     Refusal, SiteId, Status,
 };
+use crate::text::Words;
 
 pub use crate::domain::intake::Verdict;
 
@@ -43,7 +44,20 @@ impl NewCommentRecord {
         abuse: Option<ModelScore>,
         duplicate_window: Duration,
     ) -> Self {
-        let body_hash = Sha256::digest(comment.body.duplicate_key().as_bytes()).into();
+        let body = Words::read(comment.body.as_str());
+        Self::read(comment, &body, spam, abuse, duplicate_window)
+    }
+
+    /// [`NewCommentRecord::new`] with the body's words read already
+    /// (`Words::read(comment.body.as_str())`, which the intake has for its block lists).
+    pub fn read(
+        comment: NewComment,
+        body: &Words,
+        spam: Option<ModelScore>,
+        abuse: Option<ModelScore>,
+        duplicate_window: Duration,
+    ) -> Self {
+        let body_hash = Sha256::digest(comment.body.duplicate_key_of(body).as_bytes()).into();
         let tokens = |s: &Option<ModelScore>| {
             s.as_ref()
                 .map(|s| serde_json::to_string(&s.top_tokens).unwrap_or_else(|_| "[]".into()))

@@ -43,6 +43,8 @@
 //! - [`outbox`] — [`Outbox`]: webhook events, their typed payload, claims and attempts.
 //! - [`rules`] — [`Rules`]: site rules changed at run time.
 //! - [`moderators`] — [`Moderators`]: moderators, their grants and sessions.
+//! - [`models`] — [`ModelSets`]: trained model pairs installed in the database, versioned
+//!   and checksummed, which every instance polls for and serves.
 //! - [`upkeep`] — [`Upkeep`]: readiness, retention, erasure, monitoring counts.
 //! - [`error`] — [`StoreError`].
 //! - [`sqlite`] — the SQLite backend (engine and queries).
@@ -51,6 +53,7 @@
 pub mod authors;
 pub mod comments;
 pub mod error;
+pub mod models;
 pub mod moderators;
 pub mod open;
 pub mod outbox;
@@ -71,6 +74,10 @@ pub use comments::{
     Comments, NewCommentRecord, PublishedComment, StoredComment, Submitted, Verdict,
 };
 pub use error::StoreError;
+pub use models::{
+    ChecksumMismatch, Installed, ModelSet, ModelSetHead, ModelSetInfo, ModelSets, NewModelSet,
+    MODEL_SETS_KEPT,
+};
 pub use moderators::{
     AddModeratorError, ModeratorInfo, ModeratorRecord, Moderators, NewModerator, NewSession,
     SessionRecord, SiteGrants,
@@ -91,7 +98,17 @@ pub use upkeep::{ErasureReport, PurgeReport, RetentionPolicy, Upkeep, WaitingCou
 
 /// Everything a backend implements: one object behind [`Store`].
 pub trait Storage:
-    Comments + ReviewQueue + Authors + Reports + Outbox + Rules + Moderators + Upkeep + Send + Sync
+    Comments
+    + ReviewQueue
+    + Authors
+    + Reports
+    + Outbox
+    + Rules
+    + Moderators
+    + ModelSets
+    + Upkeep
+    + Send
+    + Sync
 {
 }
 
@@ -103,6 +120,7 @@ impl<T> Storage for T where
         + Outbox
         + Rules
         + Moderators
+        + ModelSets
         + Upkeep
         + Send
         + Sync

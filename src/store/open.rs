@@ -31,17 +31,7 @@ impl<'a> Database<'a> {
     pub fn describe(&self) -> String {
         match self {
             Database::Sqlite(path) => path.display().to_string(),
-            Database::Postgres(raw) => match url::Url::parse(raw) {
-                Ok(mut url) => {
-                    if url.password().is_some() {
-                        // Cannot fail on a URL with a host, which a password implies.
-                        let _ = url.set_password(Some("***"));
-                    }
-                    url.set_query(None);
-                    url.to_string()
-                }
-                Err(_) => "a PostgreSQL URL".to_owned(),
-            },
+            Database::Postgres(raw) => crate::config::describe_url(raw),
         }
     }
 }

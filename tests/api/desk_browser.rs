@@ -2,7 +2,8 @@
 //! real server, one story per test — a moderator's shift (sign in, filter by article,
 //! approve with the keyboard, bulk-reject three, undo one, ban an author from the card),
 //! an admin closing an article (and the next comment refused), a request without the CSRF
-//! token refused, hostile content in every field shown as text. `readme_screenshot`
+//! token refused, hostile content in every field shown as text, and the other keys
+//! (`j`/`k` to move, `s`/`x` to reject as spam or abuse, `?` for help). `readme_screenshot`
 //! (ignored; run it on purpose) writes the README's picture of the queue.
 //!
 //! Like the other browser tests it needs `chromedriver` on `PATH` and says so loudly (or
@@ -684,6 +685,131 @@ async fn hostile_content_stays_inert() {
 /// Writes `docs/review-desk.png`, the README's picture of the queue, from real comments of
 /// the training corpus (held spam and abuse, a reply, a reader report):
 /// `cargo test --test api desk_browser::readme_screenshot -- --ignored --exact`.
+/// The rest of the keyboard: `j` and `k` move between the cards (and stop at either
+/// end), `s` rejects the focused comment as spam and `x` as abuse — what the models learn
+/// from says so — each moving the focus to the next comment, and `?` opens the help, which
+/// lists every key; while it is open no key decides anything, and Escape closes it.
+#[tokio::test]
+async fn the_keys_move_reject_and_explain() {
+    let Some(chromedriver) = chromedriver_or_skip("desk_browser::the_keys_move_reject_and_explain")
+    else {
+        return;
+    };
+    let app = spawn_app_with(premoderated).await;
+    let token = add_moderator(&app, "ann", &[SITE], false).await;
+    let texts = clearly_fine(4);
+    let mut held = Vec::new();
+    for (author, text) in ["Ann", "Bea", "Cyd", "Dov"].iter().zip(&texts) {
+        held.push(
+            app.post_comment_expecting(&by(author, "2024/keys", text), "pending")
+                .await,
+        );
+    }
+
+    let desk = Desk::open(&chromedriver, 1280, 1000).await;
+    let order = desk
+        .run(async |b: &Client| -> Step<Vec<i64>> {
+            sign_in(b, &app, &token).await?;
+            wait_until("the four cards", async || {
+                b.find_all(Locator::Css("#queue > li.card"))
+                    .await
+                    .is_ok_and(|c| c.len() == 4)
+            })
+            .await;
+            let order: Vec<i64> = js(
+                b,
+                "return [...document.querySelectorAll('#queue > li.card')].map(c => Number(c.dataset.id))",
+            )
+            .await?
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect();
+            wait_until("the first card to have the focus", async || {
+                focused_card(b).await.ok().flatten() == Some(order[0])
+            })
+            .await;
+            for (key, expected) in [
+                ('k', 0),
+                ('j', 1),
+                ('j', 2),
+                ('j', 3),
+                ('j', 3),
+                ('k', 2),
+                ('k', 1),
+            ] {
+                press(b, key).await?;
+                assert_eq!(
+                    focused_card(b).await?,
+                    Some(order[expected]),
+                    "after `{key}` the card at {expected} has the focus"
+                );
+            }
+
+            press(b, 's').await?;
+            outcome_contains(b, order[1], "Rejected as spam").await;
+            assert_eq!(focused_card(b).await?, Some(order[2]), "on to the next");
+            press(b, 'x').await?;
+            outcome_contains(b, order[2], "Rejected as abuse").await;
+            assert_eq!(focused_card(b).await?, Some(order[3]));
+
+            press(b, '?').await?;
+            b.wait()
+                .at_most(STEP)
+                .for_element(Locator::Css("#help-dialog[open]"))
+                .await?;
+            let help = text_of(b, "#help-dialog .keys").await.unwrap_or_default();
+            for line in [
+                "next / previous comment",
+                "approve",
+                "reject as spam",
+                "reject as abuse",
+                "undo",
+                "this help",
+            ] {
+                assert!(help.contains(line), "the help names {line:?}: {help}");
+            }
+            press(b, 'a').await?;
+            // Time for a decision to be sent, were one sent.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let untouched = text_of(b, &format!("{} .outcome-text", card(order[3])))
+                .await
+                .unwrap_or_default();
+            assert!(
+                !untouched.contains("Approved"),
+                "no key acts behind the help: {untouched:?}"
+            );
+            press(b, '\u{E00C}').await?; // Escape
+            wait_until("the help to close", async || {
+                b.find_all(Locator::Css("#help-dialog[open]"))
+                    .await
+                    .is_ok_and(|d| d.is_empty())
+            })
+            .await;
+            Ok(order)
+        })
+        .await;
+
+    let mut sorted = order.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, held, "the four held comments were the cards");
+    let labels = |item: Value| (item["status"].clone(), item["labels"].clone());
+    let spam = labels(json_body(app.review_item(&token, order[1]).await).await);
+    assert_eq!(
+        spam,
+        (json!("rejected"), json!({"spam": true, "abuse": null}))
+    );
+    let abuse = labels(json_body(app.review_item(&token, order[2]).await).await);
+    assert_eq!(
+        abuse,
+        (json!("rejected"), json!({"spam": null, "abuse": true}))
+    );
+    for id in [order[0], order[3]] {
+        assert_eq!(app.status_and_version(&token, id).await.0, "pending");
+    }
+}
+
 #[tokio::test]
 #[ignore = "writes docs/review-desk.png; run it on purpose"]
 async fn readme_screenshot() {

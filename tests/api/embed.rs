@@ -1,8 +1,10 @@
 //! What the drop-in embed and plain article pages rely on, over HTTP: comment counts for
-//! article lists, and plain HTML form posts that get HTML back, never JSON.
+//! article lists, whether an article is closed to comments, and plain HTML form posts
+//! that get HTML back, never JSON.
 use serde_json::json;
 
 use crate::helpers::{clearly_fine, comment, json_body, spawn_app, TestApp, ORIGIN, SITE};
+use crate::review_support::add_moderator;
 
 /// The `Accept` header a browser sends when it submits a form itself.
 const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -52,7 +54,7 @@ async fn counts_of_published_comments_per_article() {
     let json = json_body(res).await;
     assert_eq!(
         json,
-        json!({"site": SITE, "counts": {"2024/a": 2, "2024/b": 1, "2024/none": 0}})
+        json!({"site": SITE, "counts": {"2024/a": 2, "2024/b": 1, "2024/none": 0}, "closed": []})
     );
 }
 
@@ -193,6 +195,68 @@ async fn a_failing_browser_form_post_gets_an_html_page() {
         .await;
     assert_eq!(res.status(), 422);
     assert_eq!(json_body(res).await["error"]["field"], "author_name");
+}
+
+/// Once an admin closes an article, the listing still lists its thread but says it is
+/// `closed`, and the counts name it among the requested articles; a browser's plain form
+/// post to it gets a page with the status and the way back to the article, and no form
+/// to send again (it could not succeed); reopening it says `closed: false` again.
+#[tokio::test]
+async fn a_closed_article_says_so_in_the_listing_counts_and_form_page() {
+    let app = spawn_app().await;
+    let root = add_moderator(&app, "root", &[], true).await;
+    let texts = clearly_fine(2);
+    let id = app
+        .post_comment_expecting(&comment(&texts[0]), "published")
+        .await;
+    let listing = || async {
+        let res = app.list_comments("2024/budget", &[]).await;
+        assert_eq!(res.status(), 200);
+        json_body(res).await
+    };
+    assert_eq!(listing().await["closed"], false);
+
+    let closing = json!({"changes": [{"rule": "closed_articles", "add": ["2024/budget"]}]});
+    assert_eq!(app.change_rules(&root, &closing).await.status(), 200);
+    let page = listing().await;
+    assert_eq!(page["closed"], true, "{page}");
+    assert_eq!(page["comments"][0]["id"], id, "the thread is still listed");
+    let counts = json_body(app.counts("2024/budget,2024/other").await).await;
+    assert_eq!(counts["counts"]["2024/budget"], 1);
+    assert_eq!(counts["closed"], json!(["2024/budget"]));
+
+    let back = format!("{ORIGIN}/2024/budget");
+    let res = app
+        .post_form_as_browser(&[
+            ("site", SITE),
+            ("article_id", "2024/budget"),
+            ("author_name", "A Reader"),
+            ("body", &texts[1]),
+            ("redirect_to", &back),
+        ])
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("is closed to new comments (field: <code>article_id</code>) <small>[409 ARTICLE_CLOSED]</small>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("<a id=\"back\" href=\"{back}\">")),
+        "{html}"
+    );
+    assert!(!html.contains("<form"), "nothing to send again: {html}");
+    assert_eq!(app.stored_comments(), 1);
+
+    let reopening = json!({"changes": [{"rule": "closed_articles", "remove": ["2024/budget"]}]});
+    assert_eq!(app.change_rules(&root, &reopening).await.status(), 200);
+    assert_eq!(listing().await["closed"], false);
+    let counts = json_body(app.counts("2024/budget").await).await;
+    assert_eq!(counts["closed"], json!([]));
 }
 
 /// When even the site is wrong there is no article to go back to: the page says what is

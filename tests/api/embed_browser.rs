@@ -4,10 +4,12 @@
 //! so every call the embed makes is cross-origin, as on a news site.
 //!
 //! Stories: a reader replies to a comment and sees "awaiting moderation", a moderator
-//! approves it, and after a reload it is nested under its parent; a hostile comment is
-//! shown as text and runs nothing; an abusive comment gets the nudge and can still be
-//! posted as written; with JavaScript off, the page's plain form goes to the service
-//! and back.
+//! approves it, and after a reload it is nested under its parent; on a site that
+//! publishes at once, the reader's comment and reply are "published" and appear in the
+//! thread straight away; a hostile comment is shown as text and runs nothing; an abusive
+//! comment gets the nudge and can still be posted as written, or edited and posted; an
+//! article closed to comments keeps its thread but shows no form (with JavaScript and
+//! without); with JavaScript off, the page's plain form goes to the service and back.
 //!
 //! Like the review page's test, it needs `chromedriver` on `PATH` and says so loudly (or
 //! fails under `CI`) when it is missing.
@@ -137,12 +139,13 @@ impl ArticleServer {
 }
 
 /// The test app with the demo site, `dailynews`, whose pages are served from `origin`:
-/// every comment held for a moderator, and no minimum form time (the browser types
-/// faster than a person; premoderation is what holds comments here).
-fn with_demo_site(config: &mut Config, origin: &str) {
+/// every comment held for a moderator when `premoderate` (else a fine comment is
+/// published at once), and no minimum form time (the browser types faster than a
+/// person; premoderation is what holds comments here).
+fn with_demo_site(config: &mut Config, origin: &str, premoderate: bool) {
     let mut site = config.sites[SITE].clone();
     site.origins = vec![Origin::parse(origin).unwrap()];
-    site.premoderate = true;
+    site.premoderate = premoderate;
     site.min_form_seconds = 0;
     config.sites.insert(DEMO_SITE.to_owned(), site);
 }
@@ -162,34 +165,88 @@ struct Stage {
     app: TestApp,
     article: ArticleServer,
     moderator: String,
+    /// An admin's token, for the site rules.
+    admin: String,
+    /// Whether the demo site holds every comment for a moderator.
+    premoderated: bool,
 }
 
 impl Stage {
+    /// The demo site premoderated, as a cautious newsroom runs it.
     async fn new() -> Stage {
-        Self::with_page_size(None).await
+        Self::build(None, true).await
     }
 
     /// A stage whose embed asks for `page_size` comments per page.
     async fn with_page_size(page_size: Option<u32>) -> Stage {
+        Self::build(page_size, true).await
+    }
+
+    /// The demo site publishing fine comments at once.
+    async fn publishing() -> Stage {
+        Self::build(None, false).await
+    }
+
+    async fn build(page_size: Option<u32>, premoderated: bool) -> Stage {
         let (listener, origin) = ArticleServer::bind();
-        let app = spawn_app_with(|c| with_demo_site(c, &origin)).await;
+        let app = spawn_app_with(|c| with_demo_site(c, &origin, premoderated)).await;
         let article = ArticleServer::serve(listener, origin, &app.address, page_size);
         let moderator = add_moderator(&app, "ann", &[DEMO_SITE], false).await;
+        let admin = add_moderator(&app, "root", &[], true).await;
         Stage {
             app,
             article,
             moderator,
+            admin,
+            premoderated,
         }
     }
 
-    /// Posts a comment as the backend and publishes it as the moderator; its id.
+    /// Posts a comment as the backend (and publishes it as the moderator where the site
+    /// holds it); its id.
     async fn published(&self, author: &str, body: &str) -> i64 {
-        let id = self
-            .app
-            .post_comment_expecting(&demo_comment(author, body), "pending")
-            .await;
+        let comment = demo_comment(author, body);
+        if !self.premoderated {
+            return self.app.post_comment_expecting(&comment, "published").await;
+        }
+        let id = self.app.post_comment_expecting(&comment, "pending").await;
         self.approve(id).await;
         id
+    }
+
+    /// Closes (`true`) or reopens the demo article through the site-rules API, as an
+    /// admin does on the desk.
+    async fn close_article(&self, closed: bool) {
+        let action = if closed { "add" } else { "remove" };
+        let res = self
+            .app
+            .client
+            .post(
+                self.app
+                    .url(&format!("/api/v1/admin/sites/{DEMO_SITE}/rules")),
+            )
+            .bearer_auth(&self.admin)
+            .json(&json!({"changes": [{"rule": "closed_articles", action: [DEMO_ARTICLE]}]}))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(res.status(), 200, "{}", json_body(res).await);
+    }
+
+    /// The demo article's published comments (first page), as the listing answers.
+    async fn listed(&self) -> Value {
+        let res = self
+            .app
+            .client
+            .get(self.app.url(&format!(
+                "/api/v1/sites/{DEMO_SITE}/articles/{}/comments?limit=100",
+                DEMO_ARTICLE.replace('/', "%2F")
+            )))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(res.status(), 200);
+        json_body(res).await
     }
 
     async fn approve(&self, id: i64) {
@@ -288,6 +345,22 @@ async fn type_into(
 
 async fn click(browser: &Client, css: &str) -> Result<(), fantoccini::error::CmdError> {
     browser.find(Locator::Css(css)).await?.click().await
+}
+
+/// Whether the first element matching `css` is shown (`false` when there is none).
+async fn displayed(browser: &Client, css: &str) -> bool {
+    match browser.find(Locator::Css(css)).await {
+        Ok(el) => el.is_displayed().await.unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+/// Waits until the embed shows its form (once the listing has said the article is open).
+async fn wait_for_form(browser: &Client) {
+    wait_until("the comment form", async || {
+        displayed(browser, ".cg-form").await
+    })
+    .await;
 }
 
 async fn wait_for_text(browser: &Client, css: &str, expected: &str) {
@@ -467,6 +540,7 @@ async fn an_abusive_comment_gets_the_nudge_and_can_be_posted_as_written() {
     in_browser(true, async |browser| {
         browser.goto(&stage.article.page()).await?;
         wait_for_text(browser, ".cg-count", "0 comments").await;
+        wait_for_form(browser).await;
         type_into(browser, ".cg-form input[name=author_name]", "Rex").await?;
         type_into(browser, ".cg-form textarea[name=body]", &abusive).await?;
         click(browser, ".cg-submit").await?;
@@ -565,4 +639,225 @@ async fn back_at_the_article(browser: &Client) -> Result<String, fantoccini::err
     })
     .await;
     Ok(browser.current_url().await?.to_string())
+}
+
+/// On a site that publishes at once, the reader is told their comment is published and
+/// sees it in the thread straight away — fetched back from the service, cross-origin —
+/// with the count going up and the form emptied for the next one; a reply is published
+/// under the comment it answers.
+#[tokio::test]
+async fn a_published_comment_appears_at_once() {
+    let stage = Stage::publishing().await;
+    let texts = clearly_fine(3);
+    let parent = stage.published("Maria", &texts[0]).await;
+    let (own, reply) = (texts[1].trim().to_owned(), texts[2].trim().to_owned());
+    let mut shown_ids = Value::Null;
+
+    in_browser(true, async |browser| {
+        browser.goto(&stage.article.page()).await?;
+        wait_for_text(
+            browser,
+            &format!("#comment-{parent} .cg-text"),
+            texts[0].trim(),
+        )
+        .await;
+        wait_for_text(browser, ".cg-count", "1 comment").await;
+        wait_for_form(browser).await;
+        type_into(browser, ".cg-form input[name=author_name]", "Tom").await?;
+        type_into(browser, ".cg-form textarea[name=body]", &own).await?;
+        click(browser, ".cg-submit").await?;
+        wait_for_text(browser, ".cg-message", "Your comment is published").await;
+        wait_for_text(
+            browser,
+            ".cg-thread > .cg-comment:last-child .cg-text",
+            &own,
+        )
+        .await;
+        wait_for_text(browser, ".cg-count", "2 comments").await;
+        let body = browser
+            .find(Locator::Css(".cg-form textarea[name=body]"))
+            .await?;
+        assert_eq!(body.prop("value").await?.as_deref(), Some(""), "emptied");
+
+        click(browser, &format!("#comment-{parent} .cg-reply-button")).await?;
+        let form = format!("#comment-{parent} .cg-form");
+        type_into(browser, &format!("{form} textarea[name=body]"), &reply).await?;
+        click(browser, &format!("{form} .cg-submit")).await?;
+        let nested = format!("#comment-{parent} > .cg-replies > .cg-comment .cg-text");
+        wait_for_text(browser, &nested, &reply).await;
+        wait_for_text(browser, ".cg-count", "3 comments").await;
+        assert_eq!(
+            text_of(browser, ".cg-message").await.as_deref(),
+            Some("Thank you! Your comment is published.")
+        );
+        shown_ids = browser
+            .execute(
+                "return Array.from(document.querySelectorAll('.cg-comment'), li => li.id)",
+                vec![],
+            )
+            .await?;
+        Ok(())
+    })
+    .await;
+
+    // What the page showed is what the service published, nested the same way.
+    let listed = stage.listed().await;
+    let comments = listed["comments"].as_array().unwrap();
+    let body_of = |text: &str| {
+        comments
+            .iter()
+            .find(|c| c["body"] == text)
+            .unwrap_or_else(|| panic!("{text:?} is published: {listed}"))
+    };
+    let (own_id, reply_id) = (body_of(&own)["id"].clone(), body_of(&reply)["id"].clone());
+    assert_eq!(body_of(&own)["author_name"], "Tom");
+    assert_eq!(body_of(&reply)["parent_id"], parent);
+    assert_eq!(
+        shown_ids,
+        json!([
+            format!("comment-{parent}"),
+            format!("comment-{reply_id}"),
+            format!("comment-{own_id}")
+        ]),
+        "in page order: the parent, its reply inside it, then the new comment"
+    );
+}
+
+/// The nudge's other way out: the reader chooses to edit, gets the text back in focus,
+/// rewrites it, and the new text is published. The abusive draft is never stored.
+#[tokio::test]
+async fn a_nudged_reader_edits_the_comment_and_posts_it() {
+    let stage = Stage::publishing().await;
+    let abusive = held_abuse();
+    let edited = clearly_fine(1).remove(0).trim().to_owned();
+
+    in_browser(true, async |browser| {
+        browser.goto(&stage.article.page()).await?;
+        wait_for_form(browser).await;
+        type_into(browser, ".cg-form input[name=author_name]", "Rex").await?;
+        type_into(browser, ".cg-form textarea[name=body]", &abusive).await?;
+        click(browser, ".cg-submit").await?;
+        wait_until("the nudge", async || displayed(browser, ".cg-nudge").await).await;
+        assert!(displayed(browser, ".cg-edit").await);
+        click(browser, ".cg-edit").await?;
+        assert!(!displayed(browser, ".cg-nudge").await, "the nudge goes away");
+        let focused = browser
+            .execute(
+                "return document.activeElement === document.querySelector('.cg-form textarea[name=body]')",
+                vec![],
+            )
+            .await?;
+        assert_eq!(focused, json!(true), "the comment is ready to edit");
+        assert_eq!(stage.app.stored_comments(), 0, "the draft was not stored");
+
+        let body = browser
+            .find(Locator::Css(".cg-form textarea[name=body]"))
+            .await?;
+        body.clear().await?;
+        body.send_keys(&edited).await?;
+        click(browser, ".cg-submit").await?;
+        wait_for_text(browser, ".cg-message", "Your comment is published").await;
+        wait_for_text(browser, ".cg-thread > .cg-comment .cg-text", &edited).await;
+        assert!(!displayed(browser, ".cg-nudge").await);
+        Ok(())
+    })
+    .await;
+
+    let listed = stage.listed().await;
+    assert_eq!(listed["comments"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed["comments"][0]["body"], edited.as_str());
+    assert_eq!(stage.app.stored_comments(), 1, "only the edited comment");
+}
+
+/// An article closed to comments (a site rule an admin changes at run time) keeps its
+/// thread on the page, but the form and the reply buttons are gone and a line says
+/// comments are closed. A reader who was writing when it closed is told so and keeps
+/// their text. Without JavaScript, the page's own form gets the service's page saying the
+/// article is closed, with the way back and no form to send again.
+#[tokio::test]
+async fn a_closed_article_shows_its_thread_but_no_form() {
+    let stage = Stage::publishing().await;
+    let texts = clearly_fine(3);
+    let id = stage.published("Maria", &texts[0]).await;
+    stage.close_article(true).await;
+    assert_eq!(stage.listed().await["closed"], true);
+
+    in_browser(true, async |browser| {
+        browser.goto(&stage.article.page()).await?;
+        wait_for_text(browser, &format!("#comment-{id} .cg-text"), texts[0].trim()).await;
+        wait_until("the closed notice", async || {
+            displayed(browser, ".cg-closed").await
+        })
+        .await;
+        assert_eq!(
+            text_of(browser, ".cg-closed").await.as_deref(),
+            Some("Comments are closed for this article.")
+        );
+        assert!(!displayed(browser, ".cg-form").await, "no form");
+        assert!(
+            !displayed(browser, ".cg-reply-button").await,
+            "no reply button"
+        );
+        wait_for_text(browser, ".cg-count", "1 comment").await;
+        Ok(())
+    })
+    .await;
+
+    stage.close_article(false).await;
+    let draft = texts[1].trim().to_owned();
+    in_browser(true, async |browser| {
+        browser.goto(&stage.article.page()).await?;
+        wait_for_form(browser).await;
+        assert!(!displayed(browser, ".cg-closed").await, "open again");
+        type_into(browser, ".cg-form input[name=author_name]", "Tom").await?;
+        type_into(browser, ".cg-form textarea[name=body]", &draft).await?;
+        // Closed while the reader writes.
+        stage.close_article(true).await;
+        click(browser, ".cg-submit").await?;
+        wait_for_text(browser, ".cg-message", "Comments are closed").await;
+        assert!(displayed(browser, ".cg-closed").await);
+        let submit = browser.find(Locator::Css(".cg-submit")).await?;
+        assert!(!submit.is_enabled().await?, "nothing more to send");
+        let body = browser
+            .find(Locator::Css(".cg-form textarea[name=body]"))
+            .await?;
+        assert_eq!(
+            body.prop("value").await?.as_deref(),
+            Some(draft.as_str()),
+            "the text is kept"
+        );
+        assert!(!displayed(browser, ".cg-reply-button").await);
+        Ok(())
+    })
+    .await;
+    assert_eq!(stage.app.stored_comments(), 1);
+
+    in_browser(false, async |browser| {
+        browser.goto(&stage.article.page()).await?;
+        type_into(browser, ".nojs-form input[name=author_name]", "Nell").await?;
+        type_into(browser, ".nojs-form textarea[name=body]", texts[2].trim()).await?;
+        click(browser, ".nojs-form button[type=submit]").await?;
+        wait_for_text(browser, "#message", "closed to new comments").await;
+        assert!(
+            text_of(browser, "#message")
+                .await
+                .is_some_and(|m| m.contains("409 ARTICLE_CLOSED")),
+            "the status is named"
+        );
+        assert!(
+            browser.find_all(Locator::Css("#again")).await?.is_empty(),
+            "no form to send again"
+        );
+        click(browser, "#back").await?;
+        wait_until("the way back to the article", async || {
+            browser
+                .current_url()
+                .await
+                .is_ok_and(|u| u.as_str() == stage.article.page())
+        })
+        .await;
+        Ok(())
+    })
+    .await;
+    assert_eq!(stage.app.stored_comments(), 1, "nothing stored");
 }

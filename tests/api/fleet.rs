@@ -559,7 +559,7 @@ async fn an_instance_killed_under_load_loses_nothing_acknowledged() {
     let schema = PgSchema::create(&shared.postgres).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let mut base = test_config(dir.path());
-    base.database = PathBuf::from(schema.url());
+    base.database = PathBuf::from(schema.url()).into();
     member_of(&mut base, &shared.redis, &unique_prefix("kill"));
     let mut configs = Vec::new();
     let mut dirs = Vec::new();

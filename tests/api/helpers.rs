@@ -72,7 +72,7 @@ pub fn test_config(dir: &Path) -> Config {
     site.rate_limit.global_per_minute = 100_000;
     let mut config = Config {
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-        database: dir.join("commentguard.db"),
+        database: dir.join("commentguard.db").into(),
         workers: Some(2),
         ..Config::default()
     };
@@ -88,7 +88,7 @@ pub async fn test_config_on_backend(dir: &Path) -> (Config, Option<PgSchema>) {
     let schema = match postgres_url() {
         Some(base) => {
             let schema = PgSchema::create(&base).await;
-            config.database = PathBuf::from(schema.url());
+            config.database = PathBuf::from(schema.url()).into();
             Some(schema)
         }
         None => None,
@@ -147,7 +147,7 @@ pub async fn spawn_fleet(
     let dir = tempfile::tempdir().expect("temp dir");
     let schema = PgSchema::create(base).await;
     let mut config = test_config(dir.path());
-    config.database = PathBuf::from(schema.url());
+    config.database = PathBuf::from(schema.url()).into();
     tweak(&mut config);
     let scratch = Arc::new(Scratch {
         dir,
@@ -375,7 +375,7 @@ async fn start(config: Config, dir: Arc<Scratch>, clock: Clock) -> TestApp {
     let server = tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        db_path: config.database.clone(),
+        db_path: config.database.to_path_buf(),
         store,
         config,
         client: reqwest::Client::builder()
@@ -986,4 +986,12 @@ fn reusable_socket() -> socket2::Socket {
         .expect("a TCP socket");
     socket.set_reuse_port(true).expect("SO_REUSEPORT");
     socket
+}
+
+/// A plain HTTP client for tests that talk to a server they started themselves (a child
+/// `serve` process): the TLS crypto provider installed first, as the service does, so the
+/// test does not depend on another test having spawned an app in this process.
+pub fn plain_client() -> reqwest::Client {
+    commentguard::webhooks::install_tls_provider();
+    reqwest::Client::new()
 }

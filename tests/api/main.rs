@@ -17,6 +17,7 @@ mod durability;
 mod embed;
 mod embed_browser;
 mod fleet;
+mod fleet_models;
 mod health;
 mod helpers;
 mod heuristics;

@@ -180,7 +180,7 @@ async fn json_access_log_without_personal_data() {
         .token;
     let server = Process::start(&mut config, dir.path(), "serve.log").await;
     commentguard::webhooks::install_tls_provider();
-    let client = reqwest::Client::new();
+    let client = crate::helpers::plain_client();
     let mut c = comment("Secret-sauce sentence nobody else would write about the budget.");
     c["author_email"] = "private.person@example.com".into();
     c["author_name"] = "Private Person".into();

@@ -59,7 +59,7 @@ impl Process {
 
     async fn wait_until_up(&self) {
         commentguard::webhooks::install_tls_provider();
-        let client = reqwest::Client::new();
+        let client = crate::helpers::plain_client();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(res) = client.get(self.url("/healthz")).send().await {

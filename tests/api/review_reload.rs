@@ -1,10 +1,12 @@
 //! Model reload without a restart: through the admin API and through `SIGHUP`. A broken
-//! model file is refused and the models in service keep serving; a retrained one goes
-//! into service and `/readyz` names it.
+//! model file, or one file replaced without the manifest that pairs the two, is refused
+//! and the models in service keep serving; a retrained pair goes into service and
+//! `/readyz` names it.
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use commentguard::classifier::manifest;
 use commentguard::classifier::model::{model_path, ModelFile, TaskModel};
 use commentguard::classifier::Task;
 use serde_json::{json, Value};
@@ -19,14 +21,22 @@ async fn identity(client: &reqwest::Client, base: &str) -> Value {
     json_body(res).await["model_identity"].clone()
 }
 
-/// "Retrains" the spam model in `dir`: the same model with a new hold threshold and a
-/// note in its training metadata, saved the way `train` saves (atomically).
-fn retrain_spam(dir: &Path, hold: f64) {
+/// Replaces the spam model in `dir` with a "retrained" one: the same model with a new hold
+/// threshold and a note in its training metadata, saved atomically but without the
+/// manifest (as a copy of one file would leave the directory).
+fn replace_spam(dir: &Path, hold: f64) {
     let path = model_path(dir, Task::Spam);
     let mut file: ModelFile = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     file.thresholds.hold = hold;
     file.training["retrained_by"] = json!("review_reload test");
     TaskModel::save(&file, &path).unwrap();
+}
+
+/// "Retrains" the spam model in `dir` the way `train` writes: the model, then the manifest
+/// that pairs it with the abuse model.
+fn retrain_spam(dir: &Path, hold: f64) {
+    replace_spam(dir, hold);
+    manifest::write(dir).unwrap();
 }
 
 /// Cuts a model file in half, as a crashed copy would leave it.
@@ -69,8 +79,25 @@ async fn reload_refuses_a_corrupt_model_and_picks_up_a_new_one() {
     app.post_comment_expecting(&comment(&clearly_fine(1)[0]), "published")
         .await;
 
+    // A new spam model copied in without its manifest is not paired with the abuse
+    // model in service: refused, naming the manifest, and the old pair keeps serving.
     std::fs::write(&spam_file, good).unwrap();
-    retrain_spam(&models, 0.2);
+    replace_spam(&models, 0.2);
+    let unpaired = app.reload_models(&admin).await;
+    assert_eq!(unpaired.status(), 422);
+    let unpaired = json_body(unpaired).await;
+    assert_eq!(unpaired["error"]["code"], "MODELS_REFUSED");
+    assert!(
+        unpaired["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("manifest.json"),
+        "{unpaired}"
+    );
+    assert_eq!(identity(&app.client, &app.address).await, before);
+
+    // With the manifest written (as `train` does last), the pair goes into service.
+    manifest::write(&models).unwrap();
     let reloaded = app.reload_models(&admin).await;
     assert_eq!(reloaded.status(), 200);
     let reloaded = json_body(reloaded).await;
@@ -126,7 +153,7 @@ async fn sighup_reloads_the_models_of_a_running_server() {
         .spawn()
         .expect("the server starts");
     let server = Owned(server);
-    let client = reqwest::Client::new();
+    let client = crate::helpers::plain_client();
     let mut base = None;
     let before = {
         let deadline = std::time::Instant::now() + Duration::from_secs(60);

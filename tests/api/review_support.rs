@@ -169,12 +169,13 @@ pub fn outputs(out: &Output) -> (String, String) {
     )
 }
 
-/// A copy of the committed `models/` directory in `dir` (to break or replace safely).
+/// A copy of the committed `models/` directory in `dir` (to break or replace safely): both
+/// models and the manifest that pairs them.
 pub fn copy_models(dir: &Path) -> PathBuf {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
     let target = dir.join("models");
     std::fs::create_dir_all(&target).unwrap();
-    for name in ["spam.json", "abuse.json"] {
+    for name in ["spam.json", "abuse.json", "manifest.json"] {
         std::fs::copy(source.join(name), target.join(name)).unwrap();
     }
     target

@@ -1,6 +1,7 @@
-//! Site rules at run time: an admin changes block lists, pre-moderated and closed
-//! articles, thresholds and trusted authors through the API; the next comment is judged
-//! by the new rules, every change is audited, the rules survive a restart, and the
+//! Site rules at run time: an admin changes block lists (words, e-mails, IPs),
+//! pre-moderated and closed articles, thresholds and trusted authors through the API;
+//! the next comment is judged by the new rules (and by the old ones again once an entry
+//! is removed), every change is audited, the rules survive a restart, and the
 //! configuration file gives the initial values.
 use reqwest::Response;
 use serde_json::{json, Value};
@@ -287,4 +288,161 @@ async fn the_config_file_gives_the_initial_values() {
     assert_eq!(rule(&reset, "blocked_words")["changed_by"], Value::Null);
     assert_eq!(reset["changes"][0]["action"], "reset");
     assert!(reset["revision"].as_i64().unwrap() > 0);
+}
+
+/// The reason codes of a submission's answer.
+fn codes(answer: &Value) -> Vec<&str> {
+    answer["reasons"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|r| r["code"].as_str()).collect())
+        .unwrap_or_default()
+}
+
+/// A comment from `email`, forwarded by the backend for a reader at `ip`.
+fn from(text: &str, email: &str, ip: &str) -> Value {
+    let mut c = comment(text);
+    c["author_email"] = json!(email);
+    c["client_ip"] = json!(ip);
+    c
+}
+
+/// The e-mail block list changes at run time: a domain an admin adds holds the very next
+/// comment from any address there, however it is spelt, naming the list; other authors
+/// are not touched; removing the entry lets the next comment from that domain through.
+#[tokio::test]
+async fn blocked_emails_judge_the_next_comment() {
+    let app = spawn_app_with(|_| {}).await;
+    let root = add_moderator(&app, "root", &[], true).await;
+    let texts = clearly_fine(5);
+    app.post_comment_expecting(
+        &from(&texts[0], "troll@spam.example", "198.51.100.1"),
+        "published",
+    )
+    .await;
+
+    let res = app
+        .change_rules(
+            &root,
+            &json!({"changes": [{"rule": "blocked_emails", "add": ["@spam.example"]}],
+                    "note": "a run of trolls from one provider"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let changed = json_body(res).await;
+    assert_eq!(
+        rule(&changed, "blocked_emails")["value"],
+        json!(["@spam.example"])
+    );
+    for (text, email) in texts[1..3]
+        .iter()
+        .zip(["troll@spam.example", "Troll+2@Sub.Spam.Example"])
+    {
+        let held = json_body(
+            app.post_comment_as_backend(&from(text, email, "198.51.100.1"))
+                .await,
+        )
+        .await;
+        assert_eq!(held["status"], "pending", "{email}: {held}");
+        assert!(codes(&held).contains(&"blocked_email"), "{email}: {held}");
+    }
+    app.post_comment_expecting(
+        &from(&texts[3], "someone@example.org", "198.51.100.1"),
+        "published",
+    )
+    .await;
+
+    let res = app
+        .change_rules(
+            &root,
+            &json!({"changes": [{"rule": "blocked_emails", "remove": ["@spam.example"]}]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        rule(&json_body(res).await, "blocked_emails")["value"],
+        json!([])
+    );
+    app.post_comment_expecting(
+        &from(&texts[4], "troll@spam.example", "198.51.100.1"),
+        "published",
+    )
+    .await;
+    let (_, rules) = app.site_rules(&root).await;
+    // Both changes audited, newest first, with the value before and after.
+    let audit: Vec<(&Value, &Value, &Value)> = rules["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (&c["old_value"], &c["new_value"], &c["note"]))
+        .collect();
+    assert_eq!(
+        audit,
+        [
+            (&json!(["@spam.example"]), &json!([]), &json!("")),
+            (
+                &json!([]),
+                &json!(["@spam.example"]),
+                &json!("a run of trolls from one provider")
+            ),
+        ],
+        "{rules}"
+    );
+}
+
+/// The IP block list changes at run time: a range an admin adds holds the very next
+/// comment from any address in it, naming the list; readers elsewhere are not touched;
+/// removing the range lets the next comment from it through.
+#[tokio::test]
+async fn blocked_ips_judge_the_next_comment() {
+    let app = spawn_app_with(|_| {}).await;
+    let root = add_moderator(&app, "root", &[], true).await;
+    let texts = clearly_fine(5);
+    app.post_comment_expecting(
+        &from(&texts[0], "reader@example.com", "203.0.113.9"),
+        "published",
+    )
+    .await;
+
+    let res = app
+        .change_rules(
+            &root,
+            &json!({"changes": [{"rule": "blocked_ips", "add": ["203.0.113.0/24"]}]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        rule(&json_body(res).await, "blocked_ips")["value"],
+        json!(["203.0.113.0/24"])
+    );
+    for (text, ip) in texts[1..3].iter().zip(["203.0.113.9", "203.0.113.200"]) {
+        let held = json_body(
+            app.post_comment_as_backend(&from(text, "reader@example.com", ip))
+                .await,
+        )
+        .await;
+        assert_eq!(held["status"], "pending", "{ip}: {held}");
+        assert!(codes(&held).contains(&"blocked_ip"), "{ip}: {held}");
+    }
+    app.post_comment_expecting(
+        &from(&texts[3], "reader@example.com", "198.51.100.7"),
+        "published",
+    )
+    .await;
+
+    let res = app
+        .change_rules(
+            &root,
+            &json!({"changes": [{"rule": "blocked_ips", "remove": ["203.0.113.0/24"]}]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        rule(&json_body(res).await, "blocked_ips")["value"],
+        json!([])
+    );
+    app.post_comment_expecting(
+        &from(&texts[4], "reader@example.com", "203.0.113.9"),
+        "published",
+    )
+    .await;
 }

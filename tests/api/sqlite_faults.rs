@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::helpers::{
     comment, json_body, skip_sqlite_file_test, spawn_app_with, test_config, TestApp,
 };
+use crate::process::Process;
 
 /// Submits `n` distinct comments one after another; returns each one's status and body.
 async fn submit_numbered(app: &TestApp, tag: &str, n: usize) -> Vec<(u16, Value, String)> {
@@ -119,7 +120,7 @@ async fn a_database_of_another_application_is_refused_not_migrated() {
     }
     let bytes_before = std::fs::read(&path).unwrap();
     let mut config = test_config(dir.path());
-    config.database = path.clone();
+    config.database = path.clone().into();
     let err = commentguard::startup::Application::build_with_classifier(
         config,
         crate::helpers::classifier(),
@@ -138,7 +139,7 @@ async fn a_database_of_another_application_is_refused_not_migrated() {
         conn.execute_batch("PRAGMA application_id = 1234").unwrap();
     }
     let mut config = test_config(dir.path());
-    config.database = path.clone();
+    config.database = path.clone().into();
     let err = commentguard::startup::Application::build_with_classifier(
         config,
         crate::helpers::classifier(),
@@ -156,7 +157,8 @@ async fn a_database_of_another_application_is_refused_not_migrated() {
 async fn the_database_is_private_to_its_owner() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let app = spawn_app_with(|c| c.database = dir.path().join("state/commentguard.db")).await;
+    let app =
+        spawn_app_with(|c| c.database = dir.path().join("state/commentguard.db").into()).await;
     let acked = acknowledged(&submit_numbered(&app, "private", 1).await);
     assert_eq!(acked.len(), 1);
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
@@ -309,7 +311,7 @@ async fn a_full_disk_is_a_503_and_loses_nothing() {
         return;
     }
     let mount = Mount::tmpfs("8m");
-    let app = spawn_app_with(|c| c.database = mount.dir.join("commentguard.db")).await;
+    let app = spawn_app_with(|c| c.database = mount.dir.join("commentguard.db").into()).await;
     let mut acked = acknowledged(&submit_numbered(&app, "roomy", 5).await);
     assert_eq!(acked.len(), 5);
 
@@ -334,6 +336,48 @@ async fn a_full_disk_is_a_503_and_loses_nothing() {
     drop(mount);
 }
 
+/// A full disk under the real binary: its log holds a few ERROR lines for a hundred
+/// refused submissions, not one per write (the writer's failure line is throttled to one
+/// per interval and counts what it held back).
+#[tokio::test]
+async fn a_full_disk_is_logged_once_per_interval() {
+    if !can_mount("a_full_disk_is_logged_once_per_interval") {
+        return;
+    }
+    let mount = Mount::tmpfs("8m");
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.database = mount.dir.join("commentguard.db").into();
+    let server = Process::start(&mut config, dir.path(), "serve.log").await;
+    let client = crate::helpers::plain_client();
+    let post = |i: usize| {
+        let mut c = comment(&format!(
+            "Comment full-{i}: the council should publish every budget line."
+        ));
+        c["author_email"] = format!("full{i}@example.com").into();
+        client.post(server.url("/api/v1/comments")).json(&c).send()
+    };
+    assert!(post(0).await.unwrap().status().is_success());
+
+    let filler = fill_disk(&mount.dir);
+    let mut refused = 0;
+    for i in 1..=100 {
+        let status = post(i).await.unwrap().status().as_u16();
+        assert_ne!(status, 500, "a fault of the disk is never a 500");
+        refused += usize::from(status == 503);
+    }
+    assert!(refused >= 50, "{refused} of 100 refused");
+    let log = server.log();
+    let errors = log.lines().filter(|l| l.contains("ERROR")).count();
+    assert!(
+        (1..=5).contains(&errors),
+        "{errors} ERROR lines for {refused} failed writes:\n{log}"
+    );
+    std::fs::remove_file(&filler).unwrap();
+    server.stop();
+    drop(mount);
+}
+
 /// The file system turns read-only under the running service (what ext4 does on an I/O
 /// error): writes answer 503 + Retry-After, `/readyz` fails, reads still work, and every
 /// comment acknowledged before is on the disk.
@@ -343,7 +387,7 @@ async fn a_file_system_gone_read_only_is_a_503_and_loses_nothing() {
         return;
     }
     let mount = Mount::ext4(16);
-    let app = spawn_app_with(|c| c.database = mount.dir.join("commentguard.db")).await;
+    let app = spawn_app_with(|c| c.database = mount.dir.join("commentguard.db").into()).await;
     let acked = acknowledged(&submit_numbered(&app, "writable", 10).await);
     assert_eq!(acked.len(), 10);
     let listed = app.listed_ids("2024/budget").await;
@@ -374,7 +418,7 @@ async fn a_read_only_database_at_start_is_refused_with_the_reason() {
         return;
     }
     let mount = Mount::tmpfs("8m");
-    let app = spawn_app_with(|c| c.database = mount.dir.join("commentguard.db")).await;
+    let app = spawn_app_with(|c| c.database = mount.dir.join("commentguard.db").into()).await;
     let acked = acknowledged(&submit_numbered(&app, "before", 2).await);
     let (mut config, dir) = app.stop().await;
     // The stopped service's threads close their files a moment after it stops.

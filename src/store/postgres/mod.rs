@@ -41,9 +41,11 @@
 //! [`schema`] (migrations under an advisory lock), [`comments`] (submit, listing, one
 //! comment, counts), [`outbox`] (webhook events), [`review`] (queue, decisions, bans,
 //! labelled decisions, queue counts, authors), [`undo`], [`reports`], [`moderators`]
-//! (and sessions), [`rules`], [`retention`] (purge, erasure, monitoring counts).
+//! (and sessions), [`rules`], [`model_sets`] (installed model pairs), [`retention`] (purge,
+//! erasure, monitoring counts).
 mod comments;
 mod error;
+mod model_sets;
 mod moderators;
 mod outbox;
 mod reports;

@@ -16,8 +16,14 @@ use super::PgError;
 use crate::store::StoreError;
 
 /// The schema's history, oldest first: `(version, name, sql)`.
-const MIGRATIONS: &[(i32, &str, &str)] =
-    &[(1, "initial", include_str!("migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "initial", include_str!("migrations/0001_initial.sql")),
+    (
+        2,
+        "model_sets",
+        include_str!("migrations/0002_model_sets.sql"),
+    ),
+];
 
 /// The first key of the migrations' advisory lock ("CGRD"); the second is the schema's
 /// `hashtext`.

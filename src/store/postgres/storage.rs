@@ -13,11 +13,12 @@ use crate::domain::{
 use crate::store::{
     Actor, AddModeratorError, AttemptOutcome, AuditEntry, AuthorView, Authors, BanEntry,
     BanOutcome, BanRequest, Comments, DecisionOutcome, DecisionRequest, DueEvent, ErasureReport,
-    LabelledDecision, ModeratorInfo, ModeratorRecord, Moderators, NewCommentRecord, NewModerator,
-    NewReport, NewSession, Outbox, PublishedComment, PurgeReport, QueueCounts, QueuePage,
-    QueueQuery, ReportOutcome, Reports, RetentionPolicy, ReviewItem, ReviewQueue, RuleChangeEntry,
-    Rules, RulesChanged, SessionRecord, SiteGrants, StoreError, StoredComment, StoredRules,
-    Submitted, UndoOutcome, Upkeep, Verdict, WaitingCounts,
+    Installed, LabelledDecision, ModelSet, ModelSetHead, ModelSetInfo, ModelSets, ModeratorInfo,
+    ModeratorRecord, Moderators, NewCommentRecord, NewModelSet, NewModerator, NewReport,
+    NewSession, Outbox, PublishedComment, PurgeReport, QueueCounts, QueuePage, QueueQuery,
+    ReportOutcome, Reports, RetentionPolicy, ReviewItem, ReviewQueue, RuleChangeEntry, Rules,
+    RulesChanged, SessionRecord, SiteGrants, StoreError, StoredComment, StoredRules, Submitted,
+    UndoOutcome, Upkeep, Verdict, WaitingCounts,
 };
 
 #[async_trait]
@@ -229,6 +230,26 @@ impl Moderators for PgStore {
 
     async fn end_session(&self, hash: TokenHash) -> Result<bool, StoreError> {
         PgStore::end_session(self, hash).await
+    }
+}
+
+#[async_trait]
+impl ModelSets for PgStore {
+    /// Under an advisory lock: installs from several machines are applied in turn.
+    async fn install_model_set(&self, set: NewModelSet) -> Result<Installed, StoreError> {
+        PgStore::install_model_set(self, set).await
+    }
+
+    async fn latest_model_set(&self) -> Result<Option<ModelSetHead>, StoreError> {
+        PgStore::latest_model_set(self).await
+    }
+
+    async fn model_set(&self, version: i64) -> Result<Option<ModelSet>, StoreError> {
+        PgStore::model_set(self, version).await
+    }
+
+    async fn model_sets(&self) -> Result<Vec<ModelSetInfo>, StoreError> {
+        PgStore::model_sets(self).await
     }
 }
 

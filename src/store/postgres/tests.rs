@@ -1384,7 +1384,7 @@ async fn migrations_are_shared_and_foreign_schemas_refused() {
     );
     assert_eq!(
         count(&db, "SELECT COUNT(*) FROM commentguard_migrations").await,
-        1
+        2
     );
 
     let Some(foreign) = TestDb::new().await else {
@@ -1400,6 +1400,33 @@ async fn migrations_are_shared_and_foreign_schemas_refused() {
         Err(StoreError::Foreign(_, why)) => assert!(why.contains("1 table"), "{why}"),
         other => panic!("expected Foreign, got {:?}", other.map(|_| ())),
     }
+}
+
+/// The model-set contract ([`crate::store::models`]) on PostgreSQL, with installs from two
+/// stores (two instances) on one schema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_sets_keep_their_contract() {
+    let Some(db) = TestDb::new().await else {
+        return;
+    };
+    let store: crate::store::Store = Arc::new(db.open().await);
+    crate::store::models::contract::model_sets_keep_their_contract(store.clone(), T0).await;
+    let other = db.open().await;
+    let newest = store.latest_model_set().await.unwrap().unwrap();
+    let installed = other
+        .install_model_set(crate::store::NewModelSet::new(
+            b"s".to_vec(),
+            b"a".to_vec(),
+            "other",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(installed.set.version, newest.version + 1);
+    assert_eq!(
+        store.latest_model_set().await.unwrap().map(|h| h.version),
+        Some(installed.set.version),
+        "seen by the first instance"
+    );
 }
 
 /// An unreachable server is "unavailable" (503 upstream), not an internal error.

@@ -31,6 +31,7 @@
 //! - [`bans`] — imposing and lifting bans; [`authors`] — an author's view and the list
 //!   of bans.
 //! - [`rules`] — site rules changed at run time, with their audit log.
+//! - [`model_sets`] — model pairs installed in the database (`commentguard models install`).
 //! - [`retention`] — purging by the retention policy, erasing one commenter, backups.
 //! - [`stats`] — counts read for monitoring.
 mod authors;
@@ -42,6 +43,7 @@ mod decisions;
 #[cfg(test)]
 mod fixtures;
 mod labelled;
+mod model_sets;
 mod moderators;
 mod outbox;
 mod queue;

@@ -311,6 +311,44 @@ mod tests {
         assert_eq!(fk, None);
     }
 
+    /// Webhook events given up on before the cut-off go, and delivered ones before theirs;
+    /// newer ones, and events still being retried, stay.
+    #[test]
+    fn retention_deletes_old_failed_and_delivered_webhook_events() {
+        let conn = db();
+        conn.execute_batch(
+            "INSERT INTO webhook_outbox (id, event_id, site_id, event, comment_id, payload,
+                 created_at, next_attempt_at, delivered_at, failed_at)
+             VALUES (1, 'evt_1', 'news', 'comment.held', 1, '{}', 100, 100, NULL, 200),
+                    (2, 'evt_2', 'news', 'comment.held', 1, '{}', 100, 100, NULL, 5000),
+                    (3, 'evt_3', 'news', 'comment.held', 1, '{}', 100, 100, 300, NULL),
+                    (4, 'evt_4', 'news', 'comment.held', 1, '{}', 100, 100, 5000, NULL),
+                    (5, 'evt_5', 'news', 'comment.held', 1, '{}', 100, 100, NULL, NULL);",
+        )
+        .unwrap();
+        let cutoff = 1_000;
+        assert_eq!(
+            run_all(&conn, "", PurgeStep::DeleteFailedWebhooks { cutoff }),
+            1
+        );
+        assert_eq!(
+            run_all(&conn, "", PurgeStep::DeleteDeliveredWebhooks { cutoff }),
+            1
+        );
+        let left: Vec<i64> = conn
+            .prepare("SELECT id FROM webhook_outbox ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            left,
+            [2, 4, 5],
+            "newer failed and delivered, and pending, stay"
+        );
+    }
+
     /// Erasure deletes the author's comments on every site and their ban, detaches other
     /// people's replies, and says so.
     #[test]

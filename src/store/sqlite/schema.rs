@@ -32,6 +32,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0005_checks_without_lists.sql")).foreign_key_check(),
     // Rebuilds `decisions` (nothing references it; it references comments and moderators).
     M::up(include_str!("migrations/0006_review_desk.sql")).foreign_key_check(),
+    M::up(include_str!("migrations/0007_model_sets.sql")),
 ];
 
 fn migrations() -> Migrations<'static> {

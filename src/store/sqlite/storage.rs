@@ -7,8 +7,8 @@ use async_trait::async_trait;
 
 use super::retention;
 use super::{
-    authors, bans, comments, counts, decisions, labelled, moderators, outbox, queue, queue_counts,
-    reports, rules, sessions, stats, undo, SqliteStore, RECENT_FAILURE_MS,
+    authors, bans, comments, counts, decisions, labelled, model_sets, moderators, outbox, queue,
+    queue_counts, reports, rules, sessions, stats, undo, SqliteStore, RECENT_FAILURE_MS,
 };
 use crate::domain::{
     ArticleId, AuthorQuery, BanTarget, CommentId, Decide, ModeratorName, Note, Refusal, Rule,
@@ -17,11 +17,12 @@ use crate::domain::{
 use crate::store::{
     Actor, AddModeratorError, AttemptOutcome, AuditEntry, AuthorView, Authors, BanEntry,
     BanOutcome, BanRequest, Comments, DecisionOutcome, DecisionRequest, DueEvent, ErasureReport,
-    LabelledDecision, ModeratorInfo, ModeratorRecord, Moderators, NewCommentRecord, NewModerator,
-    NewReport, NewSession, Outbox, PublishedComment, PurgeReport, QueueCounts, QueuePage,
-    QueueQuery, ReportOutcome, Reports, RetentionPolicy, ReviewItem, ReviewQueue, RuleChangeEntry,
-    Rules, RulesChanged, SessionRecord, SiteGrants, StoreError, StoredComment, StoredRules,
-    Submitted, UndoOutcome, Upkeep, Verdict, WaitingCounts,
+    Installed, LabelledDecision, ModelSet, ModelSetHead, ModelSetInfo, ModelSets, ModeratorInfo,
+    ModeratorRecord, Moderators, NewCommentRecord, NewModelSet, NewModerator, NewReport,
+    NewSession, Outbox, PublishedComment, PurgeReport, QueueCounts, QueuePage, QueueQuery,
+    ReportOutcome, Reports, RetentionPolicy, ReviewItem, ReviewQueue, RuleChangeEntry, Rules,
+    RulesChanged, SessionRecord, SiteGrants, StoreError, StoredComment, StoredRules, Submitted,
+    UndoOutcome, Upkeep, Verdict, WaitingCounts,
 };
 
 #[async_trait]
@@ -308,6 +309,31 @@ impl Moderators for SqliteStore {
 }
 
 #[async_trait]
+impl ModelSets for SqliteStore {
+    /// One writer job (the bytes, about 2 MB, are shared with it, not copied per replay).
+    #[tracing::instrument(level = "debug", skip_all, fields(checksum = %set.checksum()))]
+    async fn install_model_set(&self, set: NewModelSet) -> Result<Installed, StoreError> {
+        let set = Arc::new(set);
+        self.write(move |conn, now| model_sets::install(conn, &set, now))
+            .await
+    }
+
+    async fn latest_model_set(&self) -> Result<Option<ModelSetHead>, StoreError> {
+        self.read(|conn, _| model_sets::latest(conn)).await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn model_set(&self, version: i64) -> Result<Option<ModelSet>, StoreError> {
+        self.read(move |conn, _| model_sets::get(conn, version))
+            .await
+    }
+
+    async fn model_sets(&self) -> Result<Vec<ModelSetInfo>, StoreError> {
+        self.read(|conn, _| model_sets::list(conn)).await
+    }
+}
+
+#[async_trait]
 impl Upkeep for SqliteStore {
     fn form_token_secret(&self) -> &[u8] {
         &self.form_token_secret
@@ -386,6 +412,44 @@ mod tests {
         AuthorContext, AuthorEmail, AuthorName, CommentBody, ModeratorToken, NewComment,
     };
     use crate::store::{sqlite, Store};
+
+    /// The model-set contract ([`crate::store::models`]) on SQLite.
+    #[tokio::test]
+    async fn model_sets_keep_their_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Store = sqlite::open(
+            &dir.path().join("m.db"),
+            &StorageConfig::default(),
+            Clock::manual(1_000_000),
+        )
+        .unwrap();
+        crate::store::models::contract::model_sets_keep_their_contract(store, 1_000_000).await;
+    }
+
+    /// Two stores on one file, as two processes on one machine (`serve` and `commentguard
+    /// models install`): a set installed through one is the newest for the other, and the
+    /// versions they give count on from each other's.
+    #[tokio::test]
+    async fn model_sets_are_shared_through_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        let open = || sqlite::open(&path, &StorageConfig::default(), Clock::system()).unwrap();
+        let (serving, installing) = (open(), open());
+        let set = |tag: &str| NewModelSet::new(tag.into(), b"abuse".to_vec(), "ops");
+        let first = installing.install_model_set(set("one")).await.unwrap();
+        assert_eq!(
+            serving.latest_model_set().await.unwrap(),
+            Some(ModelSetHead {
+                version: 1,
+                checksum: first.set.checksum.clone()
+            })
+        );
+        let second = serving.install_model_set(set("two")).await.unwrap();
+        assert_eq!(second.set.version, 2);
+        let fetched = installing.model_set(2).await.unwrap().unwrap();
+        fetched.verify().unwrap();
+        assert_eq!(fetched.spam, b"two");
+    }
 
     /// A decision fixed in advance.
     struct Publish;
