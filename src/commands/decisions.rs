@@ -36,10 +36,7 @@ pub(crate) fn decision_examples(
     database: &Path,
     site: Option<&SiteId>,
 ) -> anyhow::Result<Vec<Example>> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     let decisions = runtime.block_on(async {
         let store = store::open_for_reading(database).await.with_context(|| {
             format!(

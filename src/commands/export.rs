@@ -94,10 +94,7 @@ pub fn write_csv(decisions: &[LabelledDecision], out: &Path) -> anyhow::Result<(
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref(), None)?;
     let site = args.site.as_deref().map(SiteId::parse).transpose()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     let decisions = runtime.block_on(async {
         let store = store::open_for_reading(&config.database)
             .await

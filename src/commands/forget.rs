@@ -31,10 +31,7 @@ pub struct ForgetArgs {
 pub fn run(args: ForgetArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref(), None)?;
     let email = AuthorEmail::parse(&args.email)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     let report = runtime.block_on(async {
         let store = store::open(&config.database, &config.storage, Clock::system())
             .await

@@ -18,3 +18,23 @@ pub mod score;
 pub mod serve;
 pub mod site_key;
 pub mod train;
+
+/// The runtime a command's store calls run on: one thread, as a command does one thing.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context as _;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Unix milliseconds as an RFC 3339 UTC time (for listings).
+pub(crate) fn rfc3339(millis: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000))
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| millis.to_string())
+}

@@ -120,23 +120,9 @@ fn who() -> String {
     }
 }
 
-/// Unix milliseconds as an RFC 3339 UTC time (for listings).
-fn when(millis: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000))
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| millis.to_string())
-}
-
 /// `commentguard models …`
 pub fn run(args: ModelsArgs) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     match args.command {
         ModelsCommand::Install(a) => {
             let config = Config::load(a.config.config.as_deref(), None)?;
@@ -180,7 +166,7 @@ pub fn run(args: ModelsArgs) -> anyhow::Result<()> {
                 println!(
                     "{:<8} {:<20} {:<24} {:>10} {:>10} {}",
                     s.version,
-                    when(s.installed_at),
+                    super::rfc3339(s.installed_at),
                     s.installed_by,
                     s.spam_bytes,
                     s.abuse_bytes,

@@ -167,23 +167,9 @@ pub async fn revoke(config: &Config, name: &str) -> anyhow::Result<bool> {
     Ok(open(config).await?.revoke_moderator(name).await?)
 }
 
-/// Unix milliseconds as an RFC 3339 UTC time (for listings).
-fn when(millis: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000))
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| millis.to_string())
-}
-
 /// `commentguard moderator …`
 pub fn run(args: ModeratorArgs) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     match args.command {
         ModeratorCommand::Add(a) => {
             let config = Config::load(a.config.config.as_deref(), None)?;
@@ -226,7 +212,7 @@ pub fn run(args: ModeratorArgs) -> anyhow::Result<()> {
                     "{:<24} {:<8} {:<20} {:<9} {}",
                     m.name,
                     if m.is_admin { "yes" } else { "no" },
-                    when(m.created_at),
+                    super::rfc3339(m.created_at),
                     if m.revoked_at.is_some() {
                         "revoked"
                     } else {

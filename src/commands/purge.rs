@@ -20,10 +20,7 @@ pub struct PurgeArgs {
 /// `commentguard purge [--config FILE]`
 pub fn run(args: PurgeArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref(), None)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     let clock = Clock::system();
     let report = runtime.block_on(async {
         let store = store::open(&config.database, &config.storage, clock.clone())
