@@ -158,82 +158,11 @@ APP_NAME="cgcap_$$"
 # ---------------------------------------------------------------- request bodies, wrk script
 write_bodies "$TMP/bodies.jsonl"
 
-# Per request: the next body of this thread's rotation, a new author, a new client IP (a
-# /64 of its own: IPv6 clients are limited by /64). Per 2xx: the id into the ack file. At
-# the end: counts, and the latency distribution at fine percentiles (merged over the wrk
-# processes of a run by the report).
-cat >"$TMP/load.lua" <<'LUA'
-local threads, next_tid = {}, 0
-
-function setup(thread)
-   thread:set("tid", next_tid)
-   next_tid = next_tid + 1
-   table.insert(threads, thread)
-end
-
-function init(args)
-   -- args: bodies file, wrk number (unique in the whole script run), ack file prefix, threads
-   run = tonumber(args[2])
-   bodies = {}
-   for line in io.lines(args[1]) do bodies[#bodies + 1] = line end
-   n = #bodies
-   pos = math.floor(n * tid / tonumber(args[4])) + run * 7919
-   seq, ok, other, statuses = 0, 0, 0, {}
-   acks = io.open(args[3] .. "-" .. tid .. ".ids", "w")
-   acks:setvbuf("full")
-end
-
-function request()
-   seq = seq + 1
-   pos = pos % n + 1
-   local who = run .. "-" .. tid .. "-" .. seq
-   local ip = string.format("2001:%x:%x:%x::1", run % 65536,
-      tid * 256 + math.floor(seq / 65536) % 256, seq % 65536)
-   local body = '{"site":"load","article_id":"article-' .. (seq % 97)
-      .. '","author_name":"Reader ' .. who
-      .. '","author_email":"reader-' .. who .. '@example.com","body":' .. bodies[pos] .. '}'
-   return wrk.format("POST", nil,
-      {["Content-Type"] = "application/json", ["X-Forwarded-For"] = ip}, body)
-end
-
-function response(status, headers, body)
-   statuses[status] = (statuses[status] or 0) + 1
-   if status >= 200 and status < 300 then
-      ok = ok + 1
-      local id = string.match(body, '"id":(%d+)')
-      if id then acks:write(id, "\n") end
-   else
-      other = other + 1
-   end
-end
-
-function done(summary, latency, requests)
-   local ok_all, other_all, codes = 0, 0, {}
-   for _, t in ipairs(threads) do
-      ok_all = ok_all + t:get("ok")
-      other_all = other_all + t:get("other")
-      for code, count in pairs(t:get("statuses")) do
-         codes[code] = (codes[code] or 0) + count
-      end
-   end
-   local parts = {}
-   for code, count in pairs(codes) do parts[#parts + 1] = string.format('"%d":%d', code, count) end
-   local ps = {}
-   for p = 1, 99 do ps[#ps + 1] = p end
-   for p = 991, 999 do ps[#ps + 1] = p / 10 end
-   ps[#ps + 1] = 99.95
-   ps[#ps + 1] = 99.99
-   local q = {}
-   for _, p in ipairs(ps) do q[#q + 1] = string.format('[%g,%d]', p, latency:percentile(p)) end
-   q[#q + 1] = string.format('[100,%d]', latency.max)
-   local e = summary.errors
-   io.write(string.format(
-      'WRK_RESULT {"requests":%d,"duration_us":%d,"ok":%d,"non2xx":%d,"statuses":{%s},'
-      .. '"errors":{"connect":%d,"read":%d,"write":%d,"timeout":%d},"min_us":%d,"quantiles":[%s]}\n',
-      summary.requests, summary.duration, ok_all, other_all, table.concat(parts, ","),
-      e.connect, e.read, e.write, e.timeout, latency.min, table.concat(q, ",")))
-end
-LUA
+# The wrk script is benches/submit.lua (shared with load.sh and soak.sh): per request the
+# next body of this thread's rotation, a new author, a new client IP (a /64 of its own:
+# IPv6 clients are limited by /64); per 2xx the id into the ack file; at the end counts,
+# and the latency distribution at fine percentiles (merged over the wrk processes of a run
+# by the report).
 
 # ---------------------------------------------------------------- configs
 # An instance: every limit on but never reached (each request is a new IP and author; the
@@ -385,7 +314,7 @@ run_wrks() { # tag secs port...
         WRK_NO=$((WRK_NO + 1))
         out="$TMP/runs/$tag-wrk$i.txt"
         timeout $((secs + 60)) "${TIMED[@]}" -o "$out.time" wrk -t"$threads" -c"$per" -d"${secs}s" --timeout 5s \
-            -s "$TMP/load.lua" "http://127.0.0.1:$port/api/v1/comments" \
+            -s "$ROOT/benches/submit.lua" "http://127.0.0.1:$port/api/v1/comments" \
             -- "$TMP/bodies.jsonl" "$WRK_NO" "$TMP/acks/$tag-wrk$i" "$threads" >"$out" 2>&1 &
         pids+=($!)
         files+=("$out")

@@ -126,76 +126,10 @@ while [ "$BASE_PORT" = "$OURS_PORT" ]; do BASE_PORT=$(free_port); done
 # ---------------------------------------------------------------- request bodies
 write_bodies "$TMP/bodies.jsonl"
 
-# ---------------------------------------------------------------- wrk script
-# Per request: the next body of this thread's rotation, a new author and a new client IP.
-# Per response: counted by status; for a 2xx the acknowledged id is written to this run's
-# ack file (checked against the database at the end).
-cat >"$TMP/load.lua" <<'LUA'
-local threads, next_tid = {}, 0
-
-function setup(thread)
-   thread:set("tid", next_tid)
-   next_tid = next_tid + 1
-   table.insert(threads, thread)
-end
-
-function init(args)
-   -- args: bodies file, run number, ack file prefix, thread count
-   run = tonumber(args[2])
-   bodies = {}
-   for line in io.lines(args[1]) do bodies[#bodies + 1] = line end
-   n = #bodies
-   pos = math.floor(n * tid / tonumber(args[4])) + run * 7919
-   seq, ok, other, statuses = 0, 0, 0, {}
-   acks = io.open(args[3] .. "-" .. tid .. ".ids", "w")
-   acks:setvbuf("full")
-end
-
-function request()
-   seq = seq + 1
-   pos = pos % n + 1
-   local who = run .. "-" .. tid .. "-" .. seq
-   local ip = string.format("2001:db8:%x:%x:%x::%x", run, tid, math.floor(seq / 65536), seq % 65536)
-   local body = '{"site":"load","article_id":"article-' .. (seq % 97)
-      .. '","author_name":"Reader ' .. who
-      .. '","author_email":"reader-' .. who .. '@example.com","body":' .. bodies[pos] .. '}'
-   return wrk.format("POST", nil,
-      {["Content-Type"] = "application/json", ["X-Forwarded-For"] = ip}, body)
-end
-
-function response(status, headers, body)
-   statuses[status] = (statuses[status] or 0) + 1
-   if status >= 200 and status < 300 then
-      ok = ok + 1
-      local id = string.match(body, '"id":(%d+)')
-      if id then acks:write(id, "\n") end
-   else
-      other = other + 1
-   end
-end
-
-function done(summary, latency, requests)
-   local ok_all, other_all, codes = 0, 0, {}
-   for _, t in ipairs(threads) do
-      ok_all = ok_all + t:get("ok")
-      other_all = other_all + t:get("other")
-      for code, count in pairs(t:get("statuses")) do
-         codes[code] = (codes[code] or 0) + count
-      end
-   end
-   local parts = {}
-   for code, count in pairs(codes) do parts[#parts + 1] = string.format('"%d":%d', code, count) end
-   local e = summary.errors
-   io.write(string.format(
-      'WRK_RESULT {"requests":%d,"duration_us":%d,"ok":%d,"non2xx":%d,"statuses":{%s},'
-      .. '"errors":{"connect":%d,"read":%d,"write":%d,"timeout":%d},'
-      .. '"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f}\n',
-      summary.requests, summary.duration, ok_all, other_all, table.concat(parts, ","),
-      e.connect, e.read, e.write, e.timeout,
-      latency:percentile(50), latency:percentile(90), latency:percentile(99),
-      latency.max, latency.mean))
-end
-LUA
+# The wrk script is benches/submit.lua (shared with soak.sh and capacity.sh): per request
+# the next body of this thread's rotation, a new author and a new client IP; per response
+# counted by status, and for a 2xx the acknowledged id written to this run's ack file
+# (checked against the database at the end).
 
 # ---------------------------------------------------------------- servers
 write_load_config "$TMP/commentguard.toml" "$OURS_PORT" "$TMP/db/commentguard.db"
@@ -252,7 +186,7 @@ run_wrk() { # server conns seconds phase round
     cpu0=$(cpu_snapshot "$pid")
     out="$TMP/wrk-$RUN.txt"
     timeout $((secs + 60)) "${TIMED[@]}" -o "$out.time" wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 5s \
-        -s "$TMP/load.lua" "http://127.0.0.1:$port/api/v1/comments" \
+        -s "$ROOT/benches/submit.lua" "http://127.0.0.1:$port/api/v1/comments" \
         -- "$TMP/bodies.jsonl" "$RUN" "$TMP/acks/$server-$RUN" "$threads" >"$out" 2>&1 \
         || { echo "load.sh: wrk failed (run $RUN):" >&2; cat "$out" >&2; exit 1; }
     result=$(sed -n 's/^WRK_RESULT //p' "$out")

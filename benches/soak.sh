@@ -93,66 +93,9 @@ PORT=$(free_port)
 # Request bodies: the same selection as benches/load.sh.
 write_bodies "$TMP/bodies.jsonl"
 
-# Per request: the next body, a new author and a new client IP; acknowledged ids go to one
-# file per wrk thread.
-cat >"$TMP/soak.lua" <<'LUA'
-local threads, next_tid = {}, 0
-
-function setup(thread)
-   thread:set("tid", next_tid)
-   next_tid = next_tid + 1
-   table.insert(threads, thread)
-end
-
-function init(args)
-   -- args: bodies file, run number, ack file prefix, thread count
-   step = tonumber(args[2])
-   bodies = {}
-   for line in io.lines(args[1]) do bodies[#bodies + 1] = line end
-   n = #bodies
-   pos = math.floor(n * tid / tonumber(args[4])) + step * 7919
-   seq, ok, other = 0, 0, 0
-   acks = io.open(args[3] .. "-" .. tid .. ".ids", "w")
-   acks:setvbuf("full")
-end
-
-function request()
-   seq = seq + 1
-   pos = pos % n + 1
-   local who = step .. "-" .. tid .. "-" .. seq
-   local ip = string.format("2001:db8:%x:%x:%x::%x", step, tid, math.floor(seq / 65536), seq % 65536)
-   local body = '{"site":"load","article_id":"article-' .. (seq % 97)
-      .. '","author_name":"Reader ' .. who
-      .. '","author_email":"reader-' .. who .. '@example.com","body":' .. bodies[pos] .. '}'
-   return wrk.format("POST", nil,
-      {["Content-Type"] = "application/json", ["X-Forwarded-For"] = ip}, body)
-end
-
-function response(status, headers, body)
-   if status >= 200 and status < 300 then
-      ok = ok + 1
-      local id = string.match(body, '"id":(%d+)')
-      if id then acks:write(id, "\n") end
-   else
-      other = other + 1
-   end
-end
-
-function done(summary, latency, requests)
-   local ok_all, other_all = 0, 0
-   for _, t in ipairs(threads) do
-      ok_all = ok_all + t:get("ok")
-      other_all = other_all + t:get("other")
-   end
-   local e = summary.errors
-   io.write(string.format(
-      'WRK_RESULT {"requests":%d,"duration_us":%d,"ok":%d,"non2xx":%d,'
-      .. '"errors":%d,"p50_us":%d,"p99_us":%d}\n',
-      summary.requests, summary.duration, ok_all, other_all,
-      e.connect + e.read + e.write + e.timeout,
-      latency:percentile(50), latency:percentile(99)))
-end
-LUA
+# The wrk script is benches/submit.lua (shared with load.sh and capacity.sh): per request
+# the next body, a new author and a new client IP; acknowledged ids go to one file per wrk
+# thread.
 
 write_load_config "$TMP/commentguard.toml" "$PORT" "$TMP/db/commentguard.db"
 
@@ -170,7 +113,7 @@ log "load: wrk -t$THREADS -c$CONNS until $ROWS comments are stored (at most $MAX
 # once --rows comments are stored.
 python3 - "$DB" "$PID" "$ROWS" "$STEP" "$RESULTS" "$TMP/wrk.txt" \
     wrk -t"$THREADS" -c"$CONNS" -d"${MAX_SECONDS}s" --timeout 5s \
-    -s "$TMP/soak.lua" "http://127.0.0.1:$PORT/api/v1/comments" \
+    -s "$ROOT/benches/submit.lua" "http://127.0.0.1:$PORT/api/v1/comments" \
     -- "$TMP/bodies.jsonl" 1 "$TMP/acks/soak" "$THREADS" <<'PY'
 import json, os, signal, sqlite3, subprocess, sys, time
 db, pid, target, step, out, wrk_out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
@@ -301,7 +244,7 @@ w("")
 secs = wrk["duration_us"] / 1e6
 w(f"wrk over the whole run: {wrk['requests']:,} requests in {secs:.1f} s ({wrk['requests'] / secs:,.0f}/s), "
   f"p50 {wrk['p50_us'] / 1e3:.2f} ms, p99 {wrk['p99_us'] / 1e3:.2f} ms, non-2xx {wrk['non2xx']}, "
-  f"socket errors {wrk['errors']}.")
+  f"socket errors {sum(wrk['errors'].values())}.")
 w("")
 if steps:
     first, last = steps[0], steps[-1]
