@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use commentguard::clock::Clock;
 use commentguard::config::Config;
@@ -207,25 +207,6 @@ async fn a_flood_spread_over_the_fleet_is_limited_as_one() {
     assert_eq!(apps[1].stored_comments(), 4);
 }
 
-/// Waits until no webhook event of the fleet's database is due or in flight any more —
-/// every one delivered — so what the receiver has accepted after this is final (a
-/// delivered event is never sent again).
-async fn outbox_settled(app: &TestApp) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while app
-        .store
-        .webhook_events_due(i64::MAX)
-        .await
-        .expect("the outbox answers")
-    {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for every webhook event delivered"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 /// A decision taken on one instance is what every instance shows: the queue no longer
 /// lists the comment, its status and version are the new ones, the article's listing
 /// shows it. A stale decision on another instance gets 409 with the current state; a
@@ -355,7 +336,7 @@ async fn a_decision_taken_on_one_instance_holds_on_all() {
         );
     }
 
-    outbox_settled(&apps[0]).await;
+    apps[0].webhooks_settled(Duration::from_secs(10)).await;
     let accepted = receiver.accepted();
     let mut ids = HashSet::new();
     let mut events: Vec<(i64, String)> = Vec::new();
@@ -388,22 +369,6 @@ async fn a_decision_taken_on_one_instance_holds_on_all() {
 /// Concurrent clients, each sending its comments round-robin over the instances (a load
 /// balancer that does not yet know an instance died).
 const SUBMITTERS: usize = 6;
-
-/// A small deterministic generator (xorshift), so a failing run can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn between(&mut self, low: u64, high: u64) -> u64 {
-        low + self.next() % (high - low)
-    }
-}
 
 /// One process of an instance: its address and which start of that instance it is.
 #[derive(Clone)]
@@ -554,7 +519,7 @@ async fn an_instance_killed_under_load_loses_nothing_acknowledged() {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| rand::random::<u64>() | 1);
     eprintln!("fleet kill test seed: CG_FLEET_SEED={seed}");
-    let mut rng = Rng(seed);
+    let mut rng = crate::helpers::Rng(seed);
 
     let schema = PgSchema::create(&shared.postgres).await;
     let dir = tempfile::tempdir().expect("temp dir");

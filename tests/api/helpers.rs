@@ -407,6 +407,27 @@ pub fn comment(body: &str) -> Value {
 }
 
 impl TestApp {
+    /// Waits until no webhook event of this app's database can be delivered any more —
+    /// every one delivered (a delivered row is never leased or sent again), none in
+    /// flight — so that what a receiver has accepted after this is final: a late
+    /// duplicate would have to come from an undelivered row. Asked through the storage
+    /// interface: is any event due at the end of time?
+    pub async fn webhooks_settled(&self, within: std::time::Duration) {
+        let deadline = std::time::Instant::now() + within;
+        while self
+            .store
+            .webhook_events_due(i64::MAX)
+            .await
+            .expect("the outbox answers")
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for every webhook event delivered, none in flight"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -994,4 +1015,22 @@ fn reusable_socket() -> socket2::Socket {
 pub fn plain_client() -> reqwest::Client {
     commentguard::webhooks::install_tls_provider();
     reqwest::Client::new()
+}
+
+/// A small deterministic generator (xorshift), so a failing run can be replayed from its
+/// printed seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in `low..high`.
+    pub fn between(&mut self, low: u64, high: u64) -> u64 {
+        low + self.next() % (high - low)
+    }
 }

@@ -23,22 +23,6 @@ const MAX_ROUNDS: usize = 25;
 const SUBMITTERS: usize = 6;
 const DECIDERS: usize = 3;
 
-/// A small deterministic generator (xorshift), so a failing run can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn between(&mut self, low: u64, high: u64) -> u64 {
-        low + self.next() % (high - low)
-    }
-}
-
 /// What clients were told, shared by the tasks of one round.
 #[derive(Default)]
 struct Acknowledged {
@@ -297,7 +281,7 @@ async fn kill_9_loses_nothing_acknowledged() {
                 | 1
         });
     eprintln!("crash test seed: CG_CRASH_SEED={seed}");
-    let mut rng = Rng(seed);
+    let mut rng = crate::helpers::Rng(seed);
     // Held for the whole test, never listened on: the webhook receiver is down.
     let dead_receiver = crate::helpers::reserve_port();
 

@@ -37,26 +37,6 @@ fn outbox_rows(app: &TestApp) -> Vec<(i64, bool)> {
     .collect()
 }
 
-/// Waits until no delivery can happen any more — every event delivered (a delivered row
-/// is never leased or sent again) — so that a count of what the receiver got after this is
-/// final: a late duplicate would have to come from an undelivered row. Asked through the
-/// storage interface: is any event due at the end of time?
-async fn settled(app: &TestApp) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while app
-        .store
-        .webhook_events_due(i64::MAX)
-        .await
-        .expect("the outbox answers")
-    {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for every event delivered, none in flight"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 /// Held, published and rejected comments each send their event once, signed with the
 /// site's secret, carrying the comment's id, article and status — and no e-mail, IP,
 /// name or text.
@@ -137,7 +117,7 @@ async fn intake_events_arrive_once_with_a_valid_signature() {
             assert!(!text.contains(private), "{private} in {text}");
         }
     }
-    settled(&app).await;
+    app.webhooks_settled(Duration::from_secs(5)).await;
     assert_eq!(receiver.received().len(), 3, "nothing more, nothing twice");
 }
 
@@ -194,7 +174,7 @@ async fn a_receiver_that_is_down_loses_nothing() {
             .then_some(())
     })
     .await;
-    settled(&app).await;
+    app.webhooks_settled(Duration::from_secs(5)).await;
     assert_eq!(receiver.received().len(), 3, "no event sent again");
 }
 
@@ -218,7 +198,7 @@ async fn failed_attempts_are_retried_with_the_same_id() {
     assert_eq!(attempts, ["1", "2", "3", "4"]);
     assert!(all.iter().all(|r| r.body == all[0].body), "same bytes");
     assert!(all.iter().all(|r| r.signature_is_valid(WEBHOOK_SECRET)));
-    settled(&app).await;
+    app.webhooks_settled(Duration::from_secs(5)).await;
     assert_eq!(receiver.received().len(), 4);
 }
 
@@ -371,7 +351,7 @@ async fn moderators_decisions_send_their_events_once() {
     assert!(accepted
         .iter()
         .all(|r| r.signature_is_valid(WEBHOOK_SECRET)));
-    settled(&app).await;
+    app.webhooks_settled(Duration::from_secs(5)).await;
     assert_eq!(receiver.received().len(), 4, "nothing more, nothing twice");
 }
 
