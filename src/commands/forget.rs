@@ -15,7 +15,6 @@ use clap::Args;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::AuthorEmail;
-use crate::store;
 
 /// Arguments of `commentguard forget`.
 #[derive(Debug, Args)]
@@ -33,14 +32,7 @@ pub fn run(args: ForgetArgs) -> anyhow::Result<()> {
     let email = AuthorEmail::parse(&args.email)?;
     let runtime = super::runtime()?;
     let report = runtime.block_on(async {
-        let store = store::open(&config.database, &config.storage, Clock::system())
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot open the database {}",
-                    store::Database::of(&config.database).describe()
-                )
-            })?;
+        let store = super::open_store(&config, Clock::system()).await?;
         store
             .erase_author(email.as_str().to_owned())
             .await

@@ -38,3 +38,15 @@ pub(crate) fn rfc3339(millis: i64) -> String {
         })
         .unwrap_or_else(|| millis.to_string())
 }
+
+/// Opens the configured database for a command (creating and migrating it if needed),
+/// with an error that names it (a URL without its password).
+pub(crate) async fn open_store(
+    config: &crate::config::Config,
+    clock: crate::clock::Clock,
+) -> anyhow::Result<crate::store::Store> {
+    use anyhow::Context as _;
+    crate::store::open(&config.database, &config.storage, clock)
+        .await
+        .with_context(|| format!("cannot open the database {}", config.database.describe()))
+}

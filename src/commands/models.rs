@@ -79,14 +79,7 @@ pub fn read_checked(dir: &Path) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
 }
 
 async fn open(config: &Config) -> anyhow::Result<Store> {
-    store::open(&config.database, &config.storage, Clock::system())
-        .await
-        .with_context(|| {
-            format!(
-                "cannot open the database {}",
-                store::Database::of(&config.database).describe()
-            )
-        })
+    super::open_store(config, Clock::system()).await
 }
 
 /// Checks the models in `dir` and installs them in the database of `config`.

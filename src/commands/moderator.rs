@@ -7,13 +7,13 @@
 //! stored, so a lost token cannot be shown again: revoke it and add the moderator anew.
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::{Args, Subcommand};
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::{ModeratorName, ModeratorToken, SiteId};
-use crate::store::{self, ModeratorInfo, NewModerator, Store};
+use crate::store::{ModeratorInfo, NewModerator, Store};
 
 /// Arguments of `commentguard moderator`.
 #[derive(Debug, Args)]
@@ -119,14 +119,7 @@ fn sites_to_grant(config: &Config, named: &[String], admin: bool) -> anyhow::Res
 }
 
 async fn open(config: &Config) -> anyhow::Result<Store> {
-    store::open(&config.database, &config.storage, Clock::system())
-        .await
-        .with_context(|| {
-            format!(
-                "cannot open the database {}",
-                store::Database::of(&config.database).describe()
-            )
-        })
+    super::open_store(config, Clock::system()).await
 }
 
 /// Adds moderator `name` to the database of `config` and returns their new token.

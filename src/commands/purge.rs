@@ -7,7 +7,6 @@ use clap::Args;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::store;
 
 /// Arguments of `commentguard purge`.
 #[derive(Debug, Args)]
@@ -23,14 +22,7 @@ pub fn run(args: PurgeArgs) -> anyhow::Result<()> {
     let runtime = super::runtime()?;
     let clock = Clock::system();
     let report = runtime.block_on(async {
-        let store = store::open(&config.database, &config.storage, clock.clone())
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot open the database {}",
-                    store::Database::of(&config.database).describe()
-                )
-            })?;
+        let store = super::open_store(&config, clock.clone()).await?;
         crate::maintenance::purge_once(&store, &config, &clock)
             .await
             .context("cannot apply the retention policy")
