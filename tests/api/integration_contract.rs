@@ -101,3 +101,110 @@ async fn unknown_site_names_the_sites_a_moderator_moderates() {
         .unwrap()
         .ends_with(&format!("you moderate: {SITE}")));
 }
+
+/// The README's code block that follows the line `label` (```lang … ```).
+fn readme_block(label: &str, lang: &str) -> String {
+    let readme = include_str!("../../README.md");
+    let from = readme
+        .find(&format!("{label}\n```{lang}\n"))
+        .unwrap_or_else(|| panic!("README has a {lang} block after {label:?}"));
+    let code = &readme[from + label.len() + lang.len() + 5..];
+    code[..code.find("\n```").expect("the block ends")].to_owned()
+}
+
+/// Runs `program` with `args` and `script` on standard input if the interpreter is installed; its
+/// exit status and output when it ran.
+fn run_script(program: &str, args: &[&str], script: &str) -> Option<std::process::Output> {
+    use std::io::Write as _;
+    let mut child = match std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("{program} not installed: its README example is not run");
+            return None;
+        }
+        Err(e) => panic!("{program}: {e}"),
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    Some(child.wait_with_output().unwrap())
+}
+
+/// The README's signature examples, run as written (Python always — CI has it; Node.js
+/// and PHP where installed), accept the service's own signature of the documented vector
+/// at its timestamp and refuse a wrong one, a changed body and a stale timestamp.
+#[test]
+fn readme_signature_examples_verify_the_service_signature() {
+    let (secret, timestamp, body) = ("whsec_test", 1_700_000_000_i64, br#"{"a":1}"#);
+    let good = commentguard::webhooks::signature(secret, timestamp, body);
+    let readme = include_str!("../../README.md");
+    assert!(
+        readme.contains(&good),
+        "the README states the vector's signature {good}"
+    );
+    let signatures = format!("v1=00 {good}");
+
+    let python = format!(
+        "{}\nimport time\ntime.time = lambda: {timestamp}\n\
+         assert verify('{secret}', '{timestamp}', '{signatures}', b'{{\"a\":1}}')\n\
+         assert not verify('{secret}', '{timestamp}', 'v1=00', b'{{\"a\":1}}')\n\
+         assert not verify('{secret}', '{timestamp}', '{good}', b'{{\"a\":2}}')\n\
+         time.time = lambda: {timestamp} + 3600\n\
+         assert not verify('{secret}', '{timestamp}', '{good}', b'{{\"a\":1}}')\n",
+        readme_block("Python:", "python")
+    );
+    let out = run_script("python3", &["-"], &python).expect("python3 is installed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let js = format!(
+        "{}\nconst assert = require(\"node:assert\");\nDate.now = () => {timestamp} * 1000;\n\
+         assert(verify(\"{secret}\", \"{timestamp}\", \"{signatures}\", Buffer.from('{{\"a\":1}}')));\n\
+         assert(!verify(\"{secret}\", \"{timestamp}\", \"v1=00\", Buffer.from('{{\"a\":1}}')));\n\
+         assert(!verify(\"{secret}\", \"{timestamp}\", \"{good}\", Buffer.from('{{\"a\":2}}')));\n\
+         Date.now = () => ({timestamp} + 3600) * 1000;\n\
+         assert(!verify(\"{secret}\", \"{timestamp}\", \"{good}\", Buffer.from('{{\"a\":1}}')));\n",
+        readme_block("JavaScript (Node.js):", "js")
+    );
+    if let Some(out) = run_script("node", &["-"], &js) {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // PHP's time() cannot be replaced: the check runs at the current time, signed now.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let fresh = commentguard::webhooks::signature(secret, now, body);
+    let php = format!(
+        "<?php\n{}\n\
+         if (!commentguard_verify('{secret}', '{now}', 'v1=00 {fresh}', '{{\"a\":1}}')) exit(1);\n\
+         if (commentguard_verify('{secret}', '{now}', 'v1=00', '{{\"a\":1}}')) exit(2);\n\
+         if (commentguard_verify('{secret}', '{timestamp}', '{good}', '{{\"a\":1}}')) exit(3);\n",
+        readme_block("PHP:", "php")
+    );
+    if let Some(out) = run_script("php", &[], &php) {
+        assert!(
+            out.status.success(),
+            "{:?} {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
