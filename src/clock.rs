@@ -83,6 +83,17 @@ pub fn retry_after_secs(wait: Duration) -> u64 {
     (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
+/// Unix milliseconds as an RFC 3339 UTC time (`2026-11-30T09:00:00.123Z`; no fraction
+/// when it is zero); `None` outside the years the format can write.
+pub fn rfc3339(millis: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

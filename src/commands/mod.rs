@@ -28,15 +28,9 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// Unix milliseconds as an RFC 3339 UTC time (for listings).
+/// Unix milliseconds as an RFC 3339 UTC time to the second (for listings).
 pub(crate) fn rfc3339(millis: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000))
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| millis.to_string())
+    crate::clock::rfc3339(millis.div_euclid(1000) * 1000).unwrap_or_else(|| millis.to_string())
 }
 
 /// Opens the configured database for a command (creating and migrating it if needed),

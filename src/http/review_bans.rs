@@ -46,12 +46,6 @@ fn parse_until(raw: &str, now: i64) -> Result<i64, ApiError> {
     Ok(millis)
 }
 
-fn rfc3339(millis: i64) -> Option<String> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-}
-
 /// `POST /api/v1/review/authors/ban` `{"site", "author_email" | "client_ip",
 /// "reject_existing", "until", "note"}`
 #[utoipa::path(post, path = "/api/v1/review/authors/ban", tag = "review",
@@ -103,7 +97,7 @@ pub(crate) async fn ban(
             site: site.id.as_str(),
             author_email: author_email.as_deref(),
             client_ip: client_ip.as_deref(),
-            until: until.and_then(rfc3339),
+            until: until.and_then(crate::clock::rfc3339),
             note: note.as_str(),
         },
         replaced: done.replaced,
@@ -166,7 +160,7 @@ mod tests {
         assert!(parse_until("2000-01-01T00:00:00Z", now).is_err());
         assert!(parse_until("tomorrow", now).is_err());
         assert_eq!(
-            rfc3339(32_503_680_000_000).as_deref(),
+            crate::clock::rfc3339(32_503_680_000_000).as_deref(),
             Some("3000-01-01T00:00:00Z")
         );
     }
