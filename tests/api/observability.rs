@@ -121,8 +121,9 @@ async fn every_answer_has_a_request_id() {
     assert_eq!(res.headers()["x-request-id"].len(), 16);
 }
 
-/// Request heads over 32 KiB are refused with 431 and the API's JSON error (up to the
-/// 128 KiB at which actix-http's own parser answers with an empty 431 before our code).
+/// Request heads over 32 KiB are refused with 431 and the API's JSON error (from 128 KiB
+/// on, actix-http's own parser refuses them before our code runs, with the same JSON error
+/// through our patch of it: `json_access_log_without_personal_data`).
 #[tokio::test]
 async fn oversized_headers_get_a_json_431() {
     let app = spawn_app_with(|_| {}).await;
@@ -149,8 +150,25 @@ async fn oversized_headers_get_a_json_431() {
     assert_eq!(res.status(), 200, "a large cookie is fine");
 }
 
-/// Sends raw bytes and returns the response's status line.
-fn raw_request(address: &str, request: &[u8]) -> String {
+/// A response read off the wire: status line, headers and body as sent.
+struct RawResponse {
+    status_line: String,
+    /// Names in lower case.
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl RawResponse {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends raw bytes and reads the response until the server closes the connection.
+fn raw_request(address: &str, request: &[u8]) -> RawResponse {
     let addr = address.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     stream
@@ -158,12 +176,69 @@ fn raw_request(address: &str, request: &[u8]) -> String {
         .unwrap();
     let _ = stream.write_all(request);
     let mut response = Vec::new();
+    // A server that refuses a head it has not read to the end may reset the connection
+    // after answering: what was read until then is the answer.
     let _ = stream.read_to_end(&mut response);
-    String::from_utf8_lossy(&response)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_owned()
+    let head_end = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(response.len());
+    let head = String::from_utf8_lossy(&response[..head_end]);
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default().to_owned();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let body = response.get(head_end + 4..).unwrap_or_default().to_vec();
+    RawResponse {
+        status_line,
+        headers,
+        body,
+    }
+}
+
+/// `res` has `status` and the API's JSON error with `code`, a message, and the length it
+/// declares.
+fn assert_json_error(res: &RawResponse, status: u16, code: &str) {
+    assert!(
+        res.status_line.starts_with(&format!("HTTP/1.1 {status} ")),
+        "{}",
+        res.status_line
+    );
+    let body = String::from_utf8_lossy(&res.body);
+    assert_eq!(
+        res.header("content-type"),
+        Some("application/json"),
+        "{} {:?} {body}",
+        res.status_line,
+        res.headers
+    );
+    assert_eq!(
+        res.header("content-length"),
+        Some(res.body.len().to_string().as_str()),
+        "{body}"
+    );
+    let json: Value = serde_json::from_slice(&res.body)
+        .unwrap_or_else(|e| panic!("{} without a JSON body ({e}): {body:?}", res.status_line));
+    assert_eq!(json["error"]["code"], code, "{json}");
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{json}"
+    );
+    assert!(json["error"]["field"].is_null(), "{json}");
+}
+
+/// A GET of /healthz with `count` headers in all (`Host` and `Connection: close` among them).
+fn request_with_headers(count: usize) -> String {
+    let mut request = String::from("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
+    for i in 2..count {
+        request.push_str(&format!("X-Header-{i}: {i}\r\n"));
+    }
+    request.push_str("\r\n");
+    request
 }
 
 /// With `log_format = "json"` every log line is a JSON object; each request has an access
@@ -208,17 +283,33 @@ async fn json_access_log_without_personal_data() {
         "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
         "a".repeat(200 * 1024)
     );
-    let status = raw_request(&server.address, too_large.as_bytes());
-    assert!(status.contains(" 431"), "{status}");
+    // Refused by actix-http's parser (over 128 KiB), by its patched dispatcher's JSON.
+    let res = raw_request(&server.address, too_large.as_bytes());
+    assert_json_error(&res, 431, "HEADERS_TOO_LARGE");
+    // Refused by our middleware (over 32 KiB).
     let large = format!(
         "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
         "a".repeat(40 * 1024)
     );
-    let status = raw_request(&server.address, large.as_bytes());
-    assert!(status.contains(" 431"), "{status}");
+    let res = raw_request(&server.address, large.as_bytes());
+    assert_json_error(&res, 431, "HEADERS_TOO_LARGE");
+    assert!(res.header("x-request-id").is_some(), "{:?}", res.headers);
+    // actix-http parses at most 96 headers: one more is its 431.
+    let res = raw_request(&server.address, request_with_headers(96).as_bytes());
+    assert!(
+        res.status_line.starts_with("HTTP/1.1 200 "),
+        "{}",
+        res.status_line
+    );
+    let res = raw_request(&server.address, request_with_headers(97).as_bytes());
+    assert_json_error(&res, 431, "HEADERS_TOO_LARGE");
+    // Malformed heads: actix-http's 400.
     let bad_length = b"POST /api/v1/comments HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}";
-    let status = raw_request(&server.address, bad_length);
-    assert!(status.contains(" 400"), "{status}");
+    let res = raw_request(&server.address, bad_length);
+    assert_json_error(&res, 400, "BAD_REQUEST");
+    let bad_line = b"GET /healthz HTTP/1.1 trailing\r\nHost: x\r\n\r\n";
+    let res = raw_request(&server.address, bad_line);
+    assert_json_error(&res, 400, "BAD_REQUEST");
 
     // Stopping waits for the process to exit, which flushes its last log lines.
     let log_path = server.log_path.clone();

@@ -1,3 +1,5 @@
+// commentguard patch: this file is modified from actix-http 3.20.0 (regions marked
+// "commentguard patch"); see PATCHES.md in this directory.
 use std::{
     collections::VecDeque,
     fmt,
@@ -634,7 +636,9 @@ where
                         // send_response would update InnerDispatcher state to SendPayload or None
                         // (If response body is empty)
                         // continue loop to poll it
-                        self.as_mut().send_error_response(res, BoxBody::new(()))?;
+                        // commentguard patch: the parser's 431 and 400 get a JSON error body.
+                        let (res, body) = commentguard_error_body(res);
+                        self.as_mut().send_error_response(res, body)?;
                     }
 
                     // return with upgrade request and poll it exclusively
@@ -1512,6 +1516,28 @@ fn should_close_for_unread_payload(
     let drain_payload = payload.is_some_and(|pl| pl.is_dropped()) && payload_drainable;
 
     payload_unfinished && !drain_payload
+}
+
+// commentguard patch: the body of the responses this dispatcher sends by itself for a request
+// it cannot parse, in commentguard's API error shape (every 4xx has one): 431 for a request
+// head over MAX_BUFFER_SIZE (128 KiB) or with more than MAX_HEADERS (96) headers, 400 for
+// any other malformed head (request line, header, `Content-Length`, chunked encoding).
+// Every other status (the 500s) keeps its empty body. See PATCHES.md.
+fn commentguard_error_body(mut res: Response<()>) -> (Response<()>, BoxBody) {
+    let body: &'static [u8] = match res.status() {
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
+            br#"{"error":{"code":"HEADERS_TOO_LARGE","message":"the request headers are too large (over 128 KiB, or more than 96 headers)","field":null}}"#
+        }
+        StatusCode::BAD_REQUEST => {
+            br#"{"error":{"code":"BAD_REQUEST","message":"the request is not valid HTTP/1 (a malformed request line, header, Content-Length or chunked body)","field":null}}"#
+        }
+        _ => return (res, BoxBody::new(())),
+    };
+    res.headers_mut().insert(
+        crate::header::CONTENT_TYPE,
+        crate::header::HeaderValue::from_static("application/json"),
+    );
+    (res, BoxBody::new(body))
 }
 
 #[allow(dead_code)]

@@ -790,6 +790,7 @@ async fn pipelining_ok_then_bad() {
         stabilize_date_header(&mut res);
         let res = &res[..];
 
+        // commentguard patch: the 400 carries the JSON error body (content-type, length, body).
         let exp = b"\
                 HTTP/1.1 200 OK\r\n\
                 content-length: 5\r\n\
@@ -797,9 +798,12 @@ async fn pipelining_ok_then_bad() {
                 date: Thu, 01 Jan 1970 12:34:56 UTC\r\n\r\n\
                 /abcd\
                 HTTP/1.1 400 Bad Request\r\n\
-                content-length: 0\r\n\
+                content-length: 156\r\n\
                 connection: close\r\n\
+                content-type: application/json\r\n\
                 date: Thu, 01 Jan 1970 12:34:56 UTC\r\n\r\n\
+                {\"error\":{\"code\":\"BAD_REQUEST\",\"message\":\"the request is not valid HTTP/1 \
+                (a malformed request line, header, Content-Length or chunked body)\",\"field\":null}}\
                 ";
 
         assert_eq!(
