@@ -20,9 +20,10 @@ use tracing::Instrument;
 use super::ApiError;
 
 /// Largest accepted request head (names and values of every header), in bytes: more is
-/// a 431 with the API's JSON error. (actix-http refuses heads over 128 KiB or with more
-/// than 96 headers itself, before any of our code runs, with an empty 431 or 400: those
-/// cannot carry the JSON body.)
+/// a 431 with the API's JSON error. (actix-http's parser refuses heads over 128 KiB or
+/// with more than 96 headers itself, before any of our code runs, with a 431 that carries
+/// the same `HEADERS_TOO_LARGE` JSON error through our patch of it:
+/// vendor/actix-http/PATCHES.md.)
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
 /// The request id header, read and written.

@@ -263,7 +263,7 @@ pub struct ScoresView<'a> {
         (status = 401, description = "An API key that is not the site's", body = ErrorBody),
         (status = 409, description = "`DUPLICATE`, or `ARTICLE_CLOSED`: the article takes no new comments", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
-        (status = 431, description = "`HEADERS_TOO_LARGE`: request headers over 32 KiB", body = ErrorBody),
+        (status = 431, description = "`HEADERS_TOO_LARGE`: request headers over 32 KiB, or more than 96 of them", body = ErrorBody),
         (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
         (status = 422, description = "A field breaks a rule (the error names it), `UNKNOWN_SITE`, or \
             `LIKELY_ABUSIVE` with `nudge`. A browser's own form post gets an HTML page instead", body = ErrorBody),

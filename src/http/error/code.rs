@@ -88,7 +88,7 @@ error_codes! {
     InvalidBody = "INVALID_BODY", BAD_REQUEST, "—", "could not read the request body",
         "The request body could not be read.";
     BadRequest = "BAD_REQUEST", BAD_REQUEST, "—", "bad request",
-        "A request actix refused by itself (a CORS refusal, …); the status is the one it chose.";
+        "A request actix refused by itself (a malformed request line, header or `Content-Length`, a CORS refusal, …); the status is the one it chose.";
     MissingToken = "MISSING_TOKEN", UNAUTHORIZED, "—", "send `Authorization: Bearer <moderator token>`, or sign in on the review page",
         "A review or admin route called without a moderator token or session.";
     InvalidToken = "INVALID_TOKEN", UNAUTHORIZED, "—", "the moderator token is not valid (unknown or revoked)",
@@ -144,7 +144,7 @@ error_codes! {
     RateLimitUnavailable = "RATE_LIMIT_UNAVAILABLE", SERVICE_UNAVAILABLE, "—", "the rate limits cannot be checked right now; try again shortly",
         "The shared rate-limit store (Redis) is unreachable and `rate_limit_unreachable = \"closed\"`; nothing was stored; `Retry-After`.";
     HeadersTooLarge = "HEADERS_TOO_LARGE", REQUEST_HEADER_FIELDS_TOO_LARGE, "—", "the request headers are too large",
-        "The request's headers together are larger than 32 KiB.";
+        "The request's headers together are larger than 32 KiB (a head over 128 KiB or with more than 96 headers is refused the same way by the HTTP parser).";
     Internal = "INTERNAL", INTERNAL_SERVER_ERROR, "—", "internal error",
         "A bug or an I/O failure; the details are in the service's log only.";
     Busy = "BUSY", SERVICE_UNAVAILABLE, "—", "the service is busy; try again shortly",
