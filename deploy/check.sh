@@ -17,6 +17,8 @@ if [ -z "${COMMENTGUARD_BIN:-}" ]; then
     cargo build --quiet --bin commentguard
 fi
 BIN=${COMMENTGUARD_BIN:-target/debug/commentguard}
+# The service reads every COMMENTGUARD_* variable as a config key: this one is the script's.
+unset COMMENTGUARD_BIN
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 say() { printf '[deploy] %s\n' "$*"; }
