@@ -80,6 +80,25 @@ async fn other_languages_follow_the_site_setting() {
     assert_eq!(reasons(&json), vec![("language".into(), "note".into())]);
 }
 
+/// Capitals are how readers cheer as often as how they shout: a comment written in them is
+/// judged by its words (the abuse model has no weight for the all-caps marker), so praise
+/// in capitals is published and an insult in capitals is held.
+#[tokio::test]
+async fn capitals_alone_are_not_abuse() {
+    let app = spawn_app().await;
+    for body in [
+        "OMG LOVE THIS SONG!!!",
+        "BEST SONG! GO SHAKI :D",
+        "SHAME ON THE COUNCIL FOR THIS DECISION",
+    ] {
+        let json = submit(&app, body).await;
+        assert_eq!(json["status"], "published", "{body}: {json}");
+    }
+    let json = submit(&app, "YOU ARE A STUPID IDIOT").await;
+    assert_eq!(json["status"], "pending", "{json}");
+    assert_eq!(reasons(&json), vec![("abuse".into(), "hold".into())]);
+}
+
 /// An insult in a political comment is held for a moderator, not rejected by the model;
 /// a site that opts in to an abuse reject threshold gets rejections.
 #[tokio::test]

@@ -108,15 +108,15 @@ pub(super) fn blended_model(
     progress: &dyn Progress,
     folds: &mut Vec<Fold>,
 ) -> Result<(TaskModel, f64), TrainError> {
-    let exclude_identity = options.exclude_identity(task);
+    let left_out = options.left_out(task);
     let mut blend_strength = options.blend_strength;
     let features = options.features(task);
-    let mut vocabulary = choose_vocabulary(base_rows, strings, &features, exclude_identity);
+    let mut vocabulary = choose_vocabulary(base_rows, strings, &features, left_out);
     vocabulary.extend(choose_vocabulary(
         decision_rows,
         strings,
         &features,
-        exclude_identity,
+        left_out,
     ));
     vocabulary.sort_unstable();
     vocabulary.dedup();

@@ -328,7 +328,7 @@ pub(super) fn train_model(
         rows,
         strings,
         &options.features(task),
-        options.exclude_identity(task),
+        options.left_out(task),
     );
     train_model_on(task, rows, vocabulary, options, progress)
 }

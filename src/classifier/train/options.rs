@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::fit::PseudoNegatives;
+use super::rows::LeftOut;
 use crate::classifier::data::Task;
 use crate::classifier::model::Thresholds;
 use crate::classifier::vectorize::FeatureConfig;
@@ -132,6 +133,12 @@ pub struct TrainOptions {
     /// Abuse model: identity terms are left out of the vocabulary (see
     /// [`crate::classifier::identity`]).
     pub abuse_exclude_identity: bool,
+    /// Abuse model: the all-caps marker (`__shouting__`) is left out of the vocabulary.
+    /// Writing in capitals is how fans cheer ("OMG LOVE THIS SONG!!!") as much as how
+    /// people shout abuse, and the abusive comments that shout also use abusive words; in
+    /// the corpora the marker only correlates with abuse. The spam model keeps it.
+    #[serde(default = "default_true")]
+    pub abuse_exclude_shouting: bool,
     /// Pseudo-negatives for sources with positives only (see [`fit`]); `None`: off.
     pub pseudo_negatives: Option<PseudoNegatives>,
     /// How moderators' decisions (rows whose source starts with
@@ -156,6 +163,10 @@ pub struct TrainOptions {
     /// which then keep `fallback_thresholds`).
     pub cross_validate: bool,
     pub fallback_thresholds: Thresholds,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_blend_strength() -> f64 {
@@ -216,8 +227,12 @@ impl TrainOptions {
         }
     }
 
-    pub(super) fn exclude_identity(&self, task: Task) -> bool {
-        task == Task::Abuse && self.abuse_exclude_identity
+    /// The features the task's vocabulary leaves out.
+    pub(super) fn left_out(&self, task: Task) -> LeftOut {
+        LeftOut {
+            identity: task == Task::Abuse && self.abuse_exclude_identity,
+            shouting: task == Task::Abuse && self.abuse_exclude_shouting,
+        }
     }
 }
 
@@ -256,6 +271,7 @@ impl Default for TrainOptions {
             human_ham: true,
             derived_weight: 1.0,
             abuse_exclude_identity: true,
+            abuse_exclude_shouting: true,
             pseudo_negatives: Some(PseudoNegatives {
                 sharpness: 2.0,
                 weight: 0.5,

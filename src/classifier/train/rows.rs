@@ -21,6 +21,7 @@ use crate::classifier::tokenize::{tokenize_into, Tokens};
 use crate::classifier::vectorize::{
     for_each_feature_key, for_each_feature_string, unigram_key, FeatureConfig,
 };
+use crate::text::SHOUTING;
 
 /// A labelled, tokenized, de-duplicated row.
 pub(super) struct Row {
@@ -121,15 +122,30 @@ pub(super) fn prepare(corpus: &Corpus, task: Task, options: &TrainOptions) -> Pr
     }
 }
 
+/// Features a vocabulary leaves out: they carry no weight at training or scoring time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct LeftOut {
+    /// Identity terms, and bigrams containing one (see [`crate::classifier::identity`]).
+    pub identity: bool,
+    /// The all-caps marker [`SHOUTING`], and bigrams containing it.
+    pub shouting: bool,
+}
+
+impl LeftOut {
+    pub(super) fn excludes(&self, feature: &str) -> bool {
+        (self.identity && is_identity_term(feature))
+            || (self.shouting && feature.split(' ').any(|token| token == SHOUTING))
+    }
+}
+
 /// Chooses the vocabulary from the given rows: features in at least `min_df` rows, the
-/// `max_features` most frequent (by document frequency, ties by string), in string order.
-/// With `exclude_identity` set, identity terms (and bigrams containing one) are left out
-/// (see [`crate::classifier::identity`]).
+/// `max_features` most frequent (by document frequency, ties by string), in string order,
+/// without the features `left_out` names.
 pub(super) fn choose_vocabulary(
     rows: &[&Row],
     strings: &HashMap<u64, String>,
     config: &FeatureConfig,
-    exclude_identity: bool,
+    left_out: LeftOut,
 ) -> Vec<String> {
     let mut df: HashMap<u64, u32> = HashMap::new();
     let mut seen = Vec::new();
@@ -146,7 +162,7 @@ pub(super) fn choose_vocabulary(
         .into_iter()
         .filter(|&(_, n)| n >= config.min_df)
         .filter_map(|(key, n)| strings.get(&key).map(|s| (n, s.as_str())))
-        .filter(|(_, s)| !(exclude_identity && is_identity_term(s)))
+        .filter(|(_, s)| !left_out.excludes(s))
         .collect();
     candidates.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
     candidates.truncate(config.max_features);

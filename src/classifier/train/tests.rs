@@ -1,7 +1,7 @@
 //! The trainer's tests: linfa agreement, decisions (weighted and blended), errors.
 use super::blend::{blend, decision_folds, SiteCounts};
 use super::fit::train_model;
-use super::rows::{choose_vocabulary, prepare, Row};
+use super::rows::{choose_vocabulary, prepare, LeftOut, Row};
 use super::*;
 use crate::classifier::data::Corpus;
 use crate::classifier::data::Example;
@@ -65,7 +65,12 @@ fn sparse_scores_match_linfa() {
     };
     let prepared = prepare(&corpus, Task::Spam, &options);
     let rows: Vec<&Row> = prepared.rows.iter().collect();
-    let vocabulary = choose_vocabulary(&rows, &prepared.strings, &options.spam_features, false);
+    let vocabulary = choose_vocabulary(
+        &rows,
+        &prepared.strings,
+        &options.spam_features,
+        LeftOut::default(),
+    );
     // Fit linfa directly on the same dense matrix.
     let index = index_vocabulary(&vocabulary).unwrap();
     let mut x = Array2::<f64>::zeros((rows.len(), vocabulary.len()));
@@ -330,4 +335,62 @@ fn one_class_is_an_error() {
     assert!(matches!(err, TrainError::OneClass { .. }), "{err}");
     let err = train_task(&corpus, Task::Abuse, &options, &Silent).unwrap_err();
     assert!(matches!(err, TrainError::NoRows { .. }), "{err}");
+}
+
+/// The abuse model's vocabulary leaves out identity terms and the all-caps marker (and
+/// bigrams holding either); the spam model's keeps both.
+#[test]
+fn abuse_vocabulary_leaves_out_identity_terms_and_shouting() {
+    let examples = [
+        "CHECK OUT MY CHANNEL NOW",
+        "SUBSCRIBE TO MY CHANNEL PLEASE",
+        "muslims in my town",
+        "muslims in my street",
+    ]
+    .iter()
+    .map(|t| example(t, true))
+    .collect();
+    let corpus = Corpus {
+        examples,
+        files: vec![],
+    };
+    let options = TrainOptions {
+        validation_percent: 0,
+        spam_features: FeatureConfig {
+            min_df: 1,
+            ..FeatureConfig::default()
+        },
+        ..TrainOptions::default()
+    };
+    let prepared = prepare(&corpus, Task::Spam, &options);
+    let rows: Vec<&Row> = prepared.rows.iter().collect();
+    let vocabulary = |task| {
+        choose_vocabulary(
+            &rows,
+            &prepared.strings,
+            &options.spam_features,
+            options.left_out(task),
+        )
+    };
+    let spam = vocabulary(Task::Spam);
+    for kept in [
+        "__shouting__",
+        "now __shouting__",
+        "muslims",
+        "muslims in",
+        "channel",
+    ] {
+        assert!(
+            spam.iter().any(|f| f == kept),
+            "spam keeps {kept}: {spam:?}"
+        );
+    }
+    let abuse = vocabulary(Task::Abuse);
+    assert!(
+        abuse
+            .iter()
+            .all(|f| !f.contains("__shouting__") && !f.contains("muslims")),
+        "{abuse:?}"
+    );
+    assert!(abuse.iter().any(|f| f == "channel"), "{abuse:?}");
 }
