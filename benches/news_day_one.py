@@ -27,6 +27,9 @@ and scores) and rate limits lifted (every comment is sent with its own `client_i
 comment counts as *held* when its status is not `published` (held or rejected).
 
 Usage: python3 benches/news_day_one.py [--bin target/release/commentguard] [--write BENCHMARKS.md]
+                                      [--dump answers.jsonl]
+`--dump` writes every replayed comment as one JSON line (set, text, label, the API's answer),
+for reading why a comment was held.
 Deterministic except the run time (trainings run one after another, ~15 minutes on 2 cores).
 """
 import argparse
@@ -224,6 +227,7 @@ def main():
     ap.add_argument("--bin", default=str(ROOT / "target/release/commentguard"))
     ap.add_argument("--data", default=str(ROOT / "training-data"))
     ap.add_argument("--write", help="replace the news-day-one section of this file")
+    ap.add_argument("--dump", help="write every replayed comment and its answer here (JSON lines)")
     args = ap.parse_args()
     data = Path(args.data)
     started = time.time()
@@ -233,7 +237,11 @@ def main():
                            capture_output=True, text=True).stdout.strip()
     table = twins()
     terms, pairs = templates()
-    out = []
+    dump = []
+
+    def record(kind, rows, answers, label):
+        dump.extend({"set": kind, "text": r["text"], "label": r[label], "answer": a}
+                    for r, a in zip(rows, answers))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         binary = work / "commentguard"
@@ -298,10 +306,12 @@ def main():
             server.offset = i * 1_000_000
             fox += fox_i
             fox_answers += server.replay([r["text"] for r in fox_i], "fox")
+            record("fox_news", fox_i, fox_answers[-len(fox_i):], "abuse")
             # Half of the held-out Civil Comments each, so every one is replayed once.
             civil_i = civil[i::2]
             answers = server.replay([r["text"] for r in civil_i], "civil")
             civil_answers += answers
+            record("civil_comments", civil_i, answers, "abuse")
             lookalike_pool = [r["text"] for r, a in zip(civil_i, answers) if held(a)]
             server.offset = i * 1_000_000 + 500_000
             disguised = server.replay([disguise(t, table) for t in lookalike_pool], "civil-disguised")
@@ -310,6 +320,7 @@ def main():
                 dav = replay["davidson.csv"]
                 server.offset = 2_000_000
                 dav_answers = server.replay([r["text"] for r in dav], "davidson")
+                record("davidson", dav, dav_answers, "abuse")
             thresholds_n.append({t: json.loads((models_i / f"{t}.json").read_text())["thresholds"]
                                  for t in ("spam", "abuse")})
             server.stop()
@@ -341,6 +352,7 @@ def main():
             server = Server(binary, models_v, work)
             rows = [r for r in tubespam if r["group"] == video]
             answers = server.replay([r["text"] for r in rows], video)
+            record("tubespam/" + video, rows, answers, "spam")
             ham = [held(a) for a, r in zip(answers, rows) if a and r["spam"] == "0"]
             spam = [held(a) for a, r in zip(answers, rows) if a and r["spam"] == "1"]
             yt[video] = (len(ham), share(ham), len(spam), share(spam))
@@ -375,6 +387,10 @@ def main():
         worst = max(per_term, key=lambda t: t[1])
 
     elapsed = time.time() - started
+    if args.dump:
+        with open(args.dump, "w", encoding="utf-8") as f:
+            for entry in dump:
+                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
     targets = [
         ("ordinary news comments held, any reason (Fox News label 0)", f"{news_held:.1%}", "≤ 3%", news_held <= 0.03),
         ("abusive news comments held or rejected (held-out Civil Comments + Fox News hateful)", f"{news_caught:.1%}", "≥ 45%", news_caught >= 0.45),
