@@ -310,6 +310,10 @@ async fn json_access_log_without_personal_data() {
     let bad_line = b"GET /healthz HTTP/1.1 trailing\r\nHost: x\r\n\r\n";
     let res = raw_request(&server.address, bad_line);
     assert_json_error(&res, 400, "BAD_REQUEST");
+    // A head that never ends: actix-http's 408 once the client request timeout (5 s) passes.
+    let slow = b"GET /healthz HTTP/1.1\r\nHost: x\r\n";
+    let res = raw_request(&server.address, slow);
+    assert_json_error(&res, 408, "BAD_REQUEST");
 
     // Stopping waits for the process to exit, which flushes its last log lines.
     let log_path = server.log_path.clone();

@@ -1077,10 +1077,15 @@ where
 
                 trace!("timed out on slow request; replying with 408 and closing connection");
 
-                let _ = self.as_mut().send_error_response(
-                    Response::with_body(StatusCode::REQUEST_TIMEOUT, ()),
-                    BoxBody::new(()),
-                );
+                // commentguard patch: the 408 carries the API's JSON error.
+                let (res, body) = commentguard_error_body(Response::with_body(
+                    StatusCode::REQUEST_TIMEOUT,
+                    (),
+                ));
+                let _ = self.as_mut().send_error_response(res, body);
+                // commentguard patch: the shutdown that follows only flushes what is already
+                // in the write buffer, so the body (in memory, one chunk) is encoded now.
+                let _ = self.as_mut().poll_response(cx);
 
                 self.project().flags.insert(Flags::SHUTDOWN);
             }
@@ -1521,12 +1526,17 @@ fn should_close_for_unread_payload(
 // commentguard patch: the body of the responses this dispatcher sends by itself for a request
 // it cannot parse, in commentguard's API error shape (every 4xx has one): 431 for a request
 // head over MAX_BUFFER_SIZE (128 KiB) or with more than MAX_HEADERS (96) headers, 400 for
-// any other malformed head (request line, header, `Content-Length`, chunked encoding).
+// any other malformed head (request line, header, `Content-Length`, chunked encoding), 408
+// for a head that did not arrive before the client request timeout (`BAD_REQUEST`, the
+// code the service gives every 4xx actix chooses by itself, with the status's reason).
 // Every other status (the 500s) keeps its empty body. See PATCHES.md.
 fn commentguard_error_body(mut res: Response<()>) -> (Response<()>, BoxBody) {
     let body: &'static [u8] = match res.status() {
         StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
             br#"{"error":{"code":"HEADERS_TOO_LARGE","message":"the request headers are too large (over 128 KiB, or more than 96 headers)","field":null}}"#
+        }
+        StatusCode::REQUEST_TIMEOUT => {
+            br#"{"error":{"code":"BAD_REQUEST","message":"Request Timeout: the request head did not arrive in time","field":null}}"#
         }
         StatusCode::BAD_REQUEST => {
             br#"{"error":{"code":"BAD_REQUEST","message":"the request is not valid HTTP/1 (a malformed request line, header, Content-Length or chunked body)","field":null}}"#
