@@ -81,6 +81,18 @@ impl NewModelSet {
     pub fn installed_by(&self) -> &str {
         &self.installed_by
     }
+
+    /// What `models list` shows for this set once stored as `version` at `installed_at`.
+    pub fn info(&self, version: i64, installed_at: i64) -> ModelSetInfo {
+        ModelSetInfo {
+            version,
+            checksum: self.checksum.clone(),
+            installed_at,
+            installed_by: self.installed_by.clone(),
+            spam_bytes: self.spam.len() as u64,
+            abuse_bytes: self.abuse.len() as u64,
+        }
+    }
 }
 
 impl std::fmt::Debug for NewModelSet {

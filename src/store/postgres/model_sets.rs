@@ -66,14 +66,7 @@ impl PgStore {
                     )
                     .await?;
                     Ok(Installed {
-                        set: ModelSetInfo {
-                            version,
-                            checksum: set.checksum().to_owned(),
-                            installed_at: now,
-                            installed_by: set.installed_by().to_owned(),
-                            spam_bytes: set.spam().len() as u64,
-                            abuse_bytes: set.abuse().len() as u64,
-                        },
+                        set: set.info(version, now),
                         new: true,
                     })
                 }

@@ -67,14 +67,7 @@ pub(super) fn install(
     conn.prepare_cached("DELETE FROM model_sets WHERE version <= ?1")?
         .execute([version - MODEL_SETS_KEPT])?;
     Ok(Installed {
-        set: ModelSetInfo {
-            version,
-            checksum: set.checksum().to_owned(),
-            installed_at: now,
-            installed_by: set.installed_by().to_owned(),
-            spam_bytes: set.spam().len() as u64,
-            abuse_bytes: set.abuse().len() as u64,
-        },
+        set: set.info(version, now),
         new: true,
     })
 }
