@@ -194,6 +194,9 @@ async fn lookalike_letters_do_not_hide_spam_or_abuse() {
             ("abuse".into(), "hold".into())
         ]
     );
+    // The disguised words are read as the words they spell.
     let top = &json["scores"]["abuse"]["top_tokens"];
-    assert_eq!(top[0], "stupid", "{json}");
+    for word in ["stupid", "idiot"] {
+        assert!(top.as_array().unwrap().contains(&word.into()), "{json}");
+    }
 }

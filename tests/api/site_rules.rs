@@ -228,10 +228,15 @@ async fn rules_judge_the_next_comment() {
         "a larger budget holds from a lower score: {before} -> {after}"
     );
 
+    // Without the budget (which also lowered the abuse threshold), a spam review
+    // threshold of 1.0 lets the spam through.
     let lenient = app
         .change_rules(
             &root,
-            &json!({"changes": [{"rule": "spam_review", "set": 1.0}]}),
+            &json!({"changes": [
+                {"rule": "hold_budget", "reset": true},
+                {"rule": "spam_review", "set": 1.0}
+            ]}),
         )
         .await;
     assert_eq!(lenient.status(), 200);

@@ -83,7 +83,10 @@ fn sparse_scores_match_linfa() {
         }
         y[i] = usize::from(r.label);
     }
-    let params: MultinomialNbValidParams<f64, usize> = MultinomialNb::params().check().unwrap();
+    let params: MultinomialNbValidParams<f64, usize> = MultinomialNb::params()
+        .alpha(options.spam_alpha)
+        .check()
+        .unwrap();
     let linfa_model = params
         .fit_with(None, &DatasetBase::new(x.clone(), y))
         .unwrap();
