@@ -34,11 +34,11 @@
 //! Davidson et al. collected their tweets by searching for the words of a hate-speech
 //! lexicon, so their "neither" tweets are not ordinary tweets: each contains a lexicon
 //! word (`hoe`, `dyke`, `cracker`, `beaner`) used harmlessly. Balanced like any other
-//! cell, they teach that a lexicon word is as likely in an ordinary comment as in an
-//! offensive one (`beaner` +0.09, `crackers` −1.5), and a third of the abusive tweets the
-//! model missed were carried by such a word. [`TrainOptions::searched_negatives`] gives
+//! cell, they taught that a lexicon word says little (models trained so: `beaner` +0.09,
+//! `crackers` −1.54, `hoe` +2.39, less than `damn`), and a third of the abusive tweets
+//! those models missed turned on `hoe` alone. [`TrainOptions::searched_negatives`] gives
 //! such a source's negative cell a smaller share of a balanced cell (its positive cell
-//! keeps the full share).
+//! keeps the full share); measured at [`super::options::SEARCHED_NEGATIVES`].
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use linfa::dataset::DatasetBase;
