@@ -29,19 +29,33 @@ async fn submit(app: &crate::helpers::TestApp, body: &str) -> Value {
     json_body(app.post_comment_as_backend(&comment(body)).await).await
 }
 
+/// Posts each body and checks it is published; the answers, in order.
+async fn assert_published(app: &crate::helpers::TestApp, bodies: &[&str]) -> Vec<Value> {
+    let mut answers = Vec::new();
+    for body in bodies {
+        let json = submit(app, body).await;
+        assert_eq!(json["status"], "published", "{body}: {json}");
+        answers.push(json);
+    }
+    answers
+}
+
 /// Polite thanks were held as YouTube-style spam by the old spam model ("thanks for
 /// watching, check my channel"): they are ordinary news comments.
 #[tokio::test]
 async fn thanks_and_praise_are_published() {
     let app = spawn_app().await;
-    for body in [
-        "Thanks for sharing",
-        "Great article, thanks for the detailed reporting!",
-        "Thank you for a balanced report on the talks between Kabul and Islamabad",
-    ] {
-        let json = submit(&app, body).await;
-        assert_eq!(json["status"], "published", "{body}: {json}");
-        assert!(reasons(&json).is_empty(), "{body}: {json}");
+    let answers = assert_published(
+        &app,
+        &[
+            "Thanks for sharing",
+            "Great article, thanks for the detailed reporting!",
+            "Thank you for a balanced report on the talks between Kabul and Islamabad",
+        ],
+    )
+    .await;
+    for json in answers {
+        assert!(reasons(&json).is_empty(), "{json}");
     }
 }
 
@@ -49,13 +63,14 @@ async fn thanks_and_praise_are_published() {
 #[tokio::test]
 async fn identity_mentions_are_published() {
     let app = spawn_app().await;
-    for body in [
-        "I am a gay man and I found this article insightful.",
-        "Muslims in Pakistan deserve peace.",
-    ] {
-        let json = submit(&app, body).await;
-        assert_eq!(json["status"], "published", "{body}: {json}");
-    }
+    assert_published(
+        &app,
+        &[
+            "I am a gay man and I found this article insightful.",
+            "Muslims in Pakistan deserve peace.",
+        ],
+    )
+    .await;
 }
 
 /// A comment in German is not judged by the English models: held for a person with the
@@ -86,14 +101,15 @@ async fn other_languages_follow_the_site_setting() {
 #[tokio::test]
 async fn capitals_alone_are_not_abuse() {
     let app = spawn_app().await;
-    for body in [
-        "OMG LOVE THIS SONG!!!",
-        "BEST SONG! GO SHAKI :D",
-        "SHAME ON THE COUNCIL FOR THIS DECISION",
-    ] {
-        let json = submit(&app, body).await;
-        assert_eq!(json["status"], "published", "{body}: {json}");
-    }
+    assert_published(
+        &app,
+        &[
+            "OMG LOVE THIS SONG!!!",
+            "BEST SONG! GO SHAKI :D",
+            "SHAME ON THE COUNCIL FOR THIS DECISION",
+        ],
+    )
+    .await;
     let json = submit(&app, "YOU ARE A STUPID IDIOT").await;
     assert_eq!(json["status"], "pending", "{json}");
     assert_eq!(reasons(&json), vec![("abuse".into(), "hold".into())]);
