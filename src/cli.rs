@@ -49,9 +49,16 @@ pub enum Command {
     Forget(crate::commands::forget::ForgetArgs),
 }
 
-/// Entry point of the `commentguard` binary.
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+impl Command {
+    /// Whether the command runs the service (which must survive clients that hang up; the
+    /// other commands write to a terminal or a pipe and may stop when it closes).
+    pub fn is_service(&self) -> bool {
+        matches!(self, Command::Serve(_))
+    }
+}
+
+/// Runs a parsed command line: the `commentguard` binary's work after argument parsing.
+pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => crate::commands::serve::run(args),
         Command::Train(args) => crate::commands::train::run(*args),

@@ -365,3 +365,27 @@ fn broken_models_are_clear_errors() {
         stderr(&out)
     );
 }
+
+/// `commentguard score … | head -1`: a reader that closes the pipe before the command
+/// writes stops it the way it stops any Unix tool (SIGPIPE), not with a panic.
+#[cfg(unix)]
+#[test]
+fn a_closed_output_pipe_stops_a_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let child = Command::new(env!("CARGO_BIN_EXE_commentguard"))
+        .args(["score", "--models", models.to_str().unwrap()])
+        .arg("Thanks for sharing")
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    const SIGPIPE: i32 = 13;
+    assert_eq!(out.status.signal(), Some(SIGPIPE), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}
