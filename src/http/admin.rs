@@ -52,9 +52,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .wrap(actix_web::middleware::from_fn(
                 super::moderator_auth::authenticated,
             ))
-            .route("/reload-models", web::post().to(reload_models))
-            .route("/models", web::get().to(models))
-            .route("/erase", web::post().to(erase)),
+            .service(web::resource("/reload-models").route(web::post().to(reload_models)))
+            .service(web::resource("/models").route(web::get().to(models)))
+            .service(web::resource("/erase").route(web::post().to(erase))),
     );
 }
 

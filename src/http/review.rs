@@ -51,16 +51,18 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
                             .into()
                     }),
             )
-            .route("", web::get().to(queue))
-            .route("/decisions", web::post().to(decide_many))
-            .route("/authors/ban", web::post().to(ban))
-            .route("/authors/unban", web::post().to(unban))
+            // Every path is a resource, so another method is a 405 naming the allowed
+            // ones (a scope's `.route()` makes the method part of the match: a 404).
+            .service(web::resource("").route(web::get().to(queue)))
+            .service(web::resource("/decisions").route(web::post().to(decide_many)))
+            .service(web::resource("/authors/ban").route(web::post().to(ban)))
+            .service(web::resource("/authors/unban").route(web::post().to(unban)))
             // Before `/{id}`, which would take `counts` and `authors` for ids.
             .configure(super::review_counts::routes)
             .configure(super::review_authors::routes)
             .configure(super::review_undo::routes)
-            .route("/{id}", web::get().to(item))
-            .route("/{id}/decision", web::post().to(decide_one)),
+            .service(web::resource("/{id}").route(web::get().to(item)))
+            .service(web::resource("/{id}/decision").route(web::post().to(decide_one))),
     );
 }
 

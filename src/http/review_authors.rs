@@ -21,8 +21,8 @@ use crate::store::{AuthorComment, AuthorHistory, BanEntry};
 
 /// Registers the routes (inside the `/review` scope).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/authors", web::get().to(author))
-        .route("/authors/bans", web::get().to(bans));
+    cfg.service(web::resource("/authors").route(web::get().to(author)))
+        .service(web::resource("/authors/bans").route(web::get().to(bans)));
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -18,7 +18,7 @@ use crate::domain::{ReasonCode, Status, ValidationCode, ValidationError};
 
 /// Registers the route (inside the `/review` scope).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/counts", web::get().to(counts));
+    cfg.service(web::resource("/counts").route(web::get().to(counts)));
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

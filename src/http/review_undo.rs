@@ -21,7 +21,7 @@ use crate::store::{UndoOutcome, UNDO_WINDOW_MS};
 
 /// Registers the route (inside the `/review` scope).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/{id}/undo", web::post().to(undo));
+    cfg.service(web::resource("/{id}/undo").route(web::post().to(undo)));
 }
 
 /// An undo: the version the decision being undone produced.

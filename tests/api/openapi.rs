@@ -377,8 +377,9 @@ async fn every_registered_route_is_documented() {
 
 /// The methods match too: each documented operation is served (whatever it then says
 /// about the placeholder request, it is neither the router's 404 nor 405), and every
-/// other method on a documented path is not served (405, or the router's 404). Requests carry an admin's token, so the
-/// moderator routes judge the method rather than refusing an anonymous caller.
+/// other method on a documented path is a 405 that names the allowed ones. Requests carry
+/// an admin's token, so the moderator routes judge the method rather than refusing an
+/// anonymous caller.
 #[tokio::test]
 async fn every_documented_method_is_served_and_no_other() {
     let app = spawn_app().await;
@@ -402,6 +403,7 @@ async fn every_documented_method_is_served_and_no_other() {
                 .await
                 .expect("request sent");
             let status = res.status().as_u16();
+            let allow = res.headers().get("allow").cloned();
             let body: Value = res.json().await.unwrap_or(Value::Null);
             // `NOT_FOUND` is the router's own 404 (no route, or a path segment that does
             // not parse for the route it fell through to); handlers name what they miss.
@@ -414,12 +416,12 @@ async fn every_documented_method_is_served_and_no_other() {
                 );
                 checked += 1;
             } else {
-                // 405 from a resource; 404 where a scope's `.route()` made the method part
-                // of the match (actix moves the method guard to the resource).
-                assert!(
-                    not_served,
-                    "{method} {template} is not documented but answers: {status} {body}"
+                assert_eq!(
+                    (status, body["error"]["code"].as_str()),
+                    (405, Some("METHOD_NOT_ALLOWED")),
+                    "{method} {template} is not documented but answers: {body}"
                 );
+                assert!(allow.is_some(), "{method} {template}: 405 without Allow");
             }
         }
     }
