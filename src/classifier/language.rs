@@ -22,6 +22,7 @@
 use std::sync::OnceLock;
 
 use serde::Serialize;
+use unicode_normalization::UnicodeNormalization as _;
 use whatlang::{Detector, Lang};
 
 use super::tokenize::Tokens;
@@ -119,7 +120,10 @@ pub fn detect(text: &str, tokens: &Tokens, known: impl Fn(&str) -> bool) -> Lang
     }
     static DETECTOR: OnceLock<Detector> = OnceLock::new();
     let detector = DETECTOR.get_or_init(|| Detector::with_allowlist(LANGUAGES.to_vec()));
-    let Some(info) = detector.detect(text) else {
+    // NFKC, as the tokenizer reads it: full-width letters (`ＴＨＩＳ`) are the ASCII they
+    // stand for, where `whatlang` would take their Unicode block for Korean.
+    let normalised: String = text.nfkc().collect();
+    let Some(info) = detector.detect(&normalised) else {
         return Language::English;
     };
     // The fewer known words, the less confident whatlang needs to be: with hardly any
@@ -182,6 +186,23 @@ mod tests {
                 Language::Other { code: c, .. } => assert_eq!(c, code, "{text}"),
                 Language::English => panic!("{text}: taken for English"),
             }
+        }
+    }
+
+    /// Full-width letters are read as the ASCII they stand for, by `whatlang` as by the
+    /// tokenizer: to `whatlang` the raw forms are a Korean block.
+    #[test]
+    fn full_width_english_is_english() {
+        for text in [
+            "ＤＡＭＮ ＴＨＩＳ ＣＯＭＭＥＮＴ ＩＳ ＦＡＮＣＹ ＬＯＬ",
+            "▬▬▬ஜ۩۞۩ஜ▬▬▬ ＴＨＡＮＫＳ ＦＯＲ ＳＨＡＲＩＮＧ ＴＨＩＳ ＡＲＴＩＣＬＥ ▬▬▬ஜ۩۞۩ஜ▬▬▬",
+        ] {
+            assert_eq!(lang(text), Language::English, "{text}");
+        }
+        match lang("Ｄｉｅ Ｒｅｇｉｅｒｕｎｇ ｓｏｌｌｔｅ ｍｅｈｒ ｔｕｎ．")
+        {
+            Language::Other { code, .. } => assert_eq!(code, "deu"),
+            Language::English => panic!("full-width German taken for English"),
         }
     }
 
