@@ -16,6 +16,7 @@
 use serde::Serialize;
 
 use super::tokenize::tokenize;
+use super::vectorize::stem;
 
 /// Smallest contribution (in nats of log-odds) of an explaining word.
 pub const MIN_EVIDENCE: f64 = 0.5;
@@ -152,7 +153,10 @@ const STOP_WORDS: &[&str] = &[
 
 /// Whether every word of a feature (a token or a bigram) is a function word.
 pub fn is_stop_feature(feature: &str) -> bool {
-    feature.split(' ').all(|w| STOP_WORDS.contains(&w))
+    // Features name words without their plural `s` (`this` is `thi`).
+    feature
+        .split(' ')
+        .all(|w| STOP_WORDS.iter().any(|s| stem(s) == w))
 }
 
 /// Whether a feature with this contribution may explain a score.
@@ -216,8 +220,14 @@ fn tight(text: &str, piece: &Piece, word: &str) -> (usize, usize) {
     // Lower-casing keeps byte offsets only for ASCII.
     if raw.is_ascii() {
         if let Some(at) = raw.to_ascii_lowercase().find(word) {
+            // The whole written word: a feature may have lost its plural `s`.
+            let len = word.len()
+                + raw[at + word.len()..]
+                    .bytes()
+                    .take_while(u8::is_ascii_alphabetic)
+                    .count();
             // ASCII: bytes are UTF-16 units.
-            return (piece.start + at, piece.start + at + word.len());
+            return (piece.start + at, piece.start + at + len);
         }
     }
     let lead: usize = raw
@@ -252,7 +262,7 @@ pub fn spans(text: &str, tokens: &[String]) -> Vec<TokenSpan> {
         match token.split_once(' ') {
             None => {
                 for (i, p) in pieces.iter().enumerate() {
-                    if p.tokens.iter().any(|t| t == token) {
+                    if p.tokens.iter().any(|t| stem(t) == token) {
                         let (start, end) = tight(text, &pieces[i], token);
                         out.push(TokenSpan {
                             token: token.clone(),
@@ -264,7 +274,7 @@ pub fn spans(text: &str, tokens: &[String]) -> Vec<TokenSpan> {
             }
             Some((a, b)) => {
                 for pair in flat.windows(2) {
-                    if pair[0].0 == a && pair[1].0 == b {
+                    if stem(pair[0].0) == a && stem(pair[1].0) == b {
                         let (first, second) = (&pieces[pair[0].1], &pieces[pair[1].1]);
                         let (start, _) = tight(text, first, a);
                         let (_, end) = tight(text, second, b);
@@ -330,6 +340,11 @@ mod tests {
         // Every occurrence is listed.
         let text = "idiot, idiot";
         assert_eq!(spans(text, &["idiot".into()]).len(), 2);
+        // A feature without its plural `s` highlights the word as written.
+        let text = "Such idiots, all of them.";
+        let s = spans(text, &["idiot".into()]);
+        assert_eq!(s.len(), 1);
+        assert_eq!(slice(text, &s[0]), "idiots");
         assert!(spans("nothing here", &["idiot".into()]).is_empty());
     }
 }

@@ -18,6 +18,8 @@
 //! [`super::tokenize`] emits them), singular and plural. The identity templates of
 //! [`super::bias`] check the effect.
 
+use super::vectorize::stem;
+
 /// Every identity term, as the tokenizer emits it. Sorted, so lookups can binary-search.
 pub const IDENTITY_TERMS: &[&str] = &[
     "aboriginal",
@@ -184,9 +186,11 @@ pub const IDENTITY_TERMS: &[&str] = &[
 /// Whether `token` (a tokenizer token, or a bigram of two) names an identity group. A
 /// bigram counts when either of its words does.
 pub fn is_identity_term(token: &str) -> bool {
-    token
-        .split(' ')
-        .any(|word| IDENTITY_TERMS.binary_search(&word).is_ok())
+    // A feature names a word without its plural `s` (`muslims` is the feature `muslim`).
+    token.split(' ').any(|word| {
+        IDENTITY_TERMS.binary_search(&word).is_ok()
+            || IDENTITY_TERMS.iter().any(|term| stem(term) == word)
+    })
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ use super::language::{self, Language};
 use super::manifest;
 use super::tokenize::{tokenize_into, Tokens, TOKENIZER_VERSION};
 use super::vectorize::{
-    index_vocabulary, unigram_key, vectorize, vectorize_keys, FeatureConfig, KeyIndex,
+    index_vocabulary, stem, unigram_key, vectorize, vectorize_keys, FeatureConfig, KeyIndex,
 };
 
 /// Bumped whenever the model file layout changes; older files are refused at load.
@@ -666,7 +666,7 @@ impl Classifier {
     /// Whether `word` (a token) is in either model's vocabulary: learned from English
     /// corpora, it is what [`language::detect`] counts as known English.
     pub fn knows(&self, word: &str) -> bool {
-        let key = unigram_key(word);
+        let key = unigram_key(stem(word));
         self.spam.index.contains_key(&key) || self.abuse.index.contains_key(&key)
     }
 

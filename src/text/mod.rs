@@ -55,9 +55,11 @@ pub use tokens::{tokenize, tokenize_into, Tokens};
 pub use words::{PhraseList, Words};
 
 /// Version of the token output. Bump it whenever a change to this module can change the
-/// tokens of some input: models record the version they were trained with, and a model
-/// trained with other tokens is refused at load instead of scoring silently wrong.
-pub const TOKENIZER_VERSION: u32 = 2;
+/// tokens of some input, or a change to the classifier the features it reads from them:
+/// models record the version they were trained with, and a model trained with other
+/// tokens is refused at load instead of scoring silently wrong. 3: features drop the
+/// plural `s` (`crate::classifier::vectorize::stem`).
+pub const TOKENIZER_VERSION: u32 = 3;
 
 /// Marker token for a URL (followed by a token with its host).
 pub const URL: &str = "__url__";

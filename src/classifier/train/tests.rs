@@ -379,8 +379,9 @@ fn abuse_vocabulary_leaves_out_identity_terms_and_shouting() {
     for kept in [
         "__shouting__",
         "now __shouting__",
-        "muslims",
-        "muslims in",
+        // Features name words without their plural `s`.
+        "muslim",
+        "muslim in",
         "channel",
     ] {
         assert!(
@@ -392,7 +393,7 @@ fn abuse_vocabulary_leaves_out_identity_terms_and_shouting() {
     assert!(
         abuse
             .iter()
-            .all(|f| !f.contains("__shouting__") && !f.contains("muslims")),
+            .all(|f| !f.contains("__shouting__") && !f.contains("muslim")),
         "{abuse:?}"
     );
     assert!(abuse.iter().any(|f| f == "channel"), "{abuse:?}");
