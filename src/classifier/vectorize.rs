@@ -88,7 +88,12 @@ impl Default for FeatureConfig {
 /// stay as they are, so `is`, `his`, `was` and `us` keep their own features.
 pub fn stem(token: &str) -> &str {
     let b = token.as_bytes();
-    if b.len() < 4 || !b.iter().all(u8::is_ascii_lowercase) || token.ends_with("ies") {
+    // Most tokens do not end in `s`: one byte decides, before the letters are checked.
+    if b.len() < 4
+        || b[b.len() - 1] != b's'
+        || token.ends_with("ies")
+        || !b.iter().all(u8::is_ascii_lowercase)
+    {
         return token;
     }
     let keep = |suffix: &[&str]| suffix.iter().any(|s| token.ends_with(s));
