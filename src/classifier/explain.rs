@@ -13,6 +13,9 @@
 //! through the tokenizer's normalisation (`ＩＤＩＯＴ`, `1d10t`, `іdіоt` with Cyrillic
 //! letters) is found in the text; a word the tokenizer assembled across spaces
 //! (`f u c k`) has no span.
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
 use serde::Serialize;
 
 use super::tokenize::tokenize;
@@ -153,10 +156,11 @@ const STOP_WORDS: &[&str] = &[
 
 /// Whether every word of a feature (a token or a bigram) is a function word.
 pub fn is_stop_feature(feature: &str) -> bool {
-    // Features name words without their plural `s` (`this` is `thi`).
-    feature
-        .split(' ')
-        .all(|w| STOP_WORDS.iter().any(|s| stem(s) == w))
+    // Features name words without their plural `s` (`this` is `thi`): the list is read
+    // as features once, not on every explanation.
+    static STOP_FEATURES: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    let stop = STOP_FEATURES.get_or_init(|| STOP_WORDS.iter().map(|w| stem(w)).collect());
+    feature.split(' ').all(|w| stop.contains(w))
 }
 
 /// Whether a feature with this contribution may explain a score.
