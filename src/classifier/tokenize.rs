@@ -5,5 +5,5 @@
 //! read comments the same way; this module names what the classifier uses of it.
 pub use crate::text::{
     tokenize, tokenize_into, Tokens, EMAIL, MAX_TOKEN_CHARS, MENTION, MONEY, NUMBER, PHONE,
-    SHOUTING, TOKENIZER_VERSION, URL,
+    REFERRAL, SHOUTING, TOKENIZER_VERSION, URL,
 };

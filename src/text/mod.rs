@@ -58,11 +58,14 @@ pub use words::{PhraseList, Words};
 /// tokens of some input, or a change to the classifier the features it reads from them:
 /// models record the version they were trained with, and a model trained with other
 /// tokens is refused at load instead of scoring silently wrong. 3: features drop the
-/// plural `s` (`crate::classifier::vectorize::stem`).
-pub const TOKENIZER_VERSION: u32 = 3;
+/// plural `s` (`crate::classifier::vectorize::stem`). 4: referral links add [`REFERRAL`].
+pub const TOKENIZER_VERSION: u32 = 4;
 
 /// Marker token for a URL (followed by a token with its host).
 pub const URL: &str = "__url__";
+/// Marker token after a URL's host when the link carries a referral or affiliate code
+/// (`?ref=`, `/refer/`, `AffiliateID=`).
+pub const REFERRAL: &str = "__referral__";
 /// Marker token for an e-mail address.
 pub const EMAIL: &str = "__email__";
 /// Marker token for a number (`42`, `1,000`, `3.5`).

@@ -8,7 +8,9 @@
 //!   are left off that list because `great.In` (a missing space) is far more common
 //!   than such a link. A URL gives two tokens: [`URL`] then its host without `www.`
 //!   (`youtube.com`), so a model can learn both "has a link" and "links to X"; the
-//!   path is dropped (it is mostly unique ids).
+//!   path is dropped (it is mostly unique ids), except that a link carrying a referral
+//!   or affiliate code (`?ref=`, `/ref/`, `/refer/`, `AffiliateID=`) adds [`REFERRAL`]:
+//!   someone is paid for the click, on any site.
 //! * **E-mail** addresses (`john.doe+tag@mail.example.co.uk`) → [`EMAIL`]; `@handle` →
 //!   [`MENTION`] (a trailing `'s` is swallowed); `#tag` → `tag` (the `#` is dropped like
 //!   other punctuation).
@@ -62,7 +64,7 @@ use super::chars::{
     is_word_char, next_char,
 };
 use super::numbers;
-use super::{EMAIL, MAX_TOKEN_CHARS, MENTION, MONEY, NUMBER, PHONE, URL};
+use super::{EMAIL, MAX_TOKEN_CHARS, MENTION, MONEY, NUMBER, PHONE, REFERRAL, URL};
 
 /// Top-level domains for which a bare `name.tld` is taken as a link (see the module doc
 /// for why common English two-letter words are not here).
@@ -273,7 +275,8 @@ impl<'a> Scanner<'a> {
             }
         }
         let url = &rest[..end];
-        let mut host = &url[..url.find(['/', '?', '#']).unwrap_or(url.len())];
+        let path_start = url.find(['/', '?', '#']).unwrap_or(url.len());
+        let mut host = &url[..path_start];
         if let Some(at) = host.rfind('@') {
             host = &host[at + 1..];
         }
@@ -291,6 +294,9 @@ impl<'a> Scanner<'a> {
                     let start = self.buf.len();
                     self.buf.extend(host.chars().take(MAX_TOKEN_CHARS));
                     self.commit(start);
+                }
+                if is_referral_path(&url[path_start..]) {
+                    self.push_marker(REFERRAL);
                 }
             }
             Reading::Words => self.push_literal(url),
@@ -692,6 +698,37 @@ fn email_len(w: &str) -> Option<usize> {
         && tld.chars().count() >= 2
         && tld.chars().all(is_letter);
     ok.then_some(at + 1 + domain.len())
+}
+
+/// Path, query and fragment components that say a click on the link pays someone:
+/// referral and affiliate codes (`?ref=`, `/ref/`, `/refer/`, `AffiliateID=`). Campaign
+/// tags (`utm_source=`) are left out: readers share news links copied from newsletters
+/// and social media with them.
+const REFERRAL_COMPONENTS: &[&str] = &[
+    "aff",
+    "aff_id",
+    "affid",
+    "affiliate",
+    "affiliate_id",
+    "affiliateid",
+    "ref",
+    "ref_id",
+    "refer",
+    "referral",
+    "referrer",
+    "refid",
+];
+
+/// Whether the part of a URL after its host names a referral or affiliate code: one of
+/// its components (split at `/ ? & # = ;`) is in [`REFERRAL_COMPONENTS`], ASCII case
+/// aside. Whole components only, so `/reference/` or `/2016/eu-referendum` are ordinary
+/// links.
+fn is_referral_path(path: &str) -> bool {
+    path.split(['/', '?', '&', '#', '=', ';']).any(|c| {
+        REFERRAL_COMPONENTS
+            .iter()
+            .any(|r| c.eq_ignore_ascii_case(r))
+    })
 }
 
 /// Whether `s` starts with a bare domain (`example.com`, `bit.ly/x`) on a link TLD.

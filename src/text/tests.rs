@@ -75,6 +75,40 @@ fn urls_with_domain_token() {
     assert_eq!(toks("youtu.be/abc123."), ["__url__", "youtu.be"]);
 }
 
+// A link that pays someone for the click says so after its host; other paths say nothing.
+#[test]
+fn referral_links_are_marked() {
+    for link in [
+        "http://psnboss.com/?ref=2tGgp3pV6L",
+        "https://www.paidverts.com/ref/tomuciux99",
+        "www.swagbucks.com/refer/Nonturtle02",
+        "http://www.gcmforex.com/partners/aw.aspx?Task=JoinT2&AffiliateID=9107",
+        "https://shop.example/item?id=3&REF=yt",
+    ] {
+        let host = toks(link)[1].clone();
+        assert_eq!(
+            toks(link),
+            ["__url__", host.as_str(), "__referral__"],
+            "{link}"
+        );
+    }
+    for link in [
+        "https://en.wikipedia.org/wiki/Reference_desk",
+        "https://news.example/2016/06/eu-referendum-results",
+        "https://example.com/preferences?theme=dark&r=1",
+        "http://www.youtube.com/watch?v=x",
+        // Campaign tags: news links shared from newsletters and social media carry them.
+        "https://news.example/story?utm_source=twitter&utm_medium=social",
+        "https://example.com/referee/reff/xref",
+    ] {
+        assert_eq!(toks(link).len(), 2, "{link}: {:?}", toks(link));
+    }
+    // The words of the link (block lists) are unchanged.
+    assert!(!crate::text::Words::read("http://psnboss.com/?ref=2")
+        .iter()
+        .any(|w| w.contains("__")));
+}
+
 // Missing spaces after a full stop are not mistaken for domains.
 #[test]
 fn not_urls() {

@@ -216,3 +216,31 @@ async fn lookalike_letters_do_not_hide_spam_or_abuse() {
         assert!(top.as_array().unwrap().contains(&word.into()), "{json}");
     }
 }
+
+/// A link that pays its poster for the click (a referral or affiliate code) is spam on any
+/// site, and the explanation says so; the same words with a plain link are an ordinary
+/// comment.
+#[tokio::test]
+async fn referral_links_are_spam_evidence() {
+    let app = spawn_app().await;
+    let json = submit(
+        &app,
+        "Nice song. Earn with me: https://rewards.example/?ref=maria77",
+    )
+    .await;
+    assert_eq!(json["status"], "pending", "{json}");
+    assert_eq!(reasons(&json), vec![("spam".into(), "hold".into())]);
+    assert_eq!(
+        json["scores"]["spam"]["top_tokens"][0], "__referral__",
+        "{json}"
+    );
+
+    assert_published(
+        &app,
+        &[
+            "Nice song. Earn with me: https://rewards.example/",
+            "The full results: https://news.example/2016/06/eu-referendum-results",
+        ],
+    )
+    .await;
+}

@@ -398,3 +398,38 @@ fn abuse_vocabulary_leaves_out_identity_terms_and_shouting() {
     );
     assert!(abuse.iter().any(|f| f == "channel"), "{abuse:?}");
 }
+
+/// A small vocabulary keeps the rare marker tokens and cuts words first: a marker is a
+/// feature designed to carry signal, and a referral link is rare.
+#[test]
+fn markers_survive_the_vocabulary_cut() {
+    let mut examples: Vec<Example> = [
+        "great song",
+        "great video",
+        "great song indeed",
+        "great video indeed",
+        "great song again",
+    ]
+    .iter()
+    .map(|t| example(t, false))
+    .collect();
+    examples.push(example("join http://a.example/?ref=1 now", true));
+    examples.push(example("join http://b.example/ref/2 now", true));
+    let corpus = Corpus {
+        examples,
+        files: vec![],
+    };
+    let options = TrainOptions {
+        validation_percent: 0,
+        ..TrainOptions::default()
+    };
+    let prepared = prepare(&corpus, Task::Spam, &options);
+    let rows: Vec<&Row> = prepared.rows.iter().collect();
+    let config = FeatureConfig {
+        max_features: 3,
+        ..options.spam_features
+    };
+    let vocabulary = choose_vocabulary(&rows, &prepared.strings, &config, LeftOut::default());
+    // `great` is in five comments, `song` in three, the markers in two.
+    assert_eq!(vocabulary, ["__referral__", "__url__", "great"]);
+}
