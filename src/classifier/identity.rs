@@ -18,9 +18,13 @@
 //! [`super::tokenize`] emits them), singular and plural. The identity templates of
 //! [`super::bias`] check the effect.
 
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
 use super::vectorize::stem;
 
-/// Every identity term, as the tokenizer emits it. Sorted, so lookups can binary-search.
+/// Every identity term, as the tokenizer emits it. Sorted and without duplicates, so an
+/// addition shows where it belongs.
 pub const IDENTITY_TERMS: &[&str] = &[
     "aboriginal",
     "afghan",
@@ -186,11 +190,16 @@ pub const IDENTITY_TERMS: &[&str] = &[
 /// Whether `token` (a tokenizer token, or a bigram of two) names an identity group. A
 /// bigram counts when either of its words does.
 pub fn is_identity_term(token: &str) -> bool {
-    // A feature names a word without its plural `s` (`muslims` is the feature `muslim`).
-    token.split(' ').any(|word| {
-        IDENTITY_TERMS.binary_search(&word).is_ok()
-            || IDENTITY_TERMS.iter().any(|term| stem(term) == word)
-    })
+    // A feature names a word without its plural `s` (`muslims` is the feature `muslim`):
+    // the terms as written and as features, a set built once.
+    static WORDS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    let words = WORDS.get_or_init(|| {
+        IDENTITY_TERMS
+            .iter()
+            .flat_map(|term| [*term, stem(term)])
+            .collect()
+    });
+    token.split(' ').any(|word| words.contains(word))
 }
 
 #[cfg(test)]
@@ -198,7 +207,7 @@ mod tests {
     use super::*;
     use crate::classifier::tokenize::tokenize;
 
-    /// The list is sorted and without duplicates (the lookup binary-searches it), and every
+    /// The list is sorted and without duplicates, and every
     /// entry is a single token exactly as the tokenizer emits it.
     #[test]
     fn list_is_sorted_and_in_token_form() {

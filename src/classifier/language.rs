@@ -25,7 +25,7 @@ use serde::Serialize;
 use unicode_normalization::UnicodeNormalization as _;
 use whatlang::{Detector, Lang};
 
-use super::tokenize::Tokens;
+use super::tokenize::{is_marker, Tokens};
 
 /// Fewer words than this: too short to tell, scored as English.
 pub const MIN_WORDS: usize = 4;
@@ -100,7 +100,7 @@ impl Language {
 
 /// Whether a token is a word (has a letter and is no marker token).
 fn is_word(token: &str) -> bool {
-    !token.contains("__") && token.chars().any(char::is_alphabetic)
+    !is_marker(token) && token.chars().any(char::is_alphabetic)
 }
 
 /// Decides whether `text` (tokenized as `tokens`) is English; `known` says whether a

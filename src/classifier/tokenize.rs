@@ -4,6 +4,6 @@
 //! lives in [`crate::text`], because block lists, link counting and duplicate detection
 //! read comments the same way; this module names what the classifier uses of it.
 pub use crate::text::{
-    tokenize, tokenize_into, Tokens, EMAIL, MAX_TOKEN_CHARS, MENTION, MONEY, NUMBER, PHONE,
-    REFERRAL, SHOUTING, TOKENIZER_VERSION, URL,
+    is_marker, tokenize, tokenize_into, Tokens, EMAIL, MAX_TOKEN_CHARS, MENTION, MONEY, NUMBER,
+    PHONE, REFERRAL, SHOUTING, TOKENIZER_VERSION, URL,
 };

@@ -100,10 +100,10 @@ pub fn stem(token: &str) -> &str {
     if token.ends_with("es") && !keep(&["aes", "ees", "oes"]) {
         return &token[..token.len() - 1];
     }
-    if token.ends_with('s') && !keep(&["us", "ss"]) {
-        return &token[..token.len() - 1];
+    if keep(&["us", "ss"]) {
+        return token;
     }
-    token
+    &token[..token.len() - 1]
 }
 
 /// Calls `f(key)` for every feature occurrence of a tokenized comment, in order.
@@ -234,8 +234,8 @@ mod tests {
         assert_ne!(bigram_key("click", "here"), bigram_key("clic", "khere"));
     }
 
-    /// The streamed keys of a comment's features are the keys of its feature strings, in
-    /// the same order (what training stores is what scoring looks up).
+    /// A feature names a word without its plural `s`; short words, `-ies`, `-ss`, `-us`,
+    /// markers and non-ASCII words stay as written.
     #[test]
     fn features_drop_the_plural_s() {
         for (word, feature) in [
@@ -263,6 +263,8 @@ mod tests {
         assert_eq!(features, ["you", "idiot", "you idiot"]);
     }
 
+    /// The streamed keys of a comment's features are the keys of its feature strings, in
+    /// the same order (what training stores is what scoring looks up).
     #[test]
     fn streamed_keys_match_feature_strings() {
         let mut tokens = Tokens::new();

@@ -79,5 +79,11 @@ pub const MONEY: &str = "__money__";
 /// Marker token, once at the end, for a comment written mostly in capitals.
 pub const SHOUTING: &str = "__shouting__";
 
+/// Whether a token is a marker ([`URL`], [`NUMBER`], ...) rather than a word: markers
+/// contain `__`, which user text never produces.
+pub fn is_marker(token: &str) -> bool {
+    token.contains("__")
+}
+
 /// Longest token, in characters; longer runs are truncated on a char boundary.
 pub const MAX_TOKEN_CHARS: usize = 40;

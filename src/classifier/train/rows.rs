@@ -17,7 +17,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::{is_decision_source, TrainOptions};
 use crate::classifier::data::{Corpus, Task};
 use crate::classifier::identity::is_identity_term;
-use crate::classifier::tokenize::{tokenize_into, Tokens};
+use crate::classifier::tokenize::{is_marker, tokenize_into, Tokens};
 use crate::classifier::vectorize::{
     for_each_feature_key, for_each_feature_string, unigram_key, FeatureConfig,
 };
@@ -168,10 +168,11 @@ pub(super) fn choose_vocabulary(
         .filter_map(|(key, n)| strings.get(&key).map(|s| (n, s.as_str())))
         .filter(|(_, s)| !left_out.excludes(s))
         .collect();
-    let is_marker = |feature: &str| feature.contains("__") && !feature.contains(' ');
+    // A marker unigram (bigrams hold a space).
+    let marker = |feature: &str| is_marker(feature) && !feature.contains(' ');
     candidates.sort_unstable_by(|a, b| {
-        is_marker(b.1)
-            .cmp(&is_marker(a.1))
+        marker(b.1)
+            .cmp(&marker(a.1))
             .then(b.0.cmp(&a.0))
             .then(a.1.cmp(b.1))
     });
