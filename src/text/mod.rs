@@ -85,5 +85,10 @@ pub fn is_marker(token: &str) -> bool {
     token.contains("__")
 }
 
+/// Whether a token is an emoji or another pictograph (each is a token of its own).
+pub fn is_pictograph_token(token: &str) -> bool {
+    token.chars().next().is_some_and(chars::is_pictograph)
+}
+
 /// Longest token, in characters; longer runs are truncated on a char boundary.
 pub const MAX_TOKEN_CHARS: usize = 40;

@@ -115,6 +115,27 @@ async fn capitals_alone_are_not_abuse() {
     assert_eq!(reasons(&json), vec![("abuse".into(), "hold".into())]);
 }
 
+/// Emoji are how readers laugh and cheer: the abuse model has no weight for them, so
+/// comments of laughing and crying faces are published (models that weighed emoji held
+/// both: abuse 0.88 and 0.74), and an insult with emoji is held for its words.
+#[tokio::test]
+async fn emoji_alone_are_not_abuse() {
+    let app = spawn_app().await;
+    assert_published(
+        &app,
+        &[
+            // 😂😭😘😜😴😫
+            "\u{1F602}\u{1F62D}\u{1F618}\u{1F61C}\u{1F634}\u{1F62B}",
+            // lol 😂😂😂 😭
+            "lol \u{1F602}\u{1F602}\u{1F602} \u{1F62D}",
+        ],
+    )
+    .await;
+    let json = submit(&app, "you are a stupid idiot \u{1F602}\u{1F602}").await;
+    assert_eq!(json["status"], "pending", "{json}");
+    assert_eq!(reasons(&json), vec![("abuse".into(), "hold".into())]);
+}
+
 /// An insult in a political comment is held for a moderator, not rejected by the model;
 /// a site that opts in to an abuse reject threshold gets rejections.
 #[tokio::test]

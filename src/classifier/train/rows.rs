@@ -21,7 +21,7 @@ use crate::classifier::tokenize::{is_marker, tokenize_into, Tokens};
 use crate::classifier::vectorize::{
     for_each_feature_key, for_each_feature_string, unigram_key, FeatureConfig,
 };
-use crate::text::SHOUTING;
+use crate::text::{is_pictograph_token, SHOUTING};
 
 /// A labelled, tokenized, de-duplicated row.
 pub(super) struct Row {
@@ -129,12 +129,15 @@ pub(super) struct LeftOut {
     pub identity: bool,
     /// The all-caps marker [`SHOUTING`], and bigrams containing it.
     pub shouting: bool,
+    /// Emoji and other pictographs, and bigrams containing one.
+    pub pictographs: bool,
 }
 
 impl LeftOut {
     pub(super) fn excludes(&self, feature: &str) -> bool {
         (self.identity && is_identity_term(feature))
             || (self.shouting && feature.split(' ').any(|token| token == SHOUTING))
+            || (self.pictographs && feature.split(' ').any(is_pictograph_token))
     }
 }
 

@@ -340,15 +340,15 @@ fn one_class_is_an_error() {
     assert!(matches!(err, TrainError::NoRows { .. }), "{err}");
 }
 
-/// The abuse model's vocabulary leaves out identity terms and the all-caps marker (and
-/// bigrams holding either); the spam model's keeps both.
+/// The abuse model's vocabulary leaves out identity terms, the all-caps marker and emoji
+/// (and bigrams holding any of them); the spam model's keeps them.
 #[test]
-fn abuse_vocabulary_leaves_out_identity_terms_and_shouting() {
+fn abuse_vocabulary_leaves_out_identity_terms_shouting_and_emoji() {
     let examples = [
         "CHECK OUT MY CHANNEL NOW",
         "SUBSCRIBE TO MY CHANNEL PLEASE",
-        "muslims in my town",
-        "muslims in my street",
+        "muslims in my town \u{1F602}",
+        "muslims in my street \u{1F602}",
     ]
     .iter()
     .map(|t| example(t, true))
@@ -383,6 +383,8 @@ fn abuse_vocabulary_leaves_out_identity_terms_and_shouting() {
         "muslim",
         "muslim in",
         "channel",
+        "\u{1F602}",
+        "town \u{1F602}",
     ] {
         assert!(
             spam.iter().any(|f| f == kept),
@@ -391,12 +393,13 @@ fn abuse_vocabulary_leaves_out_identity_terms_and_shouting() {
     }
     let abuse = vocabulary(Task::Abuse);
     assert!(
-        abuse
-            .iter()
-            .all(|f| !f.contains("__shouting__") && !f.contains("muslim")),
+        abuse.iter().all(|f| !f.contains("__shouting__")
+            && !f.contains("muslim")
+            && !f.contains('\u{1F602}')),
         "{abuse:?}"
     );
     assert!(abuse.iter().any(|f| f == "channel"), "{abuse:?}");
+    assert!(abuse.iter().any(|f| f == "town"), "{abuse:?}");
 }
 
 /// A small vocabulary keeps the rare marker tokens and cuts words first: a marker is a
