@@ -160,9 +160,9 @@ pub struct TrainOptions {
     /// abusive (`😂` +1.58, `😭` +1.32: a YouTube comment of 60 emoji was held for abuse,
     /// "😂😂😂" scored 0.57). Abusive comments with emoji carry abusive words of their own:
     /// measured through the API (BENCHMARKS.md, news day one) the Davidson F1 and the
-    /// news figures stay where they were (one held-out Civil Comment at the threshold's
-    /// edge is released) and the emoji comment is published. Absent from the metadata of
-    /// models trained before the option: they weighed pictographs.
+    /// news figures stay where they were (two held-out Civil Comments at the threshold's
+    /// edge are no longer caught) and the emoji comment is published. Absent from the
+    /// metadata of models trained before the option: they weighed pictographs.
     #[serde(default)]
     pub abuse_exclude_pictographs: bool,
     /// Pseudo-negatives for sources with positives only (see [`fit`]); `None`: off.
