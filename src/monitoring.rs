@@ -19,6 +19,8 @@
 //! | `commentguard_webhook_backlog` | gauge | | webhook events neither delivered nor given up on, at scrape time |
 //! | `commentguard_model_info` | gauge | `model`, `sha256` | 1 for the models in service (0 for ones replaced) |
 //! | `commentguard_model_threshold` | gauge | `model`, `kind` (`hold`, `reject`) | the models' own thresholds (no `reject` for a model that only holds) |
+//! | `commentguard_model_set_version` | gauge | | the installed model set in service (`commentguard models install`); 0 while the models directory serves |
+//! | `commentguard_model_set_refused_version` | gauge | | the newest installed set this instance refused (damaged, or a model this build cannot load); 0 when none was refused since the set in service |
 //!
 //! The recorder is process-wide ([`install`], idempotent). Nothing here carries comment
 //! text, names, e-mails or IPs: labels are route patterns, site ids, statuses and codes.
@@ -28,7 +30,7 @@ use std::time::Duration;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::domain::{Reason, Status};
-use crate::reload::ModelsIdentity;
+use crate::reload::{ModelSetStatus, ModelsIdentity};
 
 /// Latency buckets, in seconds: 0.5 ms to 10 s.
 const SECONDS_BUCKETS: &[f64] = &[
@@ -163,6 +165,9 @@ pub struct Snapshot<'a> {
     pub queue: Vec<(String, &'static str, u64)>,
     pub webhook_backlog: u64,
     pub models: Option<&'a ModelsIdentity>,
+    /// Where the models in service came from (`None`: swapped in from outside the
+    /// reloader, as tests do; the gauges keep their last value).
+    pub model_set: Option<&'a ModelSetStatus>,
 }
 
 /// Sets the scrape-time gauges and renders every series.
@@ -199,6 +204,11 @@ pub fn render(handle: &PrometheusHandle, snapshot: &Snapshot<'_>) -> String {
             }
             *shown = Some(models.clone());
         }
+    }
+    if let Some(set) = snapshot.model_set {
+        metrics::gauge!("commentguard_model_set_version").set(set.version.unwrap_or(0) as f64);
+        metrics::gauge!("commentguard_model_set_refused_version")
+            .set(set.refused_version.unwrap_or(0) as f64);
     }
     handle.run_upkeep();
     handle.render()

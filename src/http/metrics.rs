@@ -33,12 +33,14 @@ pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         }
     };
     let models = state.models.identity().await.ok();
+    let model_set = state.models.status();
     let body = crate::monitoring::render(
         &handle,
         &crate::monitoring::Snapshot {
             queue,
             webhook_backlog: backlog,
             models: models.as_deref(),
+            model_set: model_set.as_ref(),
         },
     );
     Ok(HttpResponse::Ok()

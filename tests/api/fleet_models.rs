@@ -113,6 +113,26 @@ async fn wait_for_model_set(
     }
 }
 
+/// Waits until `/metrics` of `base` has every one of `lines`, for at most
+/// [`NOTICED_WITHIN`]. The recorder is process-wide and other tests' instances set the
+/// same gauges when scraped, so a scrape that shows another instance's value is retried.
+async fn wait_for_metrics(client: &reqwest::Client, base: &str, lines: &[String]) {
+    let deadline = Instant::now() + NOTICED_WITHIN;
+    loop {
+        let res = client.get(format!("{base}/metrics")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let text = res.text().await.unwrap();
+        if lines.iter().all(|l| text.lines().any(|t| t == l)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{base}/metrics did not show {lines:?} within {NOTICED_WITHIN:?}: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The status the site's backend sees for a new comment posted to `base`, each by an
 /// author of their own (no one becomes trusted by publishing here).
 async fn posted_status(client: &reqwest::Client, base: &str, body: &str) -> String {
@@ -183,6 +203,16 @@ async fn an_install_reaches_every_instance_and_bad_sets_are_refused_by_all() {
         })
         .await;
         assert_eq!(now["model_set"]["version"], strict, "the strict set serves");
+        // What serves and what was refused are also gauges, for alerts.
+        wait_for_metrics(
+            client,
+            base,
+            &[
+                format!("commentguard_model_set_version {strict}"),
+                format!("commentguard_model_set_refused_version {damaged}"),
+            ],
+        )
+        .await;
     }
 
     // Checksummed, but the spam model is cut in half: the classifier refuses it.
