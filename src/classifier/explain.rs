@@ -7,6 +7,11 @@
 //! function words ("and", "a", "for the"), which carry a little evidence in every
 //! comment and explain nothing to a moderator.
 //!
+//! A feature names a word without its plural `s` (`this` is the feature `thi`, `idiots`
+//! the feature `idiot`); an explanation names it as the comment wrote it:
+//! the comment's own token (normalised: lower-cased, look-alike letters read), so a
+//! moderator reads "read this", not "read thi" ([`Written`]).
+//!
 //! [`spans`] finds those words in the comment as written, so a page can highlight them.
 //! Offsets count UTF-16 code units, as JavaScript strings do (`body.slice(start, end)`).
 //! The comment is cut at whitespace and each piece tokenized on its own, so a word found
@@ -18,7 +23,7 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 
-use super::tokenize::tokenize;
+use super::tokenize::{tokenize, Tokens};
 use super::vectorize::stem;
 
 /// Smallest contribution (in nats of log-odds) of an explaining word.
@@ -168,6 +173,56 @@ pub fn explains(feature: &str, contribution: f64) -> bool {
     contribution >= MIN_EVIDENCE && !is_stop_feature(feature)
 }
 
+/// How a comment wrote its features: built once per comment, asked per explaining
+/// feature ([`Written::name`]).
+pub struct Written<'a> {
+    tokens: &'a Tokens,
+    /// The features of the comment's words that lost their plural `s` (usually none or a
+    /// few): only a feature among them can be written differently from its name.
+    stemmed: Vec<&'a str>,
+}
+
+impl<'a> Written<'a> {
+    pub fn new(tokens: &'a Tokens) -> Self {
+        let stemmed = tokens
+            .iter()
+            .filter_map(|t| {
+                let s = stem(t);
+                (s.len() < t.len()).then_some(s)
+            })
+            .collect();
+        Written { tokens, stemmed }
+    }
+
+    /// How the comment wrote a feature: the first of its tokens (or pair of consecutive
+    /// tokens, for a bigram) that the feature stands for. Markers (`__url__`) and features
+    /// the comment does not hold are returned as they are.
+    pub fn name(&self, feature: &str) -> String {
+        let plural = |w: &str| self.stemmed.contains(&w);
+        match feature.split_once(' ') {
+            None if plural(feature) => self
+                .tokens
+                .iter()
+                .find(|t| stem(t) == feature)
+                .unwrap_or(feature)
+                .to_string(),
+            Some((a, b)) if plural(a) || plural(b) => {
+                let mut previous: Option<&str> = None;
+                for t in self.tokens.iter() {
+                    if let Some(p) = previous {
+                        if stem(p) == a && stem(t) == b {
+                            return format!("{p} {t}");
+                        }
+                    }
+                    previous = Some(t);
+                }
+                feature.to_string()
+            }
+            _ => feature.to_string(),
+        }
+    }
+}
+
 /// Where an explaining word is in the comment, in UTF-16 code units.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TokenSpan {
@@ -252,7 +307,8 @@ fn tight(text: &str, piece: &Piece, word: &str) -> (usize, usize) {
 }
 
 /// Every occurrence of each explaining word (or bigram) of `tokens` in `text`, in text
-/// order.
+/// order. An explaining word may be given as written (`idiots`) or as its feature
+/// (`idiot`, as comments stored before explanations were written out carry it).
 pub fn spans(text: &str, tokens: &[String]) -> Vec<TokenSpan> {
     let pieces = pieces(text);
     // Every token of the text with the piece it came from.
@@ -265,9 +321,10 @@ pub fn spans(text: &str, tokens: &[String]) -> Vec<TokenSpan> {
     for token in tokens {
         match token.split_once(' ') {
             None => {
+                let feature = stem(token);
                 for (i, p) in pieces.iter().enumerate() {
-                    if p.tokens.iter().any(|t| stem(t) == token) {
-                        let (start, end) = tight(text, &pieces[i], token);
+                    if p.tokens.iter().any(|t| stem(t) == feature) {
+                        let (start, end) = tight(text, &pieces[i], feature);
                         out.push(TokenSpan {
                             token: token.clone(),
                             start,
@@ -277,6 +334,7 @@ pub fn spans(text: &str, tokens: &[String]) -> Vec<TokenSpan> {
                 }
             }
             Some((a, b)) => {
+                let (a, b) = (stem(a), stem(b));
                 for pair in flat.windows(2) {
                     if stem(pair[0].0) == a && stem(pair[1].0) == b {
                         let (first, second) = (&pieces[pair[0].1], &pieces[pair[1].1]);
@@ -350,5 +408,37 @@ mod tests {
         assert_eq!(s.len(), 1);
         assert_eq!(slice(text, &s[0]), "idiots");
         assert!(spans("nothing here", &["idiot".into()]).is_empty());
+    }
+
+    #[test]
+    fn features_are_named_as_the_comment_wrote_them() {
+        let tokens = |text: &str| {
+            let mut t = Tokens::new();
+            crate::classifier::tokenize::tokenize_into(text, &mut t);
+            t
+        };
+        let t = tokens("Please READ THIS, you idiots: http://example.com");
+        let as_written = |t: &Tokens, f: &str| Written::new(t).name(f);
+        // `this` is the feature `thi`, `idiots` the feature `idiot`.
+        assert_eq!(stem("this"), "thi");
+        assert_eq!(as_written(&t, "read thi"), "read this");
+        assert_eq!(as_written(&t, "idiot"), "idiots");
+        assert_eq!(as_written(&t, "please"), "please");
+        // Markers, and features the comment does not hold, stay as they are.
+        assert_eq!(as_written(&t, "__url__"), "__url__");
+        assert_eq!(as_written(&t, "moron"), "moron");
+        // The first occurrence names a feature written two ways.
+        assert_eq!(as_written(&tokens("idiot, idiots"), "idiot"), "idiot");
+        assert_eq!(as_written(&tokens("idiots, idiot"), "idiot"), "idiots");
+    }
+
+    #[test]
+    fn written_words_and_features_find_the_same_spans() {
+        let text = "Please READ THIS, you idiots.";
+        for given in [["read this", "idiots"], ["read thi", "idiot"]] {
+            let given: Vec<String> = given.iter().map(|s| s.to_string()).collect();
+            let found: Vec<String> = spans(text, &given).iter().map(|s| slice(text, s)).collect();
+            assert_eq!(found, vec!["READ THIS", "idiots"], "{given:?}");
+        }
     }
 }

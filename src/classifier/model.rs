@@ -488,7 +488,7 @@ impl TaskModel {
                 .probability(self.evidence(features, log_odds)),
             log_odds,
             top_tokens: self
-                .contributions(features, EXPLANATION_TOKENS)
+                .contributions(tokens, features, EXPLANATION_TOKENS)
                 .into_iter()
                 .map(|c| c.token)
                 .collect(),
@@ -496,8 +496,14 @@ impl TaskModel {
     }
 
     /// The `n` features with the largest positive contribution to the log-odds that
-    /// explain the score (see [`explain::explains`]: real evidence, no function words).
-    fn contributions(&self, features: &[(u32, f64)], n: usize) -> Vec<Contribution> {
+    /// explain the score (see [`explain::explains`]: real evidence, no function words),
+    /// named as the comment wrote them ([`explain::Written`]).
+    fn contributions(
+        &self,
+        tokens: &Tokens,
+        features: &[(u32, f64)],
+        n: usize,
+    ) -> Vec<Contribution> {
         let mut parts: Vec<(f64, u32)> = features
             .iter()
             .map(|&(column, value)| {
@@ -517,11 +523,15 @@ impl TaskModel {
             parts.truncate(n);
         }
         parts.sort_unstable_by(order);
+        if parts.is_empty() {
+            return Vec::new();
+        }
+        let written = explain::Written::new(tokens);
         parts
             .into_iter()
             .take(n)
             .map(|(weight, column)| Contribution {
-                token: self.file.vocabulary[column as usize].clone(),
+                token: written.name(&self.file.vocabulary[column as usize]),
                 weight,
             })
             .collect()
@@ -543,7 +553,7 @@ impl TaskModel {
         tokenize_into(text, &mut tokens);
         let mut features = Vec::new();
         vectorize(&tokens, &self.file.features, &self.index, &mut features);
-        self.contributions(&features, n)
+        self.contributions(&tokens, &features, n)
     }
 
     /// Writes the model as JSON, atomically: a temporary file in the same directory, then

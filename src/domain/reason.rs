@@ -116,6 +116,7 @@ pub struct Reason {
 pub struct ModelScore {
     /// Probability in `[0, 1]` that the comment is spam (or abusive).
     pub probability: f64,
-    /// The words that drove the score, strongest first.
+    /// The words that drove the score, strongest first, as the comment wrote them
+    /// (lower-cased, look-alike letters read; markers such as `__url__` for links).
     pub top_tokens: Vec<String>,
 }

@@ -211,6 +211,31 @@ async fn explaining_words_come_with_their_spans() {
     assert_eq!(String::from_utf16(&utf16[start..end]).unwrap(), "IDIOT");
 }
 
+/// An explanation names a word as the comment wrote it: the model reads `idiots` and
+/// `this` without their final `s`, a moderator reads them whole.
+#[tokio::test]
+async fn explaining_words_are_named_as_written() {
+    let app = spawn_app().await;
+    let token = add_moderator(&app, "ann", &[SITE], false).await;
+    let body = "The councillors who voted for this are complete IDIOTS and should resign.";
+    let id = submit(&app, body).await["id"].as_i64().unwrap();
+    let item = json_body(app.review_item(&token, id).await).await;
+    let abuse = &item["scores"]["abuse"];
+    assert_eq!(abuse["top_tokens"][0], "idiots", "{abuse}");
+    let utf16: Vec<u16> = body.encode_utf16().collect();
+    let span = abuse["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["token"] == "idiots")
+        .expect("a span");
+    let (start, end) = (
+        span["start"].as_u64().unwrap() as usize,
+        span["end"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(String::from_utf16(&utf16[start..end]).unwrap(), "IDIOTS");
+}
+
 /// Spam and abuse written with Cyrillic look-alike letters are read as what they say,
 /// and a word that mixes scripts holds the comment on its own.
 #[tokio::test]
