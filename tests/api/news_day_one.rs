@@ -198,17 +198,23 @@ async fn explaining_words_come_with_their_spans() {
         .collect();
     assert_eq!(tokens.first(), Some(&"idiot"), "{abuse}");
     assert!(!tokens.iter().any(|t| ["a", "the", "and", "is"].contains(t)));
-    let utf16: Vec<u16> = body.encode_utf16().collect();
-    let spans = abuse["spans"].as_array().unwrap();
-    let idiot = spans
+    assert_eq!(highlighted(body, abuse, "idiot"), "IDIOT");
+}
+
+/// The text a score's span for `token` highlights in `body` (UTF-16 offsets).
+fn highlighted(body: &str, score: &Value, token: &str) -> String {
+    let span = score["spans"]
+        .as_array()
+        .unwrap()
         .iter()
-        .find(|s| s["token"] == "idiot")
-        .expect("a span");
+        .find(|s| s["token"] == token)
+        .unwrap_or_else(|| panic!("a span for {token}: {score}"));
     let (start, end) = (
-        idiot["start"].as_u64().unwrap() as usize,
-        idiot["end"].as_u64().unwrap() as usize,
+        span["start"].as_u64().unwrap() as usize,
+        span["end"].as_u64().unwrap() as usize,
     );
-    assert_eq!(String::from_utf16(&utf16[start..end]).unwrap(), "IDIOT");
+    let utf16: Vec<u16> = body.encode_utf16().collect();
+    String::from_utf16(&utf16[start..end]).unwrap()
 }
 
 /// An explanation names a word as the comment wrote it: the model reads `idiots` and
@@ -222,18 +228,7 @@ async fn explaining_words_are_named_as_written() {
     let item = json_body(app.review_item(&token, id).await).await;
     let abuse = &item["scores"]["abuse"];
     assert_eq!(abuse["top_tokens"][0], "idiots", "{abuse}");
-    let utf16: Vec<u16> = body.encode_utf16().collect();
-    let span = abuse["spans"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["token"] == "idiots")
-        .expect("a span");
-    let (start, end) = (
-        span["start"].as_u64().unwrap() as usize,
-        span["end"].as_u64().unwrap() as usize,
-    );
-    assert_eq!(String::from_utf16(&utf16[start..end]).unwrap(), "IDIOTS");
+    assert_eq!(highlighted(body, abuse, "idiots"), "IDIOTS");
 }
 
 /// Spam and abuse written with Cyrillic look-alike letters are read as what they say,
