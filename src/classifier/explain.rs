@@ -18,6 +18,7 @@
 //! through the tokenizer's normalisation (`ＩＤＩＯＴ`, `1d10t`, `іdіоt` with Cyrillic
 //! letters) is found in the text; a word the tokenizer assembled across spaces
 //! (`f u c k`) has no span.
+use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
@@ -173,32 +174,41 @@ pub fn explains(feature: &str, contribution: f64) -> bool {
     contribution >= MIN_EVIDENCE && !is_stop_feature(feature)
 }
 
-/// How a comment wrote its features: built once per comment, asked per explaining
-/// feature ([`Written::name`]).
+/// How a comment wrote its features: made once per comment (free until asked), shared by
+/// both models, asked per explaining feature ([`Written::name`]).
 pub struct Written<'a> {
     tokens: &'a Tokens,
     /// The features of the comment's words that lost their plural `s` (usually none or a
-    /// few): only a feature among them can be written differently from its name.
-    stemmed: Vec<&'a str>,
+    /// few): only a feature among them can be written differently from its name. Found
+    /// on the first question, so a comment nothing explains costs nothing.
+    stemmed: OnceCell<Vec<&'a str>>,
 }
 
 impl<'a> Written<'a> {
     pub fn new(tokens: &'a Tokens) -> Self {
-        let stemmed = tokens
-            .iter()
-            .filter_map(|t| {
-                let s = stem(t);
-                (s.len() < t.len()).then_some(s)
-            })
-            .collect();
-        Written { tokens, stemmed }
+        Written {
+            tokens,
+            stemmed: OnceCell::new(),
+        }
+    }
+
+    fn stemmed(&self) -> &[&'a str] {
+        self.stemmed.get_or_init(|| {
+            self.tokens
+                .iter()
+                .filter_map(|t| {
+                    let s = stem(t);
+                    (s.len() < t.len()).then_some(s)
+                })
+                .collect()
+        })
     }
 
     /// How the comment wrote a feature: the first of its tokens (or pair of consecutive
     /// tokens, for a bigram) that the feature stands for. Markers (`__url__`) and features
     /// the comment does not hold are returned as they are.
     pub fn name(&self, feature: &str) -> String {
-        let plural = |w: &str| self.stemmed.contains(&w);
+        let plural = |w: &str| self.stemmed().contains(&w);
         match feature.split_once(' ') {
             None if plural(feature) => self
                 .tokens

@@ -476,8 +476,14 @@ impl TaskModel {
         jll
     }
 
-    /// Scores an already tokenized comment; `features` is scratch space.
-    fn score_tokens(&self, tokens: &Tokens, features: &mut Vec<(u32, f64)>) -> TaskScore {
+    /// Scores an already tokenized comment (`written` reads the same tokens, and may be
+    /// shared by both models); `features` is scratch space.
+    fn score_tokens(
+        &self,
+        tokens: &Tokens,
+        written: &explain::Written<'_>,
+        features: &mut Vec<(u32, f64)>,
+    ) -> TaskScore {
         vectorize(tokens, &self.file.features, &self.index, features);
         let jll = self.joint_log_likelihood(features);
         let log_odds = jll[1] - jll[0];
@@ -488,7 +494,7 @@ impl TaskModel {
                 .probability(self.evidence(features, log_odds)),
             log_odds,
             top_tokens: self
-                .contributions(tokens, features, EXPLANATION_TOKENS)
+                .contributions(written, features, EXPLANATION_TOKENS)
                 .into_iter()
                 .map(|c| c.token)
                 .collect(),
@@ -500,7 +506,7 @@ impl TaskModel {
     /// named as the comment wrote them ([`explain::Written`]).
     fn contributions(
         &self,
-        tokens: &Tokens,
+        written: &explain::Written<'_>,
         features: &[(u32, f64)],
         n: usize,
     ) -> Vec<Contribution> {
@@ -523,10 +529,6 @@ impl TaskModel {
             parts.truncate(n);
         }
         parts.sort_unstable_by(order);
-        if parts.is_empty() {
-            return Vec::new();
-        }
-        let written = explain::Written::new(tokens);
         parts
             .into_iter()
             .take(n)
@@ -543,7 +545,7 @@ impl TaskModel {
             let mut s = s.borrow_mut();
             let Scratch { tokens, features } = &mut *s;
             tokenize_into(text, tokens);
-            self.score_tokens(tokens, features)
+            self.score_tokens(tokens, &explain::Written::new(tokens), features)
         })
     }
 
@@ -553,7 +555,7 @@ impl TaskModel {
         tokenize_into(text, &mut tokens);
         let mut features = Vec::new();
         vectorize(&tokens, &self.file.features, &self.index, &mut features);
-        self.contributions(&tokens, &features, n)
+        self.contributions(&explain::Written::new(&tokens), &features, n)
     }
 
     /// Writes the model as JSON, atomically: a temporary file in the same directory, then
@@ -687,10 +689,11 @@ impl Classifier {
             let mut s = s.borrow_mut();
             let Scratch { tokens, features } = &mut *s;
             tokenize_into(text, tokens);
+            let written = explain::Written::new(tokens);
             Judgement {
                 scores: Scores {
-                    spam: self.spam.score_tokens(tokens, features),
-                    abuse: self.abuse.score_tokens(tokens, features),
+                    spam: self.spam.score_tokens(tokens, &written, features),
+                    abuse: self.abuse.score_tokens(tokens, &written, features),
                 },
                 language: language::detect(text, tokens, |w| self.knows(w)),
                 mixed_script_words: tokens.mixed_script_words(),
@@ -704,9 +707,10 @@ impl Classifier {
             let mut s = s.borrow_mut();
             let Scratch { tokens, features } = &mut *s;
             tokenize_into(text, tokens);
+            let written = explain::Written::new(tokens);
             Scores {
-                spam: self.spam.score_tokens(tokens, features),
-                abuse: self.abuse.score_tokens(tokens, features),
+                spam: self.spam.score_tokens(tokens, &written, features),
+                abuse: self.abuse.score_tokens(tokens, &written, features),
             }
         })
     }
