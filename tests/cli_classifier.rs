@@ -81,7 +81,8 @@ fn train_evaluate_score_end_to_end() {
     );
     // What a newsroom needs before installing a model: how many ordinary comments from
     // sources the model never saw it would hold, per source; human conversation used as
-    // spam = 0; the identity templates and look-alike letters.
+    // spam = 0 (and advertisements as abuse = 0); the identity templates and look-alike
+    // letters.
     assert!(
         report.contains(
             "ordinary comments held (estimate, each source scored by a model that never saw it)"
@@ -90,6 +91,11 @@ fn train_evaluate_score_end_to_end() {
     );
     assert!(
         report.contains("human conversation labelled not spam"),
+        "{report}"
+    );
+    // ... and TubeSpam's advertisements used as abuse = 0.
+    assert!(
+        report.contains("advertisements labelled not abuse"),
         "{report}"
     );
     assert!(report.contains("abuse: identity templates"), "{report}");

@@ -93,9 +93,13 @@ pub struct TrainArgs {
     #[arg(long, value_enum)]
     pub task: Option<TaskArg>,
     /// Total weight of human conversation used as spam = 0 (rows labelled for abuse
-    /// only), in balanced cells (default 1); 0 leaves it out of the spam model.
+    /// only), in balanced cells (default 0.5); 0 leaves it out of the spam model.
     #[arg(long, value_name = "CELLS")]
     pub human_ham_weight: Option<f64>,
+    /// Total weight of spam (advertisements) used as abuse = 0, in balanced cells
+    /// (default 0.25); 0 leaves it out of the abuse model.
+    #[arg(long, value_name = "CELLS")]
+    pub advertising_weight: Option<f64>,
     /// Instead of a hold budget: the precision the hold threshold must reach on
     /// cross-source validation.
     #[arg(long, conflicts_with_all = ["spam_hold_budget", "abuse_hold_budget"])]
@@ -238,6 +242,12 @@ fn options(args: &TrainArgs) -> anyhow::Result<TrainOptions> {
         }
         o.human_ham = w > 0.0;
         o.derived_weight = w;
+    }
+    if let Some(w) = args.advertising_weight {
+        if !(w >= 0.0 && w.is_finite()) {
+            bail!("--advertising-weight must be a number >= 0, got {w}");
+        }
+        o.advertising_weight = w;
     }
     for (arg, value, field) in [
         (
@@ -382,7 +392,7 @@ fn print_outcome(task: Task, o: &TaskOutcome) {
         "{task}: {} training rows{}, {} validation rows; hold threshold {:.6} ({}), reject {reject}; chosen on {}{}",
         o.train_rows,
         if o.derived_rows > 0 {
-            format!(" ({} of them human conversation labelled not spam)", o.derived_rows)
+            format!(" ({} of them {})", o.derived_rows, o.derived_rows_are)
         } else {
             String::new()
         },

@@ -41,7 +41,7 @@ impl Unit {
 fn cross_source_units(rows: &[&Row]) -> Vec<Unit> {
     let mut by_source: BTreeMap<&str, [bool; 2]> = BTreeMap::new();
     let mut by_group: BTreeMap<(&str, &str), [bool; 2]> = BTreeMap::new();
-    for r in rows {
+    for r in rows.iter().filter(|r| !r.advertising) {
         by_source.entry(&r.source).or_default()[usize::from(r.label)] = true;
         by_group.entry((&r.source, &r.group)).or_default()[usize::from(r.label)] = true;
     }

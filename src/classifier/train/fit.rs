@@ -124,12 +124,17 @@ pub(super) fn balance_weights(rows: &[&Row], options: &TrainOptions) -> Vec<f64>
     // Scale so the total weight of the source-labelled rows stays about their number
     // (smoothing keeps its meaning).
     let per_cell = labelled.max(1) as f64 / cell_count.max(1) as f64;
-    let per_derived = per_cell * options.derived_weight / derived.len().max(1) as f64;
+    let per_derived = per_cell / derived.len().max(1) as f64;
     rows.iter()
         .map(|r| {
             let d = domain_of(options, &r.source);
             if r.derived {
-                return user(r) * per_derived / derived[d] as f64;
+                let cells = if r.advertising {
+                    options.advertising_weight
+                } else {
+                    options.derived_weight
+                };
+                return user(r) * per_derived * cells / derived[d] as f64;
             }
             let c = cells[d];
             let both = c[0] > 0 && c[1] > 0;
@@ -348,9 +353,10 @@ pub(super) fn train_model(
     train_model_on(task, rows, vocabulary, options, progress)
 }
 
-/// Both classes must be among `rows`.
+/// Both classes must be among `rows`, and some of them labelled by their source (rows a
+/// labelling decision labels alone, such as advertisements for abuse, are no corpus).
 pub(super) fn check_classes(task: Task, rows: &[&Row]) -> Result<(), TrainError> {
-    if rows.is_empty() {
+    if rows.iter().all(|r| r.derived) {
         return Err(TrainError::NoRows { task });
     }
     let positives = rows.iter().filter(|r| r.label).count();
@@ -426,6 +432,7 @@ mod tests {
             group: source.to_string(),
             validation: false,
             derived: false,
+            advertising: false,
         }
     }
 

@@ -3,9 +3,9 @@
 //! held ([`OrdinaryHeld`]), and the same-domain proxies ([`DomainProxy`]).
 use serde::Serialize;
 
-use super::rows::{Prepared, Row};
+use super::rows::{labelling_decision, Prepared, Row};
 use super::TrainOptions;
-use crate::classifier::data::Corpus;
+use crate::classifier::data::{Corpus, Task};
 use crate::classifier::metrics::Report;
 use crate::classifier::model::{ModelFile, Thresholds};
 
@@ -39,8 +39,11 @@ pub struct TaskOutcome {
     pub thresholds: Thresholds,
     pub train_rows: usize,
     pub validation_rows: usize,
-    /// Rows labelled by a labelling decision (human conversation as spam = 0).
+    /// Rows labelled by a labelling decision (human conversation as spam = 0,
+    /// advertisements as abuse = 0).
     pub derived_rows: usize,
+    /// What those rows are, in words.
+    pub derived_rows_are: &'static str,
     /// Random validation split, at the hold threshold.
     pub validation: Report,
     /// Each held-out source/group, at the hold threshold.
@@ -72,6 +75,7 @@ impl TaskOutcome {
     /// options, and the figures above.
     pub(super) fn metadata(
         &self,
+        task: Task,
         corpus: &Corpus,
         prepared: &Prepared,
         train_rows: &[&Row],
@@ -89,7 +93,7 @@ impl TaskOutcome {
                 "train_positive": train_rows.iter().filter(|r| r.label).count(),
             },
             "labelling_decisions": if prepared.derived > 0 {
-                vec!["human conversation is not spam: rows labelled for abuse only count as spam = 0"]
+                vec![labelling_decision(task).1]
             } else {
                 Vec::new()
             },

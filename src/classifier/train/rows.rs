@@ -1,5 +1,6 @@
 //! Training rows: the labelled comments of one task, tokenized, de-duplicated and split,
-//! with the one labelling decision the trainer makes, and the choice of vocabulary.
+//! with the labelling decisions the trainer makes (one per task), and the choice of
+//! vocabulary.
 //!
 //! # Human conversation is not spam (a labelling decision)
 //! The only spam-labelled corpus (TubeSpam) comes from YouTube music videos, so its only
@@ -12,6 +13,20 @@
 //! [`Row::derived`]: they are balanced as their own sources (see `fit::balance_weights`)
 //! and never mistaken for the spam corpus's own labels. Moderators' decisions are left
 //! as they are (a decision states what it states).
+//!
+//! # Advertising is not abuse (a labelling decision)
+//! The abuse corpora are tweets, Wikipedia talk and news comments; none is casual talk
+//! under videos, and the informal words of such talk (`billion`, `views`, `song`,
+//! `wow`) came out abusive only because the tweets that use them are mostly abusive:
+//! ordinary YouTube comments were held for abuse on "2 billion for this shit?" or
+//! "GS sucks, in my opinion" about as often as for insults. TubeSpam's spam rows are
+//! advertisements in that register ("check out my channel", "subscribe to me i
+//! subscribe back"), written to sell, not to attack anyone, so with
+//! [`TrainOptions::advertising_weight`] a row labelled spam and not labelled for abuse
+//! counts as abuse = 0. About 3% of them use a vulgar word in passing ("check the shit
+//! out on my channel"); that is the decision's cost, and why its weight is small.
+//! Advertisements are not ordinary comments: they never count towards the abuse
+//! model's hold budget and are never held out to measure it ([`Row::advertising`]).
 use std::collections::{BTreeSet, HashMap};
 
 use super::{is_decision_source, TrainOptions};
@@ -35,6 +50,9 @@ pub(super) struct Row {
     pub validation: bool,
     /// The label comes from a labelling decision, not from the source's own labels.
     pub derived: bool,
+    /// An advertisement labelled abuse = 0 (see the module documentation): not an
+    /// ordinary comment, so never held out to measure the hold budget.
+    pub advertising: bool,
 }
 
 /// The rows of one task with the strings of every feature key they use.
@@ -52,15 +70,46 @@ fn label_of(
     example: &crate::classifier::data::Example,
     task: Task,
     options: &TrainOptions,
-) -> Option<(bool, bool)> {
+) -> Option<(bool, Derived)> {
     if let Some(label) = example.label(task) {
-        return Some((label, false));
+        return Some((label, Derived::No));
     }
-    let human = task == Task::Spam
-        && options.human_ham
-        && example.abuse.is_some()
-        && !is_decision_source(&example.source);
-    human.then_some((false, true))
+    if is_decision_source(&example.source) {
+        return None;
+    }
+    match task {
+        Task::Spam if options.human_ham && example.abuse.is_some() => {
+            Some((false, Derived::HumanConversation))
+        }
+        Task::Abuse if options.advertising_weight > 0.0 && example.spam == Some(true) => {
+            Some((false, Derived::Advertising))
+        }
+        _ => None,
+    }
+}
+
+/// Which labelling decision, if any, gave a row its label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Derived {
+    No,
+    HumanConversation,
+    Advertising,
+}
+
+/// The labelling decision that gives `task`'s model rows beyond the sources' own
+/// labels: what the report calls those rows, and the decision in words (the model's
+/// `training.labelling_decisions`).
+pub(super) fn labelling_decision(task: Task) -> (&'static str, &'static str) {
+    match task {
+        Task::Spam => (
+            "human conversation labelled not spam",
+            "human conversation is not spam: rows labelled for abuse only count as spam = 0",
+        ),
+        Task::Abuse => (
+            "advertisements labelled not abuse",
+            "advertising is not abuse: rows labelled spam and not for abuse count as abuse = 0",
+        ),
+    }
 }
 
 /// Tokenizes, de-duplicates and splits the rows labelled for `task`.
@@ -71,7 +120,7 @@ pub(super) fn prepare(corpus: &Corpus, task: Task, options: &TrainOptions) -> Pr
     let (mut rows, mut duplicates, mut empty, mut derived_rows) = (Vec::new(), 0, 0, 0);
     let bigrams = options.features(task).bigrams;
     for (index, example) in corpus.examples.iter().enumerate() {
-        let Some((label, derived)) = label_of(example, task, options) else {
+        let Some((label, how)) = label_of(example, task, options) else {
             continue;
         };
         tokenize_into(&example.text, &mut tokens);
@@ -102,6 +151,7 @@ pub(super) fn prepare(corpus: &Corpus, task: Task, options: &TrainOptions) -> Pr
             let key = unigram_key(s);
             strings.entry(key).or_insert_with(|| s.to_string());
         });
+        let derived = how != Derived::No;
         derived_rows += usize::from(derived);
         rows.push(Row {
             example: index,
@@ -111,6 +161,7 @@ pub(super) fn prepare(corpus: &Corpus, task: Task, options: &TrainOptions) -> Pr
             group: example.group.clone(),
             validation,
             derived,
+            advertising: how == Derived::Advertising,
         });
     }
     Prepared {

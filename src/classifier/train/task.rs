@@ -5,7 +5,7 @@ use super::calibrate::fit_calibration;
 use super::cross_source::{self, Fold};
 use super::fit::{check_classes, score_rows, train_model};
 use super::outcome::{FoldReport, OrdinaryHeld, TaskOutcome};
-use super::rows::{prepare, Row};
+use super::rows::{labelling_decision, prepare, Row};
 use super::thresholds::{self, OrdinaryPool, MIN_THRESHOLD_POSITIVES};
 use super::{
     blend, is_decision_source, DecisionMode, Progress, TrainError, TrainOptions,
@@ -197,6 +197,7 @@ pub fn train_task(
         train_rows: train_rows.len(),
         validation_rows: validation_rows.len(),
         derived_rows: prepared.derived,
+        derived_rows_are: labelling_decision(task).0,
         validation,
         cross_source,
         cross_source_pooled,
@@ -213,6 +214,6 @@ pub fn train_task(
         },
         validation_examples: validation_rows.iter().map(|r| r.example).collect(),
     };
-    outcome.model.training = outcome.metadata(corpus, &prepared, &train_rows, options);
+    outcome.model.training = outcome.metadata(task, corpus, &prepared, &train_rows, options);
     Ok(outcome)
 }

@@ -323,7 +323,8 @@ fn blend_chooses_thresholds_on_held_out_decisions() {
     );
 }
 
-/// A task whose rows hold one class only cannot be trained.
+/// A task whose rows hold one class only cannot be trained; nor one with no row its
+/// sources labelled (the spam rows, read as abuse = 0, are not an abuse corpus).
 #[test]
 fn one_class_is_an_error() {
     let corpus = Corpus {
@@ -435,4 +436,93 @@ fn markers_survive_the_vocabulary_cut() {
     let vocabulary = choose_vocabulary(&rows, &prepared.strings, &config, LeftOut::default());
     // `great` is in five comments, `song` in three, the markers in two.
     assert_eq!(vocabulary, ["__referral__", "__url__", "great"]);
+}
+
+/// Advertising is not abuse: spam rows without an abuse label enter the abuse model as
+/// abuse = 0 (derived, at `advertising_weight`), are never held out to measure the hold
+/// budget, and are named in the model's labelling decisions; at weight 0 they stay out.
+#[test]
+fn advertisements_teach_the_abuse_model_what_is_not_abuse() {
+    let abuse = |text: &str, label: bool, source: &str| Example {
+        text: text.to_string(),
+        spam: None,
+        abuse: Some(label),
+        source: source.into(),
+        group: source.into(),
+    };
+    let mut examples = Vec::new();
+    for source in ["talk", "news"] {
+        // Hand-written test sentences, two sources with both classes.
+        for (i, text) in ["you are an idiot", "what a stupid idiot", "shut up idiot"]
+            .iter()
+            .enumerate()
+        {
+            examples.push(abuse(&format!("{text} {source} {i}"), true, source));
+        }
+        for (i, text) in [
+            "the council met today",
+            "thanks for the report",
+            "good point",
+        ]
+        .iter()
+        .enumerate()
+        {
+            examples.push(abuse(&format!("{text} {source} {i}"), false, source));
+        }
+    }
+    let mut corpus = small_corpus();
+    corpus.examples.extend(examples);
+    let options = |weight: f64| TrainOptions {
+        validation_percent: 0,
+        advertising_weight: weight,
+        abuse_features: FeatureConfig {
+            min_df: 1,
+            ..FeatureConfig::default()
+        },
+        ..TrainOptions::default()
+    };
+
+    let prepared = prepare(&corpus, Task::Abuse, &options(0.25));
+    let ads: Vec<&Row> = prepared.rows.iter().filter(|r| r.advertising).collect();
+    assert_eq!(
+        ads.len(),
+        4,
+        "the four spam rows, not the four ordinary ones"
+    );
+    assert!(ads.iter().all(|r| r.derived && !r.label && r.source == "t"));
+    assert_eq!(prepared.derived, 4);
+    let off = prepare(&corpus, Task::Abuse, &options(0.0));
+    assert!(
+        off.rows.iter().all(|r| r.source != "t"),
+        "weight 0: left out"
+    );
+
+    let outcome = train_task(&corpus, Task::Abuse, &options(0.25), &Silent).unwrap();
+    assert_eq!(outcome.derived_rows, 4);
+    assert_eq!(
+        outcome.derived_rows_are,
+        "advertisements labelled not abuse"
+    );
+    let held_out: Vec<&str> = outcome
+        .cross_source
+        .iter()
+        .map(|f| f.held_out.as_str())
+        .collect();
+    assert_eq!(
+        held_out,
+        ["news", "talk"],
+        "advertisements are never held out"
+    );
+    assert!(outcome.ordinary_held.iter().all(|o| o.source != "t"));
+    let decisions = &outcome.model.training["labelling_decisions"];
+    assert!(
+        decisions[0]
+            .as_str()
+            .is_some_and(|d| d.starts_with("advertising is not abuse")),
+        "{decisions}"
+    );
+    // The advertisements' words are evidence against abuse.
+    let m = &outcome.model;
+    let c = m.vocabulary.iter().position(|f| f == "channel").unwrap();
+    assert!(m.feature_log_prob[1][c] < m.feature_log_prob[0][c]);
 }
