@@ -41,7 +41,7 @@ impl Unit {
 fn cross_source_units(rows: &[&Row]) -> Vec<Unit> {
     let mut by_source: BTreeMap<&str, [bool; 2]> = BTreeMap::new();
     let mut by_group: BTreeMap<(&str, &str), [bool; 2]> = BTreeMap::new();
-    for r in rows.iter().filter(|r| !r.advertising) {
+    for r in rows.iter().filter(|r| !r.advertising()) {
         by_source.entry(&r.source).or_default()[usize::from(r.label)] = true;
         by_group.entry((&r.source, &r.group)).or_default()[usize::from(r.label)] = true;
     }
@@ -82,7 +82,7 @@ pub(super) struct Fold {
 fn domain_partners(options: &TrainOptions, rows: &[&Row], source: &str) -> Vec<String> {
     let domain = fit::domain_of(options, source);
     let mut classes: BTreeMap<&str, [bool; 2]> = BTreeMap::new();
-    for r in rows.iter().filter(|r| !r.derived) {
+    for r in rows.iter().filter(|r| !r.derived()) {
         classes.entry(&r.source).or_default()[usize::from(r.label)] = true;
     }
     classes

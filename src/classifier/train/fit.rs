@@ -110,7 +110,7 @@ pub(super) fn balance_weights(rows: &[&Row], options: &TrainOptions) -> Vec<f64>
     let mut derived: BTreeMap<&str, usize> = BTreeMap::new();
     for r in rows {
         let d = domain_of(options, &r.source);
-        if r.derived {
+        if r.derived() {
             *derived.entry(d).or_default() += 1;
         } else {
             cells.entry(d).or_default()[usize::from(r.label)] += 1;
@@ -120,7 +120,7 @@ pub(super) fn balance_weights(rows: &[&Row], options: &TrainOptions) -> Vec<f64>
         .values()
         .map(|c| if c[0] > 0 && c[1] > 0 { 2 } else { 1 })
         .sum();
-    let labelled = rows.iter().filter(|r| !r.derived).count();
+    let labelled = rows.iter().filter(|r| !r.derived()).count();
     // Scale so the total weight of the source-labelled rows stays about their number
     // (smoothing keeps its meaning).
     let per_cell = labelled.max(1) as f64 / cell_count.max(1) as f64;
@@ -128,8 +128,8 @@ pub(super) fn balance_weights(rows: &[&Row], options: &TrainOptions) -> Vec<f64>
     rows.iter()
         .map(|r| {
             let d = domain_of(options, &r.source);
-            if r.derived {
-                let cells = if r.advertising {
+            if r.derived() {
+                let cells = if r.advertising() {
                     options.advertising_weight
                 } else {
                     options.derived_weight
@@ -158,7 +158,7 @@ fn positive_only_sources<'a>(rows: &[&'a Row]) -> BTreeSet<&'a str> {
     let mut classes: BTreeMap<&str, [bool; 2]> = BTreeMap::new();
     for r in rows
         .iter()
-        .filter(|r| !r.derived && !is_decision_source(&r.source))
+        .filter(|r| !r.derived() && !is_decision_source(&r.source))
     {
         classes.entry(&r.source).or_default()[usize::from(r.label)] = true;
     }
@@ -356,7 +356,7 @@ pub(super) fn train_model(
 /// Both classes must be among `rows`, and some of them labelled by their source (rows a
 /// labelling decision labels alone, such as advertisements for abuse, are no corpus).
 pub(super) fn check_classes(task: Task, rows: &[&Row]) -> Result<(), TrainError> {
-    if rows.iter().all(|r| r.derived) {
+    if rows.iter().all(|r| r.derived()) {
         return Err(TrainError::NoRows { task });
     }
     let positives = rows.iter().filter(|r| r.label).count();
@@ -420,6 +420,7 @@ pub(super) fn extract(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classifier::train::rows::Derived;
     use linfa_bayes::NaiveBayes;
     use ndarray::array;
 
@@ -431,8 +432,7 @@ mod tests {
             source: source.to_string(),
             group: source.to_string(),
             validation: false,
-            derived: false,
-            advertising: false,
+            how: Derived::No,
         }
     }
 

@@ -49,11 +49,21 @@ pub(super) struct Row {
     pub source: String,
     pub group: String,
     pub validation: bool,
+    /// Which labelling decision, if any, gave the row its label.
+    pub how: Derived,
+}
+
+impl Row {
     /// The label comes from a labelling decision, not from the source's own labels.
-    pub derived: bool,
+    pub fn derived(&self) -> bool {
+        self.how != Derived::No
+    }
+
     /// An advertisement labelled abuse = 0 (see the module documentation): not an
     /// ordinary comment, so never held out to measure the hold budget.
-    pub advertising: bool,
+    pub fn advertising(&self) -> bool {
+        self.how == Derived::Advertising
+    }
 }
 
 /// The rows of one task with the strings of every feature key they use.
@@ -91,7 +101,7 @@ fn label_of(
 
 /// Which labelling decision, if any, gave a row its label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Derived {
+pub(super) enum Derived {
     No,
     HumanConversation,
     Advertising,
@@ -152,8 +162,7 @@ pub(super) fn prepare(corpus: &Corpus, task: Task, options: &TrainOptions) -> Pr
             let key = unigram_key(s);
             strings.entry(key).or_insert_with(|| s.to_string());
         });
-        let derived = how != Derived::No;
-        derived_rows += usize::from(derived);
+        derived_rows += usize::from(how != Derived::No);
         rows.push(Row {
             example: index,
             keys,
@@ -161,8 +170,7 @@ pub(super) fn prepare(corpus: &Corpus, task: Task, options: &TrainOptions) -> Pr
             source: example.source.clone(),
             group: example.group.clone(),
             validation,
-            derived,
-            advertising: how == Derived::Advertising,
+            how,
         });
     }
     Prepared {

@@ -483,13 +483,15 @@ fn advertisements_teach_the_abuse_model_what_is_not_abuse() {
     };
 
     let prepared = prepare(&corpus, Task::Abuse, &options(0.25));
-    let ads: Vec<&Row> = prepared.rows.iter().filter(|r| r.advertising).collect();
+    let ads: Vec<&Row> = prepared.rows.iter().filter(|r| r.advertising()).collect();
     assert_eq!(
         ads.len(),
         4,
         "the four spam rows, not the four ordinary ones"
     );
-    assert!(ads.iter().all(|r| r.derived && !r.label && r.source == "t"));
+    assert!(ads
+        .iter()
+        .all(|r| r.derived() && !r.label && r.source == "t"));
     assert_eq!(prepared.derived, 4);
     let off = prepare(&corpus, Task::Abuse, &options(0.0));
     assert!(
